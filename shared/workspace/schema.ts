@@ -1,0 +1,85 @@
+// The workspace file (YAML): inventory of nodes and the guard policy. The UI, the CLI and the lab
+// all read and write this one format, so its schema is the contract; parse it only through here.
+import { z } from 'zod';
+
+const hostname = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9.:_[\]-]+$/, 'host must be a hostname or IP address');
+const nodeName = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'name: letters, digits, . _ - only');
+const user = z
+  .string()
+  .min(1)
+  .max(32)
+  .regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'user: a POSIX user name');
+const port = z.number().int().min(1).max(65535);
+
+export const SshEndpointSchema = z.strictObject({
+  name: nodeName,
+  host: hostname,
+  port: port.optional(),
+  user: user.optional(),
+  /** Private key path; relative paths are relative to the workspace file. */
+  identityFile: z.string().min(1).optional(),
+  /** Names of jumpHosts, outermost first (ProxyJump a,b). */
+  proxyJump: z.array(nodeName).optional(),
+});
+
+export const NodeSchema = SshEndpointSchema.extend({
+  /** Run privileged commands with `sudo -n` (for non-root users). */
+  sudo: z.boolean().optional(),
+});
+
+export const InventorySchema = z.strictObject({
+  /** known_hosts file; relative to the workspace file. */
+  knownHosts: z.string().min(1).optional(),
+  defaults: z
+    .strictObject({ user: user.optional(), port: port.optional(), identityFile: z.string().min(1).optional(), sudo: z.boolean().optional() })
+    .optional(),
+  jumpHosts: z.array(SshEndpointSchema).optional(),
+  nodes: z.array(NodeSchema),
+});
+
+export const AllowEntrySchema = z.strictObject({
+  /** Address or CIDR, IPv4 or IPv6 (validated and normalised by shared/guard). */
+  cidr: z.string().min(1).max(64),
+  label: z.string().max(200).optional(),
+});
+
+export const GuardModeSchema = z.enum(['enforce', 'audit']);
+export const ProtocolSchema = z.enum(['tcp', 'udp', 'sctp']);
+
+export const NodePortPolicySchema = z.strictObject({
+  port: z.number().int().min(1).max(65535),
+  protocol: ProtocolSchema.default('tcp'),
+  mode: GuardModeSchema.default('enforce'),
+  blackholePort: port.default(65535),
+  /** Free text from kube-proxy's comment (namespace/name:port), for people. */
+  service: z.string().max(300).optional(),
+  allow: z.array(AllowEntrySchema).default([]),
+});
+
+export const PolicySchema = z.strictObject({
+  nodePorts: z.array(NodePortPolicySchema).default([]),
+});
+
+export const WorkspaceSchema = z.strictObject({
+  version: z.literal(1),
+  inventory: InventorySchema,
+  policy: PolicySchema.default({ nodePorts: [] }),
+});
+
+export type SshEndpoint = z.infer<typeof SshEndpointSchema>;
+export type InventoryNode = z.infer<typeof NodeSchema>;
+export type Inventory = z.infer<typeof InventorySchema>;
+export type AllowEntry = z.infer<typeof AllowEntrySchema>;
+export type GuardMode = z.infer<typeof GuardModeSchema>;
+export type Protocol = z.infer<typeof ProtocolSchema>;
+export type NodePortPolicy = z.infer<typeof NodePortPolicySchema>;
+export type Policy = z.infer<typeof PolicySchema>;
+export type Workspace = z.infer<typeof WorkspaceSchema>;
