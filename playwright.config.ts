@@ -1,0 +1,30 @@
+import { defineConfig } from '@playwright/test';
+
+// The UI is driven in Debian's Chromium against the loopback web host (Electron's binary cannot
+// be downloaded on these machines). One worker: the lab is one shared cluster.
+const PORT = 4517;
+export const E2E_TOKEN = 'e2e-token-not-secret';
+
+export default defineConfig({
+  testDir: 'e2e/ui',
+  workers: 1,
+  timeout: 60_000,
+  outputDir: 'test-results',
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    screenshot: 'on',
+    trace: 'retain-on-failure',
+    viewport: { width: 1360, height: 860 },
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    },
+  },
+  webServer: {
+    command: `node dist/node/web-host.mjs --port ${PORT}`,
+    url: `http://127.0.0.1:${PORT}/`,
+    env: { NPG_WEB_TOKEN: E2E_TOKEN },
+    reuseExistingServer: false,
+    timeout: 30_000,
+  },
+});

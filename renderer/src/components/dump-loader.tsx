@@ -1,0 +1,64 @@
+import { type DragEvent, useState } from 'react';
+import type { NpgApi } from '../../../shared/api';
+import { useApp } from '../state/store';
+
+/** Open, drop or paste an iptables-save dump (or `iptables -t nat -S`, or a ticket excerpt). */
+export function DumpLoader({ api }: { api: NpgApi }) {
+  const loadDump = useApp((s) => s.loadDump);
+  const loading = useApp((s) => s.loading);
+  const [paste, setPaste] = useState('');
+  const [over, setOver] = useState(false);
+
+  const readFile = async (file: File) => loadDump(api, await file.text(), file.name);
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const file = e.dataTransfer.files[0];
+    if (file) void readFile(file);
+  };
+
+  return (
+    <section
+      className={`loader ${over ? 'loader--over' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={onDrop}
+      aria-label="Load rules"
+    >
+      <h2>Load a node's rules</h2>
+      <p className="muted">
+        Drop or open <code>iptables-save</code> output, or paste <code>iptables -t nat -S</code> / a ticket excerpt.
+      </p>
+      <label className="button">
+        Open file…
+        <input
+          type="file"
+          hidden
+          data-testid="dump-file"
+          onChange={(e) => {
+            const f = e.target.files?.[0];
+            if (f) void readFile(f);
+          }}
+        />
+      </label>
+      <textarea
+        data-testid="dump-paste"
+        placeholder="# paste iptables-save output here"
+        value={paste}
+        onChange={(e) => setPaste(e.target.value)}
+        spellCheck={false}
+      />
+      <button
+        type="button"
+        className="button button--primary"
+        disabled={!paste.trim() || loading}
+        onClick={() => void loadDump(api, paste, 'pasted rules')}
+      >
+        {loading ? 'Reading…' : 'Inspect pasted rules'}
+      </button>
+    </section>
+  );
+}
