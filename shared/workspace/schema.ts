@@ -1,6 +1,7 @@
 // The workspace file (YAML): inventory of nodes and the guard policy. The UI, the CLI and the lab
 // all read and write this one format, so its schema is the contract; parse it only through here.
 import { z } from 'zod';
+import { parseCidr } from '../guard/cidr';
 
 const hostname = z
   .string()
@@ -18,6 +19,17 @@ const user = z
   .max(32)
   .regex(/^[a-z_][a-z0-9_-]*\$?$/i, 'user: a POSIX user name');
 const port = z.number().int().min(1).max(65535);
+/** Free text that ends up in rule comments and one-line messages: no control characters (no newlines). */
+const plainText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(
+      /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$/,
+      'must not contain control characters or line breaks',
+    );
+/** A local file path (key, known_hosts). */
+const filePath = plainText(4096).min(1);
 
 export const SshEndpointSchema = z.strictObject({
   name: nodeName,
@@ -25,7 +37,7 @@ export const SshEndpointSchema = z.strictObject({
   port: port.optional(),
   user: user.optional(),
   /** Private key path; relative paths are relative to the workspace file. */
-  identityFile: z.string().min(1).optional(),
+  identityFile: filePath.optional(),
   /** Names of jumpHosts, outermost first (ProxyJump a,b). */
   proxyJump: z.array(nodeName).optional(),
 });
@@ -37,9 +49,14 @@ export const NodeSchema = SshEndpointSchema.extend({
 
 export const InventorySchema = z.strictObject({
   /** known_hosts file; relative to the workspace file. */
-  knownHosts: z.string().min(1).optional(),
+  knownHosts: filePath.optional(),
   defaults: z
-    .strictObject({ user: user.optional(), port: port.optional(), identityFile: z.string().min(1).optional(), sudo: z.boolean().optional() })
+    .strictObject({
+      user: user.optional(),
+      port: port.optional(),
+      identityFile: filePath.optional(),
+      sudo: z.boolean().optional(),
+    })
     .optional(),
   jumpHosts: z.array(SshEndpointSchema).optional(),
   nodes: z.array(NodeSchema),
@@ -47,8 +64,14 @@ export const InventorySchema = z.strictObject({
 
 export const AllowEntrySchema = z.strictObject({
   /** Address or CIDR, IPv4 or IPv6 (validated and normalised by shared/guard). */
-  cidr: z.string().min(1).max(64),
-  label: z.string().max(200).optional(),
+  cidr: z
+    .string()
+    .max(64)
+    .superRefine((value, ctx) => {
+      const r = parseCidr(value);
+      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error.reason });
+    }),
+  label: plainText(200).optional(),
 });
 
 export const GuardModeSchema = z.enum(['enforce', 'audit']);
@@ -60,12 +83,36 @@ export const NodePortPolicySchema = z.strictObject({
   mode: GuardModeSchema.default('enforce'),
   blackholePort: port.default(65535),
   /** Free text from kube-proxy's comment (namespace/name:port), for people. */
-  service: z.string().max(300).optional(),
+  service: plainText(300).optional(),
   allow: z.array(AllowEntrySchema).default([]),
 });
 
 export const PolicySchema = z.strictObject({
-  nodePorts: z.array(NodePortPolicySchema).default([]),
+  nodePorts: z
+    .array(NodePortPolicySchema)
+    .default([])
+    .superRefine((nodePorts, ctx) => {
+      // One policy per (protocol, port): two would compete for the same NPG- chain.
+      const seen = new Map<string, number>();
+      nodePorts.forEach((np, i) => {
+        const key = `${np.protocol}/${np.port}`;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `${key} is already guarded by policy.nodePorts[${first}]`,
+          });
+        if (np.blackholePort === np.port) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i, 'blackholePort'],
+            message: `${np.port} is the guarded port itself`,
+          });
+        }
+      });
+    }),
 });
 
 export const WorkspaceSchema = z.strictObject({
