@@ -1,0 +1,219 @@
+// Every way a remote step can fail, as data. Each error names its node (and the hop, when a
+// bastion on the way failed) and carries a one-line message that says what happened there; the
+// CLI prints the message as is, the UI may use the fields.
+
+interface Base {
+  readonly node: string;
+  /** One line: node, cause, and what to do when there is something to do. */
+  readonly message: string;
+}
+
+interface AtHop extends Base {
+  /** The endpoint where it failed: the node itself or a jump host on the way. */
+  readonly hop: string;
+}
+
+export type FleetError =
+  | (Base & { readonly kind: 'invalid-request'; readonly reason: string })
+  | (Base & { readonly kind: 'config-invalid'; readonly reason: string })
+  | (AtHop & { readonly kind: 'connect-failed'; readonly cause: string })
+  | (AtHop & { readonly kind: 'auth-failed'; readonly user: string; readonly notes: readonly string[] })
+  | (AtHop & {
+      readonly kind: 'host-key-unknown';
+      readonly fingerprint: string;
+      readonly keyType: string;
+      /** not-recorded: no decider or it rejected; cert-authority: the file trusts a CA we cannot check. */
+      readonly reason: 'not-recorded' | 'rejected' | 'cert-authority-unsupported';
+    })
+  | (AtHop & {
+      readonly kind: 'host-key-changed';
+      readonly fingerprint: string;
+      readonly keyType: string;
+      readonly knownFingerprints: readonly string[];
+      readonly knownHostsPath: string;
+      readonly lines: readonly number[];
+    })
+  | (AtHop & { readonly kind: 'host-key-revoked'; readonly fingerprint: string; readonly keyType: string })
+  | (Base & {
+      readonly kind: 'sudo-denied';
+      readonly user: string;
+      readonly reason: 'password-required' | 'not-allowed' | 'no-tty' | 'sudo-missing';
+      readonly stderr: string;
+    })
+  | (Base & {
+      readonly kind: 'timeout';
+      readonly phase: 'connect' | 'run';
+      readonly op: string;
+      readonly timeoutMs: number;
+    })
+  | (Base & {
+      readonly kind: 'exit-code';
+      readonly op: string;
+      readonly code: number | null;
+      readonly signal: string | undefined;
+      readonly stdout: string;
+      readonly stderr: string;
+    })
+  | (Base & { readonly kind: 'cancelled'; readonly op: string })
+  | (Base & {
+      readonly kind: 'connection-lost';
+      readonly op: string;
+      /** The command may or may not have run: the caller must re-read state before retrying. */
+      readonly cause: string;
+    })
+  | (Base & { readonly kind: 'internal'; readonly cause: string });
+
+export type FleetErrorKind = FleetError['kind'];
+
+/** " (via bastion X)" when a hop on the way failed, empty when the node itself did. */
+function via(node: string, hop: string): string {
+  return hop === node ? '' : ` (jump host ${hop})`;
+}
+
+function firstLine(text: string, max = 200): string {
+  const line =
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l !== '') ?? '';
+  return line.length > max ? `${line.slice(0, max)}…` : line;
+}
+
+export const fleetError = {
+  invalidRequest: (node: string, op: string, reason: string): FleetError => ({
+    kind: 'invalid-request',
+    node,
+    reason,
+    message: `${node}: refused to run ${op}: ${reason}`,
+  }),
+  configInvalid: (node: string, reason: string): FleetError => ({
+    kind: 'config-invalid',
+    node,
+    reason,
+    message: `${node}: ${reason}`,
+  }),
+  connectFailed: (node: string, hop: string, cause: string): FleetError => ({
+    kind: 'connect-failed',
+    node,
+    hop,
+    cause,
+    message: `${node}${via(node, hop)}: cannot connect: ${cause}`,
+  }),
+  authFailed: (node: string, hop: string, user: string, notes: readonly string[]): FleetError => ({
+    kind: 'auth-failed',
+    node,
+    hop,
+    user,
+    notes,
+    message: `${node}${via(node, hop)}: authentication as ${user} failed${notes.length ? ` (${notes.join('; ')})` : ''}`,
+  }),
+  hostKeyUnknown: (
+    node: string,
+    hop: string,
+    fingerprint: string,
+    keyType: string,
+    reason: 'not-recorded' | 'rejected' | 'cert-authority-unsupported',
+  ): FleetError => ({
+    kind: 'host-key-unknown',
+    node,
+    hop,
+    fingerprint,
+    keyType,
+    reason,
+    message:
+      reason === 'cert-authority-unsupported'
+        ? `${node}${via(node, hop)}: host key ${keyType} ${fingerprint} is vouched for only by a @cert-authority line in known_hosts, which NodePort Guard does not check; record the host key itself`
+        : `${node}${via(node, hop)}: host key ${keyType} ${fingerprint} is not in known_hosts${reason === 'rejected' ? ' and was not accepted' : ''}; check the fingerprint on the host and accept it to connect`,
+  }),
+  hostKeyChanged: (
+    node: string,
+    hop: string,
+    fingerprint: string,
+    keyType: string,
+    knownFingerprints: readonly string[],
+    knownHostsPath: string,
+    lines: readonly number[],
+  ): FleetError => ({
+    kind: 'host-key-changed',
+    node,
+    hop,
+    fingerprint,
+    keyType,
+    knownFingerprints,
+    knownHostsPath,
+    lines,
+    message: `${node}${via(node, hop)}: HOST KEY CHANGED: presents ${keyType} ${fingerprint}, known_hosts (${knownHostsPath}:${lines.join(',')}) has ${knownFingerprints.join(', ')}; refusing to connect (someone may be intercepting; if the host was reinstalled, remove the old line by hand)`,
+  }),
+  hostKeyRevoked: (node: string, hop: string, fingerprint: string, keyType: string): FleetError => ({
+    kind: 'host-key-revoked',
+    node,
+    hop,
+    fingerprint,
+    keyType,
+    message: `${node}${via(node, hop)}: host key ${keyType} ${fingerprint} is marked @revoked in known_hosts; refusing to connect`,
+  }),
+  sudoDenied: (
+    node: string,
+    user: string,
+    reason: 'password-required' | 'not-allowed' | 'no-tty' | 'sudo-missing',
+    stderr: string,
+  ): FleetError => ({
+    kind: 'sudo-denied',
+    node,
+    user,
+    reason,
+    stderr,
+    message: `${node}: ${user} cannot run commands as root with sudo -n (${
+      reason === 'sudo-missing' ? 'sudo is not installed' : firstLine(stderr)
+    }); grant NOPASSWD sudo for the guard's commands or connect as root`,
+  }),
+  timeout: (node: string, phase: 'connect' | 'run', op: string, timeoutMs: number): FleetError => ({
+    kind: 'timeout',
+    node,
+    phase,
+    op,
+    timeoutMs,
+    message:
+      phase === 'connect'
+        ? `${node}: no SSH session within ${timeoutMs} ms`
+        : `${node}: ${op} did not finish within ${timeoutMs} ms and was stopped`,
+  }),
+  exitCode: (
+    node: string,
+    op: string,
+    code: number | null,
+    signal: string | undefined,
+    stdout: string,
+    stderr: string,
+  ): FleetError => ({
+    kind: 'exit-code',
+    node,
+    op,
+    code,
+    signal,
+    stdout,
+    stderr,
+    message: `${node}: ${op} ${code === null ? `killed by signal ${signal ?? '?'}` : `exited with ${code}`}${
+      firstLine(stderr) ? `: ${firstLine(stderr)}` : ''
+    }`,
+  }),
+  cancelled: (node: string, op: string): FleetError => ({
+    kind: 'cancelled',
+    node,
+    op,
+    message: `${node}: ${op} cancelled`,
+  }),
+  connectionLost: (node: string, op: string, cause: string): FleetError => ({
+    kind: 'connection-lost',
+    node,
+    op,
+    cause,
+    message: `${node}: connection lost during ${op} (${cause}); it may or may not have run`,
+  }),
+  internal: (node: string, cause: string): FleetError => ({
+    kind: 'internal',
+    node,
+    cause,
+    message: `${node}: internal error: ${cause}`,
+  }),
+} as const;

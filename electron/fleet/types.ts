@@ -1,0 +1,94 @@
+// The fleet's data at its boundaries: where a node is and how to reach it, what a caller asks to
+// run, and what comes back. Everything is readonly; results and errors are discriminated unions.
+import type { FleetError } from './errors';
+
+/** One SSH endpoint after inventory, defaults and ~/.ssh/config are merged. */
+export interface SshHop {
+  /** Inventory name (node or jump host), or the ProxyJump text for hops from ~/.ssh/config. */
+  readonly name: string;
+  /** Address or DNS name to connect to; also the name looked up in known_hosts. */
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** Private key files to offer, in order (absolute paths). */
+  readonly identityFiles: readonly string[];
+  /**
+   * True when identityFiles came from the workspace or ssh config. When false they are OpenSSH's
+   * default files (~/.ssh/id_ed25519, id_ecdsa, id_rsa), and a missing one is not an error.
+   */
+  readonly identityFilesExplicit: boolean;
+}
+
+export interface ResolvedNode extends SshHop {
+  /** Run commands through `sudo -n` (non-root users). */
+  readonly sudo: boolean;
+  /** Bastions, outermost first: we connect to jumps[0], tunnel to jumps[1], ..., then to the node. */
+  readonly jumps: readonly SshHop[];
+}
+
+/** A remote command, as data: never a shell string. */
+export interface RunRequest {
+  /** Operation name for progress and logs, e.g. 'iptables-save'. */
+  readonly op: string;
+  /** argv[0] from ALLOWED_COMMANDS; every element is quoted by quoteShellArg. */
+  readonly argv: readonly string[];
+  readonly stdin?: string | Buffer;
+  /** Exit codes that count as success (default [0]). */
+  readonly okExitCodes?: readonly number[];
+  /** Limit for this command once the connection is up (default: the fleet's step timeout). */
+  readonly timeoutMs?: number;
+  /** Overrides the node's sudo setting (e.g. false for `id`, which needs no rights). */
+  readonly sudo?: boolean;
+}
+
+export interface RunSuccess {
+  readonly ok: true;
+  readonly node: string;
+  readonly op: string;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+  readonly durationMs: number;
+}
+
+export interface RunFailure {
+  readonly ok: false;
+  readonly node: string;
+  readonly op: string;
+  readonly error: FleetError;
+  readonly durationMs: number;
+}
+
+export type RunResult = RunSuccess | RunFailure;
+
+export type ProgressEvent =
+  | { readonly node: string; readonly phase: 'connecting'; readonly hop: string }
+  | { readonly node: string; readonly phase: 'running'; readonly op: string }
+  | { readonly node: string; readonly phase: 'done'; readonly durationMs: number }
+  | {
+      readonly node: string;
+      readonly phase: 'failed';
+      readonly message: string;
+      readonly durationMs: number;
+    };
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** Where the host key decision is asked for: a node, or a bastion on the way to one. */
+export interface HostKeySubject {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role: 'node' | 'jump-host';
+  /** For a jump host: the node whose connection needed it. */
+  readonly forNode: string;
+}
+
+export type HostKeyDecision = 'accept-and-record' | 'reject';
+
+/** Asked when a host presents a key that known_hosts does not have (never for a changed key). */
+export type UnknownHostKeyDecider = (
+  subject: HostKeySubject,
+  fingerprint: string,
+  keyType: string,
+) => Promise<HostKeyDecision>;
