@@ -74,6 +74,8 @@ export interface Chain {
   /** True when the dump declared it (`:NAME POLICY [p:b]`); false when only rules/jumps named it. */
   readonly declared: boolean;
   readonly rules: readonly Rule[];
+  /** 1-based line of the declaration or first mention, for messages; not part of the chain's meaning. */
+  readonly line?: number;
 }
 
 export interface Table {
@@ -81,6 +83,13 @@ export interface Table {
   readonly chains: readonly Chain[];
   /** False for excerpts without a `*table` header or without `COMMIT`. */
   readonly complete: boolean;
+  /**
+   * Chains removed by `-X NAME` lines (kube-proxy's restore input deletes stale chains this way),
+   * in order. Absent or empty for iptables-save dumps.
+   */
+  readonly deletedChains?: readonly string[];
+  /** 1-based line of the `*table` header (or first line of an excerpt); not part of the meaning. */
+  readonly line?: number;
 }
 
 export interface Ruleset {
