@@ -1,0 +1,96 @@
+// One exec channel on an open connection: send the command text, feed stdin, collect stdout and
+// stderr, stop it on timeout or cancellation. The text has already been validated and quoted.
+import type { Client, ClientChannel } from 'ssh2';
+
+export type ExecOutcome =
+  | {
+      readonly status: 'exited';
+      /** null when the process died from a signal. */
+      readonly code: number | null;
+      readonly signal: string | undefined;
+      readonly stdout: Buffer;
+      readonly stderr: Buffer;
+    }
+  | { readonly status: 'timeout' }
+  | { readonly status: 'cancelled' }
+  /** The server refused the channel (e.g. MaxSessions) or the connection was already closing. */
+  | { readonly status: 'channel-failed'; readonly message: string }
+  /** The channel closed without an exit status: the connection dropped mid-command. */
+  | { readonly status: 'connection-lost'; readonly message: string };
+
+export interface ExecOptions {
+  readonly stdin?: string | Buffer;
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+export function execCommand(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
+  return new Promise((resolve) => {
+    if (options.signal?.aborted) {
+      resolve({ status: 'cancelled' });
+      return;
+    }
+    let settled = false;
+    let channel: ClientChannel | undefined;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let exit: { code: number | null; signal: string | undefined } | undefined;
+
+    const stop = () => {
+      if (channel === undefined) return;
+      // Ask sshd to kill the process (OpenSSH >= 7.9 honours it), then drop the channel; sshd
+      // hangs up the process's pipes either way.
+      try {
+        channel.signal('KILL');
+      } catch {}
+      channel.close();
+    };
+    const finish = (outcome: ExecOutcome) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      if (outcome.status === 'timeout' || outcome.status === 'cancelled') stop();
+      resolve(outcome);
+    };
+    const onAbort = () => finish({ status: 'cancelled' });
+    const timer = setTimeout(() => finish({ status: 'timeout' }), options.timeoutMs);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+
+    try {
+      client.exec(command, (err, stream) => {
+        if (err) {
+          finish({ status: 'channel-failed', message: err.message });
+          return;
+        }
+        channel = stream;
+        if (settled) {
+          stop(); // timed out or cancelled while the channel was opening
+          return;
+        }
+        stream.on('data', (chunk: Buffer) => stdout.push(chunk));
+        stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        stream.on('exit', (code: number | null, signal?: string) => {
+          exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
+        });
+        stream.on('error', () => {}); // surfaced as a close without exit status below
+        stream.on('close', () => {
+          if (exit === undefined) {
+            finish({ status: 'connection-lost', message: 'channel closed without an exit status' });
+          } else {
+            finish({
+              status: 'exited',
+              ...exit,
+              stdout: Buffer.concat(stdout),
+              stderr: Buffer.concat(stderr),
+            });
+          }
+        });
+        if (options.stdin === undefined) stream.end();
+        else stream.end(options.stdin);
+      });
+    } catch (err) {
+      finish({ status: 'channel-failed', message: (err as Error).message });
+    }
+  });
+}

@@ -1,0 +1,289 @@
+// The fleet: every node of the open workspace, one SSH session each, and the one chokepoint for
+// running remote commands (run). runOnAll drives a step on many nodes at once, under the
+// concurrency limit, with progress events and per-node results in inventory order.
+import { checkArgv } from './command-policy';
+import { ConnectionPool } from './connection-pool';
+import { type CredentialSources, KeyStore } from './credentials';
+import { type FleetError, fleetError } from './errors';
+import { execCommand } from './exec-command';
+import { NodeGate } from './limits';
+import { NodeSession } from './node-session';
+import { classifySudoFailure, commandText } from './sudo';
+import type {
+  ProgressEvent,
+  ProgressListener,
+  ResolvedNode,
+  RunRequest,
+  RunResult,
+  UnknownHostKeyDecider,
+} from './types';
+
+export interface FleetOptions {
+  /** In inventory order; results of runOnAll come back in this order. */
+  readonly nodes: readonly ResolvedNode[];
+  readonly knownHostsPath: string;
+  /** Asked about keys known_hosts lacks; without it, unknown keys are refused. */
+  readonly onUnknownHostKey?: UnknownHostKeyDecider;
+  readonly credentials?: CredentialSources;
+  /** Nodes worked on at once (default 32). */
+  readonly concurrency?: number;
+  /** Commands at once on one node (default 4; OpenSSH's MaxSessions is 10). */
+  readonly channelsPerNode?: number;
+  /** TCP + key exchange + authentication, per hop (default 15 s; paused while a person decides on a host key). */
+  readonly connectTimeoutMs?: number;
+  /** Default limit for one command (default 120 s). */
+  readonly stepTimeoutMs?: number;
+  /** SSH keepalive interval (default 15 s) and unanswered count before the session drops (default 3). */
+  readonly keepaliveIntervalMs?: number;
+  readonly keepaliveCountMax?: number;
+  /** Record accepted host keys hashed (default false: plain, so people can review the file). */
+  readonly hashRecordedHostKeys?: boolean;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: ProgressListener;
+}
+
+export type StepOutcome<T, E = never> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: E | FleetError };
+
+export type NodeResult<T, E = never> =
+  | { readonly node: string; readonly ok: true; readonly value: T; readonly durationMs: number }
+  | {
+      readonly node: string;
+      readonly ok: false;
+      readonly error: E | FleetError;
+      readonly durationMs: number;
+    };
+
+export interface NodeStepContext {
+  readonly node: ResolvedNode;
+  readonly signal: AbortSignal | undefined;
+  /** fleet.run on this node, with this runOnAll's signal and progress listener. */
+  readonly run: (request: RunRequest) => Promise<RunResult>;
+}
+
+export type NodeStep<T, E = never> = (ctx: NodeStepContext) => Promise<StepOutcome<T, E>>;
+
+const DEFAULTS = {
+  concurrency: 32,
+  channelsPerNode: 4,
+  connectTimeoutMs: 15_000,
+  stepTimeoutMs: 120_000,
+  keepaliveIntervalMs: 15_000,
+  keepaliveCountMax: 3,
+} as const;
+
+export class Fleet {
+  /** Node names in inventory order. */
+  readonly nodeNames: readonly string[];
+  private readonly sessions: ReadonlyMap<string, NodeSession>;
+  private readonly order: ReadonlyMap<string, number>;
+  private readonly gate: NodeGate;
+  private readonly pool: ConnectionPool;
+  private readonly stepTimeoutMs: number;
+  private closed = false;
+
+  constructor(options: FleetOptions) {
+    this.pool = new ConnectionPool({
+      knownHostsPath: options.knownHostsPath,
+      ...(options.onUnknownHostKey === undefined ? {} : { onUnknownHostKey: options.onUnknownHostKey }),
+      hashRecordedHostKeys: options.hashRecordedHostKeys ?? false,
+      credentials: options.credentials ?? {},
+      keys: new KeyStore(options.credentials?.getPassphrase),
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
+      keepaliveCountMax: options.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,
+    });
+    const channels = options.channelsPerNode ?? DEFAULTS.channelsPerNode;
+    this.sessions = new Map(options.nodes.map((n) => [n.name, new NodeSession(n, this.pool, channels)]));
+    this.nodeNames = options.nodes.map((n) => n.name);
+    this.order = new Map(this.nodeNames.map((n, i) => [n, i]));
+    this.gate = new NodeGate(options.concurrency ?? DEFAULTS.concurrency);
+    this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+  }
+
+  node(name: string): ResolvedNode | undefined {
+    return this.sessions.get(name)?.node;
+  }
+
+  /** Runs one command on one node: the chokepoint every remote command goes through. */
+  async run(node: string, request: RunRequest, options: RunOptions = {}): Promise<RunResult> {
+    const started = Date.now();
+    const result = await this.runOn(node, request, options.signal, options.onProgress);
+    emit(
+      options.onProgress,
+      result.ok
+        ? { node, phase: 'done', durationMs: Date.now() - started }
+        : { node, phase: 'failed', message: result.error.message, durationMs: Date.now() - started },
+    );
+    return result;
+  }
+
+  /**
+   * Runs `step` on each node, at most `concurrency` nodes at a time. Every node gets a result, in
+   * inventory order (names not in the inventory come last, as invalid-request failures).
+   */
+  async runOnAll<T, E extends { readonly message: string } = never>(
+    nodes: readonly string[],
+    step: NodeStep<T, E>,
+    options: RunOptions = {},
+  ): Promise<readonly NodeResult<T, E>[]> {
+    const unique = [...new Set(nodes)];
+    const rank = (n: string) => this.order.get(n) ?? Number.MAX_SAFE_INTEGER;
+    const ordered = unique.sort((a, b) => rank(a) - rank(b));
+    return Promise.all(ordered.map((name) => this.stepOn(name, step, options)));
+  }
+
+  private async stepOn<T, E extends { readonly message: string }>(
+    name: string,
+    step: NodeStep<T, E>,
+    { signal, onProgress }: RunOptions,
+  ): Promise<NodeResult<T, E>> {
+    const started = Date.now();
+    const finish = (outcome: StepOutcome<T, E>): NodeResult<T, E> => {
+      const durationMs = Date.now() - started;
+      if (outcome.ok) {
+        emit(onProgress, { node: name, phase: 'done', durationMs });
+        return { node: name, ok: true, value: outcome.value, durationMs };
+      }
+      emit(onProgress, { node: name, phase: 'failed', message: outcome.error.message, durationMs });
+      return { node: name, ok: false, error: outcome.error, durationMs };
+    };
+    const session = this.sessions.get(name);
+    if (session === undefined)
+      return finish({
+        ok: false,
+        error: fleetError.invalidRequest(name, 'step', 'no such node in the inventory'),
+      });
+    const leave = await this.gate.enter(name, signal);
+    if (leave === undefined) return finish({ ok: false, error: fleetError.cancelled(name, 'step') });
+    try {
+      const ctx: NodeStepContext = {
+        node: session.node,
+        signal,
+        run: (request) => this.runOn(name, request, signal, onProgress),
+      };
+      return finish(await step(ctx));
+    } catch (err) {
+      return finish({
+        ok: false,
+        error: fleetError.internal(name, err instanceof Error ? err.message : String(err)),
+      });
+    } finally {
+      leave();
+    }
+  }
+
+  private async runOn(
+    node: string,
+    request: RunRequest,
+    signal: AbortSignal | undefined,
+    onProgress: ProgressListener | undefined,
+  ): Promise<RunResult> {
+    const started = Date.now();
+    const op = typeof request.op === 'string' && request.op !== '' ? request.op : 'command';
+    const fail = (error: FleetError): RunResult => ({
+      ok: false,
+      node,
+      op,
+      error,
+      durationMs: Date.now() - started,
+    });
+    const session = this.sessions.get(node);
+    if (session === undefined)
+      return fail(fleetError.invalidRequest(node, op, 'no such node in the inventory'));
+    if (this.closed) return fail(fleetError.invalidRequest(node, op, 'the fleet is closed'));
+    const check = checkArgv(request.argv);
+    if (!check.ok) return fail(fleetError.invalidRequest(node, op, check.reason));
+    const timeoutMs = request.timeoutMs ?? this.stepTimeoutMs;
+    if (!(timeoutMs > 0)) return fail(fleetError.invalidRequest(node, op, `bad timeout ${timeoutMs}`));
+    const sudo = request.sudo ?? session.node.sudo;
+    const command = commandText(request.argv, sudo);
+
+    const leave = await this.gate.enter(node, signal);
+    if (leave === undefined) return fail(fleetError.cancelled(node, op));
+    try {
+      // A channel that cannot open means the command never started, so one retry on a fresh
+      // connection is safe (typically a connection that died before keepalive noticed).
+      for (let attempt = 0; ; attempt++) {
+        const got = await session.client(signal, (hop) =>
+          emit(onProgress, { node, phase: 'connecting', hop }),
+        );
+        if (got.ok === 'cancelled') return fail(fleetError.cancelled(node, op));
+        if (!got.ok) return fail(got.error);
+        const release = await session.channels.acquire(signal);
+        if (release === undefined) return fail(fleetError.cancelled(node, op));
+        let outcome: Awaited<ReturnType<typeof execCommand>>;
+        try {
+          emit(onProgress, { node, phase: 'running', op });
+          outcome = await execCommand(got.client, command, {
+            ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
+            timeoutMs,
+            ...(signal === undefined ? {} : { signal }),
+          });
+        } finally {
+          release();
+        }
+        switch (outcome.status) {
+          case 'exited': {
+            const stdout = outcome.stdout.toString('utf8');
+            const stderr = outcome.stderr.toString('utf8');
+            const okCodes = request.okExitCodes ?? [0];
+            if (outcome.code !== null && okCodes.includes(outcome.code)) {
+              return {
+                ok: true,
+                node,
+                op,
+                stdout,
+                stderr,
+                code: outcome.code,
+                durationMs: Date.now() - started,
+              };
+            }
+            const denial = sudo ? classifySudoFailure(outcome.code, stderr) : undefined;
+            if (denial !== undefined)
+              return fail(fleetError.sudoDenied(node, session.node.user, denial, stderr));
+            return fail(fleetError.exitCode(node, op, outcome.code, outcome.signal, stdout, stderr));
+          }
+          case 'timeout':
+            return fail(fleetError.timeout(node, 'run', op, timeoutMs));
+          case 'cancelled':
+            return fail(fleetError.cancelled(node, op));
+          case 'connection-lost':
+            session.drop();
+            return fail(fleetError.connectionLost(node, op, outcome.message));
+          case 'channel-failed':
+            session.drop();
+            if (attempt === 0) continue;
+            return fail(fleetError.connectFailed(node, node, `cannot open a channel: ${outcome.message}`));
+        }
+      }
+    } finally {
+      leave();
+    }
+  }
+
+  /** Closes one node's session (the next command reconnects). */
+  disconnect(node: string): void {
+    this.sessions.get(node)?.drop();
+  }
+
+  /** Closes every session and bastion connection; later runs fail with invalid-request. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const session of this.sessions.values()) session.close();
+    await this.pool.close();
+  }
+}
+
+function emit(listener: ProgressListener | undefined, event: ProgressEvent): void {
+  if (listener === undefined) return;
+  try {
+    listener(event);
+  } catch {
+    // A broken progress display must not break the operation it displays.
+  }
+}

@@ -1,0 +1,207 @@
+// An in-process ssh2 Server on 127.0.0.1 for protocol-level unit tests, as ssh2's own
+// test/common.js does: real key exchange, real host key, real publickey/password auth, real exec
+// channels and direct-tcpip forwarding (to act as a bastion). Commands are answered by a handler
+// (or run by the local /bin/sh for harmless ones); nothing here is a mock of the client.
+import { spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { connect as netConnect } from 'node:net';
+import { type Connection, type ParsedKey, Server, type ServerChannel, utils } from 'ssh2';
+import type { TestKeyPair } from './keys';
+
+export interface ExecReply {
+  readonly stdout?: string;
+  readonly stderr?: string;
+  readonly code?: number;
+  /** Never answer (until the client closes the channel). */
+  readonly hang?: boolean;
+  /** Cut the whole connection instead of answering. */
+  readonly dropConnection?: boolean;
+}
+
+export interface ExecCall {
+  readonly user: string;
+  readonly command: string;
+  readonly stdin: Buffer;
+}
+
+export type ExecHandler = (call: ExecCall) => ExecReply | Promise<ExecReply> | 'sh';
+
+export interface TestUser {
+  readonly password?: string;
+  /** authorized_keys lines (`type base64 comment`). */
+  readonly publicKeys?: readonly string[];
+}
+
+export interface TestServerOptions {
+  readonly hostKey: TestKeyPair;
+  readonly users: Readonly<Record<string, TestUser>>;
+  readonly exec?: ExecHandler;
+  /** Accept direct-tcpip to 127.0.0.1 (a bastion). */
+  readonly forwarding?: boolean;
+}
+
+export interface TestServerStats {
+  connections: number;
+  authenticated: number;
+  /** Auth methods tried, e.g. ['none', 'publickey', 'password']. */
+  authMethods: string[];
+  execs: ExecCall[];
+  activeExecs: number;
+  maxActiveExecs: number;
+  forwards: string[];
+  /** Channels the client closed before the command answered (timeouts, cancellation). */
+  abandoned: number;
+  signals: string[];
+}
+
+export interface TestServer {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  readonly stats: TestServerStats;
+  /** Drops every open connection (the server keeps listening). */
+  dropAll(): void;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
+  const stats: TestServerStats = {
+    connections: 0,
+    authenticated: 0,
+    authMethods: [],
+    execs: [],
+    activeExecs: 0,
+    maxActiveExecs: 0,
+    forwards: [],
+    abandoned: 0,
+    signals: [],
+  };
+  const keysByUser = new Map<string, ParsedKey[]>();
+  for (const [name, user] of Object.entries(options.users)) {
+    keysByUser.set(
+      name,
+      (user.publicKeys ?? []).map((line) => {
+        const k = utils.parseKey(line);
+        if (k instanceof Error) throw k;
+        return Array.isArray(k) ? k[0] : k;
+      }),
+    );
+  }
+  const open = new Set<Connection>();
+  const server = new Server({ hostKeys: [options.hostKey.privateKey] }, (conn) => {
+    stats.connections++;
+    conn.setNoDelay(true);
+    open.add(conn);
+    conn.on('close', () => open.delete(conn));
+    conn.on('error', () => {});
+    let user = '';
+    conn.on('authentication', (ctx) => {
+      stats.authMethods.push(ctx.method);
+      user = ctx.username;
+      const account = options.users[ctx.username];
+      const methods: Array<'publickey' | 'password'> = ['publickey', 'password'];
+      if (account === undefined) return ctx.reject(methods);
+      if (ctx.method === 'password') {
+        return account.password !== undefined && ctx.password === account.password
+          ? ctx.accept()
+          : ctx.reject(methods);
+      }
+      if (ctx.method === 'publickey') {
+        const key = keysByUser
+          .get(ctx.username)
+          ?.find(
+            (k) =>
+              k.type === ctx.key.algo.replace(/^rsa-sha2-(256|512)$/, 'ssh-rsa') &&
+              k.getPublicSSH().equals(ctx.key.data),
+          );
+        if (key === undefined) return ctx.reject(methods);
+        if (ctx.signature === undefined || ctx.blob === undefined) return ctx.accept(); // key query
+        return key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) ? ctx.accept() : ctx.reject(methods);
+      }
+      return ctx.reject(methods);
+    });
+    conn.on('ready', () => {
+      stats.authenticated++;
+      conn.on('tcpip', (accept, reject, info) => {
+        if (!options.forwarding || info.destIP !== '127.0.0.1') return reject();
+        stats.forwards.push(`${info.destIP}:${info.destPort}`);
+        const upstream = netConnect(info.destPort, info.destIP);
+        upstream.once('connect', () => {
+          const channel = accept();
+          channel.pipe(upstream).pipe(channel);
+          channel.on('close', () => upstream.destroy());
+          upstream.on('close', () => channel.close());
+        });
+        upstream.once('error', () => reject());
+      });
+      conn.on('session', (acceptSession) => {
+        const session = acceptSession();
+        session.on('signal', (_accept, _reject, info) => stats.signals.push(info.name));
+        session.on('exec', (accept, _reject, info) => {
+          const channel = accept();
+          void answer(channel, user, info.command);
+        });
+      });
+    });
+    const answer = async (channel: ServerChannel, user: string, command: string) => {
+      stats.activeExecs++;
+      stats.maxActiveExecs = Math.max(stats.maxActiveExecs, stats.activeExecs);
+      let done = false;
+      channel.on('close', () => {
+        if (!done) stats.abandoned++;
+        done = true;
+      });
+      const stdinParts: Buffer[] = [];
+      await new Promise<void>((resolve) => {
+        channel.on('data', (d: Buffer) => stdinParts.push(d));
+        channel.on('end', () => resolve());
+      });
+      const call: ExecCall = { user, command, stdin: Buffer.concat(stdinParts) };
+      stats.execs.push(call);
+      const reply = options.exec === undefined ? { code: 0 } : await options.exec(call);
+      try {
+        if (reply === 'sh') {
+          const child = spawn('/bin/sh', ['-c', command], { stdio: 'pipe' });
+          child.stdout.on('data', (d: Buffer) => channel.write(d));
+          child.stderr.on('data', (d: Buffer) => channel.stderr.write(d));
+          child.stdin.end(call.stdin);
+          const code = await new Promise<number>((r) => child.on('close', (c) => r(c ?? 255)));
+          if (!done) {
+            done = true;
+            channel.exit(code);
+            channel.end();
+          }
+          return;
+        }
+        if (reply.dropConnection) {
+          done = true;
+          conn.end();
+          return;
+        }
+        if (reply.hang) return;
+        if (done) return;
+        done = true;
+        if (reply.stdout) channel.write(reply.stdout);
+        if (reply.stderr) channel.stderr.write(reply.stderr);
+        channel.exit(reply.code ?? 0);
+        channel.end();
+      } finally {
+        stats.activeExecs--;
+      }
+    };
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    host: '127.0.0.1',
+    port,
+    stats,
+    dropAll: () => {
+      for (const c of open) c.end();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of open) c.end();
+        server.close(() => resolve());
+      }),
+  };
+}
