@@ -1,0 +1,273 @@
+// analyzeTopology: one node's kube-proxy state, from parsed tables to readonly Topology. Every
+// chain is looked up through one Map per table and every rule is read a bounded number of times,
+// so a 5,000-service table (~95,000 rules) stays linear.
+import type { Rule } from '../netfilter/model';
+import { type ChainIndex, indexChains } from './chain-index';
+import { clusterIpPath, indexClusterIpRules } from './cluster-ip';
+import { filterSteps, readTurnedAway, type TurnedAway } from './external-services';
+import { readPortGuards } from './guard-chains';
+import { ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
+import { readMasquerade } from './masquerade';
+import { stepVia, walkFront } from './path-steps';
+import { analyzePrerouting } from './prerouting';
+import { protocolOf, type ServiceProtocol, setMatches, singleDestinationPort } from './rule-facts';
+import { type ServiceWalk, walkServiceChains } from './service-chains';
+import type {
+  BackendInfo,
+  LayoutGeneration,
+  NodePort,
+  PathStep,
+  ProxyMode,
+  Topology,
+  TopologyInput,
+} from './topology';
+
+const EMPTY_INDEX: ChainIndex = new Map();
+
+function jumpTo(index: ChainIndex, from: string, to: string): Rule | undefined {
+  return index.get(from)?.rules.find((r) => r.target?.name === to);
+}
+
+function detectMode(nat: ChainIndex, warnings: string[]): ProxyMode {
+  const services = nat.get('KUBE-SERVICES')?.rules ?? [];
+  const ipvs =
+    nat.has('KUBE-NODE-PORT') ||
+    services.some((r) => setMatches(r).some((s) => /^KUBE-(6-)?CLUSTER-IP$/.test(s.setName)));
+  let iptables = nat.has('KUBE-NODEPORTS');
+  if (!iptables) {
+    for (const name of nat.keys()) {
+      if (name.startsWith('KUBE-SVC-') || name.startsWith('KUBE-SEP-') || name.startsWith('KUBE-EXT-')) {
+        iptables = true;
+        break;
+      }
+    }
+  }
+  if (ipvs && iptables) {
+    // Left-overs of a mode switch: the chain KUBE-SERVICES actually jumps to is the live one.
+    const live = services.some((r) => r.target?.name === 'KUBE-NODE-PORT') ? 'ipvs' : 'iptables';
+    warnings.push(`both iptables-mode and ipvs-mode kube-proxy chains are present; reading ${live} mode`);
+    return live;
+  }
+  if (ipvs) return 'ipvs';
+  if (iptables) return 'iptables';
+  if (nat.has('KUBE-SERVICES'))
+    warnings.push('KUBE-SERVICES exists but neither KUBE-NODEPORTS nor KUBE-NODE-PORT');
+  return 'none';
+}
+
+function detectLayout(nat: ChainIndex, filter: ChainIndex): LayoutGeneration {
+  let ext = false;
+  let legacy = false;
+  for (const name of nat.keys()) {
+    if (name.startsWith('KUBE-EXT-')) ext = true;
+    else if (name.startsWith('KUBE-XLB-')) legacy = true;
+  }
+  if (ext) return 'ext';
+  if (legacy) return 'legacy';
+  // Before 1.24 KUBE-NODEPORTS marked for masquerade and jumped to KUBE-SVC-* itself.
+  for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
+    const t = rule.target?.name ?? '';
+    if (t === 'KUBE-MARK-MASQ' || t.startsWith('KUBE-SVC-')) return 'legacy';
+  }
+  // No NodePort to tell by; 1.24+ also added filter KUBE-PROXY-FIREWALL.
+  return filter.has('KUBE-PROXY-FIREWALL') ? 'ext' : 'unknown';
+}
+
+function detectBackend(input: TopologyInput, warnings: string[]): BackendInfo {
+  const backend = input.backend ?? 'unknown';
+  const otherBackendPresent = (input.headerComments ?? []).some((c) =>
+    /iptables-legacy tables present/i.test(c),
+  );
+  const hint = input.mangle ? indexChains(input.mangle).has('KUBE-IPTABLES-HINT') : false;
+  if (otherBackendPresent && !hint) {
+    warnings.push(
+      'iptables-legacy tables are present too and this dump has no KUBE-IPTABLES-HINT: kube-proxy may write there',
+    );
+  }
+  return {
+    backend,
+    source: hint ? 'kube-iptables-hint' : backend === 'unknown' ? 'none' : 'header',
+    otherBackendPresent,
+  };
+}
+
+interface Found {
+  readonly port: number;
+  readonly protocol: ServiceProtocol;
+  readonly walk: ServiceWalk;
+}
+
+function iptablesWalks(nat: ChainIndex, warnings: string[]): Found[] {
+  const groups = new Map<string, { port: number; protocol: ServiceProtocol; rules: Rule[] }>();
+  for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
+    const port = singleDestinationPort(rule);
+    const protocol = protocolOf(rule);
+    if (port === undefined || protocol === undefined) {
+      if (rule.target)
+        warnings.push(`KUBE-NODEPORTS rule${rule.line ? ` at line ${rule.line}` : ''} names no port`);
+      continue;
+    }
+    const key = `${port}/${protocol}`;
+    const g = groups.get(key);
+    if (g) g.rules.push(rule);
+    else groups.set(key, { port, protocol, rules: [rule] });
+  }
+  const jump = jumpTo(nat, 'KUBE-SERVICES', 'KUBE-NODEPORTS');
+  const step: PathStep = jump
+    ? stepVia('KUBE-NODEPORTS', jump)
+    : { kind: 'KUBE-NODEPORTS', table: 'nat', chain: 'KUBE-NODEPORTS' };
+  return [...groups.values()].map((g) => ({
+    port: g.port,
+    protocol: g.protocol,
+    walk: walkServiceChains(g.rules, step, nat),
+  }));
+}
+
+function ipvsWalks(nat: ChainIndex, input: TopologyInput, warnings: string[]): Found[] {
+  if (!input.ipsets) {
+    warnings.push(
+      'ipvs mode: the NodePorts are members of the KUBE-NODE-PORT-* ipsets; give `ipset list` output',
+    );
+    return [];
+  }
+  const jump = jumpTo(nat, 'KUBE-SERVICES', 'KUBE-NODE-PORT');
+  const step: PathStep = jump
+    ? stepVia('KUBE-NODE-PORT', jump)
+    : { kind: 'KUBE-NODE-PORT', table: 'nat', chain: 'KUBE-NODE-PORT' };
+  return ipvsNodePorts(nat, input.ipsets, warnings).map((np) => ({
+    port: np.port,
+    protocol: np.protocol,
+    walk: walkIpvsNodePort(np, step, input.ipvs),
+  }));
+}
+
+/** A NodePort kube-proxy only rejects (no nat rules): nat walks past it, filter turns it away. */
+function turnedAwayWalk(t: TurnedAway, nat: ChainIndex, filter: ChainIndex): ServiceWalk {
+  const jump = jumpTo(nat, 'KUBE-SERVICES', 'KUBE-NODEPORTS');
+  const steps = jump ? [stepVia('KUBE-NODEPORTS', jump), ...filterSteps(filter)] : [...filterSteps(filter)];
+  return {
+    steps,
+    ...(t.service === undefined ? {} : { service: t.service }),
+    externalTrafficPolicyLocal: t.local,
+    endpoints: [],
+    endpointsKnown: true,
+    noEndpoints: true,
+    noEndpointsRule: t.rule,
+    masquerade: 'never',
+    sessionAffinity: false,
+    notes: [],
+  };
+}
+
+function mergeTurnedAway(
+  found: Found[],
+  turnedAway: ReadonlyMap<string, TurnedAway>,
+  nat: ChainIndex,
+  filter: ChainIndex,
+) {
+  const byKey = new Map<string, number>(found.map((f, i) => [`${f.port}/${f.protocol}`, i]));
+  for (const [key, t] of turnedAway) {
+    const i = byKey.get(key);
+    const f = i === undefined ? undefined : found[i];
+    if (i === undefined || !f) {
+      found.push({ port: t.port, protocol: t.protocol, walk: turnedAwayWalk(t, nat, filter) });
+      continue;
+    }
+    const w = f.walk;
+    const notes =
+      w.endpoints.length > 0 && !t.local
+        ? [
+            ...w.notes,
+            'filter KUBE-EXTERNAL-SERVICES rejects this port although nat has endpoints (stale rules?)',
+          ]
+        : w.notes;
+    found[i] = {
+      ...f,
+      walk: {
+        ...w,
+        steps: [...w.steps, ...filterSteps(filter)],
+        ...(w.service === undefined && t.service !== undefined ? { service: t.service } : {}),
+        externalTrafficPolicyLocal: w.externalTrafficPolicyLocal || t.local,
+        noEndpoints: true,
+        noEndpointsRule: t.rule,
+        notes,
+      },
+    };
+  }
+}
+
+export function analyzeTopology(input: TopologyInput): Topology {
+  const warnings: string[] = [];
+  const nat = indexChains(input.nat);
+  const filter = input.filter ? indexChains(input.filter) : EMPTY_INDEX;
+  const mode = detectMode(nat, warnings);
+  const layout = mode === 'iptables' ? detectLayout(nat, filter) : 'unknown';
+  const backend = detectBackend(input, warnings);
+  const prerouting = analyzePrerouting(nat);
+  if (prerouting.guard && prerouting.guard.jumps.length > 1) {
+    warnings.push(`the guard entry jump stands ${prerouting.guard.jumps.length} times in PREROUTING`);
+  }
+  if (prerouting.guard && !prerouting.guard.beforeKubeServices) {
+    warnings.push(
+      "the guard entry jump stands after kube-proxy's KUBE-SERVICES jump: the guard has no effect",
+    );
+  }
+  const guards = readPortGuards(nat, prerouting.guard?.beforeKubeServices ?? false, warnings);
+
+  const found =
+    mode === 'iptables'
+      ? iptablesWalks(nat, warnings)
+      : mode === 'ipvs'
+        ? ipvsWalks(nat, input, warnings)
+        : [];
+  if (mode !== 'none') mergeTurnedAway(found, readTurnedAway(filter), nat, filter);
+  if (mode === 'iptables' && !input.filter) {
+    warnings.push(
+      'no filter table: NodePorts of services without endpoints (kube-proxy rejects them in filter KUBE-EXTERNAL-SERVICES) are not listed',
+    );
+  }
+
+  const clusterRules = mode === 'iptables' ? indexClusterIpRules(nat) : new Map<string, Rule>();
+  const nodePorts: NodePort[] = found.map(({ port, protocol, walk }) => {
+    const front = walkFront(prerouting, guards, nat, port, protocol);
+    const clusterIp =
+      walk.clusterChain === undefined ? undefined : clusterIpPath(walk.clusterChain, nat, clusterRules);
+    return {
+      port,
+      protocol,
+      ...(walk.service === undefined ? {} : { service: walk.service }),
+      path: [...front.steps, ...walk.steps],
+      externalTrafficPolicyLocal: walk.externalTrafficPolicyLocal,
+      endpoints: walk.endpoints,
+      endpointsKnown: walk.endpointsKnown,
+      noEndpoints: walk.noEndpoints,
+      ...(walk.noEndpointsRule ? { noEndpointsRule: walk.noEndpointsRule } : {}),
+      masquerade: walk.masquerade,
+      sessionAffinity: walk.sessionAffinity,
+      ...(front.guard ? { guard: front.guard } : {}),
+      foreign: front.foreign,
+      ...(clusterIp ? { clusterIp } : {}),
+      notes: walk.notes,
+    };
+  });
+  nodePorts.sort(
+    (a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0),
+  );
+
+  const kubeJump =
+    prerouting.kubeJumpIndex === undefined ? undefined : prerouting.rules[prerouting.kubeJumpIndex];
+  const masquerade = mode === 'none' ? undefined : readMasquerade(nat);
+  return {
+    mode,
+    layout,
+    backend,
+    nodePorts,
+    ...(kubeJump && prerouting.kubeJumpIndex !== undefined
+      ? { kubeServicesJump: { rule: kubeJump, position: prerouting.kubeJumpIndex + 1 } }
+      : {}),
+    ...(prerouting.guard ? { guard: prerouting.guard } : {}),
+    foreign: prerouting.foreign,
+    ...(masquerade ? { masquerade } : {}),
+    warnings,
+  };
+}

@@ -1,0 +1,48 @@
+// The ClusterIP walk of a NodePort's service (nat OUTPUT -> KUBE-SERVICES -> KUBE-SVC-*), the path
+// node-local clients and pods take, shown beside the NodePort path in the diagram.
+import { ruleComment } from '../netfilter/decode';
+import type { Rule } from '../netfilter/model';
+import type { ChainIndex } from './chain-index';
+import { hookStep, stepVia } from './path-steps';
+import { singleDestinationPort } from './rule-facts';
+import type { ClusterIpPath, PathStep } from './topology';
+
+/** KUBE-SERVICES rules by the KUBE-SVC-* chain they jump to, built in one pass. */
+export function indexClusterIpRules(nat: ChainIndex): ReadonlyMap<string, Rule> {
+  const out = new Map<string, Rule>();
+  for (const rule of nat.get('KUBE-SERVICES')?.rules ?? []) {
+    const target = rule.target?.name;
+    if (
+      target === undefined ||
+      !target.startsWith('KUBE-SVC-') ||
+      !rule.destination ||
+      rule.destination.negated
+    )
+      continue;
+    const prev = out.get(target);
+    // External-IP and load-balancer rules may jump to the same chain; the cluster IP one says so.
+    if (!prev || (!ruleComment(prev)?.endsWith('cluster IP') && ruleComment(rule)?.endsWith('cluster IP'))) {
+      out.set(target, rule);
+    }
+  }
+  return out;
+}
+
+function hostOf(cidr: string): string {
+  return cidr.replace(/\/(32|128)$/, '');
+}
+
+export function clusterIpPath(
+  svcChain: string,
+  nat: ChainIndex,
+  rules: ReadonlyMap<string, Rule>,
+): ClusterIpPath | undefined {
+  const rule = rules.get(svcChain);
+  if (!rule?.destination) return undefined;
+  const steps: PathStep[] = [hookStep('OUTPUT', nat)];
+  const outputJump = nat.get('OUTPUT')?.rules.find((r) => r.target?.name === 'KUBE-SERVICES');
+  if (outputJump) steps.push(stepVia('KUBE-SERVICES', outputJump));
+  steps.push(stepVia(svcChain, rule));
+  const port = singleDestinationPort(rule);
+  return { address: hostOf(rule.destination.value), ...(port === undefined ? {} : { port }), path: steps };
+}

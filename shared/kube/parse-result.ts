@@ -1,0 +1,35 @@
+// The error shape of every text parser in shared/kube, the same as the iptables-save parser's:
+// a line number and the offending text, so the CLI can say where a pasted dump went wrong.
+
+export interface ParseError {
+  /** 1-based. */
+  readonly line: number;
+  /** The offending line, cut to a readable length (a 1 MB line must not flood a terminal). */
+  readonly text: string;
+  readonly message: string;
+}
+
+const MAX_ERROR_TEXT = 200;
+
+export function parseError(line: number, text: string, message: string): ParseError {
+  const shown = text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}...` : text;
+  return { line, text: shown, message };
+}
+
+/** Text with NUL or other C0 control bytes (except tab/CR) is a binary file, not command output. */
+export function findBinaryLine(lines: readonly string[]): number | undefined {
+  for (let i = 0; i < lines.length; i++) {
+    if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(lines[i] ?? '')) return i;
+  }
+  return undefined;
+}
+
+/** Split text into lines without the trailing CR of CRLF files pasted from Windows tickets. */
+export function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i] ?? '';
+    if (l.endsWith('\r')) lines[i] = l.slice(0, -1);
+  }
+  return lines;
+}

@@ -1,0 +1,69 @@
+// Building blocks of a NodePort's walk: one step per chain entered, and the common front of every
+// walk (PREROUTING, our guard, foreign rules that may apply, kube-proxy's KUBE-SERVICES jump).
+import type { Rule } from '../netfilter/model';
+import type { ChainIndex } from './chain-index';
+import { chainKind, type StepKind } from './chain-kind';
+import { guardKey } from './guard-chains';
+import { foreignMayApply, GUARD_ENTRY_CHAIN, type PreroutingView } from './prerouting';
+import type { ServiceProtocol } from './rule-facts';
+import type { ForeignRule, PathStep, PortGuard } from './topology';
+
+export function stepVia(
+  chain: string,
+  via: Rule,
+  table: PathStep['table'] = 'nat',
+  kind?: StepKind,
+): PathStep {
+  return {
+    kind: kind ?? chainKind(chain),
+    table,
+    chain,
+    via,
+    ...(via.counters ? { counters: via.counters } : {}),
+  };
+}
+
+/** The first step of a walk: a built-in chain, with its policy counters. */
+export function hookStep(chain: string, index: ChainIndex, table: PathStep['table'] = 'nat'): PathStep {
+  const counters = index.get(chain)?.counters;
+  return { kind: chainKind(chain), table, chain, ...(counters ? { counters } : {}) };
+}
+
+export interface WalkFront {
+  readonly steps: readonly PathStep[];
+  readonly guard?: PortGuard;
+  readonly foreign: readonly ForeignRule[];
+}
+
+/** PREROUTING up to and including KUBE-SERVICES for one NodePort. */
+export function walkFront(
+  view: PreroutingView,
+  guards: ReadonlyMap<string, PortGuard>,
+  index: ChainIndex,
+  port: number,
+  protocol: ServiceProtocol,
+): WalkFront {
+  const steps: PathStep[] = [hookStep('PREROUTING', index)];
+  const guard = guards.get(guardKey(port, protocol));
+  const foreign = view.foreign.filter((f) => foreignMayApply(f, port, protocol));
+  const entry = view.guard?.beforeKubeServices ? view.guard.jumps[0] : undefined;
+  let f = 0;
+  const pushForeignUpTo = (position: number) => {
+    for (; f < foreign.length && (foreign[f]?.position ?? 0) < position; f++) {
+      const fr = foreign[f];
+      if (!fr) continue;
+      const target = fr.rule.target?.name ?? '';
+      const entered = index.has(target) ? target : 'PREROUTING';
+      steps.push(stepVia(entered, fr.rule, 'nat', 'foreign'));
+    }
+  };
+  if (guard && entry) {
+    pushForeignUpTo(entry.position);
+    steps.push(stepVia(GUARD_ENTRY_CHAIN, entry.rule));
+    steps.push(stepVia(guard.chain, guard.dispatch));
+  }
+  pushForeignUpTo(Number.POSITIVE_INFINITY);
+  const kubeJump = view.kubeJumpIndex === undefined ? undefined : view.rules[view.kubeJumpIndex];
+  if (kubeJump) steps.push(stepVia('KUBE-SERVICES', kubeJump));
+  return { steps, ...(guard ? { guard } : {}), foreign };
+}

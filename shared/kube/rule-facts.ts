@@ -1,0 +1,101 @@
+// Small read-only questions the topology asks about one rule (its port, its statistic share,
+// where its DNAT goes), answered through the netfilter decoders so that every module is read
+// one way in the whole app. What is kube-proxy specific (service names, "conditional") stays here.
+import { decodeMatch, decodeTarget, type SetMatch } from '../netfilter/decode';
+import type { Match, Rule } from '../netfilter/model';
+
+export type ServiceProtocol = 'tcp' | 'udp' | 'sctp';
+
+export function findMatch(rule: Rule, module: string): Match | undefined {
+  return rule.matches.find((m) => m.module === module);
+}
+
+/** The protocol of `-p PROTO` when it is positive and one kube-proxy uses. */
+export function protocolOf(rule: Rule): ServiceProtocol | undefined {
+  const p = rule.protocol;
+  if (!p || p.negated) return undefined;
+  const v = p.value.toLowerCase();
+  return v === 'tcp' || v === 'udp' || v === 'sctp' ? v : undefined;
+}
+
+/** A single positive `--dport N` of the tcp/udp/sctp match, the way kube-proxy writes NodePorts. */
+export function singleDestinationPort(rule: Rule): number | undefined {
+  for (const m of rule.matches) {
+    if (m.module !== 'tcp' && m.module !== 'udp' && m.module !== 'sctp') continue;
+    const d = decodeMatch(m);
+    if (d.kind !== m.module || !d.dport || d.dport.negated) continue;
+    if (d.dport.value.from === d.dport.value.to) return d.dport.value.from;
+  }
+  return undefined;
+}
+
+/** `--probability P` of `-m statistic --mode random`; undefined when the rule has no such match. */
+export function randomProbability(rule: Rule): number | undefined {
+  const m = findMatch(rule, 'statistic');
+  if (!m) return undefined;
+  const d = decodeMatch(m);
+  return d.kind === 'statistic' && d.mode === 'random' && !d.negated ? d.probability : undefined;
+}
+
+/** The single address and optional port of a DNAT target (kube-proxy never writes ranges). */
+export function dnatDestination(
+  rule: Rule,
+): { readonly address: string; readonly port?: number } | undefined {
+  const t = rule.target;
+  if (t?.name !== 'DNAT') return undefined;
+  const d = decodeTarget(t);
+  const to = d.kind === 'dnat' && d.to.length === 1 ? d.to[0] : undefined;
+  const a = to?.addresses;
+  if (!a || a.from !== a.to) return undefined;
+  const p = to.ports;
+  if (p && p.from !== p.to) return undefined;
+  return p ? { address: a.from, port: p.from } : { address: a.from };
+}
+
+/** `--to-ports` of REDIRECT: the first port of `P` or `P-Q`. */
+export function redirectPort(rule: Rule): number | undefined {
+  const t = rule.target;
+  if (t?.name !== 'REDIRECT') return undefined;
+  const d = decodeTarget(t);
+  return d.kind === 'redirect' ? d.toPorts?.from : undefined;
+}
+
+/** Every `-m set --match-set NAME FLAGS` of the rule. */
+export function setMatches(rule: Rule): readonly SetMatch[] {
+  const out: SetMatch[] = [];
+  for (const m of rule.matches) {
+    if (m.module !== 'set') continue;
+    const d = decodeMatch(m);
+    if (d.kind === 'set') out.push(d);
+  }
+  return out;
+}
+
+/**
+ * True when the rule tests something beyond protocol, destination port and comment: a source
+ * address, an addrtype, a mark. Used to tell "always masquerade" from "masquerade some", and the
+ * jump every packet of a NodePort takes from the ones only pod or node-local traffic takes.
+ */
+export function hasConditions(rule: Rule): boolean {
+  if (rule.source || rule.destination || rule.inInterface || rule.outInterface || rule.fragment) return true;
+  if (rule.protocol?.negated) return true;
+  for (const m of rule.matches) {
+    if (m.module === 'comment') continue;
+    if (m.module === 'tcp' || m.module === 'udp' || m.module === 'sctp') {
+      if (m.options.every((o) => (o.name === 'dport' || o.name === 'destination-port') && !o.negated))
+        continue;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** `ns/name:port` or `ns/name` at the start of a kube-proxy comment. */
+const SERVICE_PORT_NAME =
+  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(?::[-a-z0-9]+)?)(?:\s|$)/;
+
+/** The service port name kube-proxy puts at the front of its comments, if the comment has one. */
+export function serviceFromComment(comment: string | undefined): string | undefined {
+  if (comment === undefined) return undefined;
+  return SERVICE_PORT_NAME.exec(comment)?.[1];
+}
