@@ -104,51 +104,52 @@ export async function planAuth(
   if (sources.getPassword !== undefined) steps.push({ kind: 'password' });
   if (steps.length === 0) notes.push('no key, agent or password to offer');
 
+  const note = (text: string) => {
+    if (!notes.includes(text)) notes.push(text);
+  };
   let index = 0;
   let password: Promise<string | undefined> | undefined;
   const username = hop.user;
   const handler: AuthHandlerMiddleware = (methodsLeft, _partial, next) => {
     const offered = (type: AuthenticationType) => methodsLeft === null || methodsLeft.includes(type);
     const advance = (): void => {
-      const step = steps[index++];
-      if (step === undefined) {
-        // ssh2 takes `false` for "no more methods"; its typings omit it.
-        (next as unknown as (v: false) => void)(false);
-        return;
-      }
-      switch (step.kind) {
-        case 'key':
-          if (!offered('publickey')) return advance();
-          return next({ type: 'publickey', username, key: step.key });
-        case 'agent':
-          if (!offered('publickey')) return advance();
-          return next({ type: 'agent', username, agent: step.socket });
-        case 'password': {
-          if (!offered('password')) {
-            notes.push('server does not accept passwords');
-            return advance();
-          }
-          password ??= sources.getPassword!(hop, node);
-          password.then(
-            (pw) => {
-              if (pw === undefined) {
-                notes.push('no password given');
-                advance();
-              } else next({ type: 'password', username, password: pw });
-            },
-            () => {
-              notes.push('password prompt failed');
-              advance();
-            },
+      for (;;) {
+        const step = steps[index++];
+        if (step === undefined) {
+          // ssh2 takes `false` for "no more methods"; its typings omit it.
+          (next as unknown as (v: false) => void)(false);
+          return;
+        }
+        if (step.kind === 'key' || step.kind === 'agent') {
+          if (!offered('publickey')) continue;
+          next(
+            step.kind === 'key'
+              ? { type: 'publickey', username, key: step.key }
+              : { type: 'agent', username, agent: step.socket },
           );
           return;
         }
+        if (!offered('password')) {
+          note('server does not accept passwords');
+          continue;
+        }
+        password ??= sources.getPassword!(hop, node);
+        password.then(
+          (pw) => {
+            if (pw === undefined) {
+              note('no password given');
+              advance();
+            } else next({ type: 'password', username, password: pw });
+          },
+          () => {
+            note('password prompt failed');
+            advance();
+          },
+        );
+        return;
       }
     };
     advance();
-  };
-  const note = (text: string) => {
-    if (!notes.includes(text)) notes.push(text);
   };
   return { handler, notes, note };
 }
