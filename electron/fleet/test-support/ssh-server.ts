@@ -24,7 +24,7 @@ export interface ExecCall {
   readonly stdin: Buffer;
 }
 
-export type ExecHandler = (call: ExecCall) => ExecReply | Promise<ExecReply> | 'sh';
+export type ExecHandler = (call: ExecCall) => ExecReply | 'sh' | Promise<ExecReply | 'sh'>;
 
 export interface TestUser {
   readonly password?: string;
