@@ -18,8 +18,10 @@ interface Evidence {
 }
 
 const NAT_ONLY_TARGETS: ReadonlySet<string> = new Set(['DNAT', 'SNAT', 'MASQUERADE', 'REDIRECT', 'NETMAP']);
-/** iptables refuses these in nat ("the nat table is not intended for filtering"). */
-const NOT_NAT_TARGETS: ReadonlySet<string> = new Set(['DROP', 'REJECT']);
+/** iptables refuses DROP in nat ("the nat table is not intended for filtering"). */
+const NOT_NAT_TARGETS: ReadonlySet<string> = new Set(['DROP']);
+/** The kernel's REJECT target is registered for the filter table only. */
+const FILTER_ONLY_TARGETS: ReadonlySet<string> = new Set(['REJECT']);
 const RAW_ONLY_TARGETS: ReadonlySet<string> = new Set(['CT', 'NOTRACK']);
 const MANGLE_ONLY_TARGETS: ReadonlySet<string> = new Set(['TPROXY']);
 
@@ -75,6 +77,7 @@ function targetEvidence(name: string, line: number): Evidence | undefined {
   const what = `target ${name}`;
   if (NAT_ONLY_TARGETS.has(name)) return { tables: ['nat'], what, line };
   if (NOT_NAT_TARGETS.has(name)) return { tables: ['filter', 'mangle', 'raw', 'security'], what, line };
+  if (FILTER_ONLY_TARGETS.has(name)) return { tables: ['filter'], what, line };
   if (RAW_ONLY_TARGETS.has(name)) return { tables: ['raw'], what, line };
   if (MANGLE_ONLY_TARGETS.has(name)) return { tables: ['mangle'], what, line };
   return undefined;

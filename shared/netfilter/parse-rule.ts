@@ -5,13 +5,19 @@
 // `--` belong to the most recent `-m MODULE` or `-j TARGET`; their values are every following
 // argument up to the next option or `!` (quoted arguments are always values). Unknown modules and
 // targets keep their options verbatim; the modules in known-names.ts reject options they do not
-// have, so a typo is an error rather than a rule that silently means something else.
+// have, so a typo is an error rather than a rule that silently means something else. `-p tcp
+// --dport 80` without `-m tcp` loads the tcp match implicitly, as iptables does.
+//
+// This runs once per rule of a 100,000-rule dump, so it works in reused scratch arrays and builds
+// the readonly parts through the Interner (see intern.ts) instead of allocating per rule.
 
+import type { Interner } from './intern.js';
 import {
   GLOBAL_OPTIONS,
   IMPLICIT_PROTOCOL_MATCHES,
   knownMatchOptions,
   knownTargetOptions,
+  STRING_OPTIONS,
 } from './known-names.js';
 import type { Counters, Match, MatchOption, Negatable, Rule, Target } from './model.js';
 import { fail } from './syntax-error.js';
@@ -26,10 +32,6 @@ export function isOptionToken(token: string, quoted: boolean): boolean {
   if (quoted || token.length < 2 || token.charCodeAt(0) !== DASH) return false;
   const c = token.charCodeAt(1);
   return c < ZERO || c > NINE;
-}
-
-function isBang(buf: TokenBuffer, i: number): boolean {
-  return i < buf.count && buf.tokens[i] === '!' && !buf.quoted[i];
 }
 
 /** A decimal counter value; iptables prints u64, which we keep as a (possibly rounded) number. */
@@ -63,201 +65,263 @@ function implicitAccepts(module: string, option: string): boolean {
   return IMPLICIT_OPTIONS[module]?.includes(option) ?? false;
 }
 
-interface OptionContext {
-  readonly describe: string;
-  readonly options: MatchOption[];
-  /** Undefined: any option is kept verbatim. */
-  readonly allowed: ReadonlySet<string> | undefined;
-}
-
 const NO_OPTIONS: ReadonlySet<string> = new Set();
 
-interface RuleState {
-  protocol?: Negatable<string>;
-  source?: Negatable<string>;
-  destination?: Negatable<string>;
-  inInterface?: Negatable<string>;
-  outInterface?: Negatable<string>;
-  fragment?: Negatable<true>;
-  counters?: Counters;
-  readonly matches: Match[];
-  target?: Target;
-}
+/** Options whose one value is free text (see STRING_OPTIONS), with their dashes. */
+const TEXT_OPTIONS: ReadonlySet<string> = new Set([...STRING_OPTIONS].map((o) => `--${o}`));
 
-const VALUE_FIELDS = {
-  p: ['protocol', '-p'],
-  s: ['source', '-s'],
-  d: ['destination', '-d'],
-  i: ['inInterface', '-i'],
-  o: ['outInterface', '-o'],
-} as const;
+/** What the option being read belongs to (plain numbers: cheaper than an enum object). */
+const CTX_NONE = 0;
+const CTX_MATCH = 1;
+const CTX_TARGET = 2;
 
-/**
- * Parses `buf.tokens[start..count)` as the body of a rule appended to `chain`. Throws
- * NetfilterSyntaxError with a message naming the offending argument.
- */
-export function parseRuleArgs(
-  buf: TokenBuffer,
-  start: number,
-  chain: string,
-  line: number,
-  counters: Counters | undefined,
-): Rule {
-  const { tokens, quoted, count } = buf;
-  const state: RuleState = { matches: [] };
-  if (counters) state.counters = counters;
-  let ctx: OptionContext | undefined;
-  let negate = false;
-  let i = start;
+/** Reads rules; one instance per parse, holding the scratch arrays and the interner. */
+export class RuleReader {
+  // Scratch state of the rule being read, reset by read(). Fields rather than closures: this is
+  // the hottest code of the parser, and per-call closures cost measurable time here.
+  private readonly opts: MatchOption[] = [];
+  private readonly implicitOpts: MatchOption[] = [];
+  private readonly matches: Match[] = [];
+  private nOpts = 0;
+  private nMatches = 0;
+  private nImplicit = 0;
+  private implicitAt = -1;
+  private implicitName = '';
+  private reserveAfterMatch = false;
+  private target: Target | undefined;
+  /** The open -m/-j whose options are being read: opts[ctxStart, nOpts). */
+  private ctx = CTX_NONE;
+  private ctxName = '';
+  private ctxGoto = false;
+  private ctxAllowed: ReadonlySet<string> | undefined;
+  private ctxStart = 0;
 
-  while (i < count) {
-    const tok = tokens[i]!;
-    const isQuoted = quoted[i]!;
-    if (!isQuoted && tok === '!') {
-      if (negate) fail('"!" given twice');
-      negate = true;
-      i++;
-      continue;
-    }
-    if (!isOptionToken(tok, isQuoted)) {
-      fail(`unexpected argument "${tok}"${ctx ? ` after ${ctx.describe}` : ''}`);
-    }
-    const global = GLOBAL_OPTIONS.get(tok);
-    if (global === undefined) {
-      if (tok.charCodeAt(1) !== DASH) {
-        if (tok === '-A' || tok === '-I' || tok === '-N' || tok === '-P') {
-          fail(`unexpected ${tok} inside a rule (two rules on one line?)`);
-        }
-        fail(`unknown option ${tok}`);
+  constructor(private readonly interner: Interner) {}
+
+  private describe(): string {
+    return this.ctx === CTX_MATCH ? `-m ${this.ctxName}` : `-${this.ctxGoto ? 'g' : 'j'} ${this.ctxName}`;
+  }
+
+  private close(): void {
+    if (this.ctx === CTX_MATCH) {
+      this.matches[this.nMatches++] = this.interner.match(this.ctxName, this.opts, this.ctxStart, this.nOpts);
+      if (this.reserveAfterMatch) {
+        this.implicitAt = this.nMatches++;
+        this.reserveAfterMatch = false;
       }
-      // A module/target option: --name [!] [values...]
-      const name = tok.slice(2);
-      if (name.length === 0) fail('empty option "--"');
-      const sink = optionSink(state, ctx, name, tok);
-      let negated = negate;
-      negate = false;
-      i++;
-      if (isBang(buf, i)) {
-        if (negated) fail(`"!" given twice for ${tok}`);
-        negated = true; // old syntax: --dport ! 80
+    } else if (this.ctx === CTX_TARGET) {
+      const kind = this.ctxGoto ? 'goto' : 'jump';
+      this.target = this.interner.target(kind, this.ctxName, this.opts, this.ctxStart, this.nOpts);
+    }
+    this.ctx = CTX_NONE;
+  }
+
+  private open(ctx: number, name: string, goto: boolean, allowed: ReadonlySet<string> | undefined): void {
+    this.close();
+    this.ctx = ctx;
+    this.ctxName = name;
+    this.ctxGoto = goto;
+    this.ctxAllowed = allowed;
+    this.ctxStart = this.nOpts;
+  }
+
+  /** Files an option under the open -m/-j, or under the implicit -p module; else an error. */
+  private addOption(option: MatchOption, tok: string, protocol: Negatable<string> | undefined): void {
+    const name = option.name;
+    if (this.ctx !== CTX_NONE && (this.ctxAllowed === undefined || this.ctxAllowed.has(name))) {
+      this.opts[this.nOpts++] = option;
+      return;
+    }
+    const implicit = implicitModule(protocol);
+    if (implicit && implicitAccepts(implicit, name)) {
+      if (this.implicitAt < 0 && !this.reserveAfterMatch) {
+        this.implicitName = implicit;
+        // The implicit match goes where its first option stood: after the open -m, if any.
+        if (this.ctx === CTX_MATCH) this.reserveAfterMatch = true;
+        else this.implicitAt = this.nMatches++;
+      }
+      this.implicitOpts[this.nImplicit++] = option;
+      return;
+    }
+    if (this.ctx !== CTX_NONE) fail(`unknown option ${tok} for ${this.describe()}`);
+    fail(`unknown option ${tok} (not a rule option, and no -m module or -j target before it)`);
+  }
+
+  /**
+   * Parses `buf.tokens[start..count)` as the body of a rule appended to `chain`. Throws
+   * NetfilterSyntaxError with a message naming the offending argument.
+   */
+  read(
+    buf: TokenBuffer,
+    start: number,
+    chain: string,
+    line: number,
+    prefixCounters: Counters | undefined,
+  ): Rule {
+    const { tokens, quoted, count } = buf;
+    const interner = this.interner;
+    this.nOpts = 0;
+    this.nMatches = 0;
+    this.nImplicit = 0;
+    this.implicitAt = -1;
+    this.reserveAfterMatch = false;
+    this.target = undefined;
+    this.ctx = CTX_NONE;
+
+    let protocol: Negatable<string> | undefined;
+    let source: Negatable<string> | undefined;
+    let destination: Negatable<string> | undefined;
+    let inInterface: Negatable<string> | undefined;
+    let outInterface: Negatable<string> | undefined;
+    let fragment: Negatable<true> | undefined;
+    let counters = prefixCounters;
+
+    let negate = false;
+    let i = start;
+    while (i < count) {
+      const tok = tokens[i]!;
+      const isQuoted = quoted[i]!;
+      if (!isQuoted && tok === '!') {
+        if (negate) fail('"!" given twice');
+        negate = true;
         i++;
+        continue;
       }
-      const valueStart = i;
-      while (i < count && !(isBang(buf, i) || isOptionToken(tokens[i]!, quoted[i]!))) i++;
-      sink.push({ name, negated, values: tokens.slice(valueStart, i) });
-      continue;
-    }
-    i++;
-    switch (global) {
-      case 'p':
-      case 's':
-      case 'd':
-      case 'i':
-      case 'o': {
-        const [field, flag] = VALUE_FIELDS[global];
-        if (state[field]) fail(`${flag} given twice`);
+      if (!isOptionToken(tok, isQuoted)) {
+        fail(`unexpected argument "${tok}"${this.ctx !== CTX_NONE ? ` after ${this.describe()}` : ''}`);
+      }
+      const global = GLOBAL_OPTIONS.get(tok);
+      if (global === undefined) {
+        if (tok.charCodeAt(1) !== DASH) {
+          if (tok === '-A' || tok === '-I' || tok === '-N' || tok === '-P') {
+            fail(`unexpected ${tok} inside a rule (two rules on one line?)`);
+          }
+          fail(`unknown option ${tok}`);
+        }
+        if (tok.length === 2) fail('empty option "--"');
+        // A module/target option: --name [!] [values...]
         let negated = negate;
         negate = false;
+        i++;
         if (isBang(buf, i)) {
-          if (negated) fail(`"!" given twice for ${flag}`);
-          negated = true; // old syntax: -s ! 10.0.0.0/8
+          if (negated) fail(`"!" given twice for ${tok}`);
+          negated = true; // old syntax: --dport ! 80
           i++;
         }
-        const value = tokens[i];
-        if (i >= count || value === undefined || isOptionToken(value, quoted[i]!) || isBang(buf, i)) {
-          fail(`${flag} needs a value`);
+        const valueStart = i;
+        if (TEXT_OPTIONS.has(tok) && i < count) {
+          // Free text: iptables-save prints `--comment -x` unquoted (it quotes only text with
+          // characters outside [A-Za-z0-9_-]), so the next argument is the value whatever it is.
+          i++;
+        } else {
+          while (i < count && !(isBang(buf, i) || isOptionToken(tokens[i]!, quoted[i]!))) i++;
         }
-        state[field] = { value, negated };
-        i++;
-        break;
+        this.addOption(interner.option(tok, negated, tokens, valueStart, i), tok, protocol);
+        continue;
       }
-      case 'f':
-        if (state.fragment) fail('-f given twice');
-        state.fragment = { value: true, negated: negate };
-        negate = false;
-        break;
-      case 'm': {
-        if (negate) fail('"!" cannot negate -m (negate the module\'s option instead)');
-        const module = tokens[i];
-        if (i >= count || module === undefined || isOptionToken(module, quoted[i]!) || isBang(buf, i)) {
-          fail('-m needs a module name');
+      i++;
+      switch (global) {
+        case 'p':
+        case 's':
+        case 'd':
+        case 'i':
+        case 'o': {
+          const flag = `-${global}`;
+          const already =
+            global === 'p'
+              ? protocol
+              : global === 's'
+                ? source
+                : global === 'd'
+                  ? destination
+                  : global === 'i'
+                    ? inInterface
+                    : outInterface;
+          if (already) fail(`${flag} given twice`);
+          let negated = negate;
+          negate = false;
+          if (isBang(buf, i)) {
+            if (negated) fail(`"!" given twice for ${flag}`);
+            negated = true; // old syntax: -s ! 10.0.0.0/8
+            i++;
+          }
+          const value = interner.negatable(valueAt(buf, i, `${flag} needs a value`), negated);
+          i++;
+          if (global === 'p') protocol = value;
+          else if (global === 's') source = value;
+          else if (global === 'd') destination = value;
+          else if (global === 'i') inInterface = value;
+          else outInterface = value;
+          break;
         }
-        i++;
-        const match: Match = { module, options: [] };
-        state.matches.push(match);
-        ctx = {
-          describe: `-m ${module}`,
-          options: match.options as MatchOption[],
-          allowed: knownMatchOptions(module),
-        };
-        break;
-      }
-      case 'j':
-      case 'g': {
-        if (negate) fail(`"!" cannot negate -${global}`);
-        if (state.target)
-          fail(`more than one target (-${global} after -${state.target.kind === 'goto' ? 'g' : 'j'})`);
-        const name = tokens[i];
-        if (i >= count || name === undefined || isOptionToken(name, quoted[i]!) || isBang(buf, i)) {
-          fail(`-${global} needs a target`);
+        case 'f':
+          if (fragment) fail('-f given twice');
+          fragment = negate ? NEGATED_FRAGMENT : FRAGMENT;
+          negate = false;
+          break;
+        case 'm': {
+          if (negate) fail('"!" cannot negate -m (negate the module\'s option instead)');
+          const module = valueAt(buf, i, '-m needs a module name');
+          i++;
+          this.open(CTX_MATCH, module, false, knownMatchOptions(module));
+          break;
         }
-        i++;
-        const options: MatchOption[] = [];
-        state.target = { kind: global === 'g' ? 'goto' : 'jump', name, options };
-        // A goto names a chain and takes no options; a jump may be a target extension.
-        const allowed = global === 'g' ? NO_OPTIONS : knownTargetOptions(name);
-        ctx = { describe: `-${global} ${name}`, options, allowed };
-        break;
-      }
-      case 'c': {
-        if (negate) fail('"!" cannot negate -c');
-        if (state.counters) fail('counters given twice');
-        const packets = parseCounter(quoted[i] ? undefined : tokens[i], '-c packets');
-        const bytes = parseCounter(quoted[i + 1] ? undefined : tokens[i + 1], '-c bytes');
-        state.counters = { packets, bytes };
-        i += 2;
-        break;
+        case 'j':
+        case 'g': {
+          if (negate) fail(`"!" cannot negate -${global}`);
+          if (this.target || this.ctx === CTX_TARGET)
+            fail(`more than one target (-${global} after -j or -g)`);
+          const name = valueAt(buf, i, `-${global} needs a target`);
+          i++;
+          // A goto names a chain and takes no options; a jump may be a target extension.
+          const goto = global === 'g';
+          this.open(CTX_TARGET, name, goto, goto ? NO_OPTIONS : knownTargetOptions(name));
+          break;
+        }
+        case 'c': {
+          if (negate) fail('"!" cannot negate -c');
+          if (counters) fail('counters given twice');
+          const packets = parseCounter(quoted[i] ? undefined : tokens[i], '-c packets');
+          const bytes = parseCounter(quoted[i + 1] ? undefined : tokens[i + 1], '-c bytes');
+          counters = interner.counters(packets, bytes);
+          i += 2;
+          break;
+        }
       }
     }
-  }
-  if (negate) fail('"!" at the end of the rule negates nothing');
-  return buildRule(state, chain, line);
-}
-
-/** Where a `--name` option goes: the current module/target, or an implicitly loaded -p module. */
-function optionSink(
-  state: RuleState,
-  ctx: OptionContext | undefined,
-  name: string,
-  tok: string,
-): MatchOption[] {
-  if (ctx && (ctx.allowed === undefined || ctx.allowed.has(name))) return ctx.options;
-  const implicit = implicitModule(state.protocol);
-  if (implicit && implicitAccepts(implicit, name)) {
-    let match = state.matches.findLast((m) => m.module === implicit);
-    if (!match) {
-      match = { module: implicit, options: [] };
-      state.matches.push(match);
+    if (negate) fail('"!" at the end of the rule negates nothing');
+    this.close();
+    if (this.implicitAt >= 0) {
+      this.matches[this.implicitAt] = interner.match(this.implicitName, this.implicitOpts, 0, this.nImplicit);
     }
-    return match.options as MatchOption[];
+
+    // Only present fields are set, so rules compare equal however they were produced.
+    const rule: { -readonly [K in keyof Rule]: Rule[K] } = {
+      chain,
+      matches: interner.matchList(this.matches, this.nMatches),
+    };
+    if (counters) rule.counters = counters;
+    if (protocol) rule.protocol = protocol;
+    if (source) rule.source = source;
+    if (destination) rule.destination = destination;
+    if (inInterface) rule.inInterface = inInterface;
+    if (outInterface) rule.outInterface = outInterface;
+    if (fragment) rule.fragment = fragment;
+    if (this.target) rule.target = this.target;
+    rule.line = line;
+    return rule;
   }
-  if (ctx) fail(`unknown option ${tok} for ${ctx.describe}`);
-  fail(`unknown option ${tok} (not a rule option, and no -m module or -j target before it)`);
 }
 
-function buildRule(s: RuleState, chain: string, line: number): Rule {
-  // Only present fields are set, so rules compare equal however they were produced.
-  const rule: {
-    -readonly [K in keyof Rule]: Rule[K];
-  } = { chain, matches: s.matches };
-  if (s.counters) rule.counters = s.counters;
-  if (s.protocol) rule.protocol = s.protocol;
-  if (s.source) rule.source = s.source;
-  if (s.destination) rule.destination = s.destination;
-  if (s.inInterface) rule.inInterface = s.inInterface;
-  if (s.outInterface) rule.outInterface = s.outInterface;
-  if (s.fragment) rule.fragment = s.fragment;
-  if (s.target) rule.target = s.target;
-  rule.line = line;
-  return rule;
+function isBang(buf: TokenBuffer, i: number): boolean {
+  return i < buf.count && buf.tokens[i] === '!' && !buf.quoted[i];
 }
+
+function valueAt(buf: TokenBuffer, i: number, what: string): string {
+  const v = buf.tokens[i];
+  if (i >= buf.count || v === undefined || isOptionToken(v, buf.quoted[i]!) || isBang(buf, i)) fail(what);
+  return v;
+}
+
+const FRAGMENT: Negatable<true> = { value: true, negated: false };
+const NEGATED_FRAGMENT: Negatable<true> = { value: true, negated: true };

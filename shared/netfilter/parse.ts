@@ -20,9 +20,10 @@
 
 import { readHeaderComment } from './header.js';
 import { inferExcerptTable } from './infer-table.js';
+import { Interner } from './intern.js';
 import { isBuiltinTable, isBuiltinTarget } from './known-names.js';
 import type { Backend, Counters, Family, Ruleset, Table } from './model.js';
-import { isOptionToken, parseCounter, parseRuleArgs } from './parse-rule.js';
+import { isOptionToken, parseCounter, RuleReader } from './parse-rule.js';
 import { fail, NetfilterSyntaxError } from './syntax-error.js';
 import { TableBuilder } from './table-builder.js';
 import {
@@ -115,6 +116,8 @@ const UNSUPPORTED_COMMANDS: Readonly<Record<string, string>> = {
 class DumpParser {
   lineNo = 0;
   private readonly buf: TokenBuffer = createTokenBuffer();
+  private readonly interner = new Interner();
+  private readonly rules = new RuleReader(this.interner);
   private readonly tables: Table[] = [];
   private readonly seen = new Set<string>();
   private readonly comments: string[] = [];
@@ -179,7 +182,7 @@ class DumpParser {
     if (c === '*' && bare) this.readTableHeader(first.slice(1));
     else if (first === 'COMMIT' && this.buf.count === 1) this.readCommit();
     else if (c === ':' && bare) this.readDeclaration(first.slice(1));
-    else if (c === '[' && bare) this.readCommand(1, readBracketCounters(first));
+    else if (c === '[' && bare) this.readCommand(1, this.bracketCounters(first));
     else if (c === '-' && bare) this.readCommand(0, undefined);
     else fail(explainUnknownLine(text.slice(s, Math.min(end, s + 200))));
   }
@@ -241,7 +244,7 @@ class DumpParser {
     const { tokens, quoted, count } = this.buf;
     if (name.length === 0 || isOptionToken(name, false)) fail('expected a chain name after ":"');
     if (count < 2 || quoted[1]) fail(`declaration of ${name} has no policy (expected ":${name} - [0:0]")`);
-    const counters = count >= 3 ? readBracketCounters(tokens[2]!) : undefined;
+    const counters = count >= 3 ? this.bracketCounters(tokens[2]!) : undefined;
     if (count > 3) fail(`unexpected "${tokens[3]}" after the declaration of ${name}`);
     this.target().declare(':', name, tokens[1]!, counters, this.lineNo);
   }
@@ -254,7 +257,7 @@ class DumpParser {
     const hasChain = chain !== undefined && !quoted[at + 1] && !isOptionToken(chain, false) && chain !== '!';
     if (cmd === '-A' || cmd === '--append') {
       if (!hasChain) fail('-A needs a chain name');
-      const rule = parseRuleArgs(this.buf, at + 2, chain, this.lineNo, counters);
+      const rule = this.rules.read(this.buf, at + 2, chain, this.lineNo, counters);
       const table = this.target();
       table.addRule(rule);
       const t = rule.target;
@@ -278,10 +281,10 @@ class DumpParser {
       if (count > at + 3) {
         if (tokens[at + 3] !== '-c' || count !== at + 6)
           fail(`unexpected "${tokens[at + 3]}" after -P ${chain}`);
-        policyCounters = {
-          packets: parseCounter(tokens[at + 4], '-c packets'),
-          bytes: parseCounter(tokens[at + 5], '-c bytes'),
-        };
+        policyCounters = this.interner.counters(
+          parseCounter(tokens[at + 4], '-c packets'),
+          parseCounter(tokens[at + 5], '-c bytes'),
+        );
       }
       this.target().declare('-P', chain, policy, policyCounters, this.lineNo);
       return;
@@ -311,6 +314,19 @@ class DumpParser {
         `${family === 'ipv6' ? 'IPv6' : 'IPv4'} address ${addr} after ${this.addressFamily.family === 'ipv6' ? 'IPv6' : 'IPv4'} addresses (line ${this.addressFamily.line}): parse IPv4 and IPv6 dumps one at a time`,
       );
     }
+  }
+
+  /** `[pkts:bytes]`, as iptables-save -c prints before rules and after chain policies. */
+  private bracketCounters(token: string): Counters {
+    if (token === '[0:0]') return this.interner.counters(0, 0);
+    const colon = token.indexOf(':');
+    if (token.length < 5 || token[0] !== '[' || token[token.length - 1] !== ']' || colon < 0) {
+      fail(`expected counters like [0:0], got "${token}"`);
+    }
+    return this.interner.counters(
+      parseCounter(token.slice(1, colon), 'packet counter'),
+      parseCounter(token.slice(colon + 1, -1), 'byte counter'),
+    );
   }
 
   private finish(): ParseResult {
@@ -375,18 +391,6 @@ class DumpParser {
   }
 }
 
-/** `[pkts:bytes]`, as iptables-save -c prints before rules and after chain policies. */
-function readBracketCounters(token: string): Counters {
-  const colon = token.indexOf(':');
-  if (token.length < 5 || token[0] !== '[' || token[token.length - 1] !== ']' || colon < 0) {
-    fail(`expected counters like [0:0], got "${token}"`);
-  }
-  return {
-    packets: parseCounter(token.slice(1, colon), 'packet counter'),
-    bytes: parseCounter(token.slice(colon + 1, -1), 'byte counter'),
-  };
-}
-
 /** The first thing an on-call engineer needs when the paste is not what we read. */
 function explainUnknownLine(line: string): string {
   if (/^Chain \S+ \(/.test(line)) {
@@ -394,6 +398,10 @@ function explainUnknownLine(line: string): string {
   }
   if (/^table (ip|ip6|inet) /.test(line) || line === '}') {
     return 'this is nftables syntax (`nft list ruleset`): paste `iptables-save` output';
+  }
+  if (/^Name: \S+$/.test(line)) return 'this is `ipset list` output: give it to the topology as ipset data, not as rules';
+  if (line.startsWith('IP Virtual Server version')) {
+    return 'this is `ipvsadm -Ln` output: give it to the topology as IPVS data, not as rules';
   }
   if (/^(sudo )?(ip6?tables)(-nft|-legacy)? /.test(line)) {
     return 'this is an iptables command line: paste `iptables-save` output, or the rule from `-A` on';
