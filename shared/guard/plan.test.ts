@@ -1,11 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { serializeRule } from '../netfilter/serialize';
 import type { Policy } from '../workspace/schema';
 import { familyOf } from './desired';
-import { type NodePlan, planNode } from './plan';
-import { renderNodePlan } from './render';
+import { entryJumpsRemoved, type GuardEdit, insertsEntryJump, type NodePlan, planNode } from './plan';
+import { renderNodePlan, stateAfter } from './render';
 import { entryJumpRule } from './rules';
-import { guardStateHash } from './state';
+import { type FamilyGuardState, guardStateHash, ruleKey } from './state';
 import { desiredOf, KUBE_NAT_V4, KUBE_NAT_V6, POLICY, stateOf, withGuard } from './test-support/fixtures';
 
 const KP = { mode: 'iptables', backend: 'nft' } as const;
@@ -180,5 +181,61 @@ describe('planNode + renderNodePlan', () => {
     expect(guardStateHash([counted])).toBe(guardStateHash([a]));
     expect(guardStateHash([moved])).not.toBe(guardStateHash([a]));
     expect(plan(KUBE_NAT_V4).stateHash).toBe(guardStateHash([stateOf(KUBE_NAT_V4)]));
+  });
+});
+
+describe('plan properties', () => {
+  const entryArb = fc.oneof(
+    fc
+      .tuple(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 16, max: 32 }))
+      .map(([b, p]) => ({ cidr: `198.18.${b}.0/${p}` })),
+    fc
+      .integer({ min: 0, max: 15 })
+      .map((a) => ({ cidr: `2001:2:0:${a.toString(16)}::/64`, label: `v6 ${a}` })),
+  );
+  const portArb = fc.record({
+    port: fc.integer({ min: 30001, max: 30004 }),
+    protocol: fc.constantFrom('tcp' as const, 'udp' as const),
+    mode: fc.constantFrom('enforce' as const, 'audit' as const),
+    blackholePort: fc.constant(65535),
+    allow: fc.array(entryArb, { maxLength: 5 }),
+  });
+  const policyArb = fc
+    .uniqueArray(portArb, { selector: (p) => `${p.protocol}/${p.port}`, maxLength: 4 })
+    .map((nodePorts): Policy => ({ nodePorts }));
+
+  /** What the transaction does to the state, in model terms (the lab test checks the real thing). */
+  function simulate(
+    current: FamilyGuardState,
+    edits: readonly GuardEdit[],
+  ): { entries: number; chains: Map<string, string[]> } {
+    const chains = new Map(current.chains.map((c) => [c.name as string, c.rules.map(ruleKey)]));
+    let entries = current.entryJumps.length;
+    for (const e of edits) {
+      if (e.kind === 'chain-create' || e.kind === 'chain-update') chains.set(e.chain, e.rules.map(ruleKey));
+      else if (e.kind === 'chain-remove') chains.delete(e.chain);
+      else entries = entries - entryJumpsRemoved(e).length + (insertsEntryJump(e) ? 1 : 0);
+    }
+    return { entries, chains };
+  }
+
+  it('any state planned to any policy lands on that policy, and then plans a noop', () => {
+    fc.assert(
+      fc.property(policyArb, policyArb, (a, b) => {
+        const from = stateAfter(desiredOf(a));
+        const to = desiredOf(b);
+        const p = planNode({ node: 'n', current: from, desired: to, kubeProxy: KP });
+        for (const f of p.families) {
+          const got = simulate(f.current, f.edits);
+          expect(got.entries).toBe(f.desired.entry ? 1 : 0);
+          expect(Object.fromEntries(got.chains)).toEqual(
+            Object.fromEntries(f.desired.chains.map((c) => [c.name, c.rules.map(ruleKey)])),
+          );
+        }
+        expect(planNode({ node: 'n', current: stateAfter(to), desired: to, kubeProxy: KP }).noop).toBe(true);
+        expect(p.noop).toBe(JSON.stringify(desiredOf(a).families) === JSON.stringify(to.families));
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -55,13 +55,28 @@ export function emptyFamilyState(family: Family): FamilyGuardState {
  * A dump without a nat table means no guard (the kernel creates the table on first use); a truncated
  * nat table or a dump of the other family is an error, because a plan made from it could be wrong.
  */
-export function extractGuardState(ruleset: Ruleset, family: Family): ExtractResult {
+export interface ExtractOptions {
+  /**
+   * Accept an excerpt (e.g. `iptables -t nat -S PREROUTING` plus `-S` of our chains, read for a fast
+   * verify): then rules elsewhere that jump into our chains cannot be seen, so foreignReferences only
+   * covers what the excerpt holds.
+   */
+  readonly excerpt?: boolean;
+}
+
+export function extractGuardState(
+  ruleset: Ruleset,
+  family: Family,
+  options: ExtractOptions = {},
+): ExtractResult {
   if (ruleset.family !== 'unknown' && ruleset.family !== family) {
     return { ok: false, error: `expected an ${family} dump, got ${ruleset.family}` };
   }
   const nat = findTable(ruleset, 'nat');
   if (!nat) return { ok: true, state: emptyFamilyState(family) };
-  if (!nat.complete) return { ok: false, error: `the ${family} nat table dump is incomplete (no COMMIT)` };
+  if (!nat.complete && options.excerpt !== true) {
+    return { ok: false, error: `the ${family} nat table dump is incomplete (no COMMIT)` };
+  }
 
   const entryJumps: EntryJump[] = [];
   const foreignReferences: ForeignReference[] = [];

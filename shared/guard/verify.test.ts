@@ -132,3 +132,31 @@ describe('verifyNode', () => {
     );
   });
 });
+
+describe('against the lab recording of a guarded node', () => {
+  it('finds the recorded guard equal to the policy it was written from', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(
+      new URL('../../e2e/lab/fixtures/iptables-v4-current-npg-guard.iptables-save.txt', import.meta.url),
+      'utf8',
+    );
+    const policy: Policy = {
+      nodePorts: [
+        {
+          ...POLICY.nodePorts[0]!,
+          allow: [
+            { cidr: '198.18.100.8/30', label: 'office' },
+            { cidr: '198.18.100.13', label: 'vpn' },
+          ],
+        },
+      ],
+    };
+    const v = verifyNode({
+      node: 'node1',
+      desired: desiredOf(policy, ['ipv4']),
+      reads: [{ family: 'ipv4', ruleset: parseDump(text) }],
+    });
+    expect(messages(v)).toEqual([]);
+    expect(v.status).toBe('ok');
+  });
+});
