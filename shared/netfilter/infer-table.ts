@@ -83,13 +83,16 @@ function targetEvidence(name: string, line: number): Evidence | undefined {
   return undefined;
 }
 
-/** `iptables -S` prints `-P` for every built-in chain of the table: that set names the table. */
+/**
+ * `iptables -S` prints `-P` for every built-in chain of the table, so that set names the table;
+ * a grep'd part of a listing has fewer `-P` lines: then any table with all of them fits.
+ */
 function policyEvidence(policyChains: readonly string[], line: number): Evidence | undefined {
   if (policyChains.length === 0) return undefined;
   const set = new Set(policyChains);
-  const tables = BUILTIN_TABLES.filter(
-    (t) => BUILTIN_CHAINS[t].length === set.size && BUILTIN_CHAINS[t].every((c) => set.has(c)),
-  );
+  const has = (t: BuiltinTable) => [...set].every((c) => BUILTIN_CHAINS[t].includes(c));
+  const exact = BUILTIN_TABLES.filter((t) => has(t) && BUILTIN_CHAINS[t].length === set.size);
+  const tables = exact.length > 0 ? exact : BUILTIN_TABLES.filter(has);
   return { tables, what: `policies of ${[...set].join(', ')}`, line };
 }
 

@@ -281,8 +281,8 @@ export class RuleReader {
         case 'c': {
           if (negate) fail('"!" cannot negate -c');
           if (counters) fail('counters given twice');
-          const packets = parseCounter(quoted[i] ? undefined : tokens[i], '-c packets');
-          const bytes = parseCounter(quoted[i + 1] ? undefined : tokens[i + 1], '-c bytes');
+          const packets = parseCounter(i < count && !quoted[i] ? tokens[i] : undefined, '-c packets');
+          const bytes = parseCounter(i + 1 < count && !quoted[i + 1] ? tokens[i + 1] : undefined, '-c bytes');
           counters = interner.counters(packets, bytes);
           i += 2;
           break;

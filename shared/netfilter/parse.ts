@@ -115,7 +115,7 @@ const UNSUPPORTED_COMMANDS: Readonly<Record<string, string>> = {
 
 class DumpParser {
   lineNo = 0;
-  private readonly buf: TokenBuffer = createTokenBuffer();
+  private readonly buf: TokenBuffer;
   private readonly interner = new Interner();
   private readonly rules = new RuleReader(this.interner);
   private readonly tables: Table[] = [];
@@ -131,7 +131,9 @@ class DumpParser {
   constructor(
     private readonly text: string,
     private readonly opts: ParseOptions,
-  ) {}
+  ) {
+    this.buf = createTokenBuffer(text.length);
+  }
 
   lineText(line: number): string {
     if (line < 1) return '';
@@ -240,6 +242,11 @@ class DumpParser {
     return this.excerpt;
   }
 
+  /** Argument `i` of the current line; entries past `count` are stale ones of earlier lines. */
+  private arg(i: number): string | undefined {
+    return i < this.buf.count ? this.buf.tokens[i] : undefined;
+  }
+
   private readDeclaration(name: string): void {
     const { tokens, quoted, count } = this.buf;
     if (name.length === 0 || isOptionToken(name, false)) fail('expected a chain name after ":"');
@@ -250,10 +257,10 @@ class DumpParser {
   }
 
   private readCommand(at: number, counters: Counters | undefined): void {
-    const { tokens, quoted, count } = this.buf;
-    const cmd = tokens[at];
+    const { quoted, count } = this.buf;
+    const cmd = this.arg(at);
     if (cmd === undefined) fail('counters without a rule');
-    const chain = tokens[at + 1];
+    const chain = this.arg(at + 1);
     const hasChain = chain !== undefined && !quoted[at + 1] && !isOptionToken(chain, false) && chain !== '!';
     if (cmd === '-A' || cmd === '--append') {
       if (!hasChain) fail('-A needs a chain name');
@@ -275,15 +282,15 @@ class DumpParser {
       return;
     }
     if (cmd === '-P' || cmd === '--policy') {
-      const policy = tokens[at + 2];
+      const policy = this.arg(at + 2);
       if (!hasChain || policy === undefined) fail('-P needs a chain and a policy');
       let policyCounters: Counters | undefined;
       if (count > at + 3) {
-        if (tokens[at + 3] !== '-c' || count !== at + 6)
-          fail(`unexpected "${tokens[at + 3]}" after -P ${chain}`);
+        if (this.arg(at + 3) !== '-c' || count !== at + 6)
+          fail(`unexpected "${this.arg(at + 3)}" after -P ${chain}`);
         policyCounters = this.interner.counters(
-          parseCounter(tokens[at + 4], '-c packets'),
-          parseCounter(tokens[at + 5], '-c bytes'),
+          parseCounter(this.arg(at + 4), '-c packets'),
+          parseCounter(this.arg(at + 5), '-c bytes'),
         );
       }
       this.target().declare('-P', chain, policy, policyCounters, this.lineNo);
@@ -399,7 +406,8 @@ function explainUnknownLine(line: string): string {
   if (/^table (ip|ip6|inet) /.test(line) || line === '}') {
     return 'this is nftables syntax (`nft list ruleset`): paste `iptables-save` output';
   }
-  if (/^Name: \S+$/.test(line)) return 'this is `ipset list` output: give it to the topology as ipset data, not as rules';
+  if (/^Name: \S+$/.test(line))
+    return 'this is `ipset list` output: give it to the topology as ipset data, not as rules';
   if (line.startsWith('IP Virtual Server version')) {
     return 'this is `ipvsadm -Ln` output: give it to the topology as IPVS data, not as rules';
   }

@@ -22,20 +22,22 @@ export interface TokenBuffer {
   readonly intern: (string | undefined)[];
 }
 
-const INTERN_BITS = 14;
-const INTERN_MASK = (1 << INTERN_BITS) - 1;
+const MAX_INTERN_BITS = 14;
 /** Longer arguments are rarely repeated; interning them would only churn the table. */
 const INTERN_MAX_LENGTH = 128;
 
-export function createTokenBuffer(): TokenBuffer {
-  return { tokens: [], quoted: [], count: 0, intern: new Array(1 << INTERN_BITS).fill(undefined) };
+/** `expectedSize`: length of the text to tokenize, to size the intern table (small texts, small table). */
+export function createTokenBuffer(expectedSize = 1 << 20): TokenBuffer {
+  const bits = Math.max(6, Math.min(MAX_INTERN_BITS, Math.ceil(Math.log2(expectedSize / 32 + 1))));
+  return { tokens: [], quoted: [], count: 0, intern: new Array(1 << bits).fill(undefined) };
 }
 
 /** `text[start, end)` as a string, reusing an earlier equal string when the table has one. */
 function interned(buf: TokenBuffer, text: string, start: number, end: number, hash: number): string {
   const len = end - start;
   if (len > INTERN_MAX_LENGTH) return text.slice(start, end);
-  const slot = (hash ^ (hash >>> INTERN_BITS) ^ len) & INTERN_MASK;
+  const mask = buf.intern.length - 1;
+  const slot = (hash ^ (hash >>> MAX_INTERN_BITS) ^ len) & mask;
   const cached = buf.intern[slot];
   if (cached !== undefined && cached.length === len && text.startsWith(cached, start)) return cached;
   const fresh = text.slice(start, end);
