@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { serializeRule } from '../netfilter/serialize';
 import type { Policy } from '../workspace/schema';
 import { familyOf } from './desired';
-import { entryJumpsRemoved, type GuardEdit, insertsEntryJump, type NodePlan, planNode } from './plan';
+import {
+  entryJumpsRemoved,
+  type GuardEdit,
+  insertsEntryJump,
+  isPlanStale,
+  type NodePlan,
+  planNode,
+} from './plan';
 import { renderNodePlan, stateAfter } from './render';
 import { entryJumpRule } from './rules';
 import { type FamilyGuardState, guardStateHash, ruleKey } from './state';
@@ -181,6 +188,10 @@ describe('planNode + renderNodePlan', () => {
     expect(guardStateHash([counted])).toBe(guardStateHash([a]));
     expect(guardStateHash([moved])).not.toBe(guardStateHash([a]));
     expect(plan(KUBE_NAT_V4).stateHash).toBe(guardStateHash([stateOf(KUBE_NAT_V4)]));
+    const p = plan(withGuard(KUBE_NAT_V4, guardLines(POLICY)));
+    expect(isPlanStale(p, [counted])).toBe(false);
+    expect(isPlanStale(p, [moved])).toBe(true);
+    expect(isPlanStale(p, [])).toBe(true);
   });
 });
 

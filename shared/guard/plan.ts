@@ -204,3 +204,14 @@ export function entryJumpsRemoved(edit: GuardEdit): readonly EntryJump[] {
 export function insertsEntryJump(edit: GuardEdit): boolean {
   return edit.kind === 'entry-add' || edit.kind === 'entry-move' || edit.kind === 'entry-dedupe';
 }
+
+/**
+ * True when the node's guard state changed since the plan was made (re-read it right before applying,
+ * under the node lock): the engine then refuses with "plan is stale" and plans again.
+ */
+export function isPlanStale(plan: NodePlan, fresh: readonly FamilyGuardState[]): boolean {
+  const states = plan.families.map(
+    (f) => fresh.find((s) => s.family === f.family) ?? emptyFamilyState(f.family),
+  );
+  return guardStateHash(states) !== plan.stateHash;
+}
