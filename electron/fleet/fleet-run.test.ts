@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { shippedScript } from './command-policy';
 import { Fleet, type FleetOptions } from './fleet';
@@ -186,6 +187,24 @@ describe('run', () => {
     const r = await f.run('n1', { op: 'conntrack -D', argv: ['conntrack', '-D', '-p', 'tcp'] });
     expect(r).toMatchObject({ ok: false, error: { kind: 'connection-lost' } });
     expect(await f.run('n1', { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+  });
+
+  it('times out a connect to a peer that never speaks SSH', async () => {
+    const silent = createServer(() => {}); // accepts TCP, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    const f = new Fleet({
+      nodes: [{ ...nodeFor(server, 'mute', 'root', { identityFiles: [keyPath] }), port }],
+      knownHostsPath: fx.knownHostsPath,
+      connectTimeoutMs: 200,
+    });
+    fleets.push(f);
+    const r = await f.run('mute', { op: 'id', argv: ['id'] });
+    expect(r).toMatchObject({
+      ok: false,
+      error: { kind: 'timeout', phase: 'connect', message: 'mute: no SSH session within 200 ms' },
+    });
+    silent.close();
   });
 
   it('fails fast with connect-failed when nothing listens', async () => {

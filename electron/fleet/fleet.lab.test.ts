@@ -1,0 +1,200 @@
+// The fleet against the lab's real OpenSSH sshd nodes (`npm run lab:up`; needs root). Uses the
+// workspace, lab key and known_hosts that lab:up writes, exactly as the app would.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { type Inventory, WorkspaceSchema } from '../../shared/workspace/schema';
+import { shippedScript } from './command-policy';
+import type { Fleet } from './fleet';
+import { formatKnownHostsLine } from './known-hosts';
+import { type OpenFleetOptions, openFleet } from './open-fleet';
+import { makeKeyPair } from './test-support/keys';
+import type { UnknownHostKeyDecider } from './types';
+
+const exec = promisify(execFile);
+const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+const pidThenSleep = shippedScript('echo $$ > "$1"; exec sleep 30');
+
+interface Lab {
+  readonly inventory: Inventory;
+  readonly workspaceDir: string;
+  readonly nodeIps: readonly string[];
+}
+
+let labPromise: Promise<Lab> | undefined;
+async function lab(): Promise<Lab> {
+  labPromise ??= (async () => {
+    const { stdout } = await exec('npm', ['run', '-s', 'lab:status', '--', '--json'], { cwd: repoRoot });
+    const status = JSON.parse(stdout) as { workspace: string; nodes: { name: string; ip: string }[] };
+    const workspace = WorkspaceSchema.parse(parseYaml(await readFile(status.workspace, 'utf8')));
+    return {
+      inventory: workspace.inventory,
+      workspaceDir: dirname(status.workspace),
+      nodeIps: status.nodes.map((n) => n.ip),
+    };
+  })();
+  return labPromise;
+}
+
+const fleets: Fleet[] = [];
+const tempDirs: string[] = [];
+
+// Stopgap: the unit project's include also matches *.lab.test.ts (vitest.config.ts is the lead's);
+// these tests belong to the lab project only.
+beforeEach((ctx) => {
+  if (ctx.task.file.projectName !== 'lab') ctx.skip('lab test: runs in the lab project');
+});
+afterAll(async () => {
+  await Promise.all(fleets.splice(0).map((f) => f.close()));
+  await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+async function open(user?: string, extra: Partial<OpenFleetOptions> = {}): Promise<Fleet> {
+  const l = await lab();
+  const inventory: Inventory =
+    user === undefined
+      ? l.inventory
+      : { ...l.inventory, nodes: l.inventory.nodes.map((n) => ({ ...n, user })) };
+  const opened = await openFleet(inventory, {
+    workspaceDir: l.workspaceDir,
+    sshConfigPath: null,
+    credentials: { agentSocket: undefined },
+    ...extra,
+  });
+  if (!opened.ok) throw new Error(opened.problems.map((p) => p.message).join('\n'));
+  fleets.push(opened.fleet);
+  return opened.fleet;
+}
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'npg-fleet-lab-'));
+  tempDirs.push(d);
+  return d;
+}
+
+const natSave = { op: 'iptables-save', argv: ['iptables-save', '-t', 'nat'] } as const;
+
+describe('fleet on the lab', () => {
+  it('runs iptables-save -t nat as root on every node, results in inventory order', async () => {
+    const fleet = await open();
+    const results = await fleet.runOnAll(fleet.nodeNames, async (ctx) => {
+      const r = await ctx.run(natSave);
+      return r.ok ? { ok: true, value: r.stdout } : r;
+    });
+    expect(results.map((r) => r.node)).toEqual(fleet.nodeNames);
+    for (const r of results) {
+      expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
+      expect(r.ok && r.value).toMatch(/^\*nat$/m);
+      expect(r.ok && r.value).toMatch(/^COMMIT$/m);
+    }
+  });
+
+  it('runs it through sudo -n as npglab-sudo', async () => {
+    const fleet = await open('npglab-sudo');
+    expect(fleet.node(fleet.nodeNames[0]!)?.sudo).toBe(true);
+    const results = await fleet.runOnAll(fleet.nodeNames, async (ctx) => {
+      const r = await ctx.run(natSave);
+      return r.ok ? { ok: true, value: r.stdout } : r;
+    });
+    for (const r of results) {
+      expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
+      expect(r.ok && r.value).toMatch(/^\*nat$/m);
+    }
+    const who = await fleet.run(fleet.nodeNames[0]!, { op: 'id', argv: ['id', '-un'], sudo: false });
+    expect(who).toMatchObject({ ok: true, stdout: 'npglab-sudo\n' });
+  });
+
+  it('gives npglab-nosudo a sudo-denied error per node', async () => {
+    const fleet = await open('npglab-nosudo');
+    const results = await fleet.runOnAll(fleet.nodeNames, async (ctx) => {
+      const r = await ctx.run(natSave);
+      return r.ok ? { ok: true, value: r.stdout } : r;
+    });
+    for (const r of results) {
+      expect(r).toMatchObject({
+        ok: false,
+        error: { kind: 'sudo-denied', node: r.node, user: 'npglab-nosudo' },
+      });
+      expect(r.ok || r.error.message).toMatch(
+        new RegExp(`^${r.node}: npglab-nosudo cannot run commands as root with sudo -n`),
+      );
+    }
+  });
+
+  it('refuses a node whose known_hosts entry holds another key: host-key-changed', async () => {
+    const l = await lab();
+    const ip = l.nodeIps[0]!;
+    const dir = await tempDir();
+    const wrong = join(dir, 'known_hosts');
+    // A wrong key of every type sshd may offer, so whichever it shows is "changed", not "unknown".
+    await writeFile(
+      wrong,
+      (['ed25519', 'ecdsa', 'rsa'] as const)
+        .map((kind) => formatKnownHostsLine(ip, 22, makeKeyPair(kind).blob, { hashed: false }))
+        .join(''),
+    );
+    let asked = false;
+    const fleet = await open(undefined, {
+      knownHostsPath: wrong,
+      onUnknownHostKey: async () => {
+        asked = true;
+        return 'accept-and-record';
+      },
+    });
+    const node = fleet.nodeNames[0]!;
+    const r = await fleet.run(node, natSave);
+    expect(asked).toBe(false);
+    expect(r).toMatchObject({ ok: false, error: { kind: 'host-key-changed', node } });
+    expect(r.ok || r.error.message).toMatch(new RegExp(`^${node}: HOST KEY CHANGED: presents \\S+ SHA256:`));
+  });
+
+  it('asks about an unknown real host key and records it where ssh-keygen finds it', async () => {
+    const l = await lab();
+    const dir = await tempDir();
+    const fresh = join(dir, 'known_hosts');
+    const asked: string[] = [];
+    const accept: UnknownHostKeyDecider = async (subject, fingerprint) => {
+      asked.push(`${subject.name} ${fingerprint}`);
+      return 'accept-and-record';
+    };
+    const fleet = await open(undefined, { knownHostsPath: fresh, onUnknownHostKey: accept });
+    const node = fleet.nodeNames[0]!;
+    expect(await fleet.run(node, { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toMatch(/ SHA256:[A-Za-z0-9+/]{43}$/);
+    const found = await exec('ssh-keygen', ['-F', l.nodeIps[0]!, '-f', fresh]);
+    expect(found.stdout).toContain(l.nodeIps[0]!);
+    const again = await open(undefined, { knownHostsPath: fresh });
+    expect(await again.run(node, { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+  });
+
+  it('kills a command that times out, on the node itself', async () => {
+    const fleet = await open();
+    const node = fleet.nodeNames[0]!;
+    const dir = await tempDir(); // the lab's nodes are network namespaces: same filesystem
+    const pidFile = join(dir, 'sleeper.pid');
+    const r = await fleet.run(node, {
+      op: 'sleeper',
+      argv: ['sh', '-c', pidThenSleep, 'npg', pidFile],
+      timeoutMs: 1000,
+    });
+    expect(r).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'run' } });
+    const pid = (await readFile(pidFile, 'utf8')).trim();
+    expect(pid).toMatch(/^\d+$/);
+    let alive = true;
+    for (let i = 0; i < 20 && alive; i++) {
+      const probe = await fleet.run(node, {
+        op: 'probe',
+        argv: ['test', '-e', `/proc/${pid}`],
+        okExitCodes: [0, 1],
+      });
+      alive = probe.ok && probe.code === 0;
+      if (alive) await new Promise((res) => setTimeout(res, 100));
+    }
+    expect(alive).toBe(false);
+  });
+});
