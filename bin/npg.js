@@ -20,7 +20,8 @@ function newestSource() {
   return newest;
 }
 
-const stale = !existsSync(bundle) || (existsSync(join(root, 'electron')) && newestSource() > statSync(bundle).mtimeMs);
+const stale =
+  !existsSync(bundle) || (existsSync(join(root, 'electron')) && newestSource() > statSync(bundle).mtimeMs);
 if (stale) {
   const { buildNode } = await import(pathToFileURL(join(root, 'scripts/build-node.mjs')).href);
   await buildNode({ only: 'cli' });

@@ -2,8 +2,9 @@
 // main + preload. esbuild rather than tsc emit or electron-vite: one fast tool (~100 ms) that
 // bundles our TypeScript while leaving node_modules external, so `npx npg` can rebuild on demand
 // (npm ci runs no install scripts here; see .npmrc) and start-up stays cheap.
-import { build } from 'esbuild';
+
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 

@@ -32,6 +32,8 @@ if (bin && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platfo
       ? 'npm start: no display to open the Electron window on; serving the same UI in your browser instead.'
       : 'npm start: the Electron binary could not be downloaded on this machine; serving the same UI in your browser instead (npm run web).',
   );
-  const child = spawn(process.execPath, ['dist/node/web-host.mjs', ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(process.execPath, ['dist/node/web-host.mjs', ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   child.on('exit', (code) => process.exit(code ?? 0));
 }

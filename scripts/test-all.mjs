@@ -29,7 +29,13 @@ function step(label, cmd, args) {
 function vitest(project) {
   const out = join(tmp, `vitest-${project}.json`);
   const code = run(`vitest ${project}`, 'npx', [
-    'vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`,
+    'vitest',
+    'run',
+    '--project',
+    project,
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${out}`,
   ]);
   if (!existsSync(out)) {
     totals.failed += 1;
@@ -85,7 +91,9 @@ vitest('unit');
 const isRoot = process.getuid?.() === 0;
 let startedLab = false;
 if (!isRoot) {
-  console.log('\n=== lab tests SKIPPED: they need root (network namespaces, netfilter, sshd). Run `sudo npm test`.');
+  console.log(
+    '\n=== lab tests SKIPPED: they need root (network namespaces, netfilter, sshd). Run `sudo npm test`.',
+  );
 } else {
   if (!labIsUp()) {
     startedLab = run('lab:up', 'npx', ['tsx', 'e2e/lab/cli.ts', 'up']) === 0;

@@ -42,7 +42,9 @@ export interface ApiError {
   readonly message: string;
 }
 
-export type ApiResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ApiError };
+export type ApiResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly error: ApiError };
 
 export interface EndpointView {
   readonly address: string;
@@ -119,14 +121,20 @@ export function checkRequest(
   payload: unknown,
 ): { ok: true; method: ApiMethod; payload: unknown } | { ok: false; error: ApiError } {
   if (typeof method !== 'string' || !Object.hasOwn(requestSchemas, method)) {
-    return { ok: false, error: { code: 'unknown-method', message: `unknown API method: ${String(method).slice(0, 60)}` } };
+    return {
+      ok: false,
+      error: { code: 'unknown-method', message: `unknown API method: ${String(method).slice(0, 60)}` },
+    };
   }
   const schema = requestSchemas[method as ApiMethod];
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'request';
-    return { ok: false, error: { code: 'bad-input', message: `${method}: ${where}: ${issue?.message ?? 'invalid'}` } };
+    return {
+      ok: false,
+      error: { code: 'bad-input', message: `${method}: ${where}: ${issue?.message ?? 'invalid'}` },
+    };
   }
   return { ok: true, method: method as ApiMethod, payload: parsed.data };
 }

@@ -16,7 +16,9 @@ export class AppPage {
   }
 
   async loadDumpFile(name: string, text: string) {
-    await this.page.getByTestId('dump-file').setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
+    await this.page
+      .getByTestId('dump-file')
+      .setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from(text) });
   }
 
   async pasteDump(text: string) {

@@ -11,7 +11,8 @@ export async function readInput(path: string, what: string): Promise<string> {
     let size = 0;
     for await (const chunk of process.stdin) {
       size += (chunk as Buffer).length;
-      if (size > MAX_INPUT_BYTES) throw new CliError(`${what} (stdin): larger than ${MAX_INPUT_BYTES >> 20} MiB`);
+      if (size > MAX_INPUT_BYTES)
+        throw new CliError(`${what} (stdin): larger than ${MAX_INPUT_BYTES >> 20} MiB`);
       chunks.push(chunk as Buffer);
     }
     return Buffer.concat(chunks).toString('utf8');
@@ -21,12 +22,14 @@ export async function readInput(path: string, what: string): Promise<string> {
     handle = await open(path, 'r');
     const st = await handle.stat();
     if (!st.isFile()) throw new CliError(`${what} ${path}: not a regular file`);
-    if (st.size > MAX_INPUT_BYTES) throw new CliError(`${what} ${path}: larger than ${MAX_INPUT_BYTES >> 20} MiB`);
+    if (st.size > MAX_INPUT_BYTES)
+      throw new CliError(`${what} ${path}: larger than ${MAX_INPUT_BYTES >> 20} MiB`);
     return await handle.readFile('utf8');
   } catch (err) {
     if (err instanceof CliError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
     throw new CliError(`${what} ${path}: ${why}`);
   } finally {
     await handle?.close();

@@ -13,7 +13,10 @@ export function createDispatcher(service: NpgApi): Dispatch {
       const call = service[checked.method] as (req: unknown) => Promise<ApiResult<unknown>>;
       return await call.call(service, checked.payload);
     } catch (err) {
-      return { ok: false, error: { code: 'failed', message: `${checked.method}: ${(err as Error).message}` } };
+      return {
+        ok: false,
+        error: { code: 'failed', message: `${checked.method}: ${(err as Error).message}` },
+      };
     }
   };
 }

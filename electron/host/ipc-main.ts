@@ -12,7 +12,13 @@ export function registerIpcApi(dispatch: Dispatch, appUrl: string): () => void {
     ipcMain.handle(channelFor(method), (event: IpcMainInvokeEvent, payload: unknown) => {
       const from = event.senderFrame?.url ?? '';
       if (!isAllowedNavigation(from, appUrl)) {
-        return { ok: false, error: { code: 'bad-input', message: `IPC ${method}: refused call from ${from || 'an unknown frame'}` } };
+        return {
+          ok: false,
+          error: {
+            code: 'bad-input',
+            message: `IPC ${method}: refused call from ${from || 'an unknown frame'}`,
+          },
+        };
       }
       return dispatch(method, payload);
     });

@@ -5,7 +5,12 @@ import { contentSecurityPolicy, isAllowedNavigation, secureWebPreferences } from
 describe('security settings', () => {
   it('keeps Node out of the renderer and isolates the preload', () => {
     const p = secureWebPreferences('/app/preload.cjs');
-    expect(p).toMatchObject({ contextIsolation: true, nodeIntegration: false, sandbox: true, webSecurity: true });
+    expect(p).toMatchObject({
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+    });
     expect(p.preload).toBe('/app/preload.cjs');
   });
 

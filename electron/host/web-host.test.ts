@@ -13,7 +13,10 @@ const seen: unknown[] = [];
 const service: NpgApi = {
   inspect: async (req) => {
     seen.push(req);
-    return { ok: true, value: { mode: 'none', layout: 'unknown', backend: 'unknown', nodePorts: [], warnings: [] } };
+    return {
+      ok: true,
+      value: { mode: 'none', layout: 'unknown', backend: 'unknown', nodePorts: [], warnings: [] },
+    };
   },
   trace: async () => ({ ok: true, value: { outcomes: [] } }),
 };
@@ -68,10 +71,14 @@ describe('web host', () => {
   it('validates payloads before the service sees them', async () => {
     seen.length = 0;
     const url = `${base().replace('http', 'ws')}/api?token=tok`;
-    const bad = (await call(url, { id: 1, method: 'inspect', payload: { text: 42 } })) as { result: ApiResult<unknown> };
+    const bad = (await call(url, { id: 1, method: 'inspect', payload: { text: 42 } })) as {
+      result: ApiResult<unknown>;
+    };
     expect(bad.result.ok).toBe(false);
     expect(!bad.result.ok && bad.result.error.message).toMatch(/^inspect: text: /);
-    const unknown = (await call(url, { id: 2, method: 'rm -rf', payload: {} })) as { result: ApiResult<unknown> };
+    const unknown = (await call(url, { id: 2, method: 'rm -rf', payload: {} })) as {
+      result: ApiResult<unknown>;
+    };
     expect(!unknown.result.ok && unknown.result.error.code).toBe('unknown-method');
     expect(seen).toEqual([]);
     const good = (await call(url, { id: 3, method: 'inspect', payload: { text: '*nat\nCOMMIT\n' } })) as {

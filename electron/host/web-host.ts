@@ -87,7 +87,11 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
     const ownOrigin = `http://${req.headers.host}`;
-    if (url.pathname !== '/api' || !tokenMatches(token, url.searchParams.get('token')) || (origin && origin !== ownOrigin)) {
+    if (
+      url.pathname !== '/api' ||
+      !tokenMatches(token, url.searchParams.get('token')) ||
+      (origin && origin !== ownOrigin)
+    ) {
       socket.write('HTTP/1.1 403 Forbidden\r\n\r\n');
       socket.destroy();
       return;
@@ -98,7 +102,12 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
         try {
           msg = JSON.parse(String(data));
         } catch {
-          ws.send(JSON.stringify({ id: null, result: { ok: false, error: { code: 'bad-input', message: 'message is not JSON' } } }));
+          ws.send(
+            JSON.stringify({
+              id: null,
+              result: { ok: false, error: { code: 'bad-input', message: 'message is not JSON' } },
+            }),
+          );
           return;
         }
         const id = typeof msg.id === 'number' ? msg.id : null;

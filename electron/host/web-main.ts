@@ -16,7 +16,12 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 const staticDir = fileURLToPath(new URL('../renderer/', import.meta.url));
-const host = await startWebHost({ dispatch: createDispatcher(createEngineService()), staticDir, port, token: process.env.NPG_WEB_TOKEN });
+const host = await startWebHost({
+  dispatch: createDispatcher(createEngineService()),
+  staticDir,
+  port,
+  token: process.env.NPG_WEB_TOKEN,
+});
 console.log(`NodePort Guard UI: ${host.url}`);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => void host.close().then(() => process.exit(0)));

@@ -36,7 +36,9 @@ export function App() {
           {inspect && <NodePortList />}
         </aside>
         <section className="content">
-          {!inspect && <p className="empty">Load a node's rules to see how each NodePort's packets travel.</p>}
+          {!inspect && (
+            <p className="empty">Load a node's rules to see how each NodePort's packets travel.</p>
+          )}
           {inspect?.warnings.map((w) => (
             <p className="warning" key={w}>
               {w}
@@ -45,7 +47,8 @@ export function App() {
           {selected && (
             <>
               <h2 className="np-title">
-                {selected.port}/{selected.protocol} <span className="muted">{selected.service ?? 'unnamed service'}</span>
+                {selected.port}/{selected.protocol}{' '}
+                <span className="muted">{selected.service ?? 'unnamed service'}</span>
               </h2>
               <PathView np={selected} />
               <TracePanel api={api} np={selected} />

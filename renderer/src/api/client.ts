@@ -26,7 +26,10 @@ function webSocketCall(): Call {
         socket = undefined;
         for (const [id, settle] of pending) {
           pending.delete(id);
-          settle({ ok: false, error: { code: 'failed', message: 'connection to the NodePort Guard host closed' } });
+          settle({
+            ok: false,
+            error: { code: 'failed', message: 'connection to the NodePort Guard host closed' },
+          });
         }
       };
       ws.onmessage = (ev) => {

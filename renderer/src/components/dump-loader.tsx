@@ -30,7 +30,8 @@ export function DumpLoader({ api }: { api: NpgApi }) {
     >
       <h2>Load a node's rules</h2>
       <p className="muted">
-        Drop or open <code>iptables-save</code> output, or paste <code>iptables -t nat -S</code> / a ticket excerpt.
+        Drop or open <code>iptables-save</code> output, or paste <code>iptables -t nat -S</code> / a ticket
+        excerpt.
       </p>
       <label className="button">
         Open file…

@@ -26,7 +26,7 @@ export function PathView({ np }: { np: NodePortView }) {
     <section className="path" aria-label={`Packet path for ${np.port}/${np.protocol}`}>
       <div className="path-row">
         {np.path.map((step, i) => (
-          <div className="path-cell" key={`${step.chain}-${i}`}>
+          <div className="path-cell" key={`${step.chain} ${step.via ?? ''}`}>
             {i > 0 && <span className="arrow">→</span>}
             <Step step={step} />
           </div>

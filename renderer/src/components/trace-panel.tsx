@@ -15,7 +15,9 @@ export function TracePanel({ api, np }: { api: NpgApi; np: NodePortView }) {
   const { traceSrc, traceNode, traceBusy, traceError, trace, setTraceInput, runTrace } = useApp();
   return (
     <section className="trace" aria-label="Trace a packet">
-      <h3>Trace a packet to {np.port}/{np.protocol}</h3>
+      <h3>
+        Trace a packet to {np.port}/{np.protocol}
+      </h3>
       <form
         className="trace-form"
         onSubmit={(e) => {
@@ -25,23 +27,39 @@ export function TracePanel({ api, np }: { api: NpgApi; np: NodePortView }) {
       >
         <label>
           Source address
-          <input value={traceSrc} placeholder="198.18.100.10" onChange={(e) => setTraceInput(e.target.value, traceNode)} />
+          <input
+            value={traceSrc}
+            placeholder="198.18.100.10"
+            onChange={(e) => setTraceInput(e.target.value, traceNode)}
+          />
         </label>
         <label>
           Node address
-          <input value={traceNode} placeholder="198.18.0.11" onChange={(e) => setTraceInput(traceSrc, e.target.value)} />
+          <input
+            value={traceNode}
+            placeholder="198.18.0.11"
+            onChange={(e) => setTraceInput(traceSrc, e.target.value)}
+          />
         </label>
-        <button type="submit" className="button button--primary" disabled={traceBusy || !traceSrc || !traceNode}>
+        <button
+          type="submit"
+          className="button button--primary"
+          disabled={traceBusy || !traceSrc || !traceNode}
+        >
           Trace
         </button>
       </form>
-      {traceError && <p className="error" role="alert">{traceError}</p>}
+      {traceError && (
+        <p className="error" role="alert">
+          {traceError}
+        </p>
+      )}
       {trace && (
         <ul className="outcomes" data-testid="trace-outcomes">
-          {trace.outcomes.map((o, i) => (
-            <li key={`${o.verdict}-${i}`} className={`outcome outcome--${o.verdict}`}>
-              <strong>{VERDICT_TEXT[o.verdict] ?? o.verdict}</strong> <span className="muted">({(o.probability * 100).toFixed(1)}%)</span>{' '}
-              {o.detail}
+          {trace.outcomes.map((o) => (
+            <li key={`${o.verdict} ${o.detail}`} className={`outcome outcome--${o.verdict}`}>
+              <strong>{VERDICT_TEXT[o.verdict] ?? o.verdict}</strong>{' '}
+              <span className="muted">({(o.probability * 100).toFixed(1)}%)</span> {o.detail}
               <div className="hops">{o.hops.map((h) => h.chain).join(' → ')}</div>
             </li>
           ))}

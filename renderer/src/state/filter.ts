@@ -5,7 +5,8 @@ export function filterNodePorts(list: readonly NodePortView[], query: string): r
   const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
   if (terms.length === 0) return list;
   return list.filter((np) => {
-    const hay = `${np.port} ${np.protocol} ${np.service ?? ''} ${np.endpoints.map((e) => e.address).join(' ')}`.toLowerCase();
+    const hay =
+      `${np.port} ${np.protocol} ${np.service ?? ''} ${np.endpoints.map((e) => e.address).join(' ')}`.toLowerCase();
     return terms.every((t) => hay.includes(t));
   });
 }

@@ -30,7 +30,8 @@ export interface TraceSlice {
 
 export type AppState = DumpSlice & SelectionSlice & TraceSlice;
 
-export const nodePortKey = (np: Pick<NodePortView, 'port' | 'protocol'>): string => `${np.protocol}/${np.port}`;
+export const nodePortKey = (np: Pick<NodePortView, 'port' | 'protocol'>): string =>
+  `${np.protocol}/${np.port}`;
 
 export const useApp = create<AppState>()((set, get) => ({
   loading: false,
@@ -40,7 +41,14 @@ export const useApp = create<AppState>()((set, get) => ({
   traceBusy: false,
 
   async loadDump(api, text, name) {
-    set({ loading: true, error: undefined, dumpName: name, dumpText: text, trace: undefined, traceError: undefined });
+    set({
+      loading: true,
+      error: undefined,
+      dumpName: name,
+      dumpText: text,
+      trace: undefined,
+      traceError: undefined,
+    });
     const r = await api.inspect({ text });
     if (!r.ok) {
       set({ loading: false, error: r.error.message, inspect: undefined, selected: undefined });
@@ -65,7 +73,11 @@ export const useApp = create<AppState>()((set, get) => ({
       dport: np.port,
       protocol: np.protocol as 'tcp' | 'udp' | 'sctp',
     });
-    set(r.ok ? { traceBusy: false, trace: r.value } : { traceBusy: false, trace: undefined, traceError: r.error.message });
+    set(
+      r.ok
+        ? { traceBusy: false, trace: r.value }
+        : { traceBusy: false, trace: undefined, traceError: r.error.message },
+    );
   },
 }));
 

@@ -1,0 +1,151 @@
+// `npm run bench`: how fast is reading a big node? Generates kube-proxy-shaped rules for 1k, 2.5k
+// and 5k NodePort services x 3 endpoints, loads each into a throwaway network namespace, times
+// iptables-save there (the baseline, same run), then times our parse + topology on its output and
+// the whole `npg inspect --file` CLI, start-up included. Needs root. Prints figures and ratios.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { generateKubeProxyRules, syntheticServices } from '../e2e/lab/kube-proxy/index.js';
+import { run } from '../e2e/lab/sys/exec.js';
+import { withTempNetns } from '../e2e/lab/sys/netns.js';
+import { analyzeTopology } from '../shared/kube/index.js';
+import { findTable, parseIptablesSave } from '../shared/netfilter/index.js';
+
+const SIZES = [1000, 2500, 5000];
+const ENDPOINTS = 3;
+const REPEAT = 5;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ms = (x: number): string => `${x.toFixed(0).padStart(6)} ms`;
+
+async function timeIt<T>(fn: () => T | Promise<T>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+/** Peak heap of parse + topology, measured in a fresh process so earlier runs do not pollute it. */
+function peakHeap(dumpPath: string): { retained: number; peakRss: number } {
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { parseIptablesSave, findTable } from './shared/netfilter/index.ts';
+    import { analyzeTopology } from './shared/kube/index.ts';
+    const text = readFileSync(${JSON.stringify(dumpPath)}, 'utf8');
+    globalThis.gc(); const rss0 = process.memoryUsage().rss; const h0 = process.memoryUsage().heapUsed;
+    let peak = 0; const sample = () => { peak = Math.max(peak, process.memoryUsage().heapUsed - h0); };
+    const r = parseIptablesSave(text); sample();
+    const topo = analyzeTopology({ nat: findTable(r.ruleset, 'nat') }); sample();
+    globalThis.gc(); const retained = process.memoryUsage().heapUsed - h0;
+    const peakRss = process.resourceUsage().maxRSS * 1024 - rss0;
+    console.log(JSON.stringify({ retained: Math.max(retained, 0), peak, peakRss, n: topo.nodePorts.length }));`;
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`heap probe failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    retained: number;
+    peak: number;
+    peakRss: number;
+  };
+  return { retained: Math.max(out.retained, out.peak), peakRss: out.peakRss };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    console.error('npm run bench: needs root (it loads the rules into a network namespace)');
+    process.exit(2);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'npg-bench-'));
+  console.log(
+    `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
+  );
+  console.log(
+    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump',
+  );
+  try {
+    for (const n of SIZES) {
+      const rules = generateKubeProxyRules({
+        mode: 'iptables',
+        family: 'ipv4',
+        services: syntheticServices(n, ENDPOINTS),
+        nodeName: 'node1',
+        nodeIp: '198.18.0.11',
+        clusterCidr: '198.19.0.0/16',
+      });
+      await withTempNetns(`npgbench-${n}`, async (ns) => {
+        for (const t of ['mangle', 'filter', 'nat'] as const) {
+          await run(['iptables-restore', '-w'], { netns: ns, input: rules[t], timeoutMs: 120_000 });
+        }
+        let dump = '';
+        const saveTimes: number[] = [];
+        for (let i = 0; i < REPEAT; i++) {
+          saveTimes.push(
+            await timeIt(async () => {
+              dump = await run(['iptables-save', '-c', '-t', 'nat'], { netns: ns, timeoutMs: 120_000 });
+            }),
+          );
+        }
+        const dumpPath = join(dir, `nat-${n}.txt`);
+        writeFileSync(dumpPath, dump);
+
+        const parseTimes: number[] = [];
+        const topoTimes: number[] = [];
+        let ruleCount = 0;
+        let found = 0;
+        for (let i = 0; i < REPEAT; i++) {
+          let parsed: ReturnType<typeof parseIptablesSave> | undefined;
+          parseTimes.push(await timeIt(() => (parsed = parseIptablesSave(dump))));
+          if (!parsed?.ok)
+            throw new Error(`parse failed: ${parsed?.ok === false ? parsed.error.message : ''}`);
+          const nat = findTable(parsed.ruleset, 'nat')!;
+          ruleCount = nat.chains.reduce((a, c) => a + c.rules.length, 0);
+          topoTimes.push(await timeIt(() => (found = analyzeTopology({ nat }).nodePorts.length)));
+        }
+        if (found !== n) throw new Error(`topology found ${found} NodePorts, expected ${n}`);
+
+        const cliTimes: number[] = [];
+        for (let i = 0; i < REPEAT; i++) {
+          cliTimes.push(
+            await timeIt(() => {
+              const r = spawnSync(process.execPath, ['bin/npg.js', 'inspect', '--file', dumpPath, '--json'], {
+                stdio: ['ignore', 'ignore', 'pipe'],
+              });
+              if (r.status !== 0) throw new Error(`npg inspect failed: ${r.stderr}`);
+            }),
+          );
+        }
+        const heap = peakHeap(dumpPath);
+        const save = median(saveTimes);
+        const both = median(parseTimes) + median(topoTimes);
+        console.log(
+          [
+            String(n).padEnd(9),
+            String(ruleCount).padEnd(9),
+            (dump.length / 1e6).toFixed(1).padStart(7),
+            `  ${ms(save)}     `,
+            ms(median(parseTimes)),
+            ms(median(topoTimes)),
+            ms(both),
+            `  ${(both / save).toFixed(3)}`,
+            ms(median(cliTimes)),
+            `  ${(median(cliTimes) / save).toFixed(3)}   `,
+            `  ${(heap.retained / dump.length).toFixed(1)}x (rss ${(heap.peakRss / dump.length).toFixed(1)}x)`,
+          ].join(' '),
+        );
+      });
+    }
+    console.log(
+      'targets: parse+topo ratio <= 0.1, cli ratio <= 0.25, heap/dump <= 8x, time per rule flat across sizes',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

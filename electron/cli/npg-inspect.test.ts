@@ -1,0 +1,95 @@
+// The `npg inspect` contract, end to end through the real binary on real iptables-save fixtures.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const FIX = 'e2e/lab/fixtures';
+const tmp = mkdtempSync(join(tmpdir(), 'npg-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function npg(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, ['bin/npg.js', ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('npg inspect', () => {
+  it('prints the DESIGN.md JSON contract, sorted by port then protocol, endpoints sorted', () => {
+    const r = npg(['inspect', '--file', `${FIX}/iptables-v4-current.iptables-save.txt`, '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as {
+      mode: string;
+      nodePorts: { port: number; protocol: string; service: string | null; endpoints: string[] }[];
+    };
+    expect(out.mode).toBe('iptables');
+    expect(Object.keys(out.nodePorts[0]!).slice(0, 4)).toEqual(['port', 'protocol', 'service', 'endpoints']);
+    const keys = out.nodePorts.map((n) => [n.port, n.protocol] as const);
+    expect(keys).toEqual([...keys].sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1])));
+    for (const n of out.nodePorts) expect(n.endpoints).toEqual([...n.endpoints].sort());
+    const web = out.nodePorts.find((n) => n.port === 30001)!;
+    expect(web.service).toBe('default/web:http');
+    expect(web.endpoints).toHaveLength(4);
+    expect(out.nodePorts.find((n) => n.port === 30004)!.endpoints).toEqual([]);
+  });
+
+  it('reads ipvs mode with ipset and ipvsadm output', () => {
+    const r = npg([
+      'inspect',
+      '--file',
+      `${FIX}/ipvs-v4.iptables-save.txt`,
+      '--ipset',
+      `${FIX}/ipvs-v4.ipset-list.txt`,
+      '--ipvs',
+      `${FIX}/ipvs-v4.ipvsadm-Ln.txt`,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as { mode: string; nodePorts: { port: number; endpoints: string[] }[] };
+    expect(out.mode).toBe('ipvs');
+    expect(out.nodePorts.find((n) => n.port === 30001)?.endpoints.length).toBeGreaterThan(0);
+  });
+
+  it('prints a table for people, and reads stdin', () => {
+    const text = spawnSync('cat', [`${FIX}/iptables-v4-current.iptables-t-nat-S.txt`], {
+      encoding: 'utf8',
+    }).stdout;
+    const r = npg(['inspect', '--file', '-'], text);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^kube-proxy mode: iptables/);
+    expect(r.stdout).toMatch(/30001\s+tcp\s+default\/web:http/);
+  });
+
+  it('bad input: one line naming file and line, exit 2', () => {
+    const bad = join(tmp, 'bad.txt');
+    writeFileSync(
+      bad,
+      '*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -m statistic --probabilty 0.5 -j ACCEPT\nCOMMIT\n',
+    );
+    const r = npg(['inspect', '--file', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^npg: ${bad} line 3: `));
+  });
+
+  it('missing file, missing option, unknown option: exit 2 with one line', () => {
+    const missing = npg(['inspect', '--file', join(tmp, 'nope.txt')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.txt: no such file/);
+    expect(npg(['inspect']).code).toBe(2);
+    expect(npg(['inspect', '--frobnicate']).code).toBe(2);
+  });
+
+  it('--help lists options with an example', () => {
+    const r = npg(['inspect', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--ipset');
+    expect(r.stdout).toContain('Examples:');
+  });
+});

@@ -1,0 +1,40 @@
+// `npg`: the command line over the engine. Exit codes per DESIGN.md: 0 ok, 1 difference, 2 bad
+// input or failure; every error is one line `npg: <what and where>`.
+import { Command, CommanderError } from 'commander';
+import { registerInspect } from './commands/inspect.js';
+import { registerTrace } from './commands/trace.js';
+import { CliError, EXIT_FAILURE } from './exit.js';
+
+const program = new Command('npg')
+  .description('NodePort Guard: see and restrict who can reach a Kubernetes NodePort')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+let pending: Promise<number> | undefined;
+const run = (p: Promise<number>): void => {
+  pending = p;
+};
+
+registerInspect(program, run);
+registerTrace(program, run);
+
+function fail(message: string): never {
+  process.stderr.write(`npg: ${message.split('\n')[0]}\n`);
+  process.exit(EXIT_FAILURE);
+}
+
+try {
+  program.parse(process.argv);
+  if (pending) process.exitCode = await pending;
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version are not errors; usage mistakes are bad input (2).
+    process.exit(err.exitCode === 0 ? 0 : EXIT_FAILURE);
+  }
+  if (err instanceof CliError) {
+    process.stderr.write(`npg: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  fail(`internal error: ${(err as Error).stack ?? err}`);
+}

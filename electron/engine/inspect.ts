@@ -1,0 +1,91 @@
+// Inspect a dump: parse the iptables-save text (and, for ipvs mode, `ipset list` / `ipvsadm -Ln`)
+// and analyse kube-proxy's topology. Pure composition of shared/ steps; errors name the input and
+// line so the CLI and the UI can print them as they are.
+import {
+  analyzeTopology,
+  type IpsetList,
+  parseIpsetList,
+  parseIpvsadm,
+  type Topology,
+} from '../../shared/kube/index.js';
+import { findTable, parseIptablesSave, type Ruleset, type Table } from '../../shared/netfilter/index.js';
+
+export interface DumpInput {
+  readonly text: string;
+  /** Shown in messages: a file name, `stdin`, `pasted rules`, a node name. */
+  readonly source: string;
+  readonly table?: string;
+  readonly ipsets?: { readonly text: string; readonly source: string };
+  readonly ipvs?: { readonly text: string; readonly source: string };
+}
+
+export interface Inspected {
+  readonly ruleset: Ruleset;
+  readonly nat: Table;
+  readonly topology: Topology;
+  /** Parsed `ipset list`, when given (the tracer evaluates `-m set` with it). */
+  readonly ipsets?: IpsetList;
+  readonly warnings: readonly string[];
+}
+
+export type InspectOutcome =
+  | { readonly ok: true; readonly value: Inspected }
+  | { readonly ok: false; readonly message: string };
+
+const at = (source: string, line: number, text: string, message: string): string =>
+  line > 0 ? `${source} line ${line}: ${message}${text ? ` (in: ${text})` : ''}` : `${source}: ${message}`;
+
+export function inspectDump(input: DumpInput): InspectOutcome {
+  const parsed = parseIptablesSave(input.text, input.table ? { table: input.table } : {});
+  if (!parsed.ok)
+    return {
+      ok: false,
+      message: at(input.source, parsed.error.line, parsed.error.text, parsed.error.message),
+    };
+  const nat = findTable(parsed.ruleset, 'nat');
+  if (!nat) {
+    const tables = parsed.ruleset.tables.map((t) => t.name).join(', ') || 'none';
+    return {
+      ok: false,
+      message: `${input.source}: no nat table in the dump (tables: ${tables}); save it with iptables-save -t nat`,
+    };
+  }
+  const extra: string[] = [];
+  let ipsets: Parameters<typeof analyzeTopology>[0]['ipsets'];
+  if (input.ipsets) {
+    const r = parseIpsetList(input.ipsets.text);
+    if (!r.ok)
+      return { ok: false, message: at(input.ipsets.source, r.error.line, r.error.text, r.error.message) };
+    ipsets = r.ipsets;
+    extra.push(...r.warnings);
+  }
+  let ipvs: Parameters<typeof analyzeTopology>[0]['ipvs'];
+  if (input.ipvs) {
+    const r = parseIpvsadm(input.ipvs.text);
+    if (!r.ok)
+      return { ok: false, message: at(input.ipvs.source, r.error.line, r.error.text, r.error.message) };
+    ipvs = r.ipvs;
+    extra.push(...r.warnings);
+  }
+  const filter = findTable(parsed.ruleset, 'filter');
+  const mangle = findTable(parsed.ruleset, 'mangle');
+  const topology = analyzeTopology({
+    nat,
+    ...(filter ? { filter } : {}),
+    ...(mangle ? { mangle } : {}),
+    ...(ipsets ? { ipsets } : {}),
+    ...(ipvs ? { ipvs } : {}),
+    backend: parsed.ruleset.backend,
+    headerComments: parsed.ruleset.comments,
+  });
+  return {
+    ok: true,
+    value: {
+      ruleset: parsed.ruleset,
+      nat,
+      topology,
+      ...(ipsets ? { ipsets } : {}),
+      warnings: [...parsed.warnings, ...extra, ...topology.warnings],
+    },
+  };
+}
