@@ -1,9 +1,137 @@
-// `npm run lab -- <command>`: the lab's command line. Thin: parses arguments and calls the
-// modules that do the work.
+// `npm run lab -- <command>` (and lab:up / lab:down / lab:status): the lab's command line. Thin:
+// parses arguments (args.ts) and calls the modules that do the work. Exit codes: 0 ok,
+// 1 a probe did not reach a pod / the lab is not up, 2 bad input or failure.
 import { Command } from 'commander';
+import { faultArgs, kubeProxyAction, probeArgs, upOptions } from './args';
+import { labDown } from './down';
+import { fault } from './faults';
 import { regenerateFixtures } from './fixture-gen/regen';
+import { restartKubeProxy, resyncKubeProxy } from './kube-proxy-node';
+import { currentLab, probeLab } from './lab';
+import { paths, readState } from './state';
+import { labStatus } from './status';
+import { findNode } from './topology';
+import { labHealthy, labUp } from './up';
 
-const program = new Command('lab').description('NodePort Guard test lab (network namespaces; needs root)');
+const say = (line: string) => console.log(line);
+const program = new Command('lab').description(
+  'NodePort Guard test lab: a cluster of network namespaces (needs root)',
+);
+
+program
+  .command('up')
+  .description('build the lab (idempotent)')
+  .option('--nodes <n>', 'node namespaces', '3')
+  .option('--clients <n>', 'client namespaces (5 source addresses each)', '1')
+  .option('--mode <mode>', 'kube-proxy mode: iptables or ipvs', 'iptables')
+  .option('--ipv6', 'dual-stack nodes, clients, pods and services')
+  .option('--json', 'print the status as JSON when done')
+  .action(async (raw: { nodes: string; clients: string; mode: string; ipv6?: boolean; json?: boolean }) => {
+    const status = await labUp(upOptions(raw), raw.json ? () => undefined : say);
+    if (raw.json) say(JSON.stringify(status));
+  });
+
+program
+  .command('down')
+  .description('remove every namespace, link, process, user and file of the lab')
+  .option('-v, --verbose', 'say what is removed')
+  .action(async (raw: { verbose?: boolean }) => {
+    await labDown(raw.verbose ? say : () => undefined);
+    say('lab is down');
+  });
+
+program
+  .command('status')
+  .description('what is running')
+  .option('--json', 'machine-readable: {workspace, nodes, clients, nodePorts}')
+  .action(async (raw: { json?: boolean }) => {
+    const state = await readState();
+    if (!state) {
+      console.error('lab is not up');
+      process.exitCode = 1;
+      return;
+    }
+    const topo = await currentLab();
+    const status = labStatus(topo, paths.workspace);
+    if (raw.json) {
+      say(JSON.stringify(status));
+      return;
+    }
+    const healthy = await labHealthy(state, topo);
+    say(
+      `lab ${healthy ? 'up' : 'DEGRADED (run lab:up to rebuild)'}: ${topo.options.mode} mode${topo.options.ipv6 ? ', dual-stack' : ''}`,
+    );
+    say(`workspace ${status.workspace}`);
+    for (const n of topo.nodes) {
+      const p = state.processes[n.name] ?? {};
+      say(
+        `  ${n.name}  ${n.ipv4}${n.ipv6 ? ` ${n.ipv6}` : ''}  netns ${n.netns}  sshd ${p.sshd ?? '-'}  pods ${p.pods ?? '-'}`,
+      );
+    }
+    for (const c of status.clients) say(`  client ${c.netns}: ${c.ips.join(' ')}`);
+    for (const np of status.nodePorts) say(`  NodePort ${np.port}/${np.protocol}  ${np.service}`);
+    if (!healthy) process.exitCode = 1;
+  });
+
+program
+  .command('kube-proxy')
+  .description('act like kube-proxy on the nodes')
+  .option('--resync', 're-apply its chains with iptables-restore --noflush (one sync)')
+  .option('--restart', 'delete and re-insert its -j KUBE-SERVICES jump at the top of nat PREROUTING')
+  .option('--node <node>', 'only this node (default: all)')
+  .action(async (raw: { resync?: boolean; restart?: boolean; node?: string }) => {
+    const action = kubeProxyAction(raw);
+    const topo = await currentLab();
+    const nodes = raw.node ? [findNode(topo, raw.node)] : topo.nodes;
+    for (const node of nodes) {
+      if (!node) throw new Error(`no lab node ${raw.node}`);
+      if (action === 'resync') await resyncKubeProxy(topo, node);
+      else await restartKubeProxy(node);
+      say(
+        `${node.name}: kube-proxy ${action === 'resync' ? 're-synced' : 'restarted (KUBE-SERVICES jump first in PREROUTING)'}`,
+      );
+    }
+  });
+
+program
+  .command('probe')
+  .description('send a real request from a client address to a node port')
+  .requiredOption('--from <ip>', 'client source address')
+  .requiredOption('--node <node>', 'node name, index or address')
+  .requiredOption('--port <port>', 'NodePort')
+  .option('--udp', 'UDP instead of TCP')
+  .option('--timeout <ms>', 'timeout in milliseconds', undefined)
+  .option('--json', 'print the result as JSON')
+  .action(
+    async (raw: {
+      from?: string;
+      node?: string;
+      port?: string;
+      udp?: boolean;
+      timeout?: string;
+      json?: boolean;
+    }) => {
+      const result = await probeLab(probeArgs(raw));
+      if (raw.json) say(JSON.stringify(result));
+      else {
+        const who = result.pod ? ` by ${result.pod}` : '';
+        say(
+          `${result.outcome}${who}: ${result.protocol} ${result.from} -> ${result.to}:${result.port} (${result.detail})`,
+        );
+      }
+      if (result.outcome === 'error') process.exitCode = 2;
+      else if (result.outcome !== 'reached') process.exitCode = 1;
+    },
+  );
+
+program
+  .command('fault <name>')
+  .description('sshd-stop | sshd-start | cut | uncut | restore-fail | restore-ok')
+  .requiredOption('--node <node>', 'node name, index or address')
+  .action(async (name: string, raw: { node?: string }) => {
+    const f = faultArgs(name, raw.node);
+    say(await fault(f.fault, f.node));
+  });
 
 program
   .command('fixtures')
