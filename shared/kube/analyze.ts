@@ -3,12 +3,12 @@
 // so a 5,000-service table (~95,000 rules) stays linear.
 import type { Rule } from '../netfilter/model';
 import { type ChainIndex, indexChains } from './chain-index';
-import { clusterIpPath, indexClusterIpRules } from './cluster-ip';
+import { clusterIpPaths } from './cluster-ip';
 import { filterSteps, readTurnedAway, type TurnedAway } from './external-services';
 import { readPortGuards } from './guard-chains';
 import { ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
 import { readMasquerade } from './masquerade';
-import { stepVia, walkFront } from './path-steps';
+import { stepVia, walkFronts } from './path-steps';
 import { analyzePrerouting } from './prerouting';
 import { protocolOf, type ServiceProtocol, setMatches, singleDestinationPort } from './rule-facts';
 import { type ServiceWalk, walkServiceChains } from './service-chains';
@@ -227,11 +227,11 @@ export function analyzeTopology(input: TopologyInput): Topology {
     );
   }
 
-  const clusterRules = mode === 'iptables' ? indexClusterIpRules(nat) : new Map<string, Rule>();
+  const clusterIp = mode === 'iptables' ? clusterIpPaths(nat) : () => undefined;
+  const frontOf = walkFronts(prerouting, guards, nat);
   const nodePorts: NodePort[] = found.map(({ port, protocol, walk }) => {
-    const front = walkFront(prerouting, guards, nat, port, protocol);
-    const clusterIp =
-      walk.clusterChain === undefined ? undefined : clusterIpPath(walk.clusterChain, nat, clusterRules);
+    const front = frontOf(port, protocol);
+    const cip = walk.clusterChain === undefined ? undefined : clusterIp(walk.clusterChain);
     return {
       port,
       protocol,
@@ -246,7 +246,7 @@ export function analyzeTopology(input: TopologyInput): Topology {
       sessionAffinity: walk.sessionAffinity,
       ...(front.guard ? { guard: front.guard } : {}),
       foreign: front.foreign,
-      ...(clusterIp ? { clusterIp } : {}),
+      ...(cip ? { clusterIp: cip } : {}),
       notes: walk.notes,
     };
   });

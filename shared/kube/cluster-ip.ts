@@ -8,7 +8,7 @@ import { singleDestinationPort } from './rule-facts';
 import type { ClusterIpPath, PathStep } from './topology';
 
 /** KUBE-SERVICES rules by the KUBE-SVC-* chain they jump to, built in one pass. */
-export function indexClusterIpRules(nat: ChainIndex): ReadonlyMap<string, Rule> {
+function indexClusterIpRules(nat: ChainIndex): ReadonlyMap<string, Rule> {
   const out = new Map<string, Rule>();
   for (const rule of nat.get('KUBE-SERVICES')?.rules ?? []) {
     const target = rule.target?.name;
@@ -32,17 +32,17 @@ function hostOf(cidr: string): string {
   return cidr.replace(/\/(32|128)$/, '');
 }
 
-export function clusterIpPath(
-  svcChain: string,
-  nat: ChainIndex,
-  rules: ReadonlyMap<string, Rule>,
-): ClusterIpPath | undefined {
-  const rule = rules.get(svcChain);
-  if (!rule?.destination) return undefined;
-  const steps: PathStep[] = [hookStep('OUTPUT', nat)];
+/** ClusterIP paths by KUBE-SVC-* chain; the nat OUTPUT front they share is built once. */
+export function clusterIpPaths(nat: ChainIndex): (svcChain: string) => ClusterIpPath | undefined {
+  const rules = indexClusterIpRules(nat);
+  const front: PathStep[] = [hookStep('OUTPUT', nat)];
   const outputJump = nat.get('OUTPUT')?.rules.find((r) => r.target?.name === 'KUBE-SERVICES');
-  if (outputJump) steps.push(stepVia('KUBE-SERVICES', outputJump));
-  steps.push(stepVia(svcChain, rule));
-  const port = singleDestinationPort(rule);
-  return { address: hostOf(rule.destination.value), ...(port === undefined ? {} : { port }), path: steps };
+  if (outputJump) front.push(stepVia('KUBE-SERVICES', outputJump));
+  return (svcChain) => {
+    const rule = rules.get(svcChain);
+    if (!rule?.destination) return undefined;
+    const port = singleDestinationPort(rule);
+    const path = [...front, stepVia(svcChain, rule)];
+    return { address: hostOf(rule.destination.value), ...(port === undefined ? {} : { port }), path };
+  };
 }

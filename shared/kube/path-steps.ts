@@ -14,13 +14,15 @@ export function stepVia(
   table: PathStep['table'] = 'nat',
   kind?: StepKind,
 ): PathStep {
-  return {
+  // Built without spreads: this runs several times per NodePort of a 5,000-service table.
+  const step: { -readonly [K in keyof PathStep]: PathStep[K] } = {
     kind: kind ?? chainKind(chain),
     table,
     chain,
     via,
-    ...(via.counters ? { counters: via.counters } : {}),
   };
+  if (via.counters) step.counters = via.counters;
+  return step;
 }
 
 /** The first step of a walk: a built-in chain, with its policy counters. */
@@ -35,35 +37,43 @@ export interface WalkFront {
   readonly foreign: readonly ForeignRule[];
 }
 
-/** PREROUTING up to and including KUBE-SERVICES for one NodePort. */
-export function walkFront(
+/**
+ * PREROUTING up to and including KUBE-SERVICES, per NodePort. The steps every NodePort shares are
+ * built once; a port gets its own list only when our guard or a foreign rule stands in its way.
+ */
+export function walkFronts(
   view: PreroutingView,
   guards: ReadonlyMap<string, PortGuard>,
   index: ChainIndex,
-  port: number,
-  protocol: ServiceProtocol,
-): WalkFront {
-  const steps: PathStep[] = [hookStep('PREROUTING', index)];
-  const guard = guards.get(guardKey(port, protocol));
-  const foreign = view.foreign.filter((f) => foreignMayApply(f, port, protocol));
-  const entry = view.guard?.beforeKubeServices ? view.guard.jumps[0] : undefined;
-  let f = 0;
-  const pushForeignUpTo = (position: number) => {
-    for (; f < foreign.length && (foreign[f]?.position ?? 0) < position; f++) {
-      const fr = foreign[f];
-      if (!fr) continue;
-      const target = fr.rule.target?.name ?? '';
-      const entered = index.has(target) ? target : 'PREROUTING';
-      steps.push(stepVia(entered, fr.rule, 'nat', 'foreign'));
-    }
-  };
-  if (guard && entry) {
-    pushForeignUpTo(entry.position);
-    steps.push(stepVia(GUARD_ENTRY_CHAIN, entry.rule));
-    steps.push(stepVia(guard.chain, guard.dispatch));
-  }
-  pushForeignUpTo(Number.POSITIVE_INFINITY);
+): (port: number, protocol: ServiceProtocol) => WalkFront {
+  const hook = hookStep('PREROUTING', index);
   const kubeJump = view.kubeJumpIndex === undefined ? undefined : view.rules[view.kubeJumpIndex];
-  if (kubeJump) steps.push(stepVia('KUBE-SERVICES', kubeJump));
-  return { steps, ...(guard ? { guard } : {}), foreign };
+  const kubeStep = kubeJump ? [stepVia('KUBE-SERVICES', kubeJump)] : [];
+  const shared: WalkFront = { steps: [hook, ...kubeStep], foreign: [] };
+  const entry = view.guard?.beforeKubeServices ? view.guard.jumps[0] : undefined;
+
+  return (port, protocol) => {
+    const guard = guards.get(guardKey(port, protocol));
+    const foreign =
+      view.foreign.length === 0 ? [] : view.foreign.filter((f) => foreignMayApply(f, port, protocol));
+    if (!guard && foreign.length === 0) return shared;
+    const steps: PathStep[] = [hook];
+    let f = 0;
+    const pushForeignUpTo = (position: number) => {
+      for (; f < foreign.length && (foreign[f]?.position ?? 0) < position; f++) {
+        const fr = foreign[f];
+        if (!fr) continue;
+        const target = fr.rule.target?.name ?? '';
+        steps.push(stepVia(index.has(target) ? target : 'PREROUTING', fr.rule, 'nat', 'foreign'));
+      }
+    };
+    if (guard && entry) {
+      pushForeignUpTo(entry.position);
+      steps.push(stepVia(GUARD_ENTRY_CHAIN, entry.rule));
+      steps.push(stepVia(guard.chain, guard.dispatch));
+    }
+    pushForeignUpTo(Number.POSITIVE_INFINITY);
+    steps.push(...kubeStep);
+    return { steps, ...(guard ? { guard } : {}), foreign };
+  };
 }
