@@ -203,9 +203,11 @@ export class RuleReader {
         let negated = negate;
         negate = false;
         i++;
-        if (isBang(buf, i)) {
+        // Old syntax `--dport ! 80`: a `!` after the name negates it only when a value follows;
+        // in `--physdev-is-in ! --physdev-out veth1` the `!` belongs to the next option.
+        if (isBang(buf, i) && i + 1 < count && !isOptionToken(tokens[i + 1]!, quoted[i + 1]!)) {
           if (negated) fail(`"!" given twice for ${tok}`);
-          negated = true; // old syntax: --dport ! 80
+          negated = true;
           i++;
         }
         const valueStart = i;

@@ -343,3 +343,13 @@ describe('parseIptablesSave: opts.table on a full dump', () => {
     });
   });
 });
+
+describe('parseIptablesSave: "!" between options', () => {
+  it('gives a "!" after a value-less option to the next option', () => {
+    const r = oneRule('-A PREROUTING -m physdev --physdev-is-in ! --physdev-out veth1 -j RETURN');
+    expect(r.matches[0]!.options).toEqual([
+      { name: 'physdev-is-in', negated: false, values: [] },
+      { name: 'physdev-out', negated: true, values: ['veth1'] },
+    ]);
+  });
+});
