@@ -74,14 +74,12 @@ const STRICT_MATCHES: Record<string, readonly string[]> = {
 };
 
 const match: fc.Arbitrary<Match> = fc.oneof(
-  fc
-    .constantFrom(...Object.keys(STRICT_MATCHES))
-    .chain((module) =>
-      fc.record({
-        module: fc.constant(module),
-        options: fc.array(option(fc.constantFrom(...STRICT_MATCHES[module]!)), { maxLength: 3 }),
-      }),
-    ),
+  fc.constantFrom(...Object.keys(STRICT_MATCHES)).chain((module) =>
+    fc.record({
+      module: fc.constant(module),
+      options: fc.array(option(fc.constantFrom(...STRICT_MATCHES[module]!)), { maxLength: 3 }),
+    }),
+  ),
   // Unknown modules keep any options, including text options and odd values.
   fc.record({
     module: name,
