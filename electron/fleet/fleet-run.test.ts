@@ -5,6 +5,7 @@ import { Fleet, type FleetOptions } from './fleet';
 import { type Fixture, makeFixture, nodeFor } from './test-support/fixture';
 import { makeKeyPair, type TestKeyPair } from './test-support/keys';
 import { type ExecCall, type ExecReply, startTestServer, type TestServer } from './test-support/ssh-server';
+import { startTcpProxy } from './test-support/tcp-proxy';
 import type { ProgressEvent } from './types';
 
 const echoArgs = shippedScript('printf "%s|" "$@"');
@@ -180,6 +181,32 @@ describe('run', () => {
     await sleep(50);
     expect(await f.run('n1', { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
     expect(server.stats.connections).toBe(before + 2);
+  });
+
+  it('drops a session whose peer stops answering keepalives, and reconnects', async () => {
+    const proxy = await startTcpProxy(server.port);
+    try {
+      const f = new Fleet({
+        nodes: [{ ...nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] }), port: proxy.port }],
+        // known_hosts names the server's own port; this node is reached through the relay's
+        knownHostsPath: fx.knownHostsPath,
+        onUnknownHostKey: async () => 'accept-and-record',
+        keepaliveIntervalMs: 50,
+        keepaliveCountMax: 2,
+      });
+      fleets.push(f);
+      expect(await f.run('n1', { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+      const before = server.stats.connections;
+      const closedBefore = server.stats.closed;
+      proxy.freeze();
+      await sleep(400);
+      // The client gave up on the silent connection by itself (keepalive), before any new command.
+      expect(server.stats.closed).toBe(closedBefore + 1);
+      expect(await f.run('n1', { op: 'true', argv: ['true'], timeoutMs: 2000 })).toMatchObject({ ok: true });
+      expect(server.stats.connections).toBe(before + 1);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('reports a connection lost mid-command as connection-lost, then reconnects', async () => {

@@ -80,7 +80,7 @@ describe('quoteShellArg', () => {
       fc.asyncProperty(fc.array(arg, { minLength: 1, maxLength: 6 }), async (argv) => {
         expect(await roundTrip(argv)).toEqual(argv);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   }, 60_000);
 });

@@ -42,6 +42,8 @@ export interface TestServerOptions {
 
 export interface TestServerStats {
   connections: number;
+  /** Connections that have ended (either side). */
+  closed: number;
   authenticated: number;
   /** Auth methods tried, e.g. ['none', 'publickey', 'password']. */
   authMethods: string[];
@@ -65,6 +67,7 @@ export interface TestServer {
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const stats: TestServerStats = {
     connections: 0,
+    closed: 0,
     authenticated: 0,
     authMethods: [],
     execs: [],
@@ -89,7 +92,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     stats.connections++;
     (conn as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     open.add(conn);
-    conn.on('close', () => open.delete(conn));
+    conn.on('close', () => {
+      open.delete(conn);
+      stats.closed++;
+    });
     conn.on('error', () => {});
     let user = '';
     conn.on('authentication', (ctx) => {
