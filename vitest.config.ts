@@ -8,14 +8,21 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['shared/**/*.test.ts', 'electron/**/*.test.ts', 'renderer/**/*.test.{ts,tsx}', 'bench/**/*.test.ts', 'e2e/lab/**/*.unit.test.ts'],
+          include: [
+            'shared/**/*.test.ts',
+            'electron/**/*.test.ts',
+            'renderer/**/*.test.{ts,tsx}',
+            'bench/**/*.test.ts',
+            'e2e/lab/**/*.unit.test.ts',
+          ],
+          exclude: ['**/*.lab.test.ts', '**/node_modules/**'],
           environment: 'node',
         },
       },
       {
         test: {
           name: 'lab',
-          include: ['e2e/lab/**/*.lab.test.ts', 'electron/**/*.lab.test.ts'],
+          include: ['e2e/lab/**/*.lab.test.ts', 'electron/**/*.lab.test.ts', 'shared/**/*.lab.test.ts'],
           environment: 'node',
           fileParallelism: false,
           testTimeout: 60_000,

@@ -6,7 +6,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { Dispatch } from './dispatch.js';
 import { contentSecurityPolicy } from './security.js';
@@ -50,7 +50,7 @@ function tokenMatches(expected: string, given: string | null): boolean {
 export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
   const token = opts.token ?? randomBytes(18).toString('base64url');
   const host = opts.host ?? '127.0.0.1';
-  const root = normalize(opts.staticDir);
+  const root = resolve(opts.staticDir);
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -9,7 +9,7 @@ const KIND_CLASS: Record<string, string> = {
 function Step({ step }: { step: PathStepView }) {
   return (
     <div className={`step ${KIND_CLASS[step.kind] ?? ''}`} title={step.via}>
-      <div className="step-kind">{step.kind}</div>
+      {step.kind !== step.chain && <div className="step-kind">{step.kind}</div>}
       <div className="step-chain">{step.chain}</div>
       {step.packets !== undefined && (
         <div className="step-counters">

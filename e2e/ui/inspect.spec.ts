@@ -1,0 +1,58 @@
+// An on-call engineer opens a node's rules, finds the NodePort, reads its path and asks whether a
+// source gets through — in the real UI, served by the real web host, on real iptables-save output.
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+import { E2E_TOKEN } from '../../playwright.config';
+import { AppPage } from './app-page';
+
+const fixture = (name: string) => readFileSync(`e2e/lab/fixtures/${name}`, 'utf8');
+
+test('open a dump, read a NodePort path, see its endpoints', async ({ page }, info) => {
+  const app = new AppPage(page);
+  await app.open(E2E_TOKEN);
+  await app.loadDumpFile('node1.txt', fixture('iptables-v4-current.iptables-save.txt'));
+  await expect(page.getByTestId('summary')).toContainText('kube-proxy iptables');
+  await expect(page.getByTestId('summary')).toContainText('7 NodePorts');
+
+  await app.nodePort(30001).click();
+  const path = page.getByLabel('Packet path for 30001/tcp');
+  for (const chain of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS'])
+    await expect(path).toContainText(chain);
+  await expect(path.locator('.endpoint')).toHaveCount(4);
+  await expect(path).toContainText('25.0%');
+  await page.screenshot({ path: info.outputPath('nodeport-path.png') });
+
+  await app.nodePort(30004).click();
+  await expect(page.getByLabel('Packet path for 30004/tcp')).toContainText('no endpoints');
+});
+
+test('trace: the one-line REDIRECT guard blocks one source, lets another through', async ({ page }, info) => {
+  const app = new AppPage(page);
+  await app.open(E2E_TOKEN);
+  const dump = fixture('iptables-v4-current-oneliner-guard.iptables-save.txt');
+  // The guard allows `! -s A.B.C.D/N`; a host inside that range (D+1, N <= 30) must get through.
+  const m = /! -s (\d+\.\d+\.\d+\.)(\d+)\/(\d+) /.exec(
+    dump.split('\n').find((l) => l.includes('REDIRECT')) ?? '',
+  );
+  expect(m, 'fixture has a ! -s CIDR guard').toBeTruthy();
+  const allowed = `${m![1]}${Number(m![2]) + 1}`;
+  await app.pasteDump(dump);
+  await app.nodePort(30001).click();
+
+  const blocked = await app.trace('198.18.100.99', '198.18.0.11');
+  await expect(blocked).toContainText('redirected (blocked)');
+  await expect(blocked).toContainText('65535');
+  await page.screenshot({ path: info.outputPath('trace-blocked.png') });
+
+  const ok = await app.trace(allowed, '198.18.0.11');
+  await expect(ok).toContainText('reaches a pod');
+  await expect(ok).not.toContainText('redirected');
+});
+
+test('bad input: a one-line error, nothing else changes', async ({ page }) => {
+  const app = new AppPage(page);
+  await app.open(E2E_TOKEN);
+  await app.pasteDump('*nat\n-A PREROUTING --bogus\nCOMMIT\n');
+  await expect(page.getByTestId('error')).toContainText('line 2');
+  await expect(page.getByTestId('summary')).toHaveCount(0);
+});
