@@ -66,14 +66,17 @@ export type Verdict =
       readonly port: number;
       readonly rule: Rule;
     }
-  /** Leaves nat PREROUTING unchanged: an ACCEPT rule, or the chain's policy. */
+  /** Leaves nat PREROUTING unchanged: an ACCEPT rule... */
+  | { readonly kind: 'accept'; readonly by: 'rule'; readonly rule: Rule }
+  /** ...or the end of PREROUTING; `policyKnown` is false when the dump does not declare the policy. */
   | {
       readonly kind: 'accept';
-      readonly by: 'rule' | 'policy';
-      readonly rule?: Rule;
-      readonly policyKnown?: boolean;
+      readonly by: 'policy';
+      readonly policyKnown: boolean;
+      readonly rule?: undefined;
     }
-  | { readonly kind: 'drop'; readonly by: 'rule' | 'policy'; readonly rule?: Rule }
+  | { readonly kind: 'drop'; readonly by: 'rule'; readonly rule: Rule }
+  | { readonly kind: 'drop'; readonly by: 'policy'; readonly rule?: undefined }
   /** A rule that could not be evaluated (or a limit): the walk stops there, nothing is guessed. */
   | { readonly kind: 'unknown'; readonly reason: string; readonly rule?: Rule; readonly chain?: string };
 
