@@ -2,6 +2,7 @@
 // made by loading kube-proxy-shaped rules into a namespace and saving them), plus small inline
 // tables for the cases the fixtures do not cover.
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave, type Ruleset } from '../netfilter';
 import { analyzeTopology, parseIpsetList, parseIpvsadm, type Topology, toInspectJson } from '.';
@@ -520,5 +521,61 @@ describe('toInspectJson', () => {
     });
     // Plain data: survives JSON unchanged.
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
+  });
+});
+
+/** iptables-save prints the kernel's 31-bit fixed point: 1/3 comes back as 0.33333333349. */
+function savedProbability(p: number): string {
+  return (Math.round(p * 0x80000000) / 0x80000000).toFixed(11);
+}
+
+/** One NodePort with n endpoints in kube-proxy's >= 1.24 shape, as iptables-save prints it. */
+function serviceWithEndpoints(n: number, comments: boolean): string {
+  const c = (text: string) => (comments ? ` -m comment --comment "${text}"` : '');
+  const decl = [
+    ':KUBE-NODEPORTS - [0:0]',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-EXT-X - [0:0]',
+    ':KUBE-SVC-X - [0:0]',
+    ':KUBE-MARK-MASQ - [0:0]',
+  ];
+  const rules = [
+    '-A PREROUTING -j KUBE-SERVICES',
+    '-A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    `-A KUBE-NODEPORTS -p tcp${c('big/svc:http')} -m tcp --dport 31000 -j KUBE-EXT-X`,
+    '-A KUBE-EXT-X -j KUBE-MARK-MASQ',
+    '-A KUBE-EXT-X -j KUBE-SVC-X',
+  ];
+  for (let i = 0; i < n; i++) {
+    const ep = `10.${(i >> 8) & 255}.${i & 255}.7:8080`;
+    decl.push(`:KUBE-SEP-E${i} - [0:0]`);
+    const stat =
+      i < n - 1 ? ` -m statistic --mode random --probability ${savedProbability(1 / (n - i))}` : '';
+    rules.push(`-A KUBE-SVC-X${c(`big/svc:http -> ${ep}`)}${stat} -j KUBE-SEP-E${i}`);
+    rules.push(`-A KUBE-SEP-E${i} -p tcp${c('big/svc:http')} -m tcp -j DNAT --to-destination ${ep}`);
+  }
+  return `*nat\n:PREROUTING ACCEPT [0:0]\n${decl.join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
+}
+
+describe('many endpoints', () => {
+  it('gives every endpoint about 1/n, summing to 1, with or without comments (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 80 }), fc.boolean(), (n, comments) => {
+        const np = port(analyzeText(serviceWithEndpoints(n, comments)), 31000);
+        expect(np.endpoints).toHaveLength(n);
+        expect(sum(np.endpoints)).toBeCloseTo(1, 6);
+        for (const e of np.endpoints) expect(e.probability).toBeCloseTo(1 / n, 6);
+        expect(np.service).toBe(comments ? 'big/svc:http' : undefined);
+        expect(np.notes).toEqual([]);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('reads a service with 1,500 endpoints (kube-proxy drops per-endpoint comments past 1,000)', () => {
+    const np = port(analyzeText(serviceWithEndpoints(1500, false)), 31000);
+    expect(np.endpoints).toHaveLength(1500);
+    expect(sum(np.endpoints)).toBeCloseTo(1, 6);
+    expect([...np.endpoints.map((e) => e.endpoint)].sort()).toEqual(np.endpoints.map((e) => e.endpoint));
   });
 });

@@ -47,6 +47,12 @@ FWM  100 wrr
     });
   });
 
+  it('cuts a 1 MB offending line in the error', () => {
+    const r = parseIpvsadm(`TCP  10.0.0.1:80 rr\n${'x'.repeat(1_000_000)}\n`);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toMatchObject({ line: 2, text: expect.stringMatching(/^x{200}\.\.\.$/) });
+  });
+
   it.each([
     ['a real server before any service', '  -> 10.0.0.1:80 Masq 1 0 0\n', 1, /before any virtual service/],
     ['garbage', 'TCP 10.0.0.1:80 rr\nhello world\n', 2, /expected a virtual service/],
