@@ -206,8 +206,8 @@ export function syntheticServices(
   for (let i = 0; i < count; i++) {
     const endpoints: ServiceEndpoint[] = [];
     for (let e = 0; e < endpointsPer; e++, pod++) {
-      const subnet = 1 + Math.floor(pod / 250);
-      const k = pod % 250;
+      const subnet = 1 + Math.floor(pod / 240); // podIpV4 adds 10: keep the last octet <= 249
+      const k = pod % 240;
       endpoints.push({
         ip: family === 'ipv6' ? podIpV6(subnet, k) : podIpV4(subnet, k),
         port: 8080,
