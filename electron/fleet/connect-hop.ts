@@ -2,7 +2,9 @@
 // hop (ssh2's `sock` option; the tunnel is that hop's forwardOut channel). Resolves once the
 // session is authenticated, or with the typed reason it is not.
 import type { Duplex } from 'node:stream';
-import { Client, type ClientErrorExtensions, type ServerHostKeyAlgorithm } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only some of its names (not utils or Server), so
+// values come from the default export; the CLI bundle runs as ESM with node_modules external.
+import ssh2, { type Client, type ClientErrorExtensions, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { AuthPlan } from './credentials';
 import { type FleetError, fleetError } from './errors';
 import { hostKeyAlgorithmsPreferring } from './host-key';
@@ -32,7 +34,7 @@ export function connectHop(options: HopConnectOptions): Promise<HopConnect> {
   const { hop, subject, auth } = options;
   const node = subject.forNode;
   return new Promise((resolve) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     let settled = false;
     let lastError: SshError | undefined;
     let timer: NodeJS.Timeout | undefined;

@@ -4,7 +4,9 @@
 // per fleet, so a passphrase is asked for once. Agent forwarding is never requested: we pass the
 // agent for authentication only and never set ssh2's agentForward.
 import { readFile } from 'node:fs/promises';
-import { type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey, utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader sees only some of its names (not utils or Server), so
+// values come from the default export; the CLI bundle runs as ESM with node_modules external.
+import ssh2, { type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import type { SshHop } from './types';
 
 export interface CredentialSources {
@@ -45,13 +47,13 @@ export class KeyStore {
       if (code === 'ENOENT') return { status: 'absent', path };
       return { status: 'unusable', path, note: `cannot read key ${path}: ${(err as Error).message}` };
     }
-    let parsed = utils.parseKey(data);
+    let parsed = ssh2.utils.parseKey(data);
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
       const passphrase = await this.getPassphrase?.(path);
       if (passphrase === undefined) {
         return { status: 'unusable', path, note: `key ${path} is encrypted and no passphrase was given` };
       }
-      parsed = utils.parseKey(data, passphrase);
+      parsed = ssh2.utils.parseKey(data, passphrase);
       if (parsed instanceof Error)
         return { status: 'unusable', path, note: `wrong passphrase for key ${path}` };
     }

@@ -1,5 +1,5 @@
 // Key material for tests, made fresh per run with ssh2's own generator (no fixtures to rot).
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2'; // CommonJS: see connect-hop.ts
 
 export interface TestKeyPair {
   /** OpenSSH private key text. */
@@ -16,10 +16,10 @@ export function makeKeyPair(kind: Kind, passphrase?: string): TestKeyPair {
   const secret = passphrase === undefined ? {} : { passphrase, cipher: 'aes256-ctr', rounds: 4 };
   const pair =
     kind === 'ed25519'
-      ? utils.generateKeyPairSync('ed25519', { comment: 'npg-test', ...secret })
+      ? ssh2.utils.generateKeyPairSync('ed25519', { comment: 'npg-test', ...secret })
       : kind === 'ecdsa'
-        ? utils.generateKeyPairSync('ecdsa', { bits: 256, comment: 'npg-test', ...secret })
-        : utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'npg-test', ...secret });
+        ? ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256, comment: 'npg-test', ...secret })
+        : ssh2.utils.generateKeyPairSync('rsa', { bits: 2048, comment: 'npg-test', ...secret });
   const blob = Buffer.from(pair.public.split(' ')[1] ?? '', 'base64');
   return { privateKey: pair.private, publicLine: pair.public, blob };
 }

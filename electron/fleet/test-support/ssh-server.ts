@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { connect as netConnect } from 'node:net';
-import { type Connection, type ParsedKey, Server, type ServerChannel, utils } from 'ssh2';
+import ssh2, { type Connection, type ParsedKey, type ServerChannel } from 'ssh2'; // CommonJS: see connect-hop.ts
 import type { TestKeyPair } from './keys';
 
 export interface ExecReply {
@@ -81,14 +81,14 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     keysByUser.set(
       name,
       (user.publicKeys ?? []).map((line) => {
-        const k = utils.parseKey(line);
+        const k = ssh2.utils.parseKey(line);
         if (k instanceof Error) throw k;
         return Array.isArray(k) ? k[0] : k;
       }),
     );
   }
   const open = new Set<Connection>();
-  const server = new Server({ hostKeys: [options.hostKey.privateKey] }, (conn) => {
+  const server = new ssh2.Server({ hostKeys: [options.hostKey.privateKey] }, (conn) => {
     stats.connections++;
     (conn as unknown as { setNoDelay(on: boolean): void }).setNoDelay(true);
     open.add(conn);
