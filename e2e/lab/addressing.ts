@@ -59,7 +59,7 @@ export function podIpV6(node: number, k: number): string {
 }
 
 export function serviceIpV4(i: number): string {
-  return `198.19.${128 + Math.floor(i / 250)}.${10 + (i % 250)}`;
+  return `198.19.${128 + Math.floor(i / 240)}.${10 + (i % 240)}`; // last octet 10..249
 }
 
 export function serviceIpV6(i: number): string {
