@@ -32,13 +32,21 @@ export async function buildNode({ only } = {}) {
     );
   }
   if (!only || only === 'electron') {
+    const electronCommon = {
+      ...common,
+      outdir: 'dist/electron',
+      format: 'cjs',
+      outExtension: { '.js': '.cjs' },
+    };
+    jobs.push(
+      build({ ...electronCommon, entryPoints: { main: 'electron/main.ts' }, external: ['electron'] }),
+    );
+    // A sandboxed preload can require nothing but `electron`: bundle everything else into it.
     jobs.push(
       build({
-        ...common,
-        entryPoints: { main: 'electron/main.ts', preload: 'electron/preload.ts' },
-        outdir: 'dist/electron',
-        format: 'cjs',
-        outExtension: { '.js': '.cjs' },
+        ...electronCommon,
+        packages: undefined,
+        entryPoints: { preload: 'electron/preload.ts' },
         external: ['electron'],
       }),
     );
