@@ -46,6 +46,12 @@ async function baseSysctls(netns: string, ipv6: boolean, router: boolean): Promi
     s['net.ipv6.conf.default.accept_ra'] = '0';
   }
   if (router) {
+    // No ICMP rate limit: REJECT and closed UDP ports must answer every probe, or a quick series
+    // of probes reads "timeout" where a single one reads "refused".
+    s['net.ipv4.icmp_ratelimit'] = '0';
+    s['net.ipv4.icmp_msgs_per_sec'] = '100000';
+    s['net.ipv4.icmp_msgs_burst'] = '100000';
+    if (ipv6) s['net.ipv6.icmp.ratelimit'] = '0';
     s['net.ipv4.ip_forward'] = '1';
     // kube-proxy sets this for NodePorts on 127.0.0.1 (localhostNodePorts).
     s['net.ipv4.conf.all.route_localnet'] = '1';
