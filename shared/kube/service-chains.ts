@@ -107,13 +107,19 @@ export function pickEndpoints(chain: Chain, index: ChainIndex): Picked {
   for (const rule of chain.rules) {
     const target = rule.target?.name;
     if (target === undefined || chainKind(target) !== 'KUBE-SEP') continue;
+    let recent = false;
+    let statistic = false;
+    for (const m of rule.matches) {
+      if (m.module === 'recent') recent = true;
+      else if (m.module === 'statistic') statistic = true;
+    }
     // Affinity rules (`-m recent --rcheck`) only catch returning clients; the statistic rules
     // after them decide for new ones.
-    if (findMatch(rule, 'recent')) {
+    if (recent) {
       affinity = true;
       continue;
     }
-    const p = findMatch(rule, 'statistic') ? (randomProbability(rule) ?? 0) : 1;
+    const p = statistic ? (randomProbability(rule) ?? 0) : 1;
     const share = reach * p;
     reach *= 1 - p;
     const ep = endpointOf(target, rule, index, share);
@@ -123,118 +129,135 @@ export function pickEndpoints(chain: Chain, index: ChainIndex): Picked {
   return { endpoints, affinity, leftover: reach, missing };
 }
 
+/** The walk under construction; functions below fill it in. */
+interface Draft {
+  readonly index: ChainIndex;
+  readonly steps: PathStep[];
+  readonly notes: string[];
+  readonly masqRules: Rule[];
+  service?: string;
+  local: boolean;
+  clusterChain?: string;
+  endpoints: Endpoint[];
+  endpointsKnown: boolean;
+  noEndpoints: boolean;
+  noEndpointsRule?: Rule;
+  affinity: boolean;
+}
+
+function noteService(d: Draft, rule: Rule): void {
+  d.service ??= serviceFromComment(ruleComment(rule));
+}
+
+/** The first unconditional jump into a followed chain; masquerade jumps before it are collected. */
+function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefined {
+  let fallback: Rule | undefined;
+  for (const rule of rules) {
+    noteService(d, rule);
+    const target = rule.target?.name;
+    if (target === undefined) continue;
+    const tk = chainKind(target);
+    if (tk === 'KUBE-SVC') d.clusterChain ??= target;
+    if (tk === 'KUBE-MARK-MASQ') {
+      if (MASQ_DECIDERS.has(kind)) d.masqRules.push(rule);
+      continue;
+    }
+    if (!FOLLOWED.has(tk)) continue;
+    if (!hasConditions(rule)) return rule;
+    fallback ??= rule;
+  }
+  // KUBE-NODEPORTS entries carry only protocol and port: any of them counts as the way on.
+  return kind === 'KUBE-NODEPORTS' ? fallback : undefined;
+}
+
+/** Enter the chain `via` jumps to; the next rule to follow, or undefined when the walk ends here. */
+function enter(d: Draft, via: Rule): Rule | undefined {
+  const name = via.target?.name ?? '';
+  const kind = chainKind(name);
+  if (d.steps.some((s) => s.chain === name)) {
+    d.notes.push(`chain loop at ${name}`);
+    return undefined;
+  }
+  d.steps.push(stepVia(name, via));
+  if (kind === 'KUBE-SVL' || kind === 'KUBE-XLB') d.local = true;
+  if (kind === 'KUBE-MARK-DROP') {
+    d.noEndpoints = true;
+    d.noEndpointsRule = via;
+    return undefined;
+  }
+  const chain = d.index.get(name);
+  if (!chain) {
+    d.notes.push(`${name} is not in the dump`);
+    d.endpointsKnown = false;
+    return undefined;
+  }
+  if (kind === 'KUBE-EXT' && hasLocalSourceRule(chain)) d.local = true;
+  if (kind === 'KUBE-SVC') d.clusterChain ??= name;
+  // Older KUBE-XLB chains hold the endpoints themselves; their pod-traffic rule names the cluster chain.
+  d.clusterChain ??= chain.rules.find((r) => chainKind(r.target?.name ?? '') === 'KUBE-SVC')?.target?.name;
+  const picked = pickEndpoints(chain, d.index);
+  if (picked.endpoints.length > 0 || picked.missing.length > 0) {
+    for (const r of chain.rules) noteService(d, r);
+    d.endpoints = picked.endpoints;
+    d.affinity = picked.affinity;
+    if (picked.missing.length > 0) d.notes.push(`no DNAT found for ${picked.missing.join(', ')}`);
+    if (picked.leftover > 1e-6) {
+      d.notes.push(`${(picked.leftover * 100).toFixed(2)}% of connections run off the end of ${name}`);
+    }
+    return undefined;
+  }
+  const following = nextOf(d, chain.rules, kind);
+  // No way on: an empty KUBE-SVL/SVC chain, or an EXT/XLB chain whose only ways on are for pod or
+  // LOCAL-source traffic. An external client's packet finds no endpoint here.
+  if (!following) d.noEndpoints = true;
+  return following;
+}
+
+function byEndpoint(a: Endpoint, b: Endpoint): number {
+  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+}
+
 export function walkServiceChains(
   entry: readonly Rule[],
   nodeportsStep: PathStep,
   index: ChainIndex,
 ): ServiceWalk {
-  const steps: PathStep[] = [nodeportsStep];
-  const notes: string[] = [];
-  const masqRules: Rule[] = [];
-  let service: string | undefined;
-  let local = false;
-  let clusterChain: string | undefined;
-  let endpoints: Endpoint[] = [];
-  let endpointsKnown = true;
-  let noEndpoints = false;
-  let noEndpointsRule: Rule | undefined;
-  let affinity = false;
-
-  const noteService = (rule: Rule) => {
-    service ??= serviceFromComment(ruleComment(rule));
+  const d: Draft = {
+    index,
+    steps: [nodeportsStep],
+    notes: [],
+    masqRules: [],
+    local: false,
+    endpoints: [],
+    endpointsKnown: true,
+    noEndpoints: false,
+    affinity: false,
   };
+  let next = nextOf(d, entry, 'KUBE-NODEPORTS');
+  if (!next) d.notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
+  for (let depth = 0; next && depth < MAX_DEPTH; depth++) next = enter(d, next);
+  if (next) d.notes.push(`walk stopped after ${MAX_DEPTH} chains`);
+  if (d.endpoints.length === 0 && d.endpointsKnown) d.noEndpoints = true;
 
-  /** The first unconditional jump into a followed chain; masquerade jumps before it are collected. */
-  const nextOf = (rules: readonly Rule[], kind: StepKind): Rule | undefined => {
-    let fallback: Rule | undefined;
-    for (const rule of rules) {
-      noteService(rule);
-      const target = rule.target?.name;
-      if (target === undefined) continue;
-      const tk = chainKind(target);
-      if (tk === 'KUBE-SVC') clusterChain ??= target;
-      if (tk === 'KUBE-MARK-MASQ') {
-        if (MASQ_DECIDERS.has(kind)) masqRules.push(rule);
-        continue;
-      }
-      if (!FOLLOWED.has(tk)) continue;
-      if (!hasConditions(rule)) return rule;
-      fallback ??= rule;
-    }
-    // KUBE-NODEPORTS entries carry only protocol and port: any of them counts as the way on.
-    return kind === 'KUBE-NODEPORTS' ? fallback : undefined;
-  };
-
-  const seen = new Set<string>();
-  let next = nextOf(entry, 'KUBE-NODEPORTS');
-  if (!next) notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
-  for (let depth = 0; next && depth < MAX_DEPTH; depth++) {
-    const name = next.target?.name ?? '';
-    const kind = chainKind(name);
-    steps.push(stepVia(name, next));
-    if (kind === 'KUBE-SVL' || kind === 'KUBE-XLB') local = true;
-    if (kind === 'KUBE-MARK-DROP') {
-      noEndpoints = true;
-      noEndpointsRule = next;
-      break;
-    }
-    const chain = index.get(name);
-    if (!chain) {
-      notes.push(`${name} is not in the dump`);
-      endpointsKnown = false;
-      break;
-    }
-    if (seen.has(name)) {
-      notes.push(`chain loop at ${name}`);
-      break;
-    }
-    seen.add(name);
-    if (kind === 'KUBE-EXT' && hasLocalSourceRule(chain)) local = true;
-    if (kind === 'KUBE-SVC') clusterChain ??= name;
-    // Older KUBE-XLB chains hold the endpoints themselves; their pod-traffic rule names the cluster chain.
-    clusterChain ??= chain.rules.find((r) => chainKind(r.target?.name ?? '') === 'KUBE-SVC')?.target?.name;
-    const picked = pickEndpoints(chain, index);
-    if (picked.endpoints.length > 0 || picked.missing.length > 0) {
-      for (const r of chain.rules) noteService(r);
-      endpoints = picked.endpoints;
-      affinity = picked.affinity;
-      if (picked.missing.length > 0) notes.push(`no DNAT found for ${picked.missing.join(', ')}`);
-      if (picked.leftover > 1e-6) {
-        notes.push(`${(picked.leftover * 100).toFixed(2)}% of connections run off the end of ${name}`);
-      }
-      break;
-    }
-    const following = nextOf(chain.rules, kind);
-    if (!following) {
-      // An empty KUBE-SVL/SVC chain, or an EXT/XLB chain whose only ways on are for pod or
-      // LOCAL-source traffic: an external client's packet finds no endpoint here.
-      noEndpoints = true;
-      break;
-    }
-    next = following;
+  const always = d.masqRules.find((r) => !hasConditions(r));
+  const masquerade: MasqueradeMode = always ? 'always' : d.masqRules.length > 0 ? 'conditional' : 'never';
+  if (always) {
+    // Show the mark where it happens: right after the chain whose rule jumps to KUBE-MARK-MASQ.
+    const at = d.steps.findIndex((s) => s.chain === always.chain);
+    d.steps.splice(at + 1, 0, stepVia('KUBE-MARK-MASQ', always));
   }
-  if (endpoints.length === 0 && endpointsKnown) noEndpoints = true;
-
-  const masquerade: MasqueradeMode =
-    masqRules.length === 0 ? 'never' : masqRules.some((r) => !hasConditions(r)) ? 'always' : 'conditional';
-  const firstMasq = masqRules.find((r) => !hasConditions(r));
-  if (firstMasq) {
-    // Show the mark where it happens: just before the chain the walk leaves that chain for.
-    const at = steps.findIndex((s) => s.chain === firstMasq.chain);
-    steps.splice(at + 1, 0, stepVia('KUBE-MARK-MASQ', firstMasq));
-  }
-  endpoints.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+  d.endpoints.sort(byEndpoint);
   return {
-    steps,
-    ...(service === undefined ? {} : { service }),
-    externalTrafficPolicyLocal: local,
-    endpoints,
-    endpointsKnown,
-    noEndpoints,
-    ...(noEndpointsRule ? { noEndpointsRule } : {}),
+    steps: d.steps,
+    ...(d.service === undefined ? {} : { service: d.service }),
+    externalTrafficPolicyLocal: d.local,
+    endpoints: d.endpoints,
+    endpointsKnown: d.endpointsKnown,
+    noEndpoints: d.noEndpoints,
+    ...(d.noEndpointsRule ? { noEndpointsRule: d.noEndpointsRule } : {}),
     masquerade,
-    sessionAffinity: affinity,
-    ...(clusterChain === undefined ? {} : { clusterChain }),
-    notes,
+    sessionAffinity: d.affinity,
+    ...(d.clusterChain === undefined ? {} : { clusterChain: d.clusterChain }),
+    notes: d.notes,
   };
 }
