@@ -40,6 +40,8 @@ export interface TraceInput {
   readonly localAddresses: readonly string[];
   /** `ipset list` output, to evaluate `-m set`; without it such a match is unknown. */
   readonly ipsets?: IpsetList;
+  /** `Ruleset.family`; read from the table's addresses when absent. A packet of the other family is unknown. */
+  readonly family?: 'ipv4' | 'ipv6';
   readonly limits?: TraceLimits;
 }
 

@@ -268,8 +268,8 @@ describe('rule evaluation', () => {
       by: 'policy',
       policyKnown: true,
     });
-    // An IPv4 rule never matches an IPv6 packet: the negated one does.
-    expect(verdictOf(trace(nat, { src: '2001:db8::1', dst: NODE6 }))).toBe('drop');
+    // An IPv6 packet has no business in an IPv4 table.
+    expect(verdictOf(trace(nat, { src: '2001:db8::1', dst: NODE6 }))).toBe('unknown');
   });
 
   it('matches ports, ranges and multiport lists', () => {
@@ -420,6 +420,13 @@ describe('rule evaluation', () => {
       reason: expect.stringMatching(/source/),
     });
     expect(trace(nat, { src: '2001:db8::1' }).summary).toBe('unknown');
+    // An IPv4 packet through ip6tables rules would still hit addrtype and ports: refused instead.
+    const v6 = natOf(fixture('iptables-v6-current.ip6tables-save.txt'));
+    expect(trace(v6, { src: '203.0.113.9' }).outcomes[0]?.verdict).toMatchObject({
+      kind: 'unknown',
+      reason: expect.stringMatching(/ipv4 but the table holds ipv6/),
+    });
+    expect(trace(v6, { src: '203.0.113.9' }, { family: 'ipv4' }).summary).toBe('dnat');
     expect(
       tracePacket({
         nat: { name: 'nat', chains: [], complete: false },

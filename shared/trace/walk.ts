@@ -5,7 +5,7 @@ import { type ChainIndex, indexChains } from '../kube/chain-index';
 import { joinHostPort } from '../kube/host-port';
 import { decodeTarget, type NatTarget } from '../netfilter/decode-target';
 import { assertNever, type Chain, type Rule, type Target } from '../netfilter/model';
-import { cidrCache, type ParsedAddress, parseAddress } from './cidr';
+import { type AddressFamily, cidrCache, type ParsedAddress, parseAddress, parseCidr } from './cidr';
 import { setMatcher } from './ipset-match';
 import { applyMarkTarget, forgetBits, initialMark } from './mark-state';
 import { type EvalContext, evaluateRule } from './match-eval';
@@ -264,6 +264,23 @@ function runBranch(w: Walk, s: State): Verdict {
   }
 }
 
+/**
+ * The table's IP family, from its first address (iptables and ip6tables tables look alike
+ * otherwise). An IPv4 packet must not be walked through ip6tables rules: its addrtype and port
+ * matches would still hit and DNAT it to IPv6 pods.
+ */
+function tableFamily(input: TraceInput): AddressFamily | undefined {
+  if (input.family) return input.family;
+  for (const chain of input.nat.chains) {
+    for (const rule of chain.rules) {
+      const text = rule.source?.value ?? rule.destination?.value;
+      const parsed = text === undefined ? undefined : parseCidr(text);
+      if (parsed) return parsed.family;
+    }
+  }
+  return undefined;
+}
+
 function localAddresses(input: TraceInput, warnings: string[]): ParsedAddress[] {
   const local: ParsedAddress[] = [];
   for (const a of input.localAddresses) {
@@ -284,6 +301,10 @@ export function tracePacket(input: TraceInput): Trace {
     return unknownTrace(input, 'source and destination are of different IP families');
   if (!Number.isInteger(packet.dport) || packet.dport < 0 || packet.dport > 65535) {
     return unknownTrace(input, `destination port ${packet.dport} is out of range`);
+  }
+  const family = tableFamily(input);
+  if (family && family !== src.family) {
+    return unknownTrace(input, `the packet is ${src.family} but the table holds ${family} rules`);
   }
   const warnings: string[] = [];
   const index = indexChains(input.nat);
