@@ -133,6 +133,15 @@ describe('kube-proxy iptables mode (real dumps)', () => {
     expect(t.branches[0]?.hops.slice(0, 2).map((h) => h.chain)).toEqual(['PREROUTING', 'cali-PREROUTING']);
   });
 
+  it("starts kube-proxy's restore input (no PREROUTING) at KUBE-SERVICES, with a warning", () => {
+    const restore = natOf(fixture('iptables-v4-current.kube-proxy-restore.txt'));
+    const t = trace(restore, { src: '203.0.113.9' });
+    expect(t.summary).toBe('dnat');
+    expect(t.warnings.join()).toMatch(/starts at KUBE-SERVICES/);
+    const other = trace(restore, { src: '203.0.113.9', dport: 1 });
+    expect(other.outcomes[0]?.verdict).toEqual({ kind: 'accept', by: 'policy', policyKnown: false });
+  });
+
   it('applies a foreign REDIRECT only to the packets it matches', () => {
     const foreign = natOf(fixture('iptables-v4-current-foreign-prerouting.iptables-save.txt'));
     const hit = trace(foreign, { src: '198.18.50.7', dport: 8080 });

@@ -308,8 +308,16 @@ export function tracePacket(input: TraceInput): Trace {
   }
   const warnings: string[] = [];
   const index = indexChains(input.nat);
-  const prerouting = index.get('PREROUTING');
-  if (!prerouting) return unknownTrace(input, 'the nat table has no PREROUTING chain');
+  // kube-proxy's own restore input has no PREROUTING rules (its jump is inserted separately):
+  // start where that jump leads, and say so.
+  let prerouting = index.get('PREROUTING');
+  if (!prerouting) {
+    prerouting = index.get('KUBE-SERVICES');
+    if (!prerouting) return unknownTrace(input, 'the nat table has no PREROUTING chain');
+    warnings.push(
+      'PREROUTING is not in the dump: the walk starts at KUBE-SERVICES, where kube-proxy jumps from it',
+    );
+  }
   const sport = packet.sport === undefined ? {} : { sport: packet.sport };
   const w: Walk = {
     index,
@@ -324,9 +332,13 @@ export function tracePacket(input: TraceInput): Trace {
     // A dump without `:PREROUTING ACCEPT` (kube-proxy restore input, an excerpt) does not say the
     // policy; nat chains are ACCEPT in practice, and the verdict says it was not read from the dump.
     policy:
-      prerouting.policy === 'DROP'
+      prerouting.name === 'PREROUTING' && prerouting.policy === 'DROP'
         ? { kind: 'drop', by: 'policy' }
-        : { kind: 'accept', by: 'policy', policyKnown: prerouting.policy === 'ACCEPT' },
+        : {
+            kind: 'accept',
+            by: 'policy',
+            policyKnown: prerouting.name === 'PREROUTING' && prerouting.policy === 'ACCEPT',
+          },
     maxDepth: input.limits?.maxDepth ?? DEFAULT_MAX_DEPTH,
     maxBranches: input.limits?.maxBranches ?? DEFAULT_MAX_BRANCHES,
     maxSteps: input.limits?.maxSteps ?? DEFAULT_MAX_STEPS,
