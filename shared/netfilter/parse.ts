@@ -266,7 +266,7 @@ class DumpParser {
       if (!hasChain) fail('-A needs a chain name');
       const rule = this.rules.read(this.buf, at + 2, chain, this.lineNo, counters);
       const table = this.target();
-      table.addRule(rule);
+      table.addRule(rule, this.lineNo);
       const t = rule.target;
       if (t && (t.kind === 'goto' || (t.options.length === 0 && !isBuiltinTarget(t.name)))) {
         table.mention(t.name, this.lineNo);

@@ -7,22 +7,16 @@ import { BUILTIN_CHAINS, isBuiltinChainName } from './known-names.js';
 import type { BuiltinTable, Chain, Counters, Rule, Table } from './model.js';
 import { fail } from './syntax-error.js';
 
-interface ChainBuilder {
-  readonly name: string;
-  policy: string;
-  counters: Counters | undefined;
-  declared: boolean;
-  /** How it was declared, for messages: `:NAME`, `-N NAME` or `-P NAME`. */
-  declaredBy: string;
-  readonly rules: Rule[];
-  line: number;
-}
+/** The model's Chain, mutable while its table is read (one object per chain: no copy at the end). */
+type ChainBuilder = { -readonly [K in keyof Chain]: Chain[K] } & { readonly rules: Rule[]; line: number };
 
 export type DeclarationKind = ':' | '-N' | '-P';
 
 export class TableBuilder {
   private readonly chains = new Map<string, ChainBuilder>();
   private readonly declaredOrder: ChainBuilder[] = [];
+  /** How each chain was declared (`:NAME`, `-N NAME`, `-P NAME`), for messages. */
+  private readonly declaredBy = new Map<string, string>();
   private readonly deleted: string[] = [];
   /** Chains given a policy by `-P` (an `iptables -S` listing); used to name excerpts. */
   readonly policyChains: string[] = [];
@@ -35,15 +29,12 @@ export class TableBuilder {
     readonly line: number,
   ) {}
 
-  get isEmpty(): boolean {
-    return this.chains.size === 0 && this.deleted.length === 0;
-  }
-
   /** A chain named by `-A` or by a jump: created undeclared if new. */
   mention(name: string, line: number): ChainBuilder {
     let chain = this.chains.get(name);
     if (!chain) {
-      chain = { name, policy: '-', counters: undefined, declared: false, declaredBy: '', rules: [], line };
+      // counters in the literal (undefined until declared) keeps one hidden class per chain.
+      chain = { name, policy: '-', declared: false, counters: undefined, rules: [], line };
       this.chains.set(name, chain);
     }
     return chain;
@@ -67,19 +58,22 @@ export class TableBuilder {
     }
     if (!builtin && policy !== '-') fail(`user chain ${name} cannot have policy ${policy} (use -)`);
     const chain = this.mention(name, line);
-    if (chain.declared)
-      fail(`chain ${name} declared twice (first by ${chain.declaredBy} on line ${chain.line})`);
+    if (chain.declared) {
+      fail(`chain ${name} declared twice (first by ${this.declaredBy.get(name)} on line ${chain.line})`);
+    }
     chain.declared = true;
-    chain.declaredBy = `${kind === ':' ? ':' : `${kind} `}${name}`;
     chain.policy = policy;
-    chain.counters = counters;
+    if (counters) chain.counters = counters;
     chain.line = line;
+    this.declaredBy.set(name, `${kind === ':' ? ':' : `${kind} `}${name}`);
     this.declaredOrder.push(chain);
     if (kind === '-P') this.policyChains.push(name);
   }
 
-  addRule(rule: Rule): void {
-    this.mention(rule.chain, rule.line ?? this.line).rules.push(rule);
+  addRule(rule: Rule, line: number): void {
+    let chain = this.chains.get(rule.chain);
+    if (!chain) chain = this.mention(rule.chain, line);
+    chain.rules.push(rule);
   }
 
   deleteChain(name: string): void {
@@ -101,13 +95,13 @@ export class TableBuilder {
   }
 
   chainsForInference(): readonly Chain[] {
-    return [...this.chains.values()].map(freezeChain);
+    return [...this.chains.values()];
   }
 
   finish(name: string, complete: boolean): Table {
     const undeclared = [...this.chains.values()].filter((c) => !c.declared);
     undeclared.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const chains = [...this.declaredOrder, ...undeclared].map(freezeChain);
+    const chains: readonly Chain[] = [...this.declaredOrder, ...undeclared];
     const table: { -readonly [K in keyof Table]: Table[K] } = {
       name,
       chains,
@@ -117,16 +111,4 @@ export class TableBuilder {
     table.line = this.line;
     return table;
   }
-}
-
-function freezeChain(c: ChainBuilder): Chain {
-  const chain: { -readonly [K in keyof Chain]: Chain[K] } = {
-    name: c.name,
-    policy: c.policy,
-    declared: c.declared,
-    rules: c.rules,
-  };
-  if (c.counters) chain.counters = c.counters;
-  chain.line = c.line;
-  return chain;
 }
