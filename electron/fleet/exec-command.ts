@@ -36,15 +36,11 @@ export function execCommand(client: Client, command: string, options: ExecOption
     const stderr: Buffer[] = [];
     let exit: { code: number | null; signal: string | undefined } | undefined;
 
-    const stop = () => {
-      if (channel === undefined) return;
-      // Ask sshd to kill the process, then drop the channel. Closing alone is not enough: sshd
-      // only hangs up the pipes, and a command blocked on a lock (iptables-restore -w) would go
-      // on and act later. ssh2's public signal() sends nothing once stdin is ended (it wants
-      // state 'open', not 'eof'), and we always end stdin, so we send the request through the protocol.
-      sendSignal(channel, 'KILL');
-      channel.close();
-    };
+    // Dropping the channel only stops our waiting: sshd hangs up the command's pipes but lets it
+    // run. The command's own end is the node-side `timeout` wrapper (see sudo.ts); a "signal"
+    // request would not help: sshd ignores it for root logins, and for sudo it could only kill
+    // that wrapper (the one process the user owns), removing the deadline.
+    const stop = () => channel?.close();
     const finish = (outcome: ExecOutcome) => {
       if (settled) return;
       settled = true;
@@ -93,24 +89,4 @@ export function execCommand(client: Client, command: string, options: ExecOption
       finish({ status: 'channel-failed', message: (err as Error).message });
     }
   });
-}
-
-interface ChannelInternals {
-  readonly outgoing?: { readonly id?: number; readonly state?: string };
-  readonly _client?: { readonly _protocol?: { signal(channelId: number, name: string): void } };
-}
-
-function sendSignal(channel: ClientChannel, name: string): void {
-  const internals = channel as unknown as ChannelInternals;
-  const id = internals.outgoing?.id;
-  const protocol = internals._client?._protocol;
-  try {
-    const state = internals.outgoing?.state;
-    // 'eof' is our ended stdin: the channel is still open in the other direction.
-    if (id !== undefined && (state === 'open' || state === 'eof') && protocol !== undefined)
-      protocol.signal(id, name);
-    else channel.signal(name);
-  } catch {
-    // The connection is already going away; closing the channel below is all we can do.
-  }
 }

@@ -64,7 +64,10 @@ describe('ProxyJump chained in our code', () => {
       knownHostsPath: fx.knownHostsPath,
     });
     fleets.push(f);
-    expect(await f.run('n1', idRequest)).toMatchObject({ ok: true, stdout: 'target ran: LC_ALL=C id\n' });
+    expect(await f.run('n1', idRequest)).toMatchObject({
+      ok: true,
+      stdout: 'target ran: LC_ALL=C timeout -k 5 120 id\n',
+    });
     expect(bastion1.stats.forwards.slice(forwards)).toEqual([`127.0.0.1:${target.port}`]);
   });
 

@@ -20,7 +20,7 @@ const fleets: Fleet[] = [];
 
 /** The in-process node: answers like a host whose npg user has no sudo rights. */
 async function reply(call: ExecCall): Promise<ExecReply | 'sh'> {
-  const c = call.command;
+  const c = call.command.replace(/^LC_ALL=C timeout -k 5 \d+ /, 'LC_ALL=C ');
   if (c.startsWith('LC_ALL=C sudo -n -- ')) {
     return call.user === 'nosudo'
       ? { stderr: 'sudo: a password is required\n', code: 1 }
@@ -31,6 +31,7 @@ async function reply(call: ExecCall): Promise<ExecReply | 'sh'> {
   if (c.startsWith('LC_ALL=C ipset'))
     return { stderr: 'ipset v7.17: The set with the given name does not exist\n', code: 1 };
   if (c.startsWith('LC_ALL=C ss')) return { hang: true };
+  if (c.startsWith('LC_ALL=C ip ')) return { code: 124, stderr: '' }; // the node's `timeout` fired
   if (c.startsWith('LC_ALL=C conntrack')) return { dropConnection: true };
   if (c.startsWith('LC_ALL=C uname')) {
     await sleep(80);
@@ -135,8 +136,8 @@ describe('run', () => {
     // sudo: false on the request skips sudo (commands that need no rights).
     expect(await f.run('n1', { op: 'id', argv: ['id', '-un'], sudo: false })).toMatchObject({ ok: true });
     expect(server.stats.execs.slice(-2).map((e) => e.command)).toEqual([
-      'LC_ALL=C sudo -n -- iptables-save -t nat',
-      'LC_ALL=C id -un',
+      'LC_ALL=C timeout -k 5 120 sudo -n -- iptables-save -t nat',
+      'LC_ALL=C timeout -k 5 120 id -un',
     ]);
   });
 
@@ -148,9 +149,13 @@ describe('run', () => {
     expect(r.ok || r.error.message).toBe('n1: ss did not finish within 150 ms and was stopped');
     await sleep(50);
     expect(server.stats.abandoned).toBe(abandonedBefore + 1);
-    // (ssh2's Server drops signal requests once exec runs, so KILL delivery is checked on the
-    // lab's real sshd in fleet.lab.test.ts.)
+    // The node's own deadline (timeout(1)) is checked on the lab's real sshd.
     expect(await f.run('n1', { op: 'id', argv: ['true'] })).toMatchObject({ ok: true });
+  });
+
+  it("reports the node-side deadline (timeout's exit 124) as a timeout", async () => {
+    const r = await fleet().run('n1', { op: 'ip addr', argv: ['ip', '-j', 'addr'], timeoutMs: 3000 });
+    expect(r).toMatchObject({ ok: false, error: { kind: 'timeout', phase: 'run', timeoutMs: 3000 } });
   });
 
   it('cancels a running command and refuses to start when already cancelled', async () => {

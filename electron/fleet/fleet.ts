@@ -8,7 +8,7 @@ import { type FleetError, fleetError } from './errors';
 import { execCommand } from './exec-command';
 import { NodeGate } from './limits';
 import { NodeSession } from './node-session';
-import { classifySudoFailure, commandText } from './sudo';
+import { classifySudoFailure, commandText, NODE_TIMEOUT_EXIT } from './sudo';
 import type {
   ProgressEvent,
   ProgressListener,
@@ -201,7 +201,7 @@ export class Fleet {
     const timeoutMs = request.timeoutMs ?? this.stepTimeoutMs;
     if (!(timeoutMs > 0)) return fail(fleetError.invalidRequest(node, op, `bad timeout ${timeoutMs}`));
     const sudo = request.sudo ?? session.node.sudo;
-    const command = commandText(request.argv, sudo);
+    const command = commandText(request.argv, sudo, timeoutMs);
 
     const leave = await this.gate.enter(node, signal);
     if (leave === undefined) return fail(fleetError.cancelled(node, op));
@@ -243,6 +243,8 @@ export class Fleet {
                 durationMs: Date.now() - started,
               };
             }
+            if (outcome.code === NODE_TIMEOUT_EXIT)
+              return fail(fleetError.timeout(node, 'run', op, timeoutMs));
             const denial = sudo ? classifySudoFailure(outcome.code, stderr) : undefined;
             if (denial !== undefined)
               return fail(fleetError.sudoDenied(node, session.node.user, denial, stderr));

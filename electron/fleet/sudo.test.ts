@@ -2,12 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { classifySudoFailure, commandText } from './sudo';
 
 describe('sudo wrapping', () => {
-  it('prefixes sudo -n -- only when asked, after LC_ALL=C', () => {
-    expect(commandText(['iptables-save', '-t', 'nat'], true)).toBe(
-      'LC_ALL=C sudo -n -- iptables-save -t nat',
+  it('puts the node-side deadline outside sudo -n --, and sudo only when asked', () => {
+    expect(commandText(['iptables-save', '-t', 'nat'], true, 120_000)).toBe(
+      'LC_ALL=C timeout -k 5 120 sudo -n -- iptables-save -t nat',
     );
-    expect(commandText(['id', '-u'], false)).toBe('LC_ALL=C id -u');
-    expect(commandText(['cat', "it's"], true)).toBe(`LC_ALL=C sudo -n -- cat 'it'\\''s'`);
+    expect(commandText(['id', '-u'], false, 1500)).toBe('LC_ALL=C timeout -k 5 2 id -u');
+    expect(commandText(['true'], false, 10)).toBe('LC_ALL=C timeout -k 5 1 true');
+    expect(commandText(['cat', "it's"], true, 1000)).toBe(
+      "LC_ALL=C timeout -k 5 1 sudo -n -- cat 'it'\\''s'",
+    );
   });
 
   it("maps sudo's refusals, and only those, to a reason", () => {

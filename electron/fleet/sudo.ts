@@ -1,12 +1,27 @@
-// Commands for non-root users go through `sudo -n` (never a password prompt: there is no terminal
-// and no one to type). sudo's refusals arrive as exit status 1 with a message on stderr; those
-// messages are mapped to a typed sudo-denied error, anything else stays the command's own result.
+// How an argv becomes the text sent to the node's login shell, and how sudo's refusals are told
+// apart from the command's own failures.
+//
 // LC_ALL=C keeps sudo's messages (and the tools' output) in the untranslated form we parse.
+//
+// `timeout -k 5 N` makes the node itself enforce the command's time limit. Closing the channel
+// does not stop a command (sshd only hangs up its pipes), and sshd ignores our SIGKILL request for
+// root logins (OpenSSH honours "signal" only under post-auth privilege separation, which root
+// sessions skip), so without it a command blocked on a lock (iptables-restore -w) could act long
+// after we reported it stopped. timeout stands outside sudo so that sudoers rules need name only
+// the real commands: timeout sends TERM to sudo, sudo relays it to the command, and KILL follows
+// 5 s later. Exit status 124 means the node's deadline hit.
+//
+// Non-root users go through `sudo -n` (never a password prompt: there is no terminal and no one
+// to type); sudo's refusals arrive as exit status 1 with a message on stderr.
 import { quoteShellArgv } from './shell-quote';
 
+/** Exit status of `timeout` when the deadline hit. */
+export const NODE_TIMEOUT_EXIT = 124;
+
 /** The full command text for the remote shell. argv must already have passed checkArgv. */
-export function commandText(argv: readonly string[], sudo: boolean): string {
-  return `LC_ALL=C ${sudo ? 'sudo -n -- ' : ''}${quoteShellArgv(argv)}`;
+export function commandText(argv: readonly string[], sudo: boolean, timeoutMs: number): string {
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  return `LC_ALL=C timeout -k 5 ${seconds} ${sudo ? 'sudo -n -- ' : ''}${quoteShellArgv(argv)}`;
 }
 
 export type SudoDenial = 'password-required' | 'not-allowed' | 'no-tty' | 'sudo-missing';
