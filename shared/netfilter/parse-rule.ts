@@ -228,7 +228,7 @@ export class RuleReader {
         case 'd':
         case 'i':
         case 'o': {
-          const flag = `-${global}`;
+          const flag = FLAGS[global];
           const already =
             global === 'p'
               ? protocol
@@ -247,7 +247,7 @@ export class RuleReader {
             negated = true; // old syntax: -s ! 10.0.0.0/8
             i++;
           }
-          const value = interner.negatable(valueAt(buf, i, `${flag} needs a value`), negated);
+          const value = interner.negatable(valueAt(buf, i, flag, 'a value'), negated);
           i++;
           if (global === 'p') protocol = value;
           else if (global === 's') source = value;
@@ -263,7 +263,7 @@ export class RuleReader {
           break;
         case 'm': {
           if (negate) fail('"!" cannot negate -m (negate the module\'s option instead)');
-          const module = valueAt(buf, i, '-m needs a module name');
+          const module = valueAt(buf, i, '-m', 'a module name');
           i++;
           this.open(CTX_MATCH, module, false, knownMatchOptions(module));
           break;
@@ -273,7 +273,7 @@ export class RuleReader {
           if (negate) fail(`"!" cannot negate -${global}`);
           if (this.target || this.ctx === CTX_TARGET)
             fail(`more than one target (-${global} after -j or -g)`);
-          const name = valueAt(buf, i, `-${global} needs a target`);
+          const name = valueAt(buf, i, FLAGS[global], 'a target');
           i++;
           // A goto names a chain and takes no options; a jump may be a target extension.
           const goto = global === 'g';
@@ -321,11 +321,16 @@ function isBang(buf: TokenBuffer, i: number): boolean {
   return i < buf.count && buf.tokens[i] === '!' && !buf.quoted[i];
 }
 
-function valueAt(buf: TokenBuffer, i: number, what: string): string {
+/** The value after `flag`; the message is built only on failure (this runs for every option). */
+function valueAt(buf: TokenBuffer, i: number, flag: string, noun: string): string {
   const v = buf.tokens[i];
-  if (i >= buf.count || v === undefined || isOptionToken(v, buf.quoted[i]!) || isBang(buf, i)) fail(what);
+  if (i >= buf.count || v === undefined || isOptionToken(v, buf.quoted[i]!) || isBang(buf, i)) {
+    fail(`${flag} needs ${noun}`);
+  }
   return v;
 }
+
+const FLAGS = { p: '-p', s: '-s', d: '-d', i: '-i', o: '-o', j: '-j', g: '-g' } as const;
 
 const FRAGMENT: Negatable<true> = { value: true, negated: false };
 const NEGATED_FRAGMENT: Negatable<true> = { value: true, negated: true };
