@@ -5,7 +5,7 @@ import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { type Inventory, WorkspaceSchema } from '../../shared/workspace/schema';
 import { shippedScript } from './command-policy';
@@ -43,11 +43,6 @@ async function lab(): Promise<Lab> {
 const fleets: Fleet[] = [];
 const tempDirs: string[] = [];
 
-// Stopgap: the unit project's include also matches *.lab.test.ts (vitest.config.ts is the lead's);
-// these tests belong to the lab project only.
-beforeEach((ctx) => {
-  if (ctx.task.file.projectName !== 'lab') ctx.skip('lab test: runs in the lab project');
-});
 afterAll(async () => {
   await Promise.all(fleets.splice(0).map((f) => f.close()));
   await Promise.all(tempDirs.map((d) => rm(d, { recursive: true, force: true })));
