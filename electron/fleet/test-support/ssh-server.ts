@@ -53,6 +53,8 @@ export interface TestServerStats {
   forwards: string[];
   /** Channels the client closed before the command answered (timeouts, cancellation). */
   abandoned: number;
+  /** auth-agent-req@openssh.com requests (agent forwarding), which we must never send. */
+  agentForwardRequests: number;
 }
 
 export interface TestServer {
@@ -75,6 +77,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     maxActiveExecs: 0,
     forwards: [],
     abandoned: 0,
+    agentForwardRequests: 0,
   };
   const keysByUser = new Map<string, ParsedKey[]>();
   for (const [name, user] of Object.entries(options.users)) {
@@ -139,6 +142,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       });
       conn.on('session', (acceptSession) => {
         const session = acceptSession();
+        session.on('auth-agent', (_accept, reject) => {
+          stats.agentForwardRequests++;
+          reject?.();
+        });
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
           void answer(channel, user, info.command);
