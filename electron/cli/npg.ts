@@ -1,8 +1,13 @@
 // `npg`: the command line over the engine. Exit codes per DESIGN.md: 0 ok, 1 difference, 2 bad
 // input or failure; every error is one line `npg: <what and where>`.
 import { Command, CommanderError } from 'commander';
+import { registerChangeCommands } from './commands/change.js';
+import { registerDiscover } from './commands/discover.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerNodes } from './commands/nodes.js';
+import { registerPolicy } from './commands/policy.js';
 import { registerTrace } from './commands/trace.js';
+import { registerVerify } from './commands/verify.js';
 import { CliError, EXIT_FAILURE } from './exit.js';
 
 const program = new Command('npg')
@@ -18,6 +23,11 @@ const run = (p: Promise<number>): void => {
 
 registerInspect(program, run);
 registerTrace(program, run);
+registerNodes(program, run);
+registerDiscover(program, run);
+registerPolicy(program, run);
+registerChangeCommands(program, run);
+registerVerify(program, run);
 
 function fail(message: string): never {
   process.stderr.write(`npg: ${message.split('\n')[0]}\n`);

@@ -1,0 +1,163 @@
+// What the fleet commands share: the workspace and connection options, loading the workspace
+// (bad input: exit 2 before any node is contacted), per-node progress on stderr, JSON on stdout,
+// and the interactive confirmation that --yes skips.
+import { createInterface } from 'node:readline/promises';
+import { type Command, Option } from 'commander';
+import { type LocalStore, localStore } from '../../engine/local-store.js';
+import { openSession, type Session, type SessionOptions, selectNodes } from '../../engine/session.js';
+import { type LoadedWorkspace, loadWorkspace } from '../../engine/workspace-file.js';
+import type { ProgressEvent } from '../../fleet/index.js';
+import { CliError, EXIT_FAILURE } from '../exit.js';
+
+export interface FleetCliOptions {
+  readonly workspace?: string;
+  readonly json?: boolean;
+  readonly node?: readonly string[];
+  readonly acceptNewHostKeys?: boolean;
+  readonly sshConfig?: string;
+  readonly concurrency?: string;
+  readonly quiet?: boolean;
+  readonly stateDir?: string;
+}
+
+export type Runner = (p: Promise<number>) => void;
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** --workspace (or NPG_WORKSPACE) and --json, for every command that reads the workspace. */
+export function workspaceOptions(cmd: Command): Command {
+  return cmd
+    .option('--workspace <FILE>', 'the workspace file (default: $NPG_WORKSPACE)')
+    .option('--json', 'machine-readable result on stdout')
+    .option('--quiet', 'no per-node progress on stderr')
+    .addOption(
+      new Option('--state-dir <DIR>', 'local history and saved states (default: <workspace>.npg)').hideHelp(),
+    );
+}
+
+/** Connection options, for commands that contact nodes. */
+export function fleetOptions(cmd: Command): Command {
+  return workspaceOptions(cmd)
+    .option('--node <NAME>', 'only this node (repeat or comma-separate)', collect)
+    .option('--accept-new-host-keys', 'record host keys known_hosts lacks (check the fingerprints first)')
+    .option('--ssh-config <FILE>', 'ssh config to read, or "none" (default ~/.ssh/config)')
+    .option('--concurrency <N>', 'nodes worked on at once (default 32)');
+}
+
+export async function loadOrFail(opts: FleetCliOptions): Promise<LoadedWorkspace> {
+  const path = opts.workspace ?? process.env.NPG_WORKSPACE;
+  if (!path) throw new CliError('--workspace FILE is required (or set NPG_WORKSPACE)');
+  const r = await loadWorkspace(path);
+  if (!r.ok) throw new CliError(r.message);
+  return r.value;
+}
+
+export function storeOf(loaded: LoadedWorkspace, opts: FleetCliOptions): LocalStore {
+  return localStore(loaded.path, opts.stateDir);
+}
+
+function nodeList(opts: FleetCliOptions): string[] | undefined {
+  const list = (opts.node ?? [])
+    .flatMap((n) => n.split(','))
+    .map((n) => n.trim())
+    .filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}
+
+export function sessionOptions(opts: FleetCliOptions): SessionOptions {
+  let concurrency: number | undefined;
+  if (opts.concurrency !== undefined) {
+    concurrency = Number(opts.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1024)
+      throw new CliError(`--concurrency ${JSON.stringify(opts.concurrency)}: a whole number from 1 to 1024`);
+  }
+  const nodes = nodeList(opts);
+  return {
+    ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
+    ...(opts.sshConfig !== undefined
+      ? { sshConfigPath: opts.sshConfig === 'none' ? null : opts.sshConfig }
+      : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
+    ...(nodes ? { nodes } : {}),
+  };
+}
+
+/** Validates --node before anything connects. */
+export function checkNodes(loaded: LoadedWorkspace, opts: FleetCliOptions): void {
+  const r = selectNodes(loaded, nodeList(opts));
+  if (!r.ok) throw new CliError(r.message);
+}
+
+export async function withSession<T>(
+  loaded: LoadedWorkspace,
+  opts: FleetCliOptions,
+  fn: (session: Session) => Promise<T>,
+): Promise<T> {
+  const options = sessionOptions(opts);
+  checkNodes(loaded, opts);
+  const r = await openSession(loaded, options);
+  if (!r.ok) throw new CliError(r.message);
+  for (const w of r.session.warnings) if (!opts.quiet) process.stderr.write(`npg: warning: ${w}\n`);
+  try {
+    return await fn(r.session);
+  } finally {
+    await r.session.close();
+  }
+}
+
+/** Per-node lines on stderr: one when a node finishes a step, or fails. */
+export function progress(opts: FleetCliOptions, label: string): ((e: ProgressEvent) => void) | undefined {
+  if (opts.quiet) return undefined;
+  return (e) => {
+    if (e.phase === 'done')
+      process.stderr.write(`npg: ${e.node}: ${label} done (${(e.durationMs / 1000).toFixed(1)} s)\n`);
+    else if (e.phase === 'failed')
+      process.stderr.write(`npg: ${e.message.startsWith(e.node) ? e.message : `${e.node}: ${e.message}`}\n`);
+  };
+}
+
+export function note(opts: FleetCliOptions, line: string): void {
+  if (!opts.quiet) process.stderr.write(`npg: ${line}\n`);
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * Ask before changing nodes. --yes skips the question; without a terminal to ask on and without
+ * --yes, refuse (exit 2) rather than assume.
+ */
+export async function confirmOrRefuse(
+  yes: boolean | undefined,
+  what: string,
+  question: string,
+): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY)
+    throw new CliError(
+      `${what}: refusing to change nodes without confirmation: pass --yes (no terminal to ask on)`,
+      EXIT_FAILURE,
+    );
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(`${question} [y/N] `)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes')
+      throw new CliError(`${what}: not confirmed; nothing changed`, EXIT_FAILURE);
+  } finally {
+    rl.close();
+  }
+}
+
+/** A whole number of seconds within bounds, from a flag. */
+export function secondsFlag(
+  flag: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,6}$/.test(text) || Number(text) < min || Number(text) > max)
+    throw new CliError(`${flag} ${JSON.stringify(text)}: whole seconds from ${min} to ${max}`);
+  return Number(text);
+}

@@ -1,0 +1,115 @@
+// `npg discover`: read every node (both families' tables, kube-proxy mode and backend, addresses,
+// our guard and any pending commit-confirmed change) and show the cluster: NodePorts merged across
+// nodes, and the nodes whose kube-proxy rules differ from the rest.
+import type { Command } from 'commander';
+import { entryJumpRule } from '../../../shared/guard/rules.js';
+import { entryHealthy } from '../../../shared/guard/state.js';
+import { clusterView } from '../../engine/cluster.js';
+import { readErrorMessage, readNodes } from '../../engine/session.js';
+import type { NodeSnapshot } from '../../engine/snapshot.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { formatTable } from '../format-table.js';
+import {
+  type FleetCliOptions,
+  fleetOptions,
+  loadOrFail,
+  note,
+  printJson,
+  progress,
+  type Runner,
+  withSession,
+} from './common.js';
+
+export function nodeSummary(s: NodeSnapshot) {
+  return {
+    node: s.node,
+    ok: true as const,
+    mode: s.mode,
+    backend: s.kubeBackend,
+    families: s.guardFamilies,
+    nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
+    guard: s.families.map((f) => ({
+      family: f.family,
+      chains: f.state.chains.map((c) => c.name),
+      entryJumps: f.state.entryJumps.map((e) => e.position),
+      healthy:
+        f.state.chains.length === 0
+          ? f.state.entryJumps.length === 0
+          : entryHealthy(f.state, entryJumpRule()),
+    })),
+    ...(s.pending ? { pending: s.pending } : {}),
+    addresses: s.addresses,
+    warnings: s.warnings,
+  };
+}
+
+export async function runDiscover(opts: FleetCliOptions): Promise<number> {
+  const loaded = await loadOrFail(opts);
+  return withSession(loaded, opts, async (session) => {
+    const results = await readNodes(session, session.nodes, 'full', { onProgress: progress(opts, 'read') });
+    const snapshots = results.flatMap((r) => (r.ok ? [r.value] : []));
+    const failed = results.flatMap((r) =>
+      r.ok ? [] : [{ node: r.node, ok: false as const, error: readErrorMessage(r.error) }],
+    );
+    const view = clusterView(snapshots);
+    if (opts.json) {
+      printJson({
+        nodes: results.map((r) => (r.ok ? nodeSummary(r.value) : failed.find((f) => f.node === r.node))),
+        nodePorts: view.nodePorts,
+        differing: view.differing,
+      });
+    } else {
+      const rows = results.map((r) => {
+        if (!r.ok) return [r.node, 'unreachable', '', '', '', readErrorMessage(r.error)];
+        const s = nodeSummary(r.value);
+        const guard = s.guard.flatMap((g) => g.chains.filter((c) => c !== 'NPG-PREROUTING')).length;
+        const state = s.guard.every((g) => g.chains.length === 0)
+          ? 'none'
+          : `${guard} chain${guard === 1 ? '' : 's'}${s.guard.every((g) => g.healthy) ? '' : ' (entry jump not healthy)'}`;
+        return [
+          s.node,
+          s.mode,
+          s.backend,
+          s.families.map((f) => (f === 'ipv4' ? 'v4' : 'v6')).join('+'),
+          String(s.nodePorts),
+          `${state}${s.pending ? `, confirm pending (${s.pending.token})` : ''}`,
+        ];
+      });
+      const out = [formatTable(['NODE', 'MODE', 'BACKEND', 'FAMILIES', 'NODEPORTS', 'GUARD'], rows), ''];
+      out.push(
+        view.nodePorts.length
+          ? formatTable(
+              ['PORT', 'PROTO', 'SERVICE', 'NODES', 'GUARDED', 'ENDPOINTS'],
+              view.nodePorts.map((p) => [
+                String(p.port),
+                p.protocol,
+                p.service ?? '-',
+                `${p.nodes.length}/${snapshots.length}${p.ipv6On.length ? ' (+v6)' : ''}`,
+                `${p.guardedOn.length}/${snapshots.length}`,
+                p.local ? `${p.endpoints.length} (per node, ETP=Local)` : p.endpoints.join(' ') || 'none',
+              ]),
+            )
+          : 'no NodePorts found',
+      );
+      for (const d of view.differing) out.push(`differs: ${d.node}: ${d.differences.join('; ')}`);
+      process.stdout.write(`${out.join('\n')}\n`);
+      for (const s of snapshots) for (const w of s.warnings) note(opts, `warning: ${w}`);
+    }
+    return failed.length > 0 ? EXIT_FAILURE : EXIT_OK;
+  });
+}
+
+export function registerDiscover(program: Command, run: Runner): void {
+  fleetOptions(
+    program
+      .command('discover')
+      .description(
+        'read every node: kube-proxy mode and backend, NodePorts, guard state; flag nodes that differ',
+      ),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npg discover --workspace cluster.yaml\n  npg discover --workspace cluster.yaml --json | jq .differing',
+    )
+    .action((opts: FleetCliOptions) => run(runDiscover(opts)));
+}

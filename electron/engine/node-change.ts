@@ -1,0 +1,163 @@
+// One node's change, as data, built from a snapshot (pure): the plan (edits), its iptables-restore
+// transactions, the transactions that undo it (for a failed second family and for the
+// commit-confirmed timer), the saved state to keep, and the excerpt the node must still show.
+// Apply, rollback and remove differ only in the desired state they aim for.
+import { type DesiredGuard, desiredGuard, familyOf } from '../../shared/guard/desired.js';
+import type { NodePlan } from '../../shared/guard/plan.js';
+import { planNode } from '../../shared/guard/plan.js';
+import {
+  desiredFromState,
+  planRemoveAll,
+  planRestore,
+  type RestoreText,
+  renderNodePlan,
+  stateAfter,
+} from '../../shared/guard/render.js';
+import { serializeSavedState } from '../../shared/guard/saved-state.js';
+import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
+import type { PlanChecks } from '../../shared/guard/warnings.js';
+import type { Family } from '../../shared/netfilter/index.js';
+import type { Policy } from '../../shared/workspace/schema.js';
+import { EXPIRE_SCRIPT } from './node-scripts.js';
+import { encodeBundle } from './sections.js';
+import { type NodeSnapshot, savedStates } from './snapshot.js';
+
+export type ChangeOp = 'apply' | 'rollback' | 'remove';
+
+export interface NodeChange {
+  readonly node: string;
+  readonly op: ChangeOp;
+  readonly snapshot: NodeSnapshot;
+  /** What the node should hold afterwards (verify compares against it). */
+  readonly desired: DesiredGuard;
+  readonly plan: NodePlan;
+  readonly restores: readonly RestoreText[];
+  /** From the state after the change back to the state before it. */
+  readonly undo: readonly RestoreText[];
+  /** The state before the change, per planned family (saved on the node and locally). */
+  readonly before: readonly FamilyGuardState[];
+}
+
+export type ChangeResult =
+  | { readonly ok: true; readonly change: NodeChange }
+  | { readonly ok: false; readonly message: string };
+
+/** Plan-time inputs that come from the whole cluster, not from one node. */
+export interface ClusterChecks {
+  readonly allowEmpty?: boolean;
+  readonly nodeAddresses?: readonly string[];
+  readonly podCidrs?: readonly string[];
+  readonly healthCheckRanges?: readonly string[];
+  /** This machine's addresses, if known; else the address each node saw us connect from. */
+  readonly appHostAddresses?: readonly string[];
+}
+
+function currentStates(snapshot: NodeSnapshot, families: readonly Family[]): FamilyGuardState[] {
+  return families.map((f) => snapshot.families.find((s) => s.family === f)?.state ?? emptyFamilyState(f));
+}
+
+function finish(snapshot: NodeSnapshot, op: ChangeOp, desired: DesiredGuard, plan: NodePlan): NodeChange {
+  const families = desired.families.map((f) => f.family);
+  const before = currentStates(snapshot, families);
+  const undoPlan = planRestore(snapshot.node, stateAfter(desired), before, plan.backend);
+  return {
+    node: snapshot.node,
+    op,
+    snapshot,
+    desired,
+    plan,
+    restores: renderNodePlan(plan),
+    undo: renderNodePlan(undoPlan),
+    before,
+  };
+}
+
+/** Apply the policy: the desired guard for this node's families. */
+export function applyChange(
+  snapshot: NodeSnapshot,
+  policy: Policy,
+  checks: ClusterChecks = {},
+): ChangeResult {
+  const d = desiredGuard(policy, { families: snapshot.guardFamilies });
+  if (!d.ok) return { ok: false, message: `${snapshot.node}: ${d.errors[0]?.message ?? 'invalid policy'}` };
+  const v6 = snapshot.families.find((f) => f.family === 'ipv6')?.topology;
+  const planChecks: PlanChecks = {
+    ...(checks.allowEmpty ? { allowEmpty: true } : {}),
+    appHostAddresses: checks.appHostAddresses ?? (snapshot.sshClient ? [snapshot.sshClient] : []),
+    nodeAddresses: checks.nodeAddresses ?? snapshot.addresses,
+    ...(checks.podCidrs ? { podCidrs: checks.podCidrs } : {}),
+    ...(checks.healthCheckRanges ? { healthCheckRanges: checks.healthCheckRanges } : {}),
+    listeningPorts: snapshot.listening,
+    ...(v6 ? { ipv6NodePorts: v6.nodePorts.map((n) => ({ port: n.port, protocol: n.protocol })) } : {}),
+  };
+  const plan = planNode({
+    node: snapshot.node,
+    current: currentStates(snapshot, snapshot.guardFamilies),
+    desired: d.desired,
+    kubeProxy: { mode: snapshot.mode, backend: snapshot.kubeBackend },
+    checks: planChecks,
+  });
+  return { ok: true, change: finish(snapshot, 'apply', d.desired, plan) };
+}
+
+/** Back to the state the node saved before its last change. */
+export function rollbackChange(snapshot: NodeSnapshot): ChangeResult {
+  const saved = savedStates(snapshot);
+  if (!saved.ok) return saved;
+  const current = currentStates(
+    snapshot,
+    saved.states.map((s) => s.family),
+  );
+  const plan = planRestore(snapshot.node, current, saved.states, snapshot.kubeBackend);
+  return { ok: true, change: finish(snapshot, 'rollback', desiredFromState(saved.states), plan) };
+}
+
+/** No guard at all: every NPG- chain and entry jump goes, in every family read. */
+export function removeChange(snapshot: NodeSnapshot): ChangeResult {
+  const families = snapshot.families.map((f) => f.family);
+  const current = currentStates(snapshot, families);
+  const plan = planRemoveAll(snapshot.node, current, snapshot.kubeBackend);
+  const desired: DesiredGuard = {
+    ports: [],
+    families: families.map((family) => ({ family, entry: false, chains: [] })),
+  };
+  return { ok: true, change: finish(snapshot, 'remove', desired, plan) };
+}
+
+const SUFFIX: Readonly<Record<Family, string>> = { ipv4: 'v4', ipv6: 'v6' };
+
+export interface BundleMeta {
+  readonly token: string;
+  readonly operator: string;
+  readonly time: string;
+  readonly planHash: string;
+}
+
+/** The stdin of CHANGE_SCRIPT for this change. */
+export function changeBundle(change: NodeChange, meta: BundleMeta): string {
+  const files = new Map<string, string>();
+  for (const f of change.before) {
+    const read = change.snapshot.families.find((s) => s.family === f.family);
+    // The node must still show what we read; a family we never read has nothing to compare.
+    if (read) files.set(`expect.${SUFFIX[f.family]}`, read.excerpt);
+    files.set(`saved.${SUFFIX[f.family]}`, serializeSavedState(f));
+  }
+  files.set(
+    'saved.meta',
+    `${JSON.stringify({ op: change.op, token: meta.token, time: meta.time, operator: meta.operator, planHash: meta.planHash, stateHash: change.plan.stateHash })}\n`,
+  );
+  for (const r of change.restores) files.set(`restore.${SUFFIX[r.family]}`, r.text);
+  for (const r of change.undo) files.set(`undo.${SUFFIX[r.family]}`, r.text);
+  files.set('expire.sh', EXPIRE_SCRIPT);
+  return encodeBundle(files);
+}
+
+/** Fingerprint of the state a change leaves (for history and export). */
+export function stateHashAfter(change: NodeChange): string {
+  return guardStateHash(stateAfter(change.desired));
+}
+
+/** Whether the policy's desired guard for `family` exists on this change (for messages). */
+export function guardsFamily(change: NodeChange, family: Family): boolean {
+  return familyOf(change.desired, family) !== undefined;
+}

@@ -1,0 +1,238 @@
+// The shell scripts NodePort Guard runs on a node. They are fixed texts, registered with
+// shippedScript() at module load, so the fleet lets them (and only them) follow `sh -c`; every
+// value reaches them as a positional parameter or on stdin, never as script text.
+//
+// Node-side layout, per network namespace (netfilter state is per netns, so the saved state and
+// the lock are too; on a normal node the root netns has no name and the directory is the base):
+//
+//   /var/lib/nodeport-guard[/netns/NAME]/
+//     lock                    flock: one change at a time on this node
+//     saved.v4, saved.v6      the guard state before the last change (saved-state text)
+//     saved.meta              one JSON line: when, which operation, token
+//     pending/                a commit-confirmed change waiting for `npg confirm`:
+//       token backend deadline timer undo.v4 undo.v6 expire.sh
+//     expired/, last-expired  the last change the timer rolled back
+//
+// Output is sections: `%%npg begin NAME` / `%%npg end NAME RC` around a command's output, and
+// single `%%npg KEY VALUE...` lines. sections.ts reads them.
+import { shippedScript } from '../fleet/index.js';
+
+/** Where the scripts keep their files: `$d`, and `m` to print a marker line. */
+const PRELUDE = `set -u
+LC_ALL=C; export LC_ALL
+PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin; export PATH
+m() { printf '%%%%npg %s\\n' "$*"; }
+ns=$(ip netns identify 2>/dev/null) || ns=
+case $ns in *[!A-Za-z0-9._-]*) ns=invalid ;; esac
+d=/var/lib/nodeport-guard\${ns:+/netns/$ns}
+`;
+
+/** `tool v4|v6 save|restore`: the binary of the backend kube-proxy uses ($kb), else the default. */
+const TOOLS = `tool() {
+  b=iptables; [ "$1" = v6 ] && b=ip6tables
+  if [ "$kb" != default ] && command -v "$b-$kb-$2" >/dev/null 2>&1; then echo "$b-$kb-$2"; else echo "$b-$2"; fi
+}
+`;
+
+/**
+ * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if legacy
+ * tables exist, so that reading never loads the legacy modules), the dumps of both families, ipvs
+ * extras, addresses, listening sockets and our saved/pending state.
+ * $1: `full` (every table, for discover/plan) or `nat` (nat only, for verify).
+ */
+export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
+t=$(mktemp) && e=$(mktemp) || { m error mktemp; exit 5; }
+trap 'rm -f "$t" "$e"' EXIT
+kb=default
+if command -v iptables-nft-save >/dev/null 2>&1 && iptables-nft-save -t mangle 2>/dev/null | grep -q '^:KUBE-IPTABLES-HINT '; then kb=nft
+elif [ -s /proc/net/ip_tables_names ] && command -v iptables-legacy-save >/dev/null 2>&1 && iptables-legacy-save -t mangle 2>/dev/null | grep -q '^:KUBE-IPTABLES-HINT '; then kb=legacy
+fi
+m dir "$d"
+m netns "$ns"
+m kube-backend "$kb"
+m uid "$(id -u)"
+sec() {
+  name=$1; shift
+  "$@" >"$t" 2>"$e"; rc=$?
+  m begin "$name"; cat "$t"; printf '\\n'; m end "$name" "$rc"
+  if [ "$rc" != 0 ]; then m begin "$name.stderr"; head -c 2000 "$e"; printf '\\n'; m end "$name.stderr" 0; fi
+}
+if [ "$what" = nat ]; then sec v4 "$(tool v4 save)" -c -t nat; else sec v4 "$(tool v4 save)" -c; fi
+ipvs=no; grep -q '^:KUBE-NODE-PORT ' "$t" && ipvs=yes
+if command -v "$(tool v6 save)" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
+  if [ "$what" = nat ]; then sec v6 "$(tool v6 save)" -c -t nat; else sec v6 "$(tool v6 save)" -c; fi
+fi
+if [ "$what" = full ]; then
+  if [ "$ipvs" = yes ] && command -v ipset >/dev/null 2>&1; then sec ipset ipset list; fi
+  if [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi
+  if command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then m kube-proxy-nftables yes; fi
+  m ssh-client "\${SSH_CONNECTION:-}"
+fi
+sec addr ip -o addr show
+sec listen ss -Hlntu
+for f in saved.v4 saved.v6 saved.meta pending/token pending/deadline pending/timer last-expired; do
+  [ -f "$d/$f" ] && sec "state:$f" cat "$d/$f"
+done
+m now "$(date +%s)"
+exit 0
+`);
+
+/** The lock, then `check v4|v6`: 0 unchanged, 1 changed since the read (stale), 2 unreadable. */
+const LOCK_AND_CHECK = `mkdir -p "$d" && chmod 700 "$d" || { m result no-dir; exit 5; }
+exec 9>>"$d/lock" || { m result no-lock; exit 5; }
+flock -w 60 9 || { m result locked; exit 6; }
+excerpt() {
+  "$(tool "$1" save)" -t nat >"$w/now.$1" 2>"$w/err" || return 1
+  sed -e 's/^\\[[0-9]*:[0-9]*\\] //' -e 's/^\\(:[^ ]* [^ ]*\\) \\[[0-9]*:[0-9]*\\]$/\\1/' "$w/now.$1" |
+    grep -E '^(:NPG-|-A PREROUTING |-A NPG-|-A [^ ]+ .*-[jg] NPG-)' >"$w/ex.$1"
+  return 0
+}
+check() {
+  [ -f "$w/expect.$1" ] || return 0
+  excerpt "$1" || return 2
+  cmp -s "$w/ex.$1" "$w/expect.$1" || return 1
+  return 0
+}
+disarm() {
+  [ -f "$d/pending/token" ] || return 0
+  pt=$(cat "$d/pending/token")
+  read -r kind pid 2>/dev/null <"$d/pending/timer" || kind=none
+  case $kind in
+    systemd) systemctl stop "npg-confirm-$pt.timer" "npg-confirm-$pt.service" >/dev/null 2>&1 ;;
+    sh) if tr '\\000' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'pending/expire.sh'; then kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null; fi ;;
+  esac
+  rm -rf "$d/pending"
+  m disarmed "$pt"
+}
+`;
+
+/**
+ * Change the guard: under the node lock, check that our chains and PREROUTING are as read when
+ * the plan was made, save the state before the change, then one iptables-restore --noflush per
+ * family (one retry after a failed commit, which changed nothing: a concurrent nft writer can make
+ * a commit fail). If the second family fails, the first is undone, so the node is fully old or
+ * fully new. With a confirm time, arm the timer that restores the saved state.
+ * $1 apply|rollback|remove  $2 nft|legacy|default  $3 token  $4 confirm seconds (0: none)
+ * stdin: `%%npg file NAME` sections: expect.v4/6, saved.v4/6, saved.meta, restore.v4/6,
+ * undo.v4/6, expire.sh.
+ */
+export const CHANGE_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}op=$1 kb=$2 tok=$3 secs=$4
+case $op in apply|rollback|remove) ;; *) m result bad-args; exit 2 ;; esac
+case $kb in nft|legacy|default) ;; *) m result bad-args; exit 2 ;; esac
+case $tok in ''|*[!0-9a-f]*) m result bad-args; exit 2 ;; esac
+case $secs in ''|*[!0-9]*) m result bad-args; exit 2 ;; esac
+umask 077
+w=$(mktemp -d) || { m result no-tmp; exit 5; }
+trap 'rm -rf "$w"' EXIT
+awk -v w="$w" '/^%%npg file [a-z0-9.]+$/ { if (f != "") close(f); f = w "/" $3; printf "" > f; next } f != "" { print > f }' || { m result bad-bundle; exit 2; }
+${LOCK_AND_CHECK}if [ -f "$d/pending/token" ]; then
+  if [ "$op" = apply ]; then m result pending "$(cat "$d/pending/token")"; exit 7; fi
+  disarm
+fi
+for f in v4 v6; do
+  check "$f"; c=$?
+  if [ "$c" = 1 ]; then m result stale "$f"; exit 3; fi
+  if [ "$c" = 2 ]; then m begin stderr; head -c 2000 "$w/err"; printf '\\n'; m end stderr 0; m result read-failed "$f"; exit 4; fi
+done
+for f in v4 v6; do
+  if [ -f "$w/saved.$f" ]; then cp "$w/saved.$f" "$d/saved.$f.new" && mv -f "$d/saved.$f.new" "$d/saved.$f" || { m result save-failed; exit 5; }
+  else rm -f "$d/saved.$f"; fi
+done
+[ -f "$w/saved.meta" ] && cp "$w/saved.meta" "$d/saved.meta.new" && mv -f "$d/saved.meta.new" "$d/saved.meta"
+m saved
+restore() {
+  r=$(tool "$1" restore)
+  "$r" -w 10 --noflush <"$2" 2>"$w/err" && return 0
+  [ "$3" = retry ] || return 1
+  check "$1" || return 1
+  sleep 1
+  "$r" -w 10 --noflush <"$2" 2>"$w/err"
+}
+applied=
+for f in v4 v6; do
+  [ -f "$w/restore.$f" ] || continue
+  if restore "$f" "$w/restore.$f" retry; then applied="$applied $f"; m restored "$f"; continue; fi
+  m begin stderr; head -c 2000 "$w/err"; printf '\\n'; m end stderr 0
+  for g in $applied; do
+    restore "$g" "$w/undo.$g" once || { m result undo-failed "$f" "$g"; exit 9; }
+    m undone "$g"
+  done
+  m result restore-failed "$f"; exit 8
+done
+if [ "$secs" -gt 0 ] && [ -n "$applied" ]; then
+  p=$d/pending.new
+  rm -rf "$p" && mkdir "$p" || { m result timer-failed; exit 10; }
+  for f in undo.v4 undo.v6 expire.sh; do [ -f "$w/$f" ] && cp "$w/$f" "$p/$f"; done
+  echo "$kb" >"$p/backend"
+  echo $(( $(date +%s) + secs )) >"$p/deadline"
+  echo "$tok" >"$p/token"
+  rm -rf "$d/pending" && mv "$p" "$d/pending"
+  armed=
+  if [ -z "$ns" ] && [ -d /run/systemd/system ] && command -v systemd-run >/dev/null 2>&1; then
+    if systemd-run --quiet --collect --unit="npg-confirm-$tok" --on-active="\${secs}s" /bin/sh "$d/pending/expire.sh" "$d" "$tok" 0 >/dev/null 2>&1; then
+      echo systemd >"$d/pending/timer"; armed=systemd
+    fi
+  fi
+  if [ -z "$armed" ]; then
+    if command -v setsid >/dev/null 2>&1; then
+      setsid /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 &
+    else
+      nohup /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 &
+    fi
+    echo "sh $!" >"$d/pending/timer"; armed=sh
+  fi
+  m timer "$armed" "$(cat "$d/pending/deadline")"
+fi
+m result ok
+exit 0
+`);
+
+/**
+ * The commit-confirmed timer, written to pending/expire.sh by CHANGE_SCRIPT and started detached
+ * (setsid) or as a systemd timer, so it outlives the SSH connection. After the wait it restores the
+ * saved state unless `npg confirm` removed pending/ (or replaced it) first.
+ * $1 directory  $2 token  $3 seconds to wait first
+ */
+export const EXPIRE_SCRIPT = `# nodeport-guard commit-confirmed timer: unless \`npg confirm\` arrives first, restores the
+# guard state saved before change $2 (undo.v4 / undo.v6 next to this file). Written by npg.
+d=$1 tok=$2 secs=$3
+case $secs in ''|*[!0-9]*) secs=0 ;; esac
+[ "$secs" -gt 0 ] && sleep "$secs"
+exec 9>>"$d/lock" || exit 1
+flock -w 300 9 || exit 1
+[ "$(cat "$d/pending/token" 2>/dev/null)" = "$tok" ] || exit 0
+kb=$(cat "$d/pending/backend" 2>/dev/null) || kb=default
+rc=0
+for f in v4 v6; do
+  [ -f "$d/pending/undo.$f" ] || continue
+  b=iptables; [ "$f" = v6 ] && b=ip6tables
+  r=$b-restore
+  if [ "$kb" != default ] && command -v "$b-$kb-restore" >/dev/null 2>&1; then r=$b-$kb-restore; fi
+  "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log" ||
+    { sleep 1; "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log"; } || rc=1
+done
+echo "$tok $(date +%s) $rc" >"$d/last-expired"
+rm -rf "$d/expired"
+mv "$d/pending" "$d/expired"
+exit 0
+`;
+
+/**
+ * Confirm a commit-confirmed change: under the lock, stop the timer and drop pending/.
+ * $1: the token to confirm, or `any`.
+ */
+export const CONFIRM_SCRIPT = shippedScript(`${PRELUDE}want=$1
+case $want in any) ;; ''|*[!0-9a-f]*) m result bad-args; exit 2 ;; esac
+w=$(mktemp -d) || { m result no-tmp; exit 5; }
+trap 'rm -rf "$w"' EXIT
+kb=default
+${TOOLS}${LOCK_AND_CHECK}if [ ! -f "$d/pending/token" ]; then
+  if [ -f "$d/last-expired" ]; then m last-expired "$(cat "$d/last-expired")"; fi
+  m result none; exit 0
+fi
+pt=$(cat "$d/pending/token")
+if [ "$want" != any ] && [ "$want" != "$pt" ]; then m result other "$pt"; exit 0; fi
+disarm
+m result confirmed "$pt"
+exit 0
+`);

@@ -1,0 +1,152 @@
+// Editing the policy of one NodePort (pure): replace its allow-list, add or remove entries, set
+// its mode, blackhole port or service, or drop it. Every value is parsed strictly first (a bad
+// CIDR, a port out of range, a control character: one line naming the flag and the value, and
+// nothing changes); the resulting list is stored normalised (canonical CIDRs, duplicates and
+// covered entries dropped) and what normalising did is reported.
+import { normaliseAllowList } from '../../shared/guard/allow-list.js';
+import { parseCidr } from '../../shared/guard/cidr.js';
+import { showValue } from '../../shared/guard/field-error.js';
+import type {
+  AllowEntry,
+  GuardMode,
+  NodePortPolicy,
+  Policy,
+  Protocol,
+} from '../../shared/workspace/schema.js';
+import { PolicySchema } from '../../shared/workspace/schema.js';
+
+export interface PolicyEdit {
+  readonly port: number;
+  readonly protocol: Protocol;
+  /** Replace the allow-list with these entries. */
+  readonly allow?: readonly string[];
+  readonly add?: readonly string[];
+  readonly remove?: readonly string[];
+  /** Label for the entries given in allow/add. */
+  readonly label?: string;
+  readonly mode?: GuardMode;
+  readonly blackholePort?: number;
+  readonly service?: string;
+  /** Drop this NodePort's policy entirely. */
+  readonly drop?: boolean;
+}
+
+export type PolicyEditResult =
+  | {
+      readonly ok: true;
+      readonly policy: Policy;
+      readonly changed: boolean;
+      /** What normalising did, one line each (duplicates, covered entries, host bits). */
+      readonly notes: readonly string[];
+      readonly entries: number;
+    }
+  | { readonly ok: false; readonly errors: readonly string[] };
+
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+export const MAX_ALLOW_ENTRIES = 10_000;
+
+/** `a,b, c` -> ['a','b','c'] (flags may be repeated and comma-separated). */
+export function splitList(values: readonly string[] | undefined): string[] {
+  return (values ?? [])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+export function parsePortFlag(
+  flag: string,
+  text: string,
+): { ok: true; port: number } | { ok: false; error: string } {
+  if (!/^\d{1,5}$/.test(text))
+    return { ok: false, error: `${flag} ${showValue(text)}: not a port number (1-65535)` };
+  const port = Number(text);
+  if (port < 1 || port > 65535)
+    return { ok: false, error: `${flag} ${showValue(text)}: port out of range (1-65535)` };
+  return { ok: true, port };
+}
+
+export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
+  const errors: string[] = [];
+  const key = `${edit.protocol}/${edit.port}`;
+  if (edit.label !== undefined && CONTROL.test(edit.label))
+    errors.push(`--label ${showValue(edit.label)}: contains a control character or line break`);
+  if (edit.label !== undefined && edit.label.length > 200) errors.push('--label: longer than 200 characters');
+  if (edit.service !== undefined && (CONTROL.test(edit.service) || edit.service.length > 300))
+    errors.push(`--service ${showValue(edit.service)}: control characters or longer than 300 characters`);
+  if (edit.blackholePort !== undefined && edit.blackholePort === edit.port)
+    errors.push(`--blackhole-port ${edit.blackholePort}: that is the guarded port itself`);
+  const check = (flag: string, values: readonly string[] | undefined) =>
+    (values ?? []).forEach((v) => {
+      const r = parseCidr(v, flag);
+      if (!r.ok) errors.push(r.error.message);
+    });
+  check('--allow', edit.allow);
+  check('--add', edit.add);
+  check('--remove', edit.remove);
+  const existing = policy.nodePorts.findIndex((p) => p.protocol === edit.protocol && p.port === edit.port);
+  const current = existing >= 0 ? policy.nodePorts[existing] : undefined;
+  if (edit.drop) {
+    if (!current) errors.push(`${key}: not in the policy, nothing to drop`);
+    if (errors.length) return { ok: false, errors };
+    return {
+      ok: true,
+      policy: { nodePorts: policy.nodePorts.filter((_, i) => i !== existing) },
+      changed: true,
+      notes: [],
+      entries: 0,
+    };
+  }
+  if (errors.length) return { ok: false, errors };
+
+  const labelled = (cidr: string): AllowEntry =>
+    edit.label === undefined ? { cidr } : { cidr, label: edit.label };
+  let allow: AllowEntry[] = edit.allow !== undefined ? edit.allow.map(labelled) : [...(current?.allow ?? [])];
+  allow.push(...(edit.add ?? []).map(labelled));
+  if (edit.remove && edit.remove.length > 0) {
+    const canon = (text: string): string | undefined => {
+      const r = parseCidr(text);
+      return r.ok ? r.value.cidr : undefined;
+    };
+    for (const r of edit.remove) {
+      const c = canon(r);
+      const before = allow.length;
+      allow = allow.filter((a) => canon(a.cidr) !== c);
+      if (allow.length === before) errors.push(`--remove ${r}: not in the allow-list of ${key}`);
+    }
+  }
+  if (allow.length > MAX_ALLOW_ENTRIES)
+    errors.push(`${key}: ${allow.length} allow entries; at most ${MAX_ALLOW_ENTRIES}`);
+  if (errors.length) return { ok: false, errors };
+
+  const norm = normaliseAllowList(allow, `${key}.allow`);
+  if (!norm.ok) return { ok: false, errors: norm.errors.map((e) => e.message) };
+  const kept = [...norm.list.ipv4, ...norm.list.ipv6].map(
+    (r): AllowEntry =>
+      r.label === undefined ? { cidr: r.value.cidr } : { cidr: r.value.cidr, label: r.label },
+  );
+  const next: NodePortPolicy = {
+    port: edit.port,
+    protocol: edit.protocol,
+    mode: edit.mode ?? current?.mode ?? 'enforce',
+    blackholePort: edit.blackholePort ?? current?.blackholePort ?? 65535,
+    ...((edit.service ?? current?.service) !== undefined
+      ? { service: edit.service ?? current?.service }
+      : {}),
+    allow: kept,
+  };
+  const nodePorts = [...policy.nodePorts];
+  if (existing >= 0) nodePorts[existing] = next;
+  else nodePorts.push(next);
+  nodePorts.sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol));
+  const parsed = PolicySchema.safeParse({ nodePorts });
+  if (!parsed.success) {
+    return { ok: false, errors: parsed.error.issues.map((i) => `policy.${i.path.join('.')}: ${i.message}`) };
+  }
+  return {
+    ok: true,
+    policy: parsed.data,
+    changed: JSON.stringify(parsed.data) !== JSON.stringify(policy),
+    notes: norm.notes.map((n) => n.message),
+    entries: kept.length,
+  };
+}

@@ -1,0 +1,113 @@
+// Opening the fleet for a workspace and reading its nodes: the engine's entry to the network.
+// Host keys the known_hosts file lacks are refused unless the caller accepts new keys (the CLI's
+// --accept-new-host-keys, which records them); a changed key is always refused by the fleet.
+import {
+  type Fleet,
+  type FleetError,
+  type HostKeyDecision,
+  type NodeResult,
+  openFleet,
+  type ProgressListener,
+} from '../fleet/index.js';
+import { READ_SCRIPT } from './node-scripts.js';
+import { parseScriptOutput } from './sections.js';
+import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
+import type { LoadedWorkspace } from './workspace-file.js';
+
+export interface SessionOptions {
+  /** Record host keys known_hosts does not have yet (the operator checked them). */
+  readonly acceptNewHostKeys?: boolean;
+  /** ~/.ssh/config by default; null reads none. */
+  readonly sshConfigPath?: string | null;
+  readonly concurrency?: number;
+  readonly connectTimeoutMs?: number;
+  readonly stepTimeoutMs?: number;
+  /** Only these nodes (inventory names); default all. */
+  readonly nodes?: readonly string[];
+}
+
+export interface Session {
+  readonly fleet: Fleet;
+  /** The nodes this session works on, in inventory order. */
+  readonly nodes: readonly string[];
+  readonly warnings: readonly string[];
+  close(): Promise<void>;
+}
+
+export type OpenResult =
+  | { readonly ok: true; readonly session: Session }
+  | { readonly ok: false; readonly message: string };
+
+/** Checks `--node` names against the inventory without touching the network. */
+export function selectNodes(
+  loaded: LoadedWorkspace,
+  wanted: readonly string[] | undefined,
+): { ok: true; nodes: string[] } | { ok: false; message: string } {
+  const all = loaded.workspace.inventory.nodes.map((n) => n.name);
+  if (all.length === 0) return { ok: false, message: `workspace ${loaded.path}: the inventory has no nodes` };
+  if (!wanted || wanted.length === 0) return { ok: true, nodes: all };
+  const unknown = wanted.filter((n) => !all.includes(n));
+  if (unknown.length > 0)
+    return { ok: false, message: `--node ${unknown.join(',')}: not in the inventory (${all.join(', ')})` };
+  return { ok: true, nodes: all.filter((n) => wanted.includes(n)) };
+}
+
+export async function openSession(
+  loaded: LoadedWorkspace,
+  options: SessionOptions = {},
+): Promise<OpenResult> {
+  const selected = selectNodes(loaded, options.nodes);
+  if (!selected.ok) return selected;
+  const decide = async (): Promise<HostKeyDecision> =>
+    options.acceptNewHostKeys ? 'accept-and-record' : 'reject';
+  const opened = await openFleet(loaded.workspace.inventory, {
+    workspaceDir: loaded.dir,
+    onUnknownHostKey: decide,
+    ...(options.sshConfigPath !== undefined ? { sshConfigPath: options.sshConfigPath } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+    ...(options.stepTimeoutMs !== undefined ? { stepTimeoutMs: options.stepTimeoutMs } : {}),
+  });
+  if (!opened.ok) return { ok: false, message: opened.problems.map((p) => p.message).join('; ') };
+  const fleet = opened.fleet;
+  return {
+    ok: true,
+    session: { fleet, nodes: selected.nodes, warnings: opened.warnings, close: () => fleet.close() },
+  };
+}
+
+/** A host key refusal says how to go on. */
+export function explain(error: FleetError): string {
+  if (error.kind === 'host-key-unknown' && error.reason !== 'cert-authority-unsupported')
+    return `${error.message} (pass --accept-new-host-keys to record it)`;
+  return error.message;
+}
+
+export type ReadError =
+  | FleetError
+  | { readonly kind: 'unreadable'; readonly node: string; readonly message: string };
+
+/** Read nodes with READ_SCRIPT: `full` for discover/plan, `nat` for verify. */
+export async function readNodes(
+  session: Session,
+  nodes: readonly string[],
+  what: 'full' | 'nat',
+  options: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {},
+): Promise<readonly NodeResult<NodeSnapshot, ReadError>[]> {
+  return session.fleet.runOnAll<NodeSnapshot, ReadError>(
+    nodes,
+    async (ctx) => {
+      const r = await ctx.run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what] });
+      if (!r.ok) return r;
+      const snap = snapshotFromOutput(ctx.node.name, parseScriptOutput(r.stdout), what);
+      if (!snap.ok)
+        return { ok: false, error: { kind: 'unreadable', node: ctx.node.name, message: snap.message } };
+      return { ok: true, value: snap.snapshot };
+    },
+    options,
+  );
+}
+
+export function readErrorMessage(error: ReadError): string {
+  return error.kind === 'unreadable' ? error.message : explain(error);
+}

@@ -1,0 +1,300 @@
+// A node as read by READ_SCRIPT, turned into typed data (pure): both families' nat tables and our
+// guard state in them, kube-proxy's mode and backend, the node's addresses and listening ports, and
+// what our node-side directory holds (saved state, a pending commit-confirmed change).
+import type { KubeProxyMode } from '../../shared/guard/plan.js';
+import { parseSavedState } from '../../shared/guard/saved-state.js';
+import { type ExtractResult, extractGuardState, type FamilyGuardState } from '../../shared/guard/state.js';
+import type { ListeningPort } from '../../shared/guard/warnings.js';
+import type { Topology } from '../../shared/kube/index.js';
+import { type Backend, type Family, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
+import { inspectDump } from './inspect.js';
+import { markerValue, type ScriptOutput } from './sections.js';
+
+/** Which restore/save binaries the change script runs: kube-proxy's backend, or the node's default. */
+export type ToolBackend = 'nft' | 'legacy' | 'default';
+
+export interface FamilySnapshot {
+  readonly family: Family;
+  /** The dump as read (with counters). */
+  readonly text: string;
+  readonly ruleset: Ruleset;
+  readonly state: FamilyGuardState;
+  /** What the change script compares before changing anything (see guardExcerpt). */
+  readonly excerpt: string;
+  /** kube-proxy's view of this family (full reads only). */
+  readonly topology?: Topology;
+}
+
+export interface PendingConfirm {
+  readonly token: string;
+  /** Node clock, seconds since the epoch. */
+  readonly deadline?: number;
+  readonly timer?: string;
+}
+
+export interface NodeSnapshot {
+  readonly node: string;
+  readonly dir: string;
+  readonly uid?: number;
+  readonly toolBackend: ToolBackend;
+  /** The backend kube-proxy writes to (hint, else the dump's header). */
+  readonly kubeBackend: Backend;
+  readonly mode: KubeProxyMode;
+  readonly families: readonly FamilySnapshot[];
+  /** Families the guard must cover on this node (ipv6 only where the node has IPv6). */
+  readonly guardFamilies: readonly Family[];
+  /** Global addresses of the node's interfaces (not loopback), without prefix length. */
+  readonly addresses: readonly string[];
+  readonly listening: readonly ListeningPort[];
+  /** The address this machine reached the node from, as the node saw it (SSH_CONNECTION). */
+  readonly sshClient?: string;
+  readonly saved: { readonly ipv4?: string; readonly ipv6?: string; readonly meta?: string };
+  readonly pending?: PendingConfirm;
+  readonly lastExpired?: { readonly token: string; readonly at: number; readonly rc: number };
+  readonly nodeTime?: number;
+  readonly warnings: readonly string[];
+}
+
+/** saved.meta: which change saved the state (one JSON line written by the engine). */
+export interface SavedMeta {
+  readonly op: string;
+  readonly token: string;
+  readonly time: string;
+  readonly operator?: string;
+}
+
+export function parseSavedMeta(text: string | undefined): SavedMeta | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text.trim()) as Partial<SavedMeta>;
+    if (typeof v.token === 'string' && typeof v.time === 'string' && typeof v.op === 'string')
+      return {
+        op: v.op,
+        token: v.token,
+        time: v.time,
+        ...(typeof v.operator === 'string' ? { operator: v.operator } : {}),
+      };
+  } catch {
+    // not ours or torn: treated as absent
+  }
+  return undefined;
+}
+
+export type SnapshotResult =
+  | { readonly ok: true; readonly snapshot: NodeSnapshot }
+  | { readonly ok: false; readonly message: string };
+
+const FAMILY_SECTION: Readonly<Record<Family, string>> = { ipv4: 'v4', ipv6: 'v6' };
+const SAVE_TOOL: Readonly<Record<Family, string>> = { ipv4: 'iptables-save', ipv6: 'ip6tables-save' };
+
+const EXCERPT_LINE = /^(:NPG-|-A PREROUTING |-A NPG-|-A [^ ]+ .*-[jg] NPG-)/;
+
+/**
+ * The lines of a nat dump that the guard's state depends on, without counters: PREROUTING, our
+ * chains, and rules that jump to them. The change script computes the same text from a fresh
+ * `iptables-save -t nat` under the node lock (sed + grep in CHANGE_SCRIPT); a difference means the
+ * plan is stale. Both sides must stay in step.
+ */
+export function guardExcerpt(dump: string): string {
+  const out: string[] = [];
+  for (const raw of dump.split('\n')) {
+    const line = raw.replace(/^\[[0-9]*:[0-9]*\] /, '').replace(/^(:[^ ]* [^ ]*) \[[0-9]*:[0-9]*\]$/, '$1');
+    if (EXCERPT_LINE.test(line)) out.push(line);
+  }
+  return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/** `ss -Hlntu`: `tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*`. */
+export function parseListening(text: string): ListeningPort[] {
+  const out: ListeningPort[] = [];
+  const seen = new Set<string>();
+  for (const line of text.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    const netid = cols[0];
+    const local = cols[4];
+    if ((netid !== 'tcp' && netid !== 'udp' && netid !== 'sctp') || !local) continue;
+    const m = /:(\d{1,5})$/.exec(local);
+    if (!m) continue;
+    const key = `${netid}/${m[1]}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ protocol: netid, port: Number(m[1]) });
+  }
+  return out;
+}
+
+/** `ip -o addr show`: global addresses, loopback excluded (pods and the lab put addresses there). */
+export function parseAddresses(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(\S+)\s+inet6?\s+([0-9a-fA-F:.]+)\/\d+\s.*\bscope global\b/.exec(line);
+    if (m && m[1] !== 'lo' && m[2]) out.push(m[2]);
+  }
+  return out;
+}
+
+function firstLine(text: string): string {
+  return (
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  );
+}
+
+export function snapshotFromOutput(node: string, out: ScriptOutput, what: 'full' | 'nat'): SnapshotResult {
+  const warnings: string[] = [];
+  const kb = markerValue(out, 'kube-backend');
+  const toolBackend: ToolBackend = kb === 'nft' || kb === 'legacy' ? kb : 'default';
+  const families: FamilySnapshot[] = [];
+  let headerBackend: Backend = 'unknown';
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const sec = out.sections.get(FAMILY_SECTION[family]);
+    if (!sec) {
+      if (family === 'ipv4') return { ok: false, message: `${node}: the node script printed no IPv4 dump` };
+      continue;
+    }
+    if (sec.rc !== 0) {
+      const err = firstLine(out.sections.get(`${FAMILY_SECTION[family]}.stderr`)?.body ?? '');
+      const why = `${SAVE_TOOL[family]} failed (exit ${sec.rc})${err ? `: ${err}` : ''}`;
+      if (family === 'ipv4') return { ok: false, message: `${node}: ${why}` };
+      warnings.push(`${node}: IPv6 not read: ${why}`);
+      continue;
+    }
+    const r = readFamily(node, family, sec.body, what, out);
+    if (!r.ok) {
+      if (family === 'ipv4') return r;
+      warnings.push(r.message);
+      continue;
+    }
+    if (family === 'ipv4') headerBackend = r.value.ruleset.backend;
+    families.push(r.value);
+  }
+  const v4 = families.find((f) => f.family === 'ipv4');
+  const v6 = families.find((f) => f.family === 'ipv6');
+  const addresses = parseAddresses(out.sections.get('addr')?.body ?? '');
+  const hasV6 =
+    v6 !== undefined &&
+    (addresses.some((a) => a.includes(':')) ||
+      v6.ruleset.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')) ||
+      v6.state.chains.length > 0 ||
+      v6.state.entryJumps.length > 0);
+  const mode: KubeProxyMode =
+    markerValue(out, 'kube-proxy-nftables') === 'yes' ? 'nftables' : (v4?.topology?.mode ?? 'unknown');
+  const kubeBackend: Backend = toolBackend === 'default' ? headerBackend : toolBackend;
+  if (v4?.topology?.backend.otherBackendPresent && toolBackend === 'default') {
+    warnings.push(
+      `${node}: tables of the other iptables backend exist and kube-proxy's backend hint was not found`,
+    );
+  }
+  const state = (name: string) => {
+    const s = out.sections.get(`state:${name}`);
+    return s && s.rc === 0 ? s.body : undefined;
+  };
+  const token = state('pending/token')?.trim();
+  const deadline = Number(state('pending/deadline')?.trim());
+  const timer = state('pending/timer')?.trim();
+  const expired = state('last-expired')?.trim().split(/\s+/);
+  const uid = Number(markerValue(out, 'uid'));
+  const now = Number(markerValue(out, 'now'));
+  const sshClient = markerValue(out, 'ssh-client')?.split(' ')[0];
+  const savedV4 = state('saved.v4');
+  const savedV6 = state('saved.v6');
+  const savedMeta = state('saved.meta');
+  const snapshot: NodeSnapshot = {
+    node,
+    dir: markerValue(out, 'dir') ?? '',
+    ...(Number.isInteger(uid) && markerValue(out, 'uid') ? { uid } : {}),
+    toolBackend,
+    kubeBackend,
+    mode,
+    families,
+    guardFamilies: hasV6 ? ['ipv4', 'ipv6'] : ['ipv4'],
+    addresses,
+    listening: parseListening(out.sections.get('listen')?.body ?? ''),
+    ...(sshClient ? { sshClient } : {}),
+    saved: {
+      ...(savedV4 !== undefined ? { ipv4: savedV4 } : {}),
+      ...(savedV6 !== undefined ? { ipv6: savedV6 } : {}),
+      ...(savedMeta !== undefined ? { meta: savedMeta } : {}),
+    },
+    ...(token
+      ? {
+          pending: {
+            token,
+            ...(Number.isFinite(deadline) && deadline > 0 ? { deadline } : {}),
+            ...(timer ? { timer } : {}),
+          },
+        }
+      : {}),
+    ...(expired && expired.length >= 3
+      ? { lastExpired: { token: expired[0]!, at: Number(expired[1]), rc: Number(expired[2]) } }
+      : {}),
+    ...(Number.isFinite(now) && now > 0 ? { nodeTime: now } : {}),
+    warnings: [...warnings, ...(v4?.topology ? v4.topology.warnings.map((w) => `${node}: ${w}`) : [])],
+  };
+  return { ok: true, snapshot };
+}
+
+function readFamily(
+  node: string,
+  family: Family,
+  text: string,
+  what: 'full' | 'nat',
+  out: ScriptOutput,
+): { ok: true; value: FamilySnapshot } | { ok: false; message: string } {
+  const source = `${node} ${SAVE_TOOL[family]}`;
+  const ipset = out.sections.get('ipset');
+  const ipvs = out.sections.get('ipvs');
+  let ruleset: Ruleset;
+  let topology: Topology | undefined;
+  const hasNat = /^\*nat$/m.test(text);
+  if (what === 'full' && hasNat) {
+    const r = inspectDump({
+      text,
+      source,
+      ...(ipset && ipset.rc === 0 ? { ipsets: { text: ipset.body, source: `${node} ipset list` } } : {}),
+      ...(ipvs && ipvs.rc === 0 ? { ipvs: { text: ipvs.body, source: `${node} ipvsadm -Ln` } } : {}),
+    });
+    if (!r.ok) return { ok: false, message: r.message };
+    ruleset = r.value.ruleset;
+    topology = r.value.topology;
+  } else {
+    const r = parseIptablesSave(text, { family });
+    if (!r.ok) return { ok: false, message: `${source} line ${r.error.line}: ${r.error.message}` };
+    ruleset = r.ruleset;
+  }
+  const extracted: ExtractResult = extractGuardState(ruleset, family);
+  if (!extracted.ok) return { ok: false, message: `${node}: ${extracted.error}` };
+  return {
+    ok: true,
+    value: {
+      family,
+      text,
+      ruleset,
+      state: extracted.state,
+      excerpt: guardExcerpt(text),
+      ...(topology ? { topology } : {}),
+    },
+  };
+}
+
+/** The saved state the node holds for rollback, per family, or why it cannot be used. */
+export function savedStates(
+  snapshot: NodeSnapshot,
+): { ok: true; states: FamilyGuardState[] } | { ok: false; message: string } {
+  const states: FamilyGuardState[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const text = snapshot.saved[family];
+    if (text === undefined) continue;
+    const r = parseSavedState(text, family);
+    if (!r.ok) return { ok: false, message: `${snapshot.node}: ${snapshot.dir}/saved: ${r.error}` };
+    states.push(r.state);
+  }
+  if (states.length === 0)
+    return {
+      ok: false,
+      message: `${snapshot.node}: no saved guard state on the node (nothing to roll back to)`,
+    };
+  return { ok: true, states };
+}
