@@ -8,10 +8,18 @@ function int(name: string, raw: string | undefined, fallback: number): number {
   return Number.parseInt(raw, 10);
 }
 
+function layoutOf(raw: string | undefined): LabOptions['layout'] {
+  const layout = raw ?? DEFAULT_OPTIONS.layout;
+  if (layout !== 'current' && layout !== 'legacy')
+    throw new Error(`--layout must be current or legacy, got "${layout}"`);
+  return layout;
+}
+
 export function upOptions(raw: {
   nodes?: string;
   clients?: string;
   mode?: string;
+  layout?: string;
   ipv6?: boolean;
 }): LabOptions {
   const mode = raw.mode ?? DEFAULT_OPTIONS.mode;
@@ -21,6 +29,7 @@ export function upOptions(raw: {
     nodes: int('--nodes', raw.nodes, DEFAULT_OPTIONS.nodes),
     clients: int('--clients', raw.clients, DEFAULT_OPTIONS.clients),
     mode,
+    layout: layoutOf(raw.layout),
     ipv6: raw.ipv6 ?? false,
   });
 }

@@ -14,6 +14,11 @@ import { findNode } from './topology';
 import { labHealthy, labUp } from './up';
 
 const say = (line: string) => console.log(line);
+// `lab status | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 const program = new Command('lab').description(
   'NodePort Guard test lab: a cluster of network namespaces (needs root)',
 );
@@ -24,12 +29,22 @@ program
   .option('--nodes <n>', 'node namespaces', '3')
   .option('--clients <n>', 'client namespaces (5 source addresses each)', '1')
   .option('--mode <mode>', 'kube-proxy mode: iptables or ipvs', 'iptables')
+  .option('--layout <layout>', 'iptables mode rule layout: current (kube-proxy >= 1.24) or legacy', 'current')
   .option('--ipv6', 'dual-stack nodes, clients, pods and services')
   .option('--json', 'print the status as JSON when done')
-  .action(async (raw: { nodes: string; clients: string; mode: string; ipv6?: boolean; json?: boolean }) => {
-    const status = await labUp(upOptions(raw), raw.json ? () => undefined : say);
-    if (raw.json) say(JSON.stringify(status));
-  });
+  .action(
+    async (raw: {
+      nodes: string;
+      clients: string;
+      mode: string;
+      layout: string;
+      ipv6?: boolean;
+      json?: boolean;
+    }) => {
+      const status = await labUp(upOptions(raw), raw.json ? () => undefined : say);
+      if (raw.json) say(JSON.stringify(status));
+    },
+  );
 
 program
   .command('down')
@@ -59,7 +74,7 @@ program
     }
     const healthy = await labHealthy(state, topo);
     say(
-      `lab ${healthy ? 'up' : 'DEGRADED (run lab:up to rebuild)'}: ${topo.options.mode} mode${topo.options.ipv6 ? ', dual-stack' : ''}`,
+      `lab ${healthy ? 'up' : 'DEGRADED (run lab:up to rebuild)'}: ${topo.options.mode} mode${topo.options.mode === 'iptables' ? ` (${topo.options.layout} layout)` : ''}${topo.options.ipv6 ? ', dual-stack' : ''}`,
     );
     say(`workspace ${status.workspace}`);
     for (const n of topo.nodes) {

@@ -19,7 +19,7 @@ export function nodeRules(topo: LabTopology, node: LabNode, family: IpFamily): K
   const v6 = family === 'ipv6';
   return generateKubeProxyRules({
     mode: topo.options.mode,
-    layout: 'current',
+    layout: topo.options.layout,
     family,
     services: topo.services(family),
     nodeName: node.name,

@@ -14,7 +14,7 @@ const inLabV4 = (ip: string) => ip.startsWith('198.18.') || ip.startsWith('198.1
 const inLabV6 = (ip: string) => /^2001:2:(0:)?/.test(ip) && !/^2001:2:[1-9a-f]/.test(ip);
 
 describe('topology', () => {
-  const topo = labTopology({ nodes: 3, clients: 2, mode: 'iptables', ipv6: true });
+  const topo = labTopology({ nodes: 3, clients: 2, mode: 'iptables', layout: 'current', ipv6: true });
 
   it('puts every address in the benchmarking ranges', () => {
     const v4 = [
@@ -70,15 +70,19 @@ describe('topology', () => {
   });
 
   it('rejects bad sizes', () => {
-    expect(() => labTopology({ nodes: 0, clients: 1, mode: 'iptables', ipv6: false })).toThrow(/--nodes/);
-    expect(() => labTopology({ nodes: 3, clients: 10, mode: 'iptables', ipv6: false })).toThrow(/--clients/);
+    expect(() =>
+      labTopology({ nodes: 0, clients: 1, mode: 'iptables', layout: 'current', ipv6: false }),
+    ).toThrow(/--nodes/);
+    expect(() =>
+      labTopology({ nodes: 3, clients: 10, mode: 'iptables', layout: 'current', ipv6: false }),
+    ).toThrow(/--clients/);
   });
 });
 
 describe('status --json', () => {
   it('has exactly the documented shape', () => {
     const status = labStatus(
-      labTopology({ nodes: 2, clients: 1, mode: 'ipvs', ipv6: false }),
+      labTopology({ nodes: 2, clients: 1, mode: 'ipvs', layout: 'current', ipv6: false }),
       '/run/npg-lab/workspace.yaml',
     );
     expect(Object.keys(status)).toEqual(['workspace', 'nodes', 'clients', 'nodePorts']);
@@ -93,11 +97,14 @@ describe('status --json', () => {
 
 describe('arguments', () => {
   it('parses up options with defaults', () => {
-    expect(upOptions({})).toEqual({ nodes: 3, clients: 1, mode: 'iptables', ipv6: false });
-    expect(upOptions({ nodes: '5', mode: 'ipvs', ipv6: true })).toEqual({
+    expect(upOptions({})).toEqual({ nodes: 3, clients: 1, mode: 'iptables', layout: 'current', ipv6: false });
+    expect(upOptions({ layout: 'legacy' }).layout).toBe('legacy');
+    expect(() => upOptions({ layout: 'old' })).toThrow(/--layout/);
+    expect(upOptions({ nodes: '5', mode: 'ipvs', layout: 'current', ipv6: true })).toEqual({
       nodes: 5,
       clients: 1,
       mode: 'ipvs',
+      layout: 'current',
       ipv6: true,
     });
     expect(() => upOptions({ nodes: '3x' })).toThrow(/whole number/);
@@ -145,7 +152,7 @@ describe('probe classification', () => {
 });
 
 describe('files the lab writes', () => {
-  const topo = labTopology({ nodes: 2, clients: 1, mode: 'ipvs', ipv6: true });
+  const topo = labTopology({ nodes: 2, clients: 1, mode: 'ipvs', layout: 'current', ipv6: true });
   it('sshd listens on the node addresses only, keys only, with the node bin dir first in PATH', () => {
     const cfg = sshdConfig(topo.nodes[1]!);
     expect(cfg).toContain('ListenAddress 198.18.0.12:22');

@@ -51,7 +51,9 @@ export interface LabState {
 export async function readState(): Promise<LabState | undefined> {
   try {
     const parsed = JSON.parse(await readFile(paths.stateFile, 'utf8')) as LabState;
-    return parsed.version === 1 ? parsed : undefined;
+    if (parsed.version !== 1) return undefined;
+    // State files written before --layout existed mean the current layout.
+    return { ...parsed, options: { ...parsed.options, layout: parsed.options.layout ?? 'current' } };
   } catch {
     return undefined;
   }

@@ -12,6 +12,7 @@ import {
 } from './addressing';
 import {
   type IpFamily,
+  type IptablesLayout,
   type KubeProxyMode,
   type SamplePod,
   sampleCluster,
@@ -28,10 +29,18 @@ export interface LabOptions {
   readonly nodes: number;
   readonly clients: number;
   readonly mode: KubeProxyMode;
+  /** iptables mode: kube-proxy >= 1.24 (`current`) or older (`legacy`) rule layout. */
+  readonly layout: IptablesLayout;
   readonly ipv6: boolean;
 }
 
-export const DEFAULT_OPTIONS: LabOptions = { nodes: 3, clients: 1, mode: 'iptables', ipv6: false };
+export const DEFAULT_OPTIONS: LabOptions = {
+  nodes: 3,
+  clients: 1,
+  mode: 'iptables',
+  layout: 'current',
+  ipv6: false,
+};
 
 export interface LabNode {
   /** `node1`: the name in the inventory and in kube-proxy's endpoint topology. */
@@ -80,6 +89,7 @@ export function validateOptions(o: LabOptions): LabOptions {
     throw new Error(`--clients must be an integer from 1 to ${MAX_CLIENTS}`);
   }
   if (o.mode !== 'iptables' && o.mode !== 'ipvs') throw new Error('--mode must be iptables or ipvs');
+  if (o.layout !== 'current' && o.layout !== 'legacy') throw new Error('--layout must be current or legacy');
   return o;
 }
 

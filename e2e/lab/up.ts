@@ -46,7 +46,13 @@ async function bundlePodServer(): Promise<string> {
 }
 
 function sameOptions(a: LabOptions, b: LabOptions): boolean {
-  return a.nodes === b.nodes && a.clients === b.clients && a.mode === b.mode && a.ipv6 === b.ipv6;
+  return (
+    a.nodes === b.nodes &&
+    a.clients === b.clients &&
+    a.mode === b.mode &&
+    a.layout === b.layout &&
+    a.ipv6 === b.ipv6
+  );
 }
 
 /** Is everything `up` builds still there and running? */
