@@ -107,8 +107,11 @@ export function tokenizeLine(
     let hash = 0;
     while (i < end) {
       c = text.charCodeAt(i);
-      if (c === SPACE || c === TAB || c === QUOTE) break;
-      if (isBinaryChar(c)) return { message: describeBinaryChar(c), column: i - start + 1 };
+      // Fast path: printable ASCII after the quote (nearly every character of a dump).
+      if (c <= QUOTE || c >= DEL) {
+        if (c === SPACE || c === TAB || c === QUOTE) break;
+        if (isBinaryChar(c)) return { message: describeBinaryChar(c), column: i - start + 1 };
+      }
       hash = (Math.imul(hash, 31) + c) | 0;
       i++;
     }
