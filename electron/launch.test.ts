@@ -35,7 +35,7 @@ describe('Electron shell', () => {
       await expect.poll(() => win.title()).toBe('NodePort Guard');
       // The preload exposes named API functions and nothing else.
       const exposed = await win.evaluate(() =>
-        Object.keys((window as unknown as { npg: object }).npg).sort(),
+        Object.keys((globalThis as unknown as { npg: object }).npg).sort(),
       );
       expect(exposed).toEqual([...apiMethods].sort());
     } finally {
