@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import type { Policy } from '../../shared/workspace/schema';
+import { editPolicy, parsePortFlag, splitList } from './policy-edit';
+
+const empty: Policy = { nodePorts: [] };
+
+describe('editPolicy', () => {
+  it('replaces, normalises and reports duplicates, overlaps and host bits', () => {
+    const r = editPolicy(empty, {
+      port: 30001,
+      protocol: 'tcp',
+      allow: ['198.18.100.0/24', '198.18.100.7', '198.18.100.0/24', '10.1.2.3/8', '2001:2::/48'],
+      label: 'office',
+    });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.policy.nodePorts[0]!.allow).toEqual([
+      { cidr: '10.0.0.0/8', label: 'office' },
+      { cidr: '198.18.100.0/24', label: 'office' },
+      { cidr: '2001:2::/48', label: 'office' },
+    ]);
+    expect(r.notes.join('\n')).toMatch(/host bits/);
+    expect(r.notes.join('\n')).toMatch(/duplicates/);
+    expect(r.notes.join('\n')).toMatch(/already covered by 198.18.100.0\/24/);
+    expect(r.policy.nodePorts[0]).toMatchObject({ mode: 'enforce', blackholePort: 65535 });
+  });
+
+  it('adds and removes entries, keeps mode and blackhole port, sorts ports', () => {
+    const a = editPolicy(empty, {
+      port: 30002,
+      protocol: 'udp',
+      allow: ['198.18.0.1'],
+      mode: 'audit',
+      blackholePort: 65000,
+    });
+    if (!a.ok) throw new Error();
+    const b = editPolicy(a.policy, { port: 30002, protocol: 'udp', add: ['198.18.0.2'], label: 'x' });
+    if (!b.ok) throw new Error();
+    const c = editPolicy(b.policy, { port: 30002, protocol: 'udp', remove: ['198.18.0.1/32'] });
+    if (!c.ok) throw new Error(c.errors.join());
+    expect(c.policy.nodePorts).toEqual([
+      {
+        port: 30002,
+        protocol: 'udp',
+        mode: 'audit',
+        blackholePort: 65000,
+        allow: [{ cidr: '198.18.0.2/32', label: 'x' }],
+      },
+    ]);
+    const d = editPolicy(c.policy, { port: 30001, protocol: 'tcp', allow: ['198.18.0.9'] });
+    if (!d.ok) throw new Error();
+    expect(d.policy.nodePorts.map((p) => p.port)).toEqual([30001, 30002]);
+    const e = editPolicy(d.policy, { port: 30002, protocol: 'udp', drop: true });
+    if (!e.ok) throw new Error();
+    expect(e.policy.nodePorts.map((p) => p.port)).toEqual([30001]);
+  });
+
+  it('rejects bad input with one line naming flag and value, and changes nothing', () => {
+    const bad = [
+      { allow: ['198.18.0.300'] },
+      { allow: ['198.18.0.1;reboot'] },
+      { allow: ['$(id)'] },
+      { add: ['198.18.0.0/33'] },
+      { remove: ['198.18.0.1'] },
+      { allow: ['198.18.0.1'], label: 'two\nlines' },
+      { blackholePort: 30001 },
+    ];
+    for (const b of bad) {
+      const r = editPolicy(empty, { port: 30001, protocol: 'tcp', ...b });
+      expect(r.ok, JSON.stringify(b)).toBe(false);
+      if (!r.ok) for (const e of r.errors) expect(e).not.toContain('\n');
+    }
+    const r = editPolicy(empty, { port: 30001, protocol: 'tcp', allow: ['198.18.0.1;reboot'] });
+    expect(!r.ok && r.errors[0]).toBe(
+      '--allow: "198.18.0.1;reboot" is not an IPv4 or IPv6 address or CIDR (character ";" is not allowed)',
+    );
+  });
+
+  it('takes a 1,000-entry list', () => {
+    const allow = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
+    const r = editPolicy(empty, { port: 30001, protocol: 'tcp', allow });
+    expect(r.ok && r.entries).toBe(1000);
+  });
+});
+
+describe('flags', () => {
+  it('ports and lists', () => {
+    expect(parsePortFlag('--port', '30001')).toEqual({ ok: true, port: 30001 });
+    expect(parsePortFlag('--port', '0').ok).toBe(false);
+    expect(parsePortFlag('--port', '65536').ok).toBe(false);
+    expect(parsePortFlag('--port', '30001;x').ok).toBe(false);
+    expect(splitList(['a,b', ' c ', ''])).toEqual(['a', 'b', 'c']);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { parseScriptOutput } from './sections';
+import { guardExcerpt, parseAddresses, parseListening, parseSavedMeta, snapshotFromOutput } from './snapshot';
+import { GUARD_LINES, KUBE_NAT, withGuard } from './test-support/dumps';
+
+const KUBE = KUBE_NAT;
+const GUARD = GUARD_LINES;
+
+function output(v4: string, extra = ''): string {
+  return `%%npg dir /var/lib/nodeport-guard/netns/n1\n%%npg netns n1\n%%npg kube-backend nft\n%%npg uid 0\n%%npg begin v4\n${v4}\n%%npg end v4 0\n%%npg begin addr\n2: eth0    inet 198.18.0.11/16 scope global eth0\\       valid_lft forever\n1: lo    inet 198.19.1.10/32 scope global lo\\       valid_lft forever\n%%npg end addr 0\n%%npg begin listen\ntcp LISTEN 0 128 198.18.0.11:22 0.0.0.0:*\nudp UNCONN 0 0 0.0.0.0:65535 0.0.0.0:*\n\n%%npg end listen 0\n${extra}%%npg now 100\n`;
+}
+
+describe('guardExcerpt', () => {
+  it('keeps PREROUTING, our chains and jumps into them, without counters', () => {
+    const counted = withGuard(KUBE).replace(/^-A /gm, '[3:180] -A ');
+    const ex = guardExcerpt(counted);
+    expect(ex.split('\n').filter(Boolean)).toEqual([
+      ':NPG-PREROUTING -',
+      ':NPG-TCP-30001 -',
+      GUARD[0],
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      ...GUARD.slice(1),
+    ]);
+    // The same dump without counters gives the same excerpt (the node side reads without -c).
+    expect(guardExcerpt(withGuard(KUBE))).toBe(ex);
+  });
+
+  it('is empty for a dump without a PREROUTING rule or guard', () => {
+    expect(guardExcerpt('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n')).toBe('');
+  });
+});
+
+describe('snapshotFromOutput', () => {
+  it('reads state, mode, addresses (no loopback), listeners, families', () => {
+    const r = snapshotFromOutput('node1', parseScriptOutput(output(withGuard(KUBE))), 'full');
+    if (!r.ok) throw new Error(r.message);
+    const s = r.snapshot;
+    expect(s.mode).toBe('iptables');
+    expect(s.toolBackend).toBe('nft');
+    expect(s.kubeBackend).toBe('nft');
+    expect(s.guardFamilies).toEqual(['ipv4']);
+    expect(s.addresses).toEqual(['198.18.0.11']);
+    expect(s.listening).toEqual([
+      { protocol: 'tcp', port: 22 },
+      { protocol: 'udp', port: 65535 },
+    ]);
+    expect(s.families[0]!.state.chains.map((c) => c.name)).toEqual(['NPG-PREROUTING', 'NPG-TCP-30001']);
+    expect(s.families[0]!.state.entryJumps).toHaveLength(1);
+  });
+
+  it('an IPv4 read failure is one line naming node and tool', () => {
+    const text =
+      '%%npg begin v4\n\n%%npg end v4 1\n%%npg begin v4.stderr\niptables-save v1.8.9 (nf_tables): Permission denied (you must be root)\n\n%%npg end v4.stderr 0\n';
+    const r = snapshotFromOutput('node2', parseScriptOutput(text), 'full');
+    expect(r).toEqual({
+      ok: false,
+      message:
+        'node2: iptables-save failed (exit 1): iptables-save v1.8.9 (nf_tables): Permission denied (you must be root)',
+    });
+  });
+
+  it('reads a pending commit-confirmed change and the saved meta', () => {
+    const extra =
+      '%%npg begin state:pending/token\nabcdef0123456789\n\n%%npg end state:pending/token 0\n%%npg begin state:pending/deadline\n160\n\n%%npg end state:pending/deadline 0\n';
+    const r = snapshotFromOutput('node1', parseScriptOutput(output(KUBE, extra)), 'nat');
+    if (!r.ok) throw new Error(r.message);
+    expect(r.snapshot.pending).toEqual({ token: 'abcdef0123456789', deadline: 160 });
+    expect(parseSavedMeta('{"op":"apply","token":"ab","time":"t"}\n')).toEqual({
+      op: 'apply',
+      token: 'ab',
+      time: 't',
+    });
+    expect(parseSavedMeta('garbage')).toBeUndefined();
+  });
+});
+
+describe('parsers', () => {
+  it('ss and ip output', () => {
+    expect(parseListening('tcp LISTEN 0 4096 [::]:30001 [::]:*\nnot a line\n')).toEqual([
+      { protocol: 'tcp', port: 30001 },
+    ]);
+    expect(
+      parseAddresses(
+        '3: eth1    inet6 2001:2::11/64 scope global \\       valid_lft forever\n3: eth1    inet6 fe80::1/64 scope link',
+      ),
+    ).toEqual(['2001:2::11']);
+  });
+});

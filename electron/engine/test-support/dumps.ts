@@ -1,0 +1,21 @@
+// Lab-shaped nat dumps for engine unit tests: kube-proxy's table (recorded in the lab) with or
+// without our guard for tcp/30001 allowing 198.18.100.10 (label "a").
+import { readFileSync } from 'node:fs';
+
+export const KUBE_NAT = readFileSync('e2e/lab/fixtures/iptables-v4-current.iptables-save-t-nat.txt', 'utf8');
+export const KUBE_FULL = readFileSync('e2e/lab/fixtures/iptables-v4-current.iptables-save.txt', 'utf8');
+
+export const GUARD_LINES = [
+  '-A PREROUTING -m comment --comment "nodeport-guard: entry" -j NPG-PREROUTING',
+  '-A NPG-PREROUTING -p tcp -m tcp --dport 30001 -m addrtype --dst-type LOCAL -m comment --comment "nodeport-guard: tcp/30001" -j NPG-TCP-30001',
+  '-A NPG-TCP-30001 -s 198.18.100.10/32 -m comment --comment "nodeport-guard: allow a" -j RETURN',
+  '-A NPG-TCP-30001 -p tcp -m comment --comment "nodeport-guard: block" -j REDIRECT --to-ports 65535',
+] as const;
+
+/** KUBE_NAT with the guard: chains declared, entry jump first in PREROUTING, rules before COMMIT. */
+export function withGuard(dump: string = KUBE_NAT): string {
+  return dump
+    .replace(':KUBE-', ':NPG-PREROUTING - [0:0]\n:NPG-TCP-30001 - [0:0]\n:KUBE-')
+    .replace(/^(-A PREROUTING )/m, `${GUARD_LINES[0]}\n$1`)
+    .replace(/^COMMIT$/m, `${GUARD_LINES.slice(1).join('\n')}\nCOMMIT`);
+}
