@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { faultArgs, kubeProxyAction, probeArgs, upOptions } from './args';
 import { labDown } from './down';
 import { fault } from './faults';
+import { fixturesFromLab } from './fixture-gen/from-lab';
 import { regenerateFixtures } from './fixture-gen/regen';
 import { restartKubeProxy, resyncKubeProxy } from './kube-proxy-node';
 import { currentLab, probeLab } from './lab';
@@ -151,8 +152,10 @@ program
 program
   .command('fixtures')
   .description('regenerate e2e/lab/fixtures from real iptables-save output (temporary npgfx-* namespace)')
-  .action(async () => {
-    await regenerateFixtures();
+  .option('--from-lab', 'instead: save node1 of the running lab after real probes (non-zero counters)')
+  .action(async (raw: { fromLab?: boolean }) => {
+    if (raw.fromLab) await fixturesFromLab();
+    else await regenerateFixtures();
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
