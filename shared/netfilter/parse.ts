@@ -23,6 +23,7 @@ import { inferExcerptTable } from './infer-table.js';
 import { Interner } from './intern.js';
 import { isBuiltinTable, isBuiltinTarget } from './known-names.js';
 import type { Backend, Counters, Family, Ruleset, Table } from './model.js';
+import { displayText, explainUnknownLine, TEXT_LIMIT, UNSUPPORTED_COMMANDS } from './parse-messages.js';
 import { isOptionToken, parseCounter, RuleReader } from './parse-rule.js';
 import { fail, NetfilterSyntaxError } from './syntax-error.js';
 import { TableBuilder } from './table-builder.js';
@@ -64,8 +65,6 @@ export const MAX_LINE_LENGTH = 65_536;
 export const PARTIAL_TABLE_MARKER = '# npg: partial table, not the whole table: restore only with --noflush';
 const PARTIAL_TABLE_PREFIX = '# npg: partial table';
 
-const TEXT_LIMIT = 80;
-
 /** Never throws; see the module comment for what is accepted. */
 export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseResult {
   if (opts.table !== undefined && !isBuiltinTable(opts.table)) {
@@ -89,29 +88,6 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
 function failure(line: number, text: string, message: string): ParseResult {
   return { ok: false, error: { line, text, message } };
 }
-
-/** Escapes control characters and cuts the text so that messages stay one readable line. */
-export function displayText(raw: string): string {
-  let out = '';
-  const n = Math.min(raw.length, TEXT_LIMIT + 1);
-  for (let i = 0; i < n; i++) {
-    const c = raw.charCodeAt(i);
-    out += isBinaryChar(c) ? `\\x${(c & 0xff).toString(16).padStart(2, '0')}` : raw[i];
-  }
-  return raw.length > TEXT_LIMIT ? `${out.slice(0, TEXT_LIMIT - 1)}…` : out;
-}
-
-const UNSUPPORTED_COMMANDS: Readonly<Record<string, string>> = {
-  '-I': 'insert',
-  '-D': 'delete',
-  '-R': 'replace',
-  '-F': 'flush',
-  '-Z': 'zero',
-  '-E': 'rename',
-  '-C': 'check',
-  '-L': 'list',
-  '-S': 'list',
-};
 
 class DumpParser {
   lineNo = 0;
@@ -396,23 +372,4 @@ class DumpParser {
     }
     return detected?.family ?? wanted ?? 'unknown';
   }
-}
-
-/** The first thing an on-call engineer needs when the paste is not what we read. */
-function explainUnknownLine(line: string): string {
-  if (/^Chain \S+ \(/.test(line)) {
-    return 'this is `iptables -L` output, which loses rule details: paste `iptables-save` or `iptables -t nat -S`';
-  }
-  if (/^table (ip|ip6|inet) /.test(line) || line === '}') {
-    return 'this is nftables syntax (`nft list ruleset`): paste `iptables-save` output';
-  }
-  if (/^Name: \S+$/.test(line))
-    return 'this is `ipset list` output: give it to the topology as ipset data, not as rules';
-  if (line.startsWith('IP Virtual Server version')) {
-    return 'this is `ipvsadm -Ln` output: give it to the topology as IPVS data, not as rules';
-  }
-  if (/^(sudo )?(ip6?tables)(-nft|-legacy)? /.test(line)) {
-    return 'this is an iptables command line: paste `iptables-save` output, or the rule from `-A` on';
-  }
-  return 'not iptables-save syntax: expected *table, :CHAIN, -A/-N/-P, COMMIT or a # comment';
 }
