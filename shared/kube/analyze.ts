@@ -13,7 +13,7 @@ import { stepVia, walkFronts } from './path-steps';
 import { analyzePrerouting } from './prerouting';
 import { protocolOf, type ServiceProtocol, singleDestinationPort } from './rule-facts';
 import { type ServiceWalk, walkServiceChains } from './service-chains';
-import type { NodePort, PathStep, Topology, TopologyInput } from './topology';
+import type { Mutable, NodePort, PathStep, Topology, TopologyInput } from './topology';
 
 const EMPTY_INDEX: ChainIndex = new Map();
 
@@ -161,24 +161,26 @@ export function analyzeTopology(input: TopologyInput): Topology {
   const frontOf = walkFronts(prerouting, guards, nat);
   const nodePorts: NodePort[] = found.map(({ port, protocol, walk }) => {
     const front = frontOf(port, protocol);
-    const cip = walk.clusterChain === undefined ? undefined : clusterIp(walk.clusterChain);
-    return {
+    // Filled in place, not with conditional spreads: 5,000 of these on a large node.
+    const np: Mutable<NodePort> = {
       port,
       protocol,
-      ...(walk.service === undefined ? {} : { service: walk.service }),
-      path: [...front.steps, ...walk.steps],
+      path: front.steps.concat(walk.steps),
       externalTrafficPolicyLocal: walk.externalTrafficPolicyLocal,
       endpoints: walk.endpoints,
       endpointsKnown: walk.endpointsKnown,
       noEndpoints: walk.noEndpoints,
-      ...(walk.noEndpointsRule ? { noEndpointsRule: walk.noEndpointsRule } : {}),
       masquerade: walk.masquerade,
       sessionAffinity: walk.sessionAffinity,
-      ...(front.guard ? { guard: front.guard } : {}),
       foreign: front.foreign,
-      ...(cip ? { clusterIp: cip } : {}),
       notes: walk.notes,
     };
+    if (walk.service !== undefined) np.service = walk.service;
+    if (walk.noEndpointsRule) np.noEndpointsRule = walk.noEndpointsRule;
+    if (front.guard) np.guard = front.guard;
+    const cip = walk.clusterChain === undefined ? undefined : clusterIp(walk.clusterChain);
+    if (cip) np.clusterIp = cip;
+    return np;
   });
   nodePorts.sort(
     (a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0),

@@ -41,8 +41,8 @@ const FIXED: ReadonlyMap<string, StepKind> = new Map<string, StepKind>([
   ['KUBE-EXTERNAL-SERVICES', 'KUBE-EXTERNAL-SERVICES'],
 ]);
 
-// After `KUBE-`; checked in place (startsWith with a position) because this runs for every rule
-// of a 95,000-rule table and must not allocate.
+// After `KUBE-`; checked in place (startsWith with a position, no destructuring) because this
+// runs for every rule of a 95,000-rule table and must not allocate.
 const KUBE_PREFIXES: readonly (readonly [string, StepKind])[] = [
   ['SEP-', 'KUBE-SEP'],
   ['SVC-', 'KUBE-SVC'],
@@ -54,7 +54,10 @@ const KUBE_PREFIXES: readonly (readonly [string, StepKind])[] = [
 
 export function chainKind(name: string): StepKind {
   if (name.startsWith('KUBE-')) {
-    for (const [prefix, kind] of KUBE_PREFIXES) if (name.startsWith(prefix, 5)) return kind;
+    for (let i = 0; i < KUBE_PREFIXES.length; i++) {
+      const entry = KUBE_PREFIXES[i]!;
+      if (name.startsWith(entry[0], 5)) return entry[1];
+    }
     return FIXED.get(name) ?? 'KUBE-OTHER';
   }
   if (name.startsWith('NPG-')) return 'NPG';

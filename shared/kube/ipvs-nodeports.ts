@@ -9,7 +9,7 @@ import type { IpsetList } from './ipset-parse';
 import type { IpvsTable } from './ipvs-parse';
 import { stepVia } from './path-steps';
 import { type ServiceProtocol, setMatches } from './rule-facts';
-import type { ServiceWalk } from './service-chains';
+import { type ServiceWalk, sortEndpoints } from './service-chains';
 import type { Endpoint, MasqueradeMode, PathStep } from './topology';
 
 // IPv6 sets carry a `KUBE-6-` prefix, and ipset names stop at 31 characters
@@ -145,7 +145,7 @@ export function walkIpvsNodePort(
   steps.push({ kind: 'IPVS', table: 'ipvs', chain: 'IPVS' });
   const picked = ipvs ? ipvsEndpoints(ipvs, np.port, np.protocol) : { endpoints: [], persistent: false };
   const endpoints = picked.endpoints;
-  endpoints.sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
+  sortEndpoints(endpoints);
   if (!ipvs) notes.push('ipvs mode: endpoints need `ipvsadm -Ln` output');
   return {
     steps,

@@ -6,7 +6,7 @@ import { chainKind, type StepKind } from './chain-kind';
 import { guardKey } from './guard-chains';
 import { foreignMayApply, GUARD_ENTRY_CHAIN, type PreroutingView } from './prerouting';
 import type { ServiceProtocol } from './rule-facts';
-import type { ForeignRule, PathStep, PortGuard } from './topology';
+import type { ForeignRule, Mutable, PathStep, PortGuard } from './topology';
 
 export function stepVia(
   chain: string,
@@ -15,7 +15,7 @@ export function stepVia(
   kind?: StepKind,
 ): PathStep {
   // Built without spreads: this runs several times per NodePort of a 5,000-service table.
-  const step: { -readonly [K in keyof PathStep]: PathStep[K] } = {
+  const step: Mutable<PathStep> = {
     kind: kind ?? chainKind(chain),
     table,
     chain,

@@ -71,6 +71,14 @@ export function setMatches(rule: Rule): readonly SetMatch[] {
   return out;
 }
 
+function onlyDestinationPort(m: Match): boolean {
+  for (let i = 0; i < m.options.length; i++) {
+    const o = m.options[i]!;
+    if ((o.name !== 'dport' && o.name !== 'destination-port') || o.negated) return false;
+  }
+  return true;
+}
+
 /**
  * True when the rule tests something beyond protocol, destination port and comment: a source
  * address, an addrtype, a mark. Used to tell "always masquerade" from "masquerade some", and the
@@ -81,10 +89,7 @@ export function hasConditions(rule: Rule): boolean {
   if (rule.protocol?.negated) return true;
   for (const m of rule.matches) {
     if (m.module === 'comment') continue;
-    if (m.module === 'tcp' || m.module === 'udp' || m.module === 'sctp') {
-      if (m.options.every((o) => (o.name === 'dport' || o.name === 'destination-port') && !o.negated))
-        continue;
-    }
+    if ((m.module === 'tcp' || m.module === 'udp' || m.module === 'sctp') && onlyDestinationPort(m)) continue;
     return true;
   }
   return false;

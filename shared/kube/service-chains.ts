@@ -16,7 +16,7 @@ import {
   randomProbability,
   serviceFromComment,
 } from './rule-facts';
-import type { Endpoint, MasqueradeMode, PathStep } from './topology';
+import type { Endpoint, MasqueradeMode, Mutable, PathStep } from './topology';
 
 /** What the kube-proxy part of the walk yields, before PREROUTING and the filter table are added. */
 export interface ServiceWalk {
@@ -74,20 +74,21 @@ function endpointOf(
   index: ChainIndex,
   probability: number,
 ): Endpoint | undefined {
-  const dnat = index.get(sepName)?.rules.find((r) => r.target?.name === 'DNAT');
+  const dnat = firstWithTarget(index.get(sepName)?.rules, 'DNAT');
   // A SEP chain cut out of an excerpt still names its endpoint in the service chain's comment.
   const dest = (dnat && dnatDestination(dnat)) ?? fromComment(ruleComment(via));
   if (dest === undefined) return undefined;
-  const port = dest.port;
-  return {
-    endpoint: joinHostPort(dest.address, port),
+  // Filled in place, not with conditional spreads: this runs once per endpoint of the table.
+  const ep: Mutable<Endpoint> = {
+    endpoint: joinHostPort(dest.address, dest.port),
     address: dest.address,
-    ...(port === undefined ? {} : { port }),
     probability,
-    sepChain: sepName,
-    via,
-    ...(dnat ? { dnat } : {}),
   };
+  if (dest.port !== undefined) ep.port = dest.port;
+  ep.sepChain = sepName;
+  ep.via = via;
+  if (dnat) ep.dnat = dnat;
+  return ep;
 }
 
 interface Picked {
@@ -174,7 +175,7 @@ function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefi
 function enter(d: Draft, via: Rule): Rule | undefined {
   const name = via.target?.name ?? '';
   const kind = chainKind(name);
-  if (d.steps.some((s) => s.chain === name)) {
+  if (stepIndex(d.steps, name) >= 0) {
     d.notes.push(`chain loop at ${name}`);
     return undefined;
   }
@@ -194,7 +195,12 @@ function enter(d: Draft, via: Rule): Rule | undefined {
   if (kind === 'KUBE-EXT' && hasLocalSourceRule(chain)) d.local = true;
   if (kind === 'KUBE-SVC') d.clusterChain ??= name;
   // Older KUBE-XLB chains hold the endpoints themselves; their pod-traffic rule names the cluster chain.
-  d.clusterChain ??= chain.rules.find((r) => chainKind(r.target?.name ?? '') === 'KUBE-SVC')?.target?.name;
+  if (d.clusterChain === undefined) {
+    for (let i = 0; i < chain.rules.length && d.clusterChain === undefined; i++) {
+      const t = chain.rules[i]?.target?.name;
+      if (t !== undefined && chainKind(t) === 'KUBE-SVC') d.clusterChain = t;
+    }
+  }
   const picked = pickEndpoints(chain, d.index);
   if (picked.endpoints.length > 0 || picked.missing.length > 0) {
     for (const r of chain.rules) noteService(d, r);
@@ -213,8 +219,31 @@ function enter(d: Draft, via: Rule): Rule | undefined {
   return following;
 }
 
-function byEndpoint(a: Endpoint, b: Endpoint): number {
-  return a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0;
+/**
+ * By endpoint string, as the CLI contract wants. An insertion sort: service chains hold a handful
+ * of endpoints, and Array.prototype.sort allocates a work copy per call, 5,000 times per table.
+ */
+export function sortEndpoints(endpoints: Endpoint[]): void {
+  for (let i = 1; i < endpoints.length; i++) {
+    const e = endpoints[i]!;
+    let j = i - 1;
+    while (j >= 0 && endpoints[j]!.endpoint > e.endpoint) {
+      endpoints[j + 1] = endpoints[j]!;
+      j--;
+    }
+    endpoints[j + 1] = e;
+  }
+}
+
+function stepIndex(steps: readonly PathStep[], chain: string): number {
+  for (let i = 0; i < steps.length; i++) if (steps[i]?.chain === chain) return i;
+  return -1;
+}
+
+function firstWithTarget(rules: readonly Rule[] | undefined, target: string): Rule | undefined {
+  if (!rules) return undefined;
+  for (let i = 0; i < rules.length; i++) if (rules[i]?.target?.name === target) return rules[i];
+  return undefined;
 }
 
 export function walkServiceChains(
@@ -243,21 +272,22 @@ export function walkServiceChains(
   const masquerade: MasqueradeMode = always ? 'always' : d.masqRules.length > 0 ? 'conditional' : 'never';
   if (always) {
     // Show the mark where it happens: right after the chain whose rule jumps to KUBE-MARK-MASQ.
-    const at = d.steps.findIndex((s) => s.chain === always.chain);
+    const at = stepIndex(d.steps, always.chain);
     d.steps.splice(at + 1, 0, stepVia('KUBE-MARK-MASQ', always));
   }
-  d.endpoints.sort(byEndpoint);
-  return {
+  sortEndpoints(d.endpoints);
+  const walk: Mutable<ServiceWalk> = {
     steps: d.steps,
-    ...(d.service === undefined ? {} : { service: d.service }),
     externalTrafficPolicyLocal: d.local,
     endpoints: d.endpoints,
     endpointsKnown: d.endpointsKnown,
     noEndpoints: d.noEndpoints,
-    ...(d.noEndpointsRule ? { noEndpointsRule: d.noEndpointsRule } : {}),
     masquerade,
     sessionAffinity: d.affinity,
-    ...(d.clusterChain === undefined ? {} : { clusterChain: d.clusterChain }),
     notes: d.notes,
   };
+  if (d.service !== undefined) walk.service = d.service;
+  if (d.noEndpointsRule) walk.noEndpointsRule = d.noEndpointsRule;
+  if (d.clusterChain !== undefined) walk.clusterChain = d.clusterChain;
+  return walk;
 }

@@ -10,6 +10,9 @@ import type { ServiceProtocol } from './rule-facts';
 export type { StepKind } from './chain-kind';
 export type { ServiceProtocol } from './rule-facts';
 
+/** For building a readonly value field by field in hot paths (no conditional spreads). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export interface TopologyInput {
   /** The parsed nat table; the only table a NodePort's DNAT path lives in. */
   readonly nat: Table;
