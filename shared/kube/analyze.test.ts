@@ -1,7 +1,7 @@
 // analyzeTopology against the lab's real iptables-save / ipset / ipvsadm outputs (e2e/lab/fixtures,
 // made by loading kube-proxy-shaped rules into a namespace and saving them), plus small inline
 // tables for the cases the fixtures do not cover.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave, type Ruleset } from '../netfilter';
@@ -577,5 +577,22 @@ describe('many endpoints', () => {
     expect(np.endpoints).toHaveLength(1500);
     expect(sum(np.endpoints)).toBeCloseTo(1, 6);
     expect([...np.endpoints.map((e) => e.endpoint)].sort()).toEqual(np.endpoints.map((e) => e.endpoint));
+  });
+});
+
+describe('every lab fixture', () => {
+  const dumps = readdirSync(FIXTURES).filter(
+    (f) => f.endsWith('.txt') && /iptables|kube-proxy-restore/.test(f),
+  );
+
+  it.each(dumps)('%s: finds kube-proxy and, in iptables mode, its NodePorts', (name) => {
+    const ipvs = name.includes('ipvs');
+    const base = name.split('.')[0] ?? '';
+    const sets = ipvs ? readdirSync(FIXTURES).find((f) => f === `${base}.ipset-list.txt`) : undefined;
+    const t = analyzeFixture(name, sets ? { ipset: sets } : {});
+    expect(t.mode).toBe(ipvs ? 'ipvs' : 'iptables');
+    if (!ipvs || sets)
+      expect(t.nodePorts.map((n) => n.port)).toEqual(expect.arrayContaining([30001, 30002, 30003, 30005]));
+    for (const np of t.nodePorts) if (np.endpoints.length > 0) expect(sum(np.endpoints)).toBeCloseTo(1, 6);
   });
 });
