@@ -15,8 +15,8 @@ export type DeclarationKind = ':' | '-N' | '-P';
 export class TableBuilder {
   private readonly chains = new Map<string, ChainBuilder>();
   private readonly declaredOrder: ChainBuilder[] = [];
-  /** How each chain was declared (`:NAME`, `-N NAME`, `-P NAME`), for messages. */
-  private readonly declaredBy = new Map<string, string>();
+  /** How each chain was declared, for messages. */
+  private readonly declaredBy = new Map<string, DeclarationKind>();
   private readonly deleted: string[] = [];
   /** Chains given a policy by `-P` (an `iptables -S` listing); used to name excerpts. */
   readonly policyChains: string[] = [];
@@ -59,13 +59,14 @@ export class TableBuilder {
     if (!builtin && policy !== '-') fail(`user chain ${name} cannot have policy ${policy} (use -)`);
     const chain = this.mention(name, line);
     if (chain.declared) {
-      fail(`chain ${name} declared twice (first by ${this.declaredBy.get(name)} on line ${chain.line})`);
+      const first = this.declaredBy.get(name) === ':' ? `:${name}` : `${this.declaredBy.get(name)} ${name}`;
+      fail(`chain ${name} declared twice (first by ${first} on line ${chain.line})`);
     }
     chain.declared = true;
     chain.policy = policy;
     if (counters) chain.counters = counters;
     chain.line = line;
-    this.declaredBy.set(name, `${kind === ':' ? ':' : `${kind} `}${name}`);
+    this.declaredBy.set(name, kind);
     this.declaredOrder.push(chain);
     if (kind === '-P') this.policyChains.push(name);
   }
