@@ -235,6 +235,39 @@ COMMIT
   });
 });
 
+describe("the running lab's dumps with the one-line guard (real counters)", () => {
+  const cases = [
+    ['lab-iptables-current-node1-oneliner.iptables-save.txt', '198.18.100.10', '198.18.100.11', NODE, 'dnat'],
+    ['lab-iptables-legacy-node1-oneliner.iptables-save.txt', '198.18.100.10', '198.18.100.11', NODE, 'dnat'],
+    [
+      'lab-iptables-current-node1-oneliner.ip6tables-save.txt',
+      '2001:2::100:10',
+      '2001:2::100:11',
+      NODE6,
+      'dnat',
+    ],
+    [
+      'lab-iptables-legacy-node1-oneliner.ip6tables-save.txt',
+      '2001:2::100:10',
+      '2001:2::100:11',
+      NODE6,
+      'dnat',
+    ],
+    ['lab-ipvs-node1-oneliner.iptables-save.txt', '198.18.100.10', '198.18.100.11', NODE, 'accept'],
+  ] as const;
+  const ipsets = parseIpsetList(fixture('lab-ipvs-node1.ipset-list.txt'));
+  if (!ipsets.ok) throw new Error(ipsets.error.message);
+
+  it.each(cases)('%s: %s passes, %s is redirected', (file, allowed, blocked, dst, passes) => {
+    const nat = natOf(fixture(file));
+    const extra = file.includes('ipvs') ? { ipsets: ipsets.ipsets } : {};
+    expect(trace(nat, { src: allowed, dst }, extra).summary).toBe(passes);
+    const t = trace(nat, { src: blocked, dst }, extra);
+    expect(t.outcomes.map((o) => o.verdict)).toMatchObject([{ kind: 'redirect', toPort: 65535 }]);
+    expect(t.branches[0]?.hops[0]?.rule.counters?.packets).toBeGreaterThan(0);
+  });
+});
+
 describe('ipvs mode and ipsets', () => {
   const nat = natOf(fixture('ipvs-v4.iptables-save.txt'));
   const sets = parseIpsetList(fixture('ipvs-v4.ipset-list.txt'));
