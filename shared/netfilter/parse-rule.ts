@@ -19,7 +19,15 @@ import {
   knownTargetOptions,
   STRING_OPTIONS,
 } from './known-names.js';
-import type { Counters, Match, MatchOption, Negatable, Rule, Target } from './model.js';
+import {
+  assertNever,
+  type Counters,
+  type Match,
+  type MatchOption,
+  type Negatable,
+  type Rule,
+  type Target,
+} from './model.js';
 import { fail } from './syntax-error.js';
 import type { TokenBuffer } from './tokenize.js';
 
@@ -289,6 +297,8 @@ export class RuleReader {
           i += 2;
           break;
         }
+        default:
+          assertNever(global, 'rule option');
       }
     }
     if (negate) fail('"!" at the end of the rule negates nothing');
