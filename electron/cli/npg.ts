@@ -2,6 +2,7 @@
 // input or failure; every error is one line `npg: <what and where>`.
 import { Command, CommanderError } from 'commander';
 import { registerChangeCommands } from './commands/change.js';
+import { registerConfirm } from './commands/confirm.js';
 import { registerDiscover } from './commands/discover.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerNodes } from './commands/nodes.js';
@@ -28,6 +29,7 @@ registerDiscover(program, run);
 registerPolicy(program, run);
 registerChangeCommands(program, run);
 registerVerify(program, run);
+registerConfirm(program, run);
 
 function fail(message: string): never {
   process.stderr.write(`npg: ${message.split('\n')[0]}\n`);

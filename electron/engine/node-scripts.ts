@@ -174,10 +174,11 @@ if [ "$secs" -gt 0 ] && [ -n "$applied" ]; then
     fi
   fi
   if [ -z "$armed" ]; then
+    # 9>&-: the timer must not inherit our lock (flock belongs to the open file, not the process).
     if command -v setsid >/dev/null 2>&1; then
-      setsid /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 &
+      setsid /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 9>&- &
     else
-      nohup /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 &
+      nohup /bin/sh "$d/pending/expire.sh" "$d" "$tok" "$secs" </dev/null >/dev/null 2>&1 9>&- &
     fi
     echo "sh $!" >"$d/pending/timer"; armed=sh
   fi

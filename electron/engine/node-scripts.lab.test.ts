@@ -1,0 +1,202 @@
+// The node scripts for real, without SSH: each test makes a throwaway network namespace holding
+// kube-proxy's recorded nat tables (v4 and v6), runs READ_SCRIPT / CHANGE_SCRIPT / CONFIRM_SCRIPT
+// in it with `ip netns exec ... sh -c SCRIPT`, and reads the result back with iptables-save.
+// Needs root and iptables; the lab itself need not be up.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { Policy } from '../../shared/workspace/schema';
+import { applyChange, changeBundle, type NodeChange, removeChange, rollbackChange } from './node-change';
+import { CHANGE_SCRIPT, CONFIRM_SCRIPT, READ_SCRIPT } from './node-scripts';
+import { parseScriptOutput, type ScriptOutput } from './sections';
+import { type NodeSnapshot, snapshotFromOutput } from './snapshot';
+
+const fixture = (name: string) => readFileSync(`e2e/lab/fixtures/${name}`, 'utf8');
+const KUBE_V4 = fixture('iptables-v4-current.iptables-save-t-nat.txt');
+const KUBE_V6 = fixture('iptables-v6-current.ip6tables-save-t-nat.txt');
+
+const canRun = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
+
+interface Ns {
+  readonly name: string;
+  sh(
+    script: string,
+    args: readonly string[],
+    stdin?: string,
+  ): { code: number; out: ScriptOutput; stdout: string };
+  save(v6?: boolean): string;
+  read(): NodeSnapshot;
+}
+
+function withNs<T>(fn: (ns: Ns) => Promise<T> | T): Promise<T> {
+  const name = `npgeng-${randomBytes(3).toString('hex')}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  const exec = (argv: string[], input?: string) =>
+    spawnSync('ip', ['netns', 'exec', name, ...argv], { input, encoding: 'utf8', timeout: 30_000 });
+  const run = async () => {
+    exec(['ip', 'link', 'set', 'lo', 'up']);
+    expect(exec(['iptables-restore', '-w'], KUBE_V4).status).toBe(0);
+    expect(exec(['ip6tables-restore', '-w'], KUBE_V6).status).toBe(0);
+    const ns: Ns = {
+      name,
+      sh: (script, args, stdin) => {
+        const r = exec(['sh', '-c', script, 'npg-test', ...args], stdin);
+        return { code: r.status ?? -1, out: parseScriptOutput(r.stdout), stdout: r.stdout };
+      },
+      save: (v6 = false) => exec([v6 ? 'ip6tables-save' : 'iptables-save', '-t', 'nat']).stdout,
+      read: () => {
+        const r = ns.sh(READ_SCRIPT, ['full']);
+        const s = snapshotFromOutput('n1', r.out, 'full');
+        if (!s.ok) throw new Error(s.message);
+        return s.snapshot;
+      },
+    };
+    return fn(ns);
+  };
+  return run().finally(() => {
+    execFileSync('ip', ['netns', 'del', name]);
+    rmSync(`/var/lib/nodeport-guard/netns/${name}`, { recursive: true, force: true });
+  });
+}
+
+const POLICY: Policy = {
+  nodePorts: [
+    {
+      port: 30001,
+      protocol: 'tcp',
+      mode: 'enforce',
+      blackholePort: 65535,
+      allow: [
+        { cidr: '198.18.100.10', label: 'a' },
+        { cidr: '2001:2:0:100::10', label: 'a6' },
+      ],
+    },
+    { port: 30002, protocol: 'udp', mode: 'audit', blackholePort: 65535, allow: [{ cidr: '198.18.0.0/15' }] },
+  ],
+};
+
+const TOKEN = '00112233aabbccdd';
+const meta = (token = TOKEN) => ({ token, operator: 'test', time: new Date().toISOString(), planHash: 'p' });
+
+function change(s: NodeSnapshot, policy: Policy = POLICY): NodeChange {
+  const r = applyChange(s, policy);
+  if (!r.ok) throw new Error(r.message);
+  return r.change;
+}
+
+function send(ns: Ns, c: NodeChange, opts: { token?: string; secs?: number; bundle?: string } = {}) {
+  const token = opts.token ?? TOKEN;
+  return ns.sh(
+    CHANGE_SCRIPT,
+    [c.op, c.snapshot.toolBackend, token, String(opts.secs ?? 0)],
+    opts.bundle ?? changeBundle(c, meta(token)),
+  );
+}
+
+const ours = (dump: string) =>
+  dump
+    .split('\n')
+    .filter((l) => l.includes('NPG-'))
+    .join('\n');
+const notOurs = (dump: string) =>
+  dump
+    .split('\n')
+    .filter((l) => !l.includes('NPG-') && !l.startsWith('#'))
+    .join('\n');
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
+  it('read: both families, per-netns directory, the excerpt the change script compares', () =>
+    withNs((ns) => {
+      const s = ns.read();
+      expect(s.dir).toBe(`/var/lib/nodeport-guard/netns/${ns.name}`);
+      expect(s.guardFamilies).toEqual(['ipv4', 'ipv6']);
+      expect(s.mode).toBe('iptables');
+      expect(s.families[0]!.excerpt).toMatch(/^-A PREROUTING .* -j KUBE-SERVICES\n$/);
+    }));
+
+  it('apply: both families land, nothing outside our chains changes; applying twice is a no-op; a stale plan is refused', () =>
+    withNs((ns) => {
+      const before = [notOurs(ns.save()), notOurs(ns.save(true))];
+      const c = change(ns.read());
+      const r = send(ns, c);
+      expect(r.out.markers.get('result')).toEqual(['ok']);
+      expect(ours(ns.save())).toContain('-A NPG-TCP-30001 -s 198.18.100.10/32');
+      expect(ours(ns.save(true))).toContain('-A NPG-TCP-30001 -s 2001:2:0:100::10/128');
+      expect([notOurs(ns.save()), notOurs(ns.save(true))]).toEqual(before);
+      const s2 = ns.read();
+      expect(change(s2).plan.noop).toBe(true);
+      // The same change again: the node no longer shows what it was planned from.
+      const stale = send(ns, c, { token: 'aaaaaaaaaaaaaaaa' });
+      expect(stale.out.markers.get('result')).toEqual(['stale', 'v4']);
+      // The node saved the state before the change, and rollback plans back to it.
+      expect(readFileSync(`${s2.dir}/saved.v4`, 'utf8')).toMatch(/^# nodeport-guard saved state v1 ipv4/);
+      const rb = rollbackChange(s2);
+      if (!rb.ok) throw new Error(rb.message);
+      expect(send(ns, rb.change, { token: 'bbbbbbbbbbbbbbbb' }).out.markers.get('result')).toEqual(['ok']);
+      expect(ours(ns.save())).toBe('');
+      expect(ours(ns.save(true))).toBe('');
+    }));
+
+  it('a failing IPv6 transaction undoes the IPv4 one: the node stays fully old', () =>
+    withNs((ns) => {
+      const c = change(ns.read());
+      const good = changeBundle(c, meta());
+      const broken = good.replace(
+        /(%%npg file restore\.v6\n)/,
+        '$1*nat\n-A NPG-NOWHERE -j RETURN\nCOMMIT\n%%npg file ignored\n',
+      );
+      const before = ns.save();
+      const r = send(ns, c, { bundle: broken });
+      expect(r.out.markers.get('result')).toEqual(['restore-failed', 'v6']);
+      expect(r.out.events.map((e) => e.join(' '))).toContain('undone v4');
+      expect(ours(ns.save())).toBe('');
+      expect(notOurs(ns.save())).toBe(notOurs(before));
+    }));
+
+  it('commit-confirmed: without confirm the timer restores the saved state; confirmed, it stays', async () => {
+    await withNs(async (ns) => {
+      const c = change(ns.read());
+      const r = send(ns, c, { secs: 2 });
+      expect(r.out.markers.get('result')).toEqual(['ok']);
+      expect(r.out.markers.get('timer')?.[0]).toBe('sh');
+      expect(ours(ns.save())).not.toBe('');
+      // A second apply while one waits for confirmation is refused.
+      const other = removeChange(ns.read());
+      if (!other.ok) throw new Error();
+      expect(
+        send(ns, { ...other.change, op: 'apply' }, { token: 'cccccccccccccccc' }).out.markers.get('result'),
+      ).toEqual(['pending', TOKEN]);
+      for (let i = 0; i < 40 && ours(ns.save()) !== ''; i++) await sleep(250);
+      expect(ours(ns.save())).toBe('');
+      expect(ours(ns.save(true))).toBe('');
+      const late = ns.sh(CONFIRM_SCRIPT, [TOKEN]);
+      expect(late.out.markers.get('result')).toEqual(['none']);
+      expect(late.out.markers.get('last-expired')?.[0]).toBe(TOKEN);
+    });
+    await withNs(async (ns) => {
+      const c = change(ns.read());
+      expect(send(ns, c, { secs: 6 }).out.markers.get('result')).toEqual(['ok']);
+      expect(ns.sh(CONFIRM_SCRIPT, ['ffffffffffffffff']).out.markers.get('result')).toEqual(['other', TOKEN]);
+      expect(ns.sh(CONFIRM_SCRIPT, [TOKEN]).out.markers.get('result')).toEqual(['confirmed', TOKEN]);
+      await sleep(7000);
+      expect(ours(ns.save())).toContain('NPG-TCP-30001');
+      expect(ns.read().pending).toBeUndefined();
+    });
+  });
+
+  it('bad arguments are refused before anything is read', () =>
+    withNs((ns) => {
+      for (const args of [
+        ['apply', 'default', 'XYZ', '0'],
+        ['apply', 'default', TOKEN, '1;reboot'],
+        ['format', 'default', TOKEN, '0'],
+        ['apply', 'evil', TOKEN, '0'],
+      ]) {
+        expect(ns.sh(CHANGE_SCRIPT, args, '').out.markers.get('result')).toEqual(['bad-args']);
+      }
+      expect(ns.sh(CONFIRM_SCRIPT, ['$(reboot)']).out.markers.get('result')).toEqual(['bad-args']);
+    }));
+});
