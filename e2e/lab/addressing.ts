@@ -3,7 +3,7 @@
 //
 //   198.18.0.0/16     the lab LAN (bridge npg-br0 = .0.1; nodes .0.11+; clients .100.10+)
 //   198.19.0.0/17     pods: 198.19.<node>.<10+k> on node <node> (the cluster CIDR)
-//   198.19.128.0/20   service cluster IPs
+//   198.19.128.0/20   service cluster IPs (synthetic benchmark services continue up to 198.19.199.x)
 //   198.19.200.0/24   load-balancer IPs
 //   2001:2::/64       the lab LAN, IPv6 (bridge ::1, nodes ::11+, clients ::100:10+)
 //   2001:2:0:100::/56 pods, 2001:2:0:1<node as 2 hex digits>::<10+k>

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { base32, endpointChain, serviceChain } from './chain-names';
 import { generateKubeProxyRules, jumpsOf, sampleServices, syntheticServices } from './index';
 import { probability } from './line-buffer';
+import { MAX_SYNTHETIC_ENDPOINTS, MAX_SYNTHETIC_SERVICES } from './samples';
 import type { KubeProxyOptions } from './types';
 
 const base = (over: Partial<KubeProxyOptions> = {}): KubeProxyOptions => ({
@@ -141,5 +142,23 @@ describe('synthetic services', () => {
     expect(r.sync.split('\n').filter((l) => l.startsWith('-A KUBE-NODEPORTS')).length).toBe(5000);
     // Above 1000 endpoints kube-proxy drops the per-endpoint comments.
     expect(r.sync).not.toMatch(/-A KUBE-SEP-\w+ -m comment/);
+  });
+});
+
+describe('synthetic service addresses', () => {
+  const octetsOk = (ip: string) => ip.split('.').every((o) => Number(o) >= 0 && Number(o) <= 255);
+  it('stay valid and inside their ranges at the limits', () => {
+    const services = syntheticServices(MAX_SYNTHETIC_SERVICES, 1);
+    for (const s of [services[0]!, services.at(-1)!]) {
+      expect(octetsOk(s.clusterIP), s.clusterIP).toBe(true);
+      expect(Number(s.clusterIP.split('.')[2])).toBeGreaterThanOrEqual(128);
+      expect(Number(s.clusterIP.split('.')[2])).toBeLessThan(200);
+    }
+    const eps = syntheticServices(MAX_SYNTHETIC_ENDPOINTS / 3, 3).flatMap((s) => s.endpoints);
+    for (const e of [eps[0]!, eps.at(-1)!]) {
+      expect(octetsOk(e.ip), e.ip).toBe(true);
+      expect(Number(e.ip.split('.')[2])).toBeLessThan(128);
+    }
+    expect(() => syntheticServices(MAX_SYNTHETIC_SERVICES + 1, 1)).toThrow();
   });
 });

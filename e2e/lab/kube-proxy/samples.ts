@@ -187,10 +187,13 @@ export function sampleServices(family: IpFamily = 'ipv4', nodeCount = 3): Servic
   return sampleCluster(nodeCount).services(family);
 }
 
+export const MAX_SYNTHETIC_SERVICES = 72 * 240;
+export const MAX_SYNTHETIC_ENDPOINTS = 126 * 240;
+
 /**
  * `count` TCP NodePort services (every 10th UDP) with `endpointsPer` endpoints each, spread over
  * `nodeCount` nodes. NodePorts start at 20000 (as with --service-node-port-range=20000-65535),
- * because the default range holds only 2768 ports. Up to 31,500 endpoints.
+ * because the default range holds only 2768 ports. Up to 17,280 services and 30,240 endpoints.
  */
 export function syntheticServices(
   count: number,
@@ -199,8 +202,13 @@ export function syntheticServices(
 ): ServicePortSpec[] {
   const family = opts.family ?? 'ipv4';
   const nodeCount = opts.nodeCount ?? 3;
-  if (count > 31_000) throw new Error('syntheticServices: at most 31000 services');
-  if (count * endpointsPer > 31_500) throw new Error('syntheticServices: at most 31500 endpoints');
+  // Cluster IPs from 198.19.128.10 upward, 240 per /24, stay below the load-balancer range
+  // 198.19.200.0/24; pods 198.19.1-126.x stay inside the cluster CIDR 198.19.0.0/17.
+  if (count > MAX_SYNTHETIC_SERVICES)
+    throw new Error(`syntheticServices: at most ${MAX_SYNTHETIC_SERVICES} services`);
+  if (count * endpointsPer > MAX_SYNTHETIC_ENDPOINTS) {
+    throw new Error(`syntheticServices: at most ${MAX_SYNTHETIC_ENDPOINTS} endpoints`);
+  }
   const out: ServicePortSpec[] = [];
   let pod = 0;
   for (let i = 0; i < count; i++) {
