@@ -1,6 +1,6 @@
 // Builds the Node-side entry points with esbuild: the `npg` CLI, the web host, and the Electron
 // main + preload. esbuild rather than tsc emit or electron-vite: one fast tool (~100 ms) that
-// bundles our TypeScript while leaving node_modules external, so `npx npg` can rebuild on demand
+// bundles our TypeScript (and, for the CLI, its pure-JS dependencies), so `npx npg` can rebuild on demand
 // (npm ci runs no install scripts here; see .npmrc) and start-up stays cheap.
 
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,12 @@ export async function buildNode({ only } = {}) {
         outdir: 'dist/node',
         format: 'esm',
         outExtension: { '.js': '.mjs' },
+        // Pure-JS dependencies are bundled: resolving and loading zod's or yaml's hundreds of
+        // files cost more start-up than all our code. ssh2 (optional native parts) and ws stay
+        // external; ssh2 is loaded only when a command connects.
+        packages: undefined,
+        external: ['ssh2', 'ws', 'electron'],
+        banner: { js: "import { createRequire as __npgCreateRequire } from 'node:module'; const require = __npgCreateRequire(import.meta.url);" },
       }),
     );
   }

@@ -4,12 +4,13 @@
 import type { Duplex } from 'node:stream';
 // ssh2 is CommonJS: Node's ESM loader sees only some of its names (not utils or Server), so
 // values come from the default export; the CLI bundle runs as ESM with node_modules external.
-import ssh2, { type Client, type ClientErrorExtensions, type ServerHostKeyAlgorithm } from 'ssh2';
+import type { Client, ClientErrorExtensions, ServerHostKeyAlgorithm } from 'ssh2';
 import type { AuthPlan } from './credentials';
 import { type FleetError, fleetError } from './errors';
 import { hostKeyAlgorithmsPreferring } from './host-key';
 import { type HostKeyPolicy, makeHostVerifier } from './host-verifier';
 import { recordedKeyTypes } from './known-hosts';
+import { loadSsh2 } from './ssh2-module';
 import type { HostKeySubject, SshHop } from './types';
 
 export interface HopConnectOptions {
@@ -30,9 +31,10 @@ export type HopConnect =
 
 type SshError = Error & Partial<ClientErrorExtensions> & { code?: string };
 
-export function connectHop(options: HopConnectOptions): Promise<HopConnect> {
+export async function connectHop(options: HopConnectOptions): Promise<HopConnect> {
   const { hop, subject, auth } = options;
   const node = subject.forNode;
+  const ssh2 = await loadSsh2();
   return new Promise((resolve) => {
     const client = new ssh2.Client();
     let settled = false;

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 // ssh2 is CommonJS: Node's ESM loader sees only some of its names (not utils or Server), so
 // values come from the default export; the CLI bundle runs as ESM with node_modules external.
-import ssh2, { type AuthenticationType, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
+import type { AuthenticationType, AuthHandlerMiddleware, ParsedKey } from 'ssh2';
+import { loadSsh2 } from './ssh2-module';
 import type { SshHop } from './types';
 
 export interface CredentialSources {
@@ -47,6 +48,7 @@ export class KeyStore {
       if (code === 'ENOENT') return { status: 'absent', path };
       return { status: 'unusable', path, note: `cannot read key ${path}: ${(err as Error).message}` };
     }
+    const ssh2 = await loadSsh2();
     let parsed = ssh2.utils.parseKey(data);
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
       const passphrase = await this.getPassphrase?.(path);
