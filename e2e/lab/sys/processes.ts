@@ -20,10 +20,10 @@ export async function isAlive(pid: number, mustContain?: string): Promise<boolea
   } catch {
     return false;
   }
+  // Without `mustContain` existence is enough: right after `ip netns exec` execs the daemon its
+  // cmdline can be empty for a moment, so only identity checks read it.
   if (mustContain === undefined) return true;
-  // Right after `ip netns exec` execs the daemon its cmdline can be empty for a moment.
-  const cmd = await cmdlineOf(pid);
-  return cmd !== undefined && cmd.includes(mustContain);
+  return (await cmdlineOf(pid))?.includes(mustContain) ?? false;
 }
 
 /** Start a detached daemon inside a namespace; stdout/stderr go to `logFile`. Returns its PID. */
