@@ -4,6 +4,8 @@ import { Command, CommanderError } from 'commander';
 import { registerChangeCommands } from './commands/change.js';
 import { registerConfirm } from './commands/confirm.js';
 import { registerDiscover } from './commands/discover.js';
+import { registerExport } from './commands/export.js';
+import { registerHistory } from './commands/history.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerNodes } from './commands/nodes.js';
 import { registerPolicy } from './commands/policy.js';
@@ -30,6 +32,8 @@ registerPolicy(program, run);
 registerChangeCommands(program, run);
 registerVerify(program, run);
 registerConfirm(program, run);
+registerHistory(program, run);
+registerExport(program, run);
 
 function fail(message: string): never {
   process.stderr.write(`npg: ${message.split('\n')[0]}\n`);

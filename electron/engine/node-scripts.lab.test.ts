@@ -6,10 +6,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { desiredGuard } from '../../shared/guard/desired';
 import type { Policy } from '../../shared/workspace/schema';
+import { installScript } from './export';
 import { applyChange, changeBundle, type NodeChange, removeChange, rollbackChange } from './node-change';
 import { CHANGE_SCRIPT, CONFIRM_SCRIPT, READ_SCRIPT } from './node-scripts';
 import { parseScriptOutput, type ScriptOutput } from './sections';
+import { verifySnapshot } from './send-change';
 import { type NodeSnapshot, snapshotFromOutput } from './snapshot';
 
 const fixture = (name: string) => readFileSync(`e2e/lab/fixtures/${name}`, 'utf8');
@@ -186,6 +189,42 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(ns.read().pending).toBeUndefined();
     });
   });
+
+  it("export's install script, run twice, leaves exactly the guard npg apply would (nothing left to apply)", () =>
+    withNs((ns) => {
+      // A guard for another port: its chain is stale under the new policy and must go.
+      ns.sh(
+        CHANGE_SCRIPT,
+        ['apply', 'default', TOKEN, '0'],
+        changeBundle(
+          change(ns.read(), {
+            nodePorts: [
+              {
+                port: 30009,
+                protocol: 'tcp',
+                mode: 'enforce',
+                blackholePort: 65535,
+                allow: [{ cidr: '198.18.0.9' }],
+              },
+            ],
+          }),
+          meta(),
+        ),
+      );
+      const script = installScript(POLICY, 'test');
+      const before = notOurs(ns.save());
+      for (let i = 0; i < 2; i++) {
+        const r = spawnSync('ip', ['netns', 'exec', ns.name, 'sh', '-c', script], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      }
+      expect(notOurs(ns.save())).toBe(before);
+      expect(ours(ns.save())).not.toContain('30009');
+      const s = ns.read();
+      expect(change(s).plan.noop).toBe(true);
+      const d = desiredGuard(POLICY, { families: s.guardFamilies });
+      if (!d.ok) throw new Error();
+      expect(verifySnapshot(s, d.desired).status).toBe('ok');
+    }));
 
   it('bad arguments are refused before anything is read', () =>
     withNs((ns) => {

@@ -16,6 +16,7 @@ export interface FleetCliOptions {
   readonly acceptNewHostKeys?: boolean;
   readonly sshConfig?: string;
   readonly concurrency?: string;
+  readonly connectTimeout?: string;
   readonly quiet?: boolean;
   readonly stateDir?: string;
 }
@@ -41,7 +42,8 @@ export function fleetOptions(cmd: Command): Command {
     .option('--node <NAME>', 'only this node (repeat or comma-separate)', collect)
     .option('--accept-new-host-keys', 'record host keys known_hosts lacks (check the fingerprints first)')
     .option('--ssh-config <FILE>', 'ssh config to read, or "none" (default ~/.ssh/config)')
-    .option('--concurrency <N>', 'nodes worked on at once (default 32)');
+    .option('--concurrency <N>', 'nodes worked on at once (default 32)')
+    .option('--connect-timeout <SECONDS>', 'per SSH hop: TCP, key exchange, login (default 15)');
 }
 
 export async function loadOrFail(opts: FleetCliOptions): Promise<LoadedWorkspace> {
@@ -72,7 +74,9 @@ export function sessionOptions(opts: FleetCliOptions): SessionOptions {
       throw new CliError(`--concurrency ${JSON.stringify(opts.concurrency)}: a whole number from 1 to 1024`);
   }
   const nodes = nodeList(opts);
+  const connect = secondsFlag('--connect-timeout', opts.connectTimeout, 1, 600);
   return {
+    ...(connect !== undefined ? { connectTimeoutMs: connect * 1000 } : {}),
     ...(opts.acceptNewHostKeys ? { acceptNewHostKeys: true } : {}),
     ...(opts.sshConfig !== undefined
       ? { sshConfigPath: opts.sshConfig === 'none' ? null : opts.sshConfig }

@@ -1,0 +1,292 @@
+// The guard end to end on the running lab, through the real `npg` binary: real sshd, real netfilter,
+// real packets from the lab's client addresses. Works in iptables and ipvs mode, with or without
+// --ipv6 (IPv6 cases run when the lab has IPv6). Each file works on a private copy of the lab's
+// workspace and removes the guard from every node when it ends.
+import { readFile, writeFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  currentLab,
+  fault,
+  type LabTopology,
+  nodeIptables,
+  probeLab,
+  restartKubeProxy,
+  workspacePath,
+} from '../../e2e/lab/lab';
+import { run } from '../../e2e/lab/sys/exec';
+import { parseWorkspace, serializeWorkspace } from '../../shared/workspace/codec';
+import type { Policy } from '../../shared/workspace/schema';
+import { copyLabWorkspace, type LabWorkspace } from '../engine/test-support/lab-workspace';
+import { json, npg } from './test-support/npg-run';
+
+let topo: LabTopology;
+let ws: LabWorkspace;
+const common = () => ['--workspace', ws.path, '--ssh-config', 'none', '--quiet'];
+
+async function setPolicy(policy: Policy): Promise<void> {
+  const r = parseWorkspace(await readFile(ws.path, 'utf8'));
+  if (!r.ok) throw new Error(r.error);
+  await writeFile(ws.path, serializeWorkspace({ ...r.workspace, policy }));
+}
+
+async function apply(extra: string[] = []) {
+  const r = await npg(['apply', ...common(), '--yes', '--json', ...extra]);
+  return {
+    ...r,
+    out: json<{ outcome: string; nodes: { node: string; status: string; message?: string }[] }>(r),
+  };
+}
+
+async function nat(node: string, v6 = false): Promise<string> {
+  const n = topo.nodes.find((x) => x.name === node)!;
+  return nodeIptables(n, ['-t', 'nat', '-S'], v6);
+}
+
+/** Everything but our chains, without counters or comments: must not change when we apply. */
+async function notOurs(node: string): Promise<string> {
+  const n = topo.nodes.find((x) => x.name === node)!;
+  const save = (v6: boolean) => run([v6 ? 'ip6tables-save' : 'iptables-save'], { netns: n.netns });
+  const text = `${await save(false)}\n${n.ipv6 ? await save(true) : ''}`;
+  return text
+    .split('\n')
+    .filter((l) => !l.includes('NPG-') && !l.startsWith('#'))
+    .map((l) => l.replace(/ \[\d+:\d+\]$/, ''))
+    .join('\n');
+}
+
+async function outcome(from: string, node: string, port: number, udp = false) {
+  return (await probeLab({ from, node, port, udp, timeoutMs: 1500 })).outcome;
+}
+
+beforeAll(async () => {
+  topo = await currentLab();
+  ws = await copyLabWorkspace(workspacePath());
+  // Start from no guard, whatever an earlier run left.
+  const r = await npg(['remove', ...common(), '--yes']);
+  expect(r.code, r.stderr).toBe(0);
+}, 180_000);
+
+afterAll(async () => {
+  if (ws) {
+    await npg(['remove', ...common(), '--yes']);
+    await ws.cleanup();
+  }
+}, 180_000);
+
+describe('npg apply on the lab', () => {
+  it('allowed sources reach the pod, blocked ones are refused, TCP and UDP, on every node; nothing else changes', async () => {
+    const c = topo.clients[0]!;
+    const [a, b, blocked] = c.ipv4;
+    const v6 = c.ipv6.length > 0;
+    const before = await Promise.all(topo.nodes.map((n) => notOurs(n.name)));
+    await setPolicy({
+      nodePorts: [
+        {
+          port: 30001,
+          protocol: 'tcp',
+          mode: 'enforce',
+          blackholePort: 65535,
+          allow: [
+            { cidr: a!, label: 'client a' },
+            { cidr: b! },
+            ...(v6 ? [{ cidr: c.ipv6[0]!, label: 'a v6' }] : []),
+          ],
+        },
+        { port: 30002, protocol: 'udp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
+      ],
+    });
+    const r = await apply();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.out.outcome).toBe('ok');
+    expect(r.out.nodes.map((n) => n.status)).toEqual(topo.nodes.map(() => 'applied'));
+    for (const node of topo.nodes) {
+      expect(await outcome(a!, node.name, 30001), `${a} -> ${node.name}`).toBe('reached');
+      expect(await outcome(b!, node.name, 30001), `${b} -> ${node.name}`).toBe('reached');
+      expect(await outcome(blocked!, node.name, 30001), `${blocked} -> ${node.name}`).toBe('refused');
+      expect(await outcome(a!, node.name, 30002, true), `udp ${a} -> ${node.name}`).toBe('reached');
+      expect(await outcome(blocked!, node.name, 30002, true), `udp ${blocked} -> ${node.name}`).toBe(
+        'refused',
+      );
+      // A port the policy does not name is untouched.
+      expect(await outcome(blocked!, node.name, 30007)).toBe('reached');
+      if (v6 && node.ipv6) {
+        expect(await outcome(c.ipv6[0]!, node.name, 30001), `v6 allowed -> ${node.name}`).toBe('reached');
+        expect(await outcome(c.ipv6[2]!, node.name, 30001), `v6 blocked -> ${node.name}`).toBe('refused');
+        // No v6 entry for UDP: IPv6 is blocked for it (dual-stack node, v4-only list).
+        expect(await outcome(c.ipv6[0]!, node.name, 30002, true)).toBe('refused');
+      }
+    }
+    const after = await Promise.all(topo.nodes.map((n) => notOurs(n.name)));
+    expect(after).toEqual(before);
+
+    // Apply twice: nothing to do, nothing sent, no history line.
+    const history = await npg(['history', ...common(), '--json']);
+    const again = await apply();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.out.nodes.every((n) => n.status === 'unchanged')).toBe(true);
+    const history2 = await npg(['history', ...common(), '--json']);
+    expect(json<{ records: unknown[] }>(history2).records.length).toBe(
+      json<{ records: unknown[] }>(history).records.length,
+    );
+  });
+
+  it('verify finds a rule deleted by hand, a rule added by hand, and the entry jump behind KUBE-SERVICES', async () => {
+    const node = topo.nodes[1]!;
+    const [a, b, blocked] = topo.clients[0]!.ipv4;
+    const ok = await npg(['verify', ...common()]);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+
+    await nodeIptables(node, [
+      '-t',
+      'nat',
+      '-D',
+      'NPG-TCP-30001',
+      '-s',
+      `${b}/32`,
+      '-j',
+      'RETURN',
+      '-m',
+      'comment',
+      '--comment',
+      'nodeport-guard: allow',
+    ]);
+    let v = await npg(['verify', ...common()]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(
+      `${node.name}: tcp/30001 (IPv4): rule missing from NPG-TCP-30001: -A NPG-TCP-30001 -s ${b}/32`,
+    );
+
+    await nodeIptables(node, [
+      '-t',
+      'nat',
+      '-I',
+      'NPG-TCP-30001',
+      '1',
+      '-s',
+      `${blocked}/32`,
+      '-j',
+      'RETURN',
+    ]);
+    v = await npg(['verify', ...common()]);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toContain(
+      `${node.name}: tcp/30001 (IPv4): rule in NPG-TCP-30001 not in the policy: -A NPG-TCP-30001 -s ${blocked}/32 -j RETURN`,
+    );
+    expect(await outcome(blocked!, node.name, 30001)).toBe('reached');
+
+    // apply repairs both in one transaction.
+    const fixed = await apply();
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(fixed.out.nodes.find((n) => n.node === node.name)?.status).toBe('applied');
+    expect(await outcome(blocked!, node.name, 30001)).toBe('refused');
+    expect(await outcome(b!, node.name, 30001)).toBe('reached');
+
+    await restartKubeProxy(node);
+    v = await npg(['verify', ...common(), '--json']);
+    expect(v.code).toBe(1);
+    const drift = json<{ nodes: { node: string; findings: { kind: string; message: string }[] }[] }>(v);
+    const kinds = drift.nodes.find((n) => n.node === node.name)!.findings.map((f) => f.kind);
+    expect(kinds).toContain('entry-after-kube-services');
+    if (topo.options.mode === 'iptables') expect(await outcome(blocked!, node.name, 30001)).toBe('reached');
+    const moved = await apply();
+    expect(moved.code, moved.stderr).toBe(0);
+    expect((await nat(node.name)).split('\n').filter((l) => l.startsWith('-A PREROUTING'))[0]).toContain(
+      'NPG-PREROUTING',
+    );
+    expect(await outcome(blocked!, node.name, 30001)).toBe('refused');
+    expect(await outcome(a!, node.name, 30001)).toBe('reached');
+  });
+
+  it('audit mode blocks nothing and lists the would-be-blocked source', async () => {
+    const [a, , , d] = topo.clients[0]!.ipv4;
+    await setPolicy({
+      nodePorts: [
+        { port: 30001, protocol: 'tcp', mode: 'audit', blackholePort: 65535, allow: [{ cidr: a! }] },
+      ],
+    });
+    const r = await apply();
+    expect(r.code, r.stderr).toBe(0);
+    const node = topo.nodes[0]!;
+    expect(await outcome(d!, node.name, 30001)).toBe('reached');
+    expect(await outcome(a!, node.name, 30001)).toBe('reached');
+    const v = await npg(['verify', ...common(), '--json', '--node', node.name]);
+    expect(v.code, v.stderr).toBe(0);
+    const out = json<{
+      nodes: {
+        audit: { port: number; family: string; sources: { source: string }[] }[];
+        ports: { counters: { counters: { packets: number } }[] }[];
+      }[];
+    }>(v);
+    const listed = out.nodes[0]!.audit.find((x) => x.port === 30001 && x.family === 'ipv4')!.sources.map(
+      (s) => s.source,
+    );
+    expect(listed).toContain(d);
+    expect(listed).not.toContain(a);
+    expect(out.nodes[0]!.ports[0]!.counters[0]!.counters.packets).toBeGreaterThan(0);
+  });
+
+  it('rollback restores the guard as it was before the last change; remove leaves no trace', async () => {
+    const [a, b, blocked] = topo.clients[0]!.ipv4;
+    await setPolicy({
+      nodePorts: [
+        { port: 30001, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
+      ],
+    });
+    expect((await apply()).code).toBe(0);
+    await setPolicy({
+      nodePorts: [
+        { port: 30001, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: b! }] },
+      ],
+    });
+    expect((await apply()).code).toBe(0);
+    const node = topo.nodes[2]!.name;
+    expect(await outcome(a!, node, 30001)).toBe('refused');
+    const rb = await npg(['rollback', ...common(), '--yes', '--json']);
+    expect(rb.code, rb.stderr).toBe(0);
+    expect(await outcome(a!, node, 30001)).toBe('reached');
+    expect(await outcome(b!, node, 30001)).toBe('refused');
+    const rm = await npg(['remove', ...common(), '--yes']);
+    expect(rm.code, rm.stderr).toBe(0);
+    for (const n of topo.nodes) {
+      expect(await nat(n.name)).not.toContain('NPG-');
+      expect(await outcome(blocked!, n.name, 30001)).toBe('reached');
+    }
+    const h = json<{ records: { op: string }[] }>(await npg(['history', ...common(), '--json']));
+    expect(h.records.slice(-4).map((x) => x.op)).toEqual(['apply', 'apply', 'rollback', 'remove']);
+  });
+
+  it('commit-confirmed: without confirm every node restores its saved guard, also one cut off from the network', async () => {
+    const [a, , blocked] = topo.clients[0]!.ipv4;
+    await setPolicy({
+      nodePorts: [
+        { port: 30001, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
+      ],
+    });
+    const r = await apply(['--confirm-within', '10']);
+    expect(r.code, r.stderr).toBe(0);
+    const cutNode = topo.nodes[topo.nodes.length - 1]!;
+    for (const n of topo.nodes) expect(await outcome(blocked!, n.name, 30001)).toBe('refused');
+    await fault('cut', cutNode.name);
+    try {
+      await new Promise((res) => setTimeout(res, 13_000));
+    } finally {
+      await fault('uncut', cutNode.name);
+    }
+    for (const n of topo.nodes) {
+      expect(await nat(n.name), n.name).not.toContain('NPG-');
+      expect(await outcome(blocked!, n.name, 30001)).toBe('reached');
+    }
+    const late = await npg(['confirm', ...common()]);
+    expect(late.code).toBe(1);
+    expect(late.stdout).toMatch(/too late: the timer restored the saved guard/);
+
+    // In time: confirm keeps it.
+    const r2 = await apply(['--confirm-within', '60']);
+    expect(r2.code, r2.stderr).toBe(0);
+    const ok = await npg(['confirm', ...common(), '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(json<{ nodes: { status: string }[] }>(ok).nodes.every((n) => n.status === 'confirmed')).toBe(true);
+    const d = json<{ nodes: { pending?: unknown }[] }>(await npg(['discover', ...common(), '--json']));
+    expect(d.nodes.every((n) => n.pending === undefined)).toBe(true);
+  }, 120_000);
+});
