@@ -112,6 +112,7 @@ export function sshdConfig(node: LabNode): string {
 
 export async function prepareNodeSshd(node: LabNode): Promise<string> {
   await mkdir(paths.nodeBin(node.name), { recursive: true, mode: 0o755 });
+  await mkdir(paths.nodeRootHome(node.name), { recursive: true, mode: 0o700 });
   await keygen(paths.hostKey(node.name), `${node.name}-host`);
   await writeFile(paths.sshdConfig(node.name), sshdConfig(node), { mode: 0o644 });
   await run([SSHD, '-t', '-f', paths.sshdConfig(node.name)]);
@@ -133,9 +134,25 @@ export function sshBanner(host: string, timeoutMs = 1000): Promise<boolean> {
 }
 
 export async function startSshd(node: LabNode): Promise<number> {
+  // Each node gets its own (empty) /root, as real nodes have: the machine's /root/.bashrc (here it
+  // runs `pyenv init`, ~3.5 s) would otherwise run for every command sshd starts as root, since
+  // bash sources ~/.bashrc for ssh commands. A private mount namespace keeps it to this sshd.
   const pid = await startDaemon(
     node.netns,
-    [SSHD, '-D', '-e', '-f', paths.sshdConfig(node.name)],
+    [
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      '--',
+      'sh',
+      '-c',
+      'mount --bind "$1" /root && exec "$2" -D -e -f "$3"',
+      'sh',
+      paths.nodeRootHome(node.name),
+      SSHD,
+      paths.sshdConfig(node.name),
+    ],
     paths.sshdLog(node.name),
   );
   await waitFor(`sshd of ${node.name} on ${node.ipv4}:22`, () => sshBanner(node.ipv4), 5000, 50);

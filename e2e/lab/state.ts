@@ -18,6 +18,8 @@ export const paths = {
   nodeDir: (node: string) => join(STATE_DIR, 'nodes', node),
   /** Put first in PATH of that node's ssh sessions (and their sudo); empty unless a fault is on. */
   nodeBin: (node: string) => join(STATE_DIR, 'nodes', node, 'bin'),
+  /** The node's own /root, bind-mounted over the machine's for that node's sshd only. */
+  nodeRootHome: (node: string) => join(STATE_DIR, 'nodes', node, 'root-home'),
   sshdConfig: (node: string) => join(STATE_DIR, 'nodes', node, 'sshd_config'),
   hostKey: (node: string) => join(STATE_DIR, 'nodes', node, 'ssh_host_ed25519_key'),
   sshdPid: (node: string) => join(STATE_DIR, 'nodes', node, 'sshd.pid'),
