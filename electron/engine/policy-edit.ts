@@ -43,6 +43,20 @@ export type PolicyEditResult =
   | { readonly ok: false; readonly errors: readonly string[] };
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/**
+ * Labels and service names never reach a shell (they travel on stdin and are sanitised into rule
+ * comments), but text that looks like a command is almost always a paste gone wrong: refuse it.
+ */
+const SHELL_META = /[`$;|&<>\\"'*?!{}[\]]/;
+
+/** Problems of a free-text field (label, service): control characters, shell metacharacters, length. */
+export function textFieldProblem(flag: string, value: string, max: number): string | undefined {
+  if (CONTROL.test(value)) return `${flag} ${showValue(value)}: contains a control character or line break`;
+  if (SHELL_META.test(value))
+    return `${flag} ${showValue(value)}: shell metacharacters (\` $ ; | & < > \\ quotes * ? ! { } [ ]) are not allowed`;
+  if (value.length > max) return `${flag}: longer than ${max} characters`;
+  return undefined;
+}
 export const MAX_ALLOW_ENTRIES = 10_000;
 
 /** `a,b, c` -> ['a','b','c'] (flags may be repeated and comma-separated). */
@@ -68,11 +82,10 @@ export function parsePortFlag(
 export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
   const errors: string[] = [];
   const key = `${edit.protocol}/${edit.port}`;
-  if (edit.label !== undefined && CONTROL.test(edit.label))
-    errors.push(`--label ${showValue(edit.label)}: contains a control character or line break`);
-  if (edit.label !== undefined && edit.label.length > 200) errors.push('--label: longer than 200 characters');
-  if (edit.service !== undefined && (CONTROL.test(edit.service) || edit.service.length > 300))
-    errors.push(`--service ${showValue(edit.service)}: control characters or longer than 300 characters`);
+  const label = edit.label === undefined ? undefined : textFieldProblem('--label', edit.label, 200);
+  if (label) errors.push(label);
+  const service = edit.service === undefined ? undefined : textFieldProblem('--service', edit.service, 300);
+  if (service) errors.push(service);
   if (edit.blackholePort !== undefined && edit.blackholePort === edit.port)
     errors.push(`--blackhole-port ${edit.blackholePort}: that is the guarded port itself`);
   const check = (flag: string, values: readonly string[] | undefined) =>

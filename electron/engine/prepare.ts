@@ -17,6 +17,7 @@ import {
   removeChange,
   rollbackChange,
 } from './node-change.js';
+import { textFieldProblem } from './policy-edit.js';
 import { readErrorMessage, readNodes, type Session } from './session.js';
 import { type NodeSnapshot, parseSavedMeta, type SavedMeta } from './snapshot.js';
 
@@ -38,7 +39,22 @@ export interface Prepared {
 /** The policy's problems (one line each), or none; no node is contacted. */
 export function checkPolicy(policy: Policy): string[] {
   const d = desiredGuard(policy);
-  return d.ok ? [] : d.errors.map((e) => e.message);
+  const problems = d.ok ? [] : d.errors.map((e) => e.message);
+  policy.nodePorts.forEach((np, i) => {
+    const s =
+      np.service === undefined
+        ? undefined
+        : textFieldProblem(`policy.nodePorts[${i}].service`, np.service, 300);
+    if (s) problems.push(s);
+    np.allow.forEach((a, j) => {
+      const l =
+        a.label === undefined
+          ? undefined
+          : textFieldProblem(`policy.nodePorts[${i}].allow[${j}].label`, a.label, 200);
+      if (l) problems.push(l);
+    });
+  });
+  return problems;
 }
 
 export function policyHash(policy: Policy): string {
