@@ -22,6 +22,8 @@ import { json, npg } from './test-support/npg-run';
 let topo: LabTopology;
 let ws: LabWorkspace;
 const common = () => ['--workspace', ws.path, '--ssh-config', 'none', '--quiet'];
+/** For commands that do not contact nodes (history, policy). */
+const local = () => ['--workspace', ws.path, '--quiet'];
 
 async function setPolicy(policy: Policy): Promise<void> {
   const r = parseWorkspace(await readFile(ws.path, 'utf8'));
@@ -120,11 +122,11 @@ describe('npg apply on the lab', () => {
     expect(after).toEqual(before);
 
     // Apply twice: nothing to do, nothing sent, no history line.
-    const history = await npg(['history', ...common(), '--json']);
+    const history = await npg(['history', ...local(), '--json']);
     const again = await apply();
     expect(again.code, again.stderr).toBe(0);
     expect(again.out.nodes.every((n) => n.status === 'unchanged')).toBe(true);
-    const history2 = await npg(['history', ...common(), '--json']);
+    const history2 = await npg(['history', ...local(), '--json']);
     expect(json<{ records: unknown[] }>(history2).records.length).toBe(
       json<{ records: unknown[] }>(history).records.length,
     );
@@ -251,7 +253,7 @@ describe('npg apply on the lab', () => {
       expect(await nat(n.name)).not.toContain('NPG-');
       expect(await outcome(blocked!, n.name, 30001)).toBe('reached');
     }
-    const h = json<{ records: { op: string }[] }>(await npg(['history', ...common(), '--json']));
+    const h = json<{ records: { op: string }[] }>(await npg(['history', ...local(), '--json']));
     expect(h.records.slice(-4).map((x) => x.op)).toEqual(['apply', 'apply', 'rollback', 'remove']);
   });
 
