@@ -288,7 +288,7 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
           `confirm within ${confirmSeconds} s: npg confirm --workspace ${loaded.path} (otherwise the nodes restore their saved guard)\n`,
         );
     }
-    if (result.outcome === 'failed') return EXIT_FAILURE;
+    if (result.outcome === 'failed' || unplanned.some((u) => u.status === 'unreachable')) return EXIT_FAILURE;
     if (result.outcome === 'difference' || unplanned.length > 0) return EXIT_DIFFERENCE;
     return EXIT_OK;
   });
