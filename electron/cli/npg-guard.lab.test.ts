@@ -292,3 +292,126 @@ describe('npg apply on the lab', () => {
     expect(d.nodes.every((n) => n.pending === undefined)).toBe(true);
   }, 120_000);
 });
+
+describe('npg plan, verify --watch, export and import on the lab', () => {
+  it('apply without --yes and without a terminal refuses after showing the plan; plan exits 1 while changes are due', async () => {
+    const [a] = topo.clients[0]!.ipv4;
+    await setPolicy({
+      nodePorts: [
+        { port: 30007, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
+      ],
+    });
+    const p = await npg(['plan', ...common()]);
+    expect(p.code).toBe(1);
+    expect(p.stdout).toMatch(/\+ chain NPG-TCP-30007/);
+    const r = await npg(['apply', ...common()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^npg: apply: refusing to change nodes without confirmation: pass --yes/m);
+    for (const n of topo.nodes) expect(await nat(n.name)).not.toContain('NPG-TCP-30007');
+  });
+
+  it('apply --plan refuses a plan made before the node changed, and applies a fresh one', async () => {
+    const planFile = `${ws.dir}/plan.json`;
+    expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
+    const n = topo.nodes[0]!;
+    await nodeIptables(n, ['-t', 'nat', '-N', 'NPG-TCP-39999']);
+    const stale = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(new RegExp(`${n.name}: plan is stale`));
+    expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
+    const ok = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(await nat(n.name)).not.toContain('NPG-TCP-39999');
+    expect((await npg(['plan', ...common()])).code).toBe(0);
+  });
+
+  it('verify --watch reports drift as it appears', async () => {
+    const node = topo.nodes[0]!;
+    const [a] = topo.clients[0]!.ipv4;
+    const watching = npg(['verify', ...common(), '--json', '--watch', '1', '--count', '6']);
+    await new Promise((r) => setTimeout(r, 2500));
+    await nodeIptables(node, [
+      '-t',
+      'nat',
+      '-D',
+      'NPG-TCP-30007',
+      '-s',
+      `${a}/32`,
+      '-j',
+      'RETURN',
+      '-m',
+      'comment',
+      '--comment',
+      'nodeport-guard: allow',
+    ]);
+    const r = await watching;
+    expect(r.code, r.stderr).toBe(1);
+    const rounds = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { round: number; status: string; appeared: string[] });
+    expect(rounds[0]!.status).toBe('ok');
+    const drift = rounds.find((x) => x.status === 'drift');
+    expect(drift?.appeared.join('\n')).toContain(
+      `${node.name}: tcp/30007 (IPv4): rule missing from NPG-TCP-30007`,
+    );
+    expect((await apply()).code).toBe(0);
+  }, 60_000);
+
+  it('export writes restore files, an install script and JSON; import restores the policy', async () => {
+    const out = `${ws.dir}/export`;
+    const e = await npg(['export', ...common(), '--out', out, '--json']);
+    expect(e.code, e.stderr).toBe(0);
+    const files = json<{ files: string[] }>(e).files;
+    expect(files).toEqual(
+      expect.arrayContaining(['install-guard.sh', 'export.json', `${topo.nodes[0]!.name}.v4.rules`]),
+    );
+    const rules = await readFile(`${out}/${topo.nodes[0]!.name}.v4.rules`, 'utf8');
+    expect(rules).toMatch(/^\*nat$/m);
+    expect(rules).toContain('-A NPG-TCP-30007');
+    // A fresh workspace with an empty policy imports it and finds nothing to do on the nodes.
+    const other = await copyLabWorkspace(workspacePath());
+    try {
+      const args = ['--workspace', other.path, '--quiet'];
+      const i = await npg(['import', ...args, '--file', `${out}/export.json`]);
+      expect(i.code, i.stderr).toBe(0);
+      const mine = parseWorkspace(await readFile(ws.path, 'utf8'));
+      const theirs = parseWorkspace(await readFile(other.path, 'utf8'));
+      expect(theirs.ok && theirs.workspace.policy).toEqual(mine.ok && mine.workspace.policy);
+      const p = await npg(['plan', ...args, '--ssh-config', 'none']);
+      expect(p.code, p.stdout + p.stderr).toBe(0);
+      const bad = await npg(['import', ...args, '--file', ws.path]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/^npg: import .*: not JSON/);
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('a 1,000-entry allow-list applies in one transaction per node and works', async () => {
+    const [a, , blocked] = topo.clients[0]!.ipv4;
+    const many = Array.from({ length: 999 }, (_, i) => ({
+      cidr: `198.19.${64 + Math.floor(i / 250)}.${(i % 250) + 1}`,
+    }));
+    await setPolicy({
+      nodePorts: [
+        {
+          port: 30001,
+          protocol: 'tcp',
+          mode: 'enforce',
+          blackholePort: 65535,
+          allow: [{ cidr: a! }, ...many],
+        },
+      ],
+    });
+    const r = await apply();
+    expect(r.code, r.stderr).toBe(0);
+    const node = topo.nodes[0]!.name;
+    expect((await nat(node)).split('\n').filter((l) => l.startsWith('-A NPG-TCP-30001 -s')).length).toBe(
+      1000,
+    );
+    expect(await outcome(a!, node, 30001)).toBe('reached');
+    expect(await outcome(blocked!, node, 30001)).toBe('refused');
+    expect((await npg(['verify', ...common()])).code).toBe(0);
+  }, 120_000);
+});
