@@ -143,6 +143,34 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(ours(ns.save(true))).toBe('');
     }));
 
+  it('the fast guard read (iptables -S of PREROUTING and our chains) sees what the full read sees', () =>
+    withNs((ns) => {
+      const c = change(ns.read());
+      expect(send(ns, c).out.markers.get('result')).toEqual(['ok']);
+      const chains = c.desired.families.flatMap((f) => f.chains.map((x) => x.name));
+      const guard = (): NodeSnapshot => {
+        const r = snapshotFromOutput('n1', ns.sh(READ_SCRIPT, ['guard', ...new Set(chains)]).out, 'guard');
+        if (!r.ok) throw new Error(r.message);
+        return r.snapshot;
+      };
+      const full = ns.read();
+      const fast = guard();
+      expect(fast.guardFamilies).toEqual(full.guardFamilies);
+      for (const f of ['ipv4', 'ipv6'] as const) {
+        const a = full.families.find((x) => x.family === f)!.state;
+        const b = fast.families.find((x) => x.family === f)!.state;
+        expect(b.chains.map((x) => x.name)).toEqual(a.chains.map((x) => x.name));
+        expect(b.entryJumps.map((x) => x.position)).toEqual(a.entryJumps.map((x) => x.position));
+        expect(b.kubeServicesAt).toBe(a.kubeServicesAt);
+      }
+      expect(verifySnapshot(fast, c.desired).status).toBe('ok');
+      // A rule deleted by hand: the fast read finds it too.
+      spawnSync('ip', ['netns', 'exec', ns.name, 'iptables', '-t', 'nat', '-D', 'NPG-TCP-30001', '1']);
+      const drift = verifySnapshot(guard(), c.desired);
+      expect(drift.status).toBe('drift');
+      expect(drift.findings.map((x) => x.kind)).toContain('rule-missing');
+    }));
+
   it('a failing IPv6 transaction undoes the IPv4 one: the node stays fully old', () =>
     withNs((ns) => {
       const c = change(ns.read());

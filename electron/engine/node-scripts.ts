@@ -38,7 +38,9 @@ const TOOLS = `tool() {
  * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if legacy
  * tables exist, so that reading never loads the legacy modules), the dumps of both families, ipvs
  * extras, addresses, listening sockets and our saved/pending state.
- * $1: `full` (every table, for discover/plan) or `nat` (nat only, for verify).
+ * $1: `full` (every table, for discover/plan), `nat` (the nat table), or `guard` (only PREROUTING
+ * and our chains, `iptables -S -v` excerpts: a fast verify that does not read kube-proxy's
+ * thousands of rules); with `guard`, $2... are the chains the policy wants (NPG-...).
  */
 export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
 t=$(mktemp) && e=$(mktemp) || { m error mktemp; exit 5; }
@@ -57,11 +59,39 @@ sec() {
   m begin "$name"; cat "$t"; printf '\\n'; m end "$name" "$rc"
   if [ "$rc" != 0 ]; then m begin "$name.stderr"; head -c 2000 "$e"; printf '\\n'; m end "$name.stderr" 0; fi
 }
-if [ "$what" = nat ]; then sec v4 "$(tool v4 save)" -c -t nat; else sec v4 "$(tool v4 save)" -c; fi
+guardread() {
+  ipt=$(tool "$1" save); ipt=\${ipt%-save}; shift
+  "$ipt" -w -t nat -S PREROUTING -v || return 1
+  seen=' '
+  for c in NPG-PREROUTING $("$ipt" -w -t nat -S NPG-PREROUTING 2>/dev/null | sed -n 's/.* -j \\(NPG-[A-Z0-9-]*\\).*/\\1/p') "$@"; do
+    case $c in NPG-*) ;; *) continue ;; esac
+    case $seen in *" $c "*) continue ;; esac
+    seen="$seen$c "
+    "$ipt" -w -t nat -S "$c" -v 2>/dev/null
+  done
+  return 0
+}
+case $what in
+  full) sec v4 "$(tool v4 save)" -c ;;
+  nat) sec v4 "$(tool v4 save)" -c -t nat ;;
+  guard) shift; sec v4 guardread v4 "$@" ;;
+  *) m error bad-args; exit 2 ;;
+esac
 ipvs=no; grep -q '^:KUBE-NODE-PORT ' "$t" && ipvs=yes
 if command -v "$(tool v6 save)" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
-  if [ "$what" = nat ]; then sec v6 "$(tool v6 save)" -c -t nat; else sec v6 "$(tool v6 save)" -c; fi
+  case $what in
+    full) sec v6 "$(tool v6 save)" -c ;;
+    nat) sec v6 "$(tool v6 save)" -c -t nat ;;
+    guard) sec v6 guardread v6 "$@" ;;
+  esac
 fi
+# Our chains in the other backend than kube-proxy's: they would not order against its rules.
+other=
+case $kb in
+  nft) if [ -s /proc/net/ip_tables_names ] && command -v iptables-legacy-save >/dev/null 2>&1; then other=legacy; fi ;;
+  legacy) if command -v iptables-nft-save >/dev/null 2>&1; then other=nft; fi ;;
+esac
+if [ -n "$other" ] && iptables-$other-save -t nat 2>/dev/null | grep -q '^:NPG-'; then m guard-other-backend "$other"; fi
 if [ "$what" = full ]; then
   if [ "$ipvs" = yes ] && command -v ipset >/dev/null 2>&1; then sec ipset ipset list; fi
   if [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi

@@ -5,10 +5,10 @@
 import { type NodeVerify, verifyNode } from '../../shared/guard/verify.js';
 import type { NodeStepContext } from '../fleet/index.js';
 import { type BundleMeta, changeBundle, type NodeChange } from './node-change.js';
-import { CHANGE_SCRIPT, READ_SCRIPT } from './node-scripts.js';
+import { CHANGE_SCRIPT } from './node-scripts.js';
 import { markerValue, parseScriptOutput } from './sections.js';
-import { explain } from './session.js';
-import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
+import { explain, readErrorMessage, readNode } from './session.js';
+import type { NodeSnapshot } from './snapshot.js';
 
 export type SendOutcome =
   | {
@@ -142,11 +142,10 @@ async function readAfter(
   ctx: NodeStepContext,
   change: NodeChange,
 ): Promise<{ ok: true; verify: NodeVerify; snapshot: NodeSnapshot } | { ok: false; message: string }> {
-  const r = await ctx.run({ op: 'read (nat)', argv: ['sh', '-c', READ_SCRIPT, 'npg-read', 'nat'] });
-  if (!r.ok) return { ok: false, message: explain(r.error) };
-  const snap = snapshotFromOutput(change.node, parseScriptOutput(r.stdout), 'nat');
-  if (!snap.ok) return snap;
-  return { ok: true, snapshot: snap.snapshot, verify: verifySnapshot(snap.snapshot, change.desired) };
+  const chains = change.desired.families.flatMap((f) => f.chains.map((c) => c.name));
+  const r = await readNode(ctx.run, change.node, 'guard', [...new Set(chains)]);
+  if (!r.ok) return { ok: false, message: readErrorMessage(r.error) };
+  return { ok: true, snapshot: r.value, verify: verifySnapshot(r.value, change.desired) };
 }
 
 export function verifySnapshot(snapshot: NodeSnapshot, desired: NodeChange['desired']): NodeVerify {
@@ -158,5 +157,8 @@ export function verifySnapshot(snapshot: NodeSnapshot, desired: NodeChange['desi
       return read ? { family: f.family, state: read.state } : { family: f.family, error: 'not read' };
     }),
     listeningPorts: snapshot.listening,
+    ...(snapshot.guardOtherBackend
+      ? { backends: { guard: snapshot.guardOtherBackend, kubeProxy: snapshot.kubeBackend } }
+      : {}),
   });
 }

@@ -6,12 +6,14 @@ import {
   type FleetError,
   type HostKeyDecision,
   type NodeResult,
+  type NodeStepContext,
   openFleet,
   type ProgressListener,
+  type StepOutcome,
 } from '../fleet/index.js';
 import { READ_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput } from './sections.js';
-import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
+import { type NodeSnapshot, type ReadMode, snapshotFromOutput } from './snapshot.js';
 import type { LoadedWorkspace } from './workspace-file.js';
 
 export interface SessionOptions {
@@ -87,23 +89,30 @@ export type ReadError =
   | FleetError
   | { readonly kind: 'unreadable'; readonly node: string; readonly message: string };
 
-/** Read nodes with READ_SCRIPT: `full` for discover/plan, `nat` for verify. */
+/** One node with READ_SCRIPT: `full` for discover/plan, `nat` or `guard` (+ wanted chains) for verify. */
+export async function readNode(
+  run: NodeStepContext['run'],
+  node: string,
+  what: ReadMode,
+  chains: readonly string[] = [],
+): Promise<StepOutcome<NodeSnapshot, ReadError>> {
+  const wanted = what === 'guard' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
+  const r = await run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted] });
+  if (!r.ok) return r;
+  const snap = snapshotFromOutput(node, parseScriptOutput(r.stdout), what);
+  if (!snap.ok) return { ok: false, error: { kind: 'unreadable', node, message: snap.message } };
+  return { ok: true, value: snap.snapshot };
+}
+
 export async function readNodes(
   session: Session,
   nodes: readonly string[],
-  what: 'full' | 'nat',
+  what: ReadMode,
   options: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {},
 ): Promise<readonly NodeResult<NodeSnapshot, ReadError>[]> {
   return session.fleet.runOnAll<NodeSnapshot, ReadError>(
     nodes,
-    async (ctx) => {
-      const r = await ctx.run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what] });
-      if (!r.ok) return r;
-      const snap = snapshotFromOutput(ctx.node.name, parseScriptOutput(r.stdout), what);
-      if (!snap.ok)
-        return { ok: false, error: { kind: 'unreadable', node: ctx.node.name, message: snap.message } };
-      return { ok: true, value: snap.snapshot };
-    },
+    (ctx) => readNode(ctx.run, ctx.node.name, what),
     options,
   );
 }

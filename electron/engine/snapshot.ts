@@ -52,6 +52,8 @@ export interface NodeSnapshot {
   readonly pending?: PendingConfirm;
   readonly lastExpired?: { readonly token: string; readonly at: number; readonly rc: number };
   readonly nodeTime?: number;
+  /** Our chains also exist in this other iptables backend than kube-proxy's. */
+  readonly guardOtherBackend?: Backend;
   readonly warnings: readonly string[];
 }
 
@@ -142,7 +144,10 @@ function firstLine(text: string): string {
   );
 }
 
-export function snapshotFromOutput(node: string, out: ScriptOutput, what: 'full' | 'nat'): SnapshotResult {
+/** How much a read covers: every table, the nat table, or only PREROUTING and our chains. */
+export type ReadMode = 'full' | 'nat' | 'guard';
+
+export function snapshotFromOutput(node: string, out: ScriptOutput, what: ReadMode): SnapshotResult {
   const warnings: string[] = [];
   const kb = markerValue(out, 'kube-backend');
   const toolBackend: ToolBackend = kb === 'nft' || kb === 'legacy' ? kb : 'default';
@@ -177,6 +182,7 @@ export function snapshotFromOutput(node: string, out: ScriptOutput, what: 'full'
     v6 !== undefined &&
     (addresses.some((a) => a.includes(':')) ||
       v6.ruleset.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')) ||
+      v6.state.kubeServicesAt !== undefined ||
       v6.state.chains.length > 0 ||
       v6.state.entryJumps.length > 0);
   const mode: KubeProxyMode =
@@ -198,6 +204,7 @@ export function snapshotFromOutput(node: string, out: ScriptOutput, what: 'full'
   const uid = Number(markerValue(out, 'uid'));
   const now = Number(markerValue(out, 'now'));
   const sshClient = markerValue(out, 'ssh-client')?.split(' ')[0];
+  const other = markerValue(out, 'guard-other-backend');
   const savedV4 = state('saved.v4');
   const savedV6 = state('saved.v6');
   const savedMeta = state('saved.meta');
@@ -231,6 +238,7 @@ export function snapshotFromOutput(node: string, out: ScriptOutput, what: 'full'
       ? { lastExpired: { token: expired[0]!, at: Number(expired[1]), rc: Number(expired[2]) } }
       : {}),
     ...(Number.isFinite(now) && now > 0 ? { nodeTime: now } : {}),
+    ...(other === 'nft' || other === 'legacy' ? { guardOtherBackend: other } : {}),
     warnings: [...warnings, ...(v4?.topology ? v4.topology.warnings.map((w) => `${node}: ${w}`) : [])],
   };
   return { ok: true, snapshot };
@@ -240,7 +248,7 @@ function readFamily(
   node: string,
   family: Family,
   text: string,
-  what: 'full' | 'nat',
+  what: ReadMode,
   out: ScriptOutput,
 ): { ok: true; value: FamilySnapshot } | { ok: false; message: string } {
   const source = `${node} ${SAVE_TOOL[family]}`;
@@ -260,11 +268,11 @@ function readFamily(
     ruleset = r.value.ruleset;
     topology = r.value.topology;
   } else {
-    const r = parseIptablesSave(text, { family });
+    const r = parseIptablesSave(text, what === 'guard' ? { family, table: 'nat' } : { family });
     if (!r.ok) return { ok: false, message: `${source} line ${r.error.line}: ${r.error.message}` };
     ruleset = r.ruleset;
   }
-  const extracted: ExtractResult = extractGuardState(ruleset, family);
+  const extracted: ExtractResult = extractGuardState(ruleset, family, { excerpt: what === 'guard' });
   if (!extracted.ok) return { ok: false, message: `${node}: ${extracted.error}` };
   return {
     ok: true,

@@ -10,11 +10,9 @@ import type { Family } from '../../shared/netfilter/index.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import type { ProgressListener } from '../fleet/index.js';
 import { listBlockedSources } from './kill-established.js';
-import { READ_SCRIPT } from './node-scripts.js';
-import { parseScriptOutput } from './sections.js';
 import { verifySnapshot } from './send-change.js';
-import { explain, type Session } from './session.js';
-import { type PendingConfirm, snapshotFromOutput } from './snapshot.js';
+import { explain, readNode, type Session } from './session.js';
+import type { PendingConfirm } from './snapshot.js';
 
 export interface AuditListing {
   readonly port: number;
@@ -42,17 +40,29 @@ export interface VerifyResult {
 export async function verifyNodes(
   session: Session,
   policy: Policy,
-  options: { readonly onProgress?: ProgressListener; readonly signal?: AbortSignal } = {},
+  options: {
+    readonly onProgress?: ProgressListener;
+    readonly signal?: AbortSignal;
+    /** `guard` (default): PREROUTING and our chains only; `nat`: the whole nat table. */
+    readonly read?: 'guard' | 'nat';
+  } = {},
 ): Promise<VerifyResult> {
+  const what = options.read ?? 'guard';
+  const all = desiredGuard(policy);
+  const chains = all.ok ? all.desired.families.flatMap((f) => f.chains.map((c) => c.name)) : [];
   const results = await session.fleet.runOnAll<NodeVerifyResult>(
     session.nodes,
     async (ctx) => {
       const node = ctx.node.name;
-      const r = await ctx.run({ op: 'read (nat)', argv: ['sh', '-c', READ_SCRIPT, 'npg-read', 'nat'] });
-      if (!r.ok) return r;
-      const snap = snapshotFromOutput(node, parseScriptOutput(r.stdout), 'nat');
-      if (!snap.ok) return { ok: true, value: { node, ok: false, message: snap.message } };
-      const s = snap.snapshot;
+      const snap = await readNode(ctx.run, node, what, [...new Set(chains)]);
+      if (!snap.ok) {
+        const e = snap.error;
+        return {
+          ok: true,
+          value: { node, ok: false, message: e.kind === 'unreadable' ? e.message : explain(e) },
+        };
+      }
+      const s = snap.value;
       const d = desiredGuard(policy, { families: s.guardFamilies });
       if (!d.ok) return { ok: true, value: { node, ok: false, message: `${node}: ${d.errors[0]?.message}` } };
       const verify = verifySnapshot(s, d.desired);
@@ -80,7 +90,10 @@ export async function verifyNodes(
         value: { node, ok: true, verify, audit, notes, ...(s.pending ? { pending: s.pending } : {}) },
       };
     },
-    options,
+    {
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    },
   );
   const nodes: NodeVerifyResult[] = results.map((r) =>
     r.ok

@@ -19,6 +19,7 @@ import {
 interface VerifyOptions extends FleetCliOptions {
   readonly watch?: string;
   readonly count?: string;
+  readonly full?: boolean;
 }
 
 const CODE = { ok: EXIT_OK, drift: EXIT_DIFFERENCE, error: EXIT_FAILURE } as const;
@@ -77,9 +78,10 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
   const interval = secondsFlag('--watch', opts.watch, 1, 86_400);
   const count = secondsFlag('--count', opts.count, 1, 1_000_000);
   const policy = loaded.workspace.policy;
+  const read = opts.full ? ('nat' as const) : ('guard' as const);
   return withSession(loaded, opts, async (session) => {
     if (interval === undefined) {
-      const r = await verifyNodes(session, policy, { onProgress: progress(opts, 'verify') });
+      const r = await verifyNodes(session, policy, { onProgress: progress(opts, 'verify'), read });
       if (opts.json) printJson(jsonOf(r));
       else {
         const lines = [...findingsOf(r), ...infoOf(r)];
@@ -98,7 +100,7 @@ export async function runVerify(opts: VerifyOptions): Promise<number> {
     let status: VerifyResult['status'] = 'ok';
     try {
       for (let round = 1; !stop.signal.aborted; round++) {
-        const r = await verifyNodes(session, policy, { signal: stop.signal });
+        const r = await verifyNodes(session, policy, { signal: stop.signal, read });
         if (stop.signal.aborted) break;
         status = r.status;
         const now = new Set(findingsOf(r));
@@ -147,7 +149,8 @@ export function registerVerify(program: Command, run: Runner): void {
       .command('verify')
       .description('check every node against the policy (exit 0 in order, 1 drift, 2 could not check)')
       .option('--watch <SECONDS>', 're-check every SECONDS and report drift as it appears')
-      .option('--count <N>', 'with --watch: stop after N rounds'),
+      .option('--count <N>', 'with --watch: stop after N rounds')
+      .option('--full', 'read the whole nat table, not only PREROUTING and our chains'),
   )
     .addHelpText(
       'after',
