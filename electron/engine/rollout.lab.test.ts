@@ -151,4 +151,30 @@ describe('rollout on the lab', () => {
     expect(await flows(a!)).toBeGreaterThan(0);
     await run(['kill', '--', `-${pidA}`, `-${pidB}`]).catch(() => undefined);
   }, 120_000);
+
+  it('a change that loses its answer is looked at again: the node is reported old or new, as it is', async () => {
+    const [a] = topo.clients[0]!.ipv4;
+    await change('remove', { nodePorts: [] });
+    const node = topo.nodes[0]!;
+    // Another holder of the node lock makes the change wait; our 2 s limit ends it first.
+    const lock = `/var/lib/nodeport-guard/netns/${node.netns}/lock`;
+    const holder = run(['flock', lock, 'sleep', '6'], { netns: node.netns });
+    await new Promise((r) => setTimeout(r, 300));
+    const prepared = await prepare(session, 'apply', policy([a!]));
+    const result = await runChanges(
+      session,
+      prepared.changes.filter((c) => c.node === node.name),
+      { store: localStore(ws.path), workspacePath: ws.path, changeTimeoutMs: 2000 },
+    );
+    await holder;
+    // The change script was stopped (KILL over SSH): it must not go on once the lock is free.
+    await new Promise((r) => setTimeout(r, 1500));
+    const o = result.outcomes[0]!;
+    expect(o.status).toBe('failed');
+    expect(o.status === 'failed' && o.state).toBe('old');
+    expect(o.status === 'failed' && o.message).toMatch(
+      /did not finish within 2000 ms.*read again: the node holds the old guard/,
+    );
+    expect((await run(['iptables-save', '-t', 'nat'], { netns: node.netns })).includes('NPG-')).toBe(false);
+  }, 60_000);
 });

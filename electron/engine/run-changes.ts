@@ -30,7 +30,7 @@ export type NodeOutcome =
       readonly node: string;
       readonly status: 'failed';
       readonly message: string;
-      readonly state: 'old' | 'mixed' | 'unknown';
+      readonly state: 'old' | 'new' | 'mixed' | 'unknown';
     }
   | { readonly node: string; readonly status: 'skipped'; readonly message: string };
 
@@ -43,6 +43,8 @@ export interface RunChangesOptions {
   readonly canary?: string;
   /** After an apply: delete conntrack entries of now-blocked sources. */
   readonly killEstablished?: boolean;
+  /** Limit for one node's change script (default 120 s; it waits up to 60 s for the node lock). */
+  readonly changeTimeoutMs?: number;
   readonly store: LocalStore;
   readonly workspacePath: string;
   readonly policyHash?: string;
@@ -112,7 +114,14 @@ export async function runChanges(
       [change.node],
       async (ctx) => {
         if (stop) return { ok: true, value: { status: 'failed', state: 'old', message: 'skipped' } };
-        return { ok: true, value: await sendChange(ctx, change, { meta, confirmSeconds }) };
+        return {
+          ok: true,
+          value: await sendChange(ctx, change, {
+            meta,
+            confirmSeconds,
+            ...(options.changeTimeoutMs ? { timeoutMs: options.changeTimeoutMs } : {}),
+          }),
+        };
       },
       {
         ...(options.signal ? { signal: options.signal } : {}),

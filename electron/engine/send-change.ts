@@ -2,6 +2,8 @@
 // iptables-restore per family, undo of the first family if the second fails, the commit-confirmed
 // timer), then a fresh read and verify. The outcome says which state the node is in: old, new, or
 // unknown (connection lost mid-way: the transactions are atomic, so it is one or the other).
+import { stateAfter } from '../../shared/guard/render.js';
+import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
 import { type NodeVerify, verifyNode } from '../../shared/guard/verify.js';
 import type { NodeStepContext } from '../fleet/index.js';
 import { type BundleMeta, changeBundle, type NodeChange } from './node-change.js';
@@ -24,8 +26,8 @@ export type SendOutcome =
   | {
       readonly status: 'failed';
       readonly message: string;
-      /** old: nothing changed (or undone); mixed: undo failed; unknown: cannot tell. */
-      readonly state: 'old' | 'mixed' | 'unknown';
+      /** old: nothing changed (or undone); new: changed, but the answer was lost; mixed: undo failed; unknown: cannot tell. */
+      readonly state: 'old' | 'new' | 'mixed' | 'unknown';
     };
 
 export interface SendOptions {
@@ -68,12 +70,18 @@ export async function sendChange(
   if (!r.ok) {
     const e = r.error;
     const unknown = e.kind === 'connection-lost' || e.kind === 'timeout' || e.kind === 'cancelled';
+    if (!unknown) return { status: 'failed', message: explain(e), state: 'old' };
+    // The script may or may not have run. Each family's change is atomic, so the node holds the old
+    // guard or the new one: look (on a new connection) and say which.
+    const state = await whichState(ctx, change);
     return {
       status: 'failed',
-      message: unknown
-        ? `${explain(e)}; each family's change is atomic: the node holds the old or the new guard`
-        : explain(e),
-      state: unknown ? 'unknown' : 'old',
+      message: `${explain(e)}; ${
+        state === 'unknown'
+          ? "could not look again: each family's change is atomic, the node holds the old or the new guard"
+          : `read again: the node holds the ${state} guard`
+      }`,
+      state,
     };
   }
   const out = parseScriptOutput(r.stdout);
@@ -146,6 +154,25 @@ async function readAfter(
   const r = await readNode(ctx.run, change.node, 'guard', [...new Set(chains)]);
   if (!r.ok) return { ok: false, message: readErrorMessage(r.error) };
   return { ok: true, snapshot: r.value, verify: verifySnapshot(r.value, change.desired) };
+}
+
+/** After a lost connection: does the node hold the state before the change, the one after, or neither? */
+async function whichState(ctx: NodeStepContext, change: NodeChange): Promise<'old' | 'new' | 'unknown'> {
+  const chains = [
+    ...new Set([
+      ...change.desired.families.flatMap((f) => f.chains.map((c) => c.name)),
+      ...change.before.flatMap((s) => s.chains.map((c) => c.name)),
+    ]),
+  ];
+  const r = await readNode(ctx.run, change.node, 'guard', chains);
+  if (!r.ok) return 'unknown';
+  const families = change.desired.families.map((f) => f.family);
+  const now = families.map((f) => r.value.families.find((s) => s.family === f)?.state ?? emptyFamilyState(f));
+  const bare = (states: readonly FamilyGuardState[]) =>
+    guardStateHash(states.map((s) => ({ ...s, kubeServicesAt: undefined, foreignReferences: [] })));
+  if (bare(now) === bare(stateAfter(change.desired))) return 'new';
+  if (bare(now) === bare(change.before)) return 'old';
+  return 'unknown';
 }
 
 export function verifySnapshot(snapshot: NodeSnapshot, desired: NodeChange['desired']): NodeVerify {
