@@ -42,6 +42,17 @@ export async function saveBeforeState(
   const dir = join(store.dir, 'saved', node);
   await ensureDir(dir);
   for (const [suffix, text] of files) await writeFileAtomic(join(dir, `${stamp}.${suffix}`), text, 0o600);
+  await prune(dir);
+}
+
+/** Saved states kept per node; the history keeps the record of older changes. */
+const KEEP_SAVED = 50;
+
+async function prune(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  const stamps = [...new Set(names.map((n) => n.replace(/\.(v4|v6)$/, '')))].sort();
+  const old = new Set(stamps.slice(0, Math.max(0, stamps.length - KEEP_SAVED)));
+  for (const n of names) if (old.has(n.replace(/\.(v4|v6)$/, ''))) await rm(join(dir, n), { force: true });
 }
 
 /** The newest locally saved state of a node (stamp `<time>-<token>`, suffix -> text), if any. */

@@ -154,7 +154,7 @@ case $secs in ''|*[!0-9]*) m result bad-args; exit 2 ;; esac
 umask 077
 w=$(mktemp -d) || { m result no-tmp; exit 5; }
 trap 'rm -rf "$w"' EXIT
-awk -v w="$w" '/^%%npg file [a-z0-9.]+$/ { if (f != "") close(f); f = w "/" $3; printf "" > f; next } f != "" { print > f }' || { m result bad-bundle; exit 2; }
+awk -v w="$w" '/^%%npg file [a-z0-9]+([.][a-z0-9]+)*$/ { if (f != "") close(f); f = w "/" $3; printf "" > f; next } f != "" { print > f }' || { m result bad-bundle; exit 2; }
 ${LOCK_AND_CHECK}if [ -f "$d/pending/token" ]; then
   if [ "$op" = apply ]; then m result pending "$(cat "$d/pending/token")"; exit 7; fi
   disarm

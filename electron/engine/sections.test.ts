@@ -55,6 +55,7 @@ describe('encodeBundle', () => {
 
   it('refuses odd names and bodies that hold a marker line', () => {
     expect(() => encodeBundle(new Map([['../x', '']]))).toThrow(/bad bundle file name/);
+    expect(() => encodeBundle(new Map([['..', '']]))).toThrow(/bad bundle file name/);
     expect(() => encodeBundle(new Map([['a', 'x\n%%npg file b\n']]))).toThrow(/marker line/);
   });
 });

@@ -71,7 +71,8 @@ export function markerValue(out: ScriptOutput, key: string): string | undefined 
 export function encodeBundle(files: ReadonlyMap<string, string>): string {
   const parts: string[] = [];
   for (const [name, content] of files) {
-    if (!/^[a-z0-9.]+$/.test(name)) throw new RangeError(`bad bundle file name ${JSON.stringify(name)}`);
+    if (!/^[a-z0-9]+(\.[a-z0-9]+)*$/.test(name))
+      throw new RangeError(`bad bundle file name ${JSON.stringify(name)}`);
     if (content.split('\n').some((l) => l.startsWith(MARK)))
       throw new RangeError(`bundle file ${name} contains a marker line`);
     parts.push(`${MARK}file ${name}\n${content.endsWith('\n') || content === '' ? content : `${content}\n`}`);
