@@ -167,6 +167,8 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
         `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; nothing sent`,
       );
   }
+  if (opts.canary !== undefined && !loaded.workspace.inventory.nodes.some((n) => n.name === opts.canary))
+    throw new CliError(`--canary ${JSON.stringify(opts.canary)}: not a node of the inventory`);
   const planFile = opts.plan !== undefined ? await readPlanFile(opts.plan) : undefined;
   const store = storeOf(loaded, opts);
   const verb = op === 'plan' ? 'apply' : op;
