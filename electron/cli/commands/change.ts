@@ -98,7 +98,10 @@ function outcomeLine(o: NodeOutcome): string {
       const head = bad.length
         ? `${o.node}: changed, but verify found: ${bad.map((f) => f.message.replace(`${o.node}: `, '')).join('; ')}`
         : `${o.node}: changed and verified${o.verify ? '' : ' (not verified)'}`;
-      const timer = o.timer ? `; rolls back at node time ${o.timer.split(' ')[1]} unless confirmed` : '';
+      const at = Number(o.timer?.split(' ')[1]);
+      const timer = o.timer
+        ? `; rolls back at ${Number.isFinite(at) ? new Date(at * 1000).toISOString() : '?'} (node clock) unless confirmed`
+        : '';
       const killed = o.killed?.deleted.length
         ? `; ${o.killed.deleted.length} established flow(s) of blocked sources cut`
         : '';
@@ -309,6 +312,10 @@ function planOptions(cmd: Command): Command {
 
 function changeOptions(cmd: Command): Command {
   return cmd
+    .option(
+      '--confirm-within <SECONDS>',
+      'commit-confirmed: nodes restore their saved guard unless `npg confirm` comes in time (10-86400)',
+    )
     .option('--yes', 'do not ask for confirmation (required without a terminal)')
     .option('--continue', 'go on with the other nodes after a node fails')
     .option('--canary <NODE>', 'the node changed (and verified) first; default the first node that changes');
@@ -338,10 +345,6 @@ export function registerChangeCommands(program: Command, run: Runner): void {
           .command('apply')
           .description("make every node's guard match the policy: one iptables-restore per node and family")
           .option(
-            '--confirm-within <SECONDS>',
-            'commit-confirmed: nodes restore their saved guard unless `npg confirm` comes in time',
-          )
-          .option(
             '--kill-established',
             'delete conntrack entries of now-blocked sources, so their open connections end',
           )
@@ -362,7 +365,10 @@ export function registerChangeCommands(program: Command, run: Runner): void {
         .description("restore every node's guard to what it was before its last change (our chains only)"),
     ),
   )
-    .addHelpText('after', '\nExamples:\n  npg rollback --workspace c.yaml --yes')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  npg rollback --workspace c.yaml --yes\n  npg rollback --workspace c.yaml --yes --confirm-within 60',
+    )
     .action((opts: ChangeOptions) => run(runChangeCommand('rollback', opts)));
 
   fleetOptions(
