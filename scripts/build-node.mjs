@@ -33,7 +33,9 @@ export async function buildNode({ only } = {}) {
         // external; ssh2 is loaded only when a command connects.
         packages: undefined,
         external: ['ssh2', 'ws', 'electron'],
-        banner: { js: "import { createRequire as __npgCreateRequire } from 'node:module'; const require = __npgCreateRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __npgCreateRequire } from 'node:module'; const require = __npgCreateRequire(import.meta.url);",
+        },
       }),
     );
   }
