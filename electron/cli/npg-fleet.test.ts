@@ -108,7 +108,11 @@ describe('fleet commands refuse bad input before contacting any node', () => {
     );
     await expectRefused(['apply', '--yes', '--node', 'node9'], w, /--node node9: not in the inventory/);
     await expectRefused(['apply', '--yes', '--confirm-within', '5;'], w, /--confirm-within/);
-    await expectRefused(['apply', '--yes', '--canary', 'node7'], w, /--canary "node7": not a node of the inventory/);
+    await expectRefused(
+      ['apply', '--yes', '--canary', 'node7'],
+      w,
+      /--canary "node7": not a node of the inventory/,
+    );
     await expectRefused(['verify', '--concurrency', '0'], w, /--concurrency/);
   });
 
