@@ -1,7 +1,8 @@
 // Tear the lab down completely, with or without a state file (a crashed `up` leaves one
 // half-written or none): processes by PID, every npg-* namespace and link, the users, the
 // sudoers drop-in and the state directory.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { deleteLink, labLinks } from './network';
 import { removeUsers } from './sshd';
 import { PRIVSEP_DIR, paths, readState, STATE_DIR } from './state';
@@ -17,6 +18,9 @@ async function pidsIn(netns: string): Promise<number[]> {
     .map((l) => Number.parseInt(l.trim(), 10))
     .filter((n) => Number.isInteger(n) && n > 1 && n !== process.pid);
 }
+
+/** Where the engine keeps a node's saved guard state per network namespace (electron/engine). */
+const NODE_STATE_DIR = '/var/lib/nodeport-guard/netns';
 
 export async function labDown(log: (line: string) => void = () => undefined): Promise<void> {
   const state = await readState();
@@ -44,5 +48,12 @@ export async function labDown(log: (line: string) => void = () => undefined): Pr
   await removeUsers();
   if (state?.createdPrivsepDir) await rm(PRIVSEP_DIR, { recursive: true, force: true });
   await rm(paths.root, { recursive: true, force: true });
+  // What the engine saved on the lab's nodes (per network namespace, since the nodes share one
+  // filesystem): a rebuilt lab must not inherit rollback state of the last one.
+  for (const ns of await readdir(NODE_STATE_DIR).catch(() => [] as string[])) {
+    if (!ns.startsWith(NETNS_PREFIX)) continue;
+    await rm(join(NODE_STATE_DIR, ns), { recursive: true, force: true });
+    log(`removed saved guard state of ${ns}`);
+  }
   log('lab is down');
 }
