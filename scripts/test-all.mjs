@@ -1,7 +1,8 @@
 // `npm test`: every check and every suite, in order, with one summed closing line.
 //   lint + typecheck -> unit tests (vitest) -> lab tests (vitest, root + lab) -> e2e (Playwright)
-// The lab suites need root and a running lab. If the lab is not up and we are root, we bring it up
-// and tear it down afterwards; if we are not root, the lab suites are reported as skipped, loudly.
+// The lab suites need root: as root they run against the lab in each kube-proxy mode (dual-stack),
+// which is brought up as needed and taken down afterwards unless it was already up; as another user
+// they are reported as skipped, loudly.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,9 +27,10 @@ function step(label, cmd, args) {
   }
 }
 
-function vitest(project) {
-  const out = join(tmp, `vitest-${project}.json`);
-  const code = run(`vitest ${project}`, 'npx', [
+function vitest(project, label = '') {
+  const name = label ? `${project} (${label})` : project;
+  const out = join(tmp, `vitest-${project}${label}.json`);
+  const code = run(`vitest ${name}`, 'npx', [
     'vitest',
     'run',
     '--project',
@@ -39,7 +41,7 @@ function vitest(project) {
   ]);
   if (!existsSync(out)) {
     totals.failed += 1;
-    failures.push(`vitest ${project} (no report, exit ${code})`);
+    failures.push(`vitest ${name} (no report, exit ${code})`);
     return;
   }
   const r = JSON.parse(readFileSync(out, 'utf8'));
@@ -49,8 +51,8 @@ function vitest(project) {
   // A suite that fails to load counts no test but must still fail the run.
   if (code !== 0 && r.numFailedTests === 0) {
     totals.failed += 1;
-    failures.push(`vitest ${project} (exit ${code})`);
-  } else if (r.numFailedTests > 0) failures.push(`vitest ${project}`);
+    failures.push(`vitest ${name} (exit ${code})`);
+  } else if (r.numFailedTests > 0) failures.push(`vitest ${name}`);
 }
 
 function playwright() {
@@ -73,40 +75,53 @@ function playwright() {
   } else if (s.unexpected > 0) failures.push('playwright');
 }
 
-function labIsUp() {
-  const r = spawnSync('npx', ['tsx', 'e2e/lab/cli.ts', 'status', '--json'], { encoding: 'utf8' });
-  if (r.status !== 0) return false;
-  try {
-    return JSON.parse(r.stdout).nodes.length > 0;
-  } catch {
-    return false;
-  }
-}
-
 step('lint', 'npx', ['biome', 'check', '.']);
 step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 step('build', 'npm', ['run', '--silent', 'build']);
 vitest('unit');
 
+// The lab suites run twice, on the two kube-proxy modes the guard must work with, both dual-stack:
+// iptables mode first (the Playwright UI tests run then too), then ipvs mode. NPG_LAB_MODES=iptables
+// runs only the first pass.
+const LAB_PASSES = (process.env.NPG_LAB_MODES ?? 'iptables,ipvs').split(',').filter(Boolean);
+
+function labStatus() {
+  const r = spawnSync('npx', ['tsx', 'e2e/lab/cli.ts', 'status', '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) return undefined;
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return undefined;
+  }
+}
+
 const isRoot = process.getuid?.() === 0;
-let startedLab = false;
 if (!isRoot) {
   console.log(
     '\n=== lab tests SKIPPED: they need root (network namespaces, netfilter, sshd). Run `sudo npm test`.',
   );
 } else {
-  if (!labIsUp()) {
-    startedLab = run('lab:up', 'npx', ['tsx', 'e2e/lab/cli.ts', 'up']) === 0;
-    if (!startedLab) {
+  const wasUp = labStatus() !== undefined;
+  for (const [i, mode] of LAB_PASSES.entries()) {
+    // lab:up is idempotent: it keeps a lab that already has these options and rebuilds otherwise.
+    if (
+      run(`lab:up (${mode}, dual-stack)`, 'npx', [
+        'tsx',
+        'e2e/lab/cli.ts',
+        'up',
+        '--mode',
+        mode,
+        '--ipv6',
+      ]) !== 0
+    ) {
       totals.failed += 1;
-      failures.push('lab:up');
+      failures.push(`lab:up ${mode}`);
+      continue;
     }
+    vitest('lab', mode);
+    if (i === 0) playwright();
   }
-  if (labIsUp()) {
-    vitest('lab');
-    playwright();
-  }
-  if (startedLab) run('lab:down', 'npx', ['tsx', 'e2e/lab/cli.ts', 'down']);
+  if (!wasUp) run('lab:down', 'npx', ['tsx', 'e2e/lab/cli.ts', 'down']);
 }
 
 rmSync(tmp, { recursive: true, force: true });
