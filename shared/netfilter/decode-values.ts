@@ -94,14 +94,32 @@ export function parseMark(s: string): MarkValue | undefined {
   return { value, mask };
 }
 
+/**
+ * Digits and exactly three dots (IPv4), or hex digits, dots and at least one colon (IPv6). One pass
+ * over the characters, no regular expressions or split: the topology decodes every DNAT target of
+ * a node (15,000 on a 5,000-service node) through here.
+ */
 function looksLikeAddress(s: string): boolean {
-  return /^[0-9.]+$/.test(s) ? s.split('.').length === 4 : /^[0-9a-fA-F:.]+$/.test(s) && s.includes(':');
+  if (s.length === 0) return false;
+  let dots = 0;
+  let colons = 0;
+  let hexLetters = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c === 46) dots++;
+    else if (c === 58) colons++;
+    else if ((c >= 97 && c <= 102) || (c >= 65 && c <= 70)) hexLetters = true;
+    else return false;
+  }
+  return colons === 0 && !hexLetters ? dots === 3 : colons > 0;
 }
 
 function parseAddressRange(s: string): AddressRange | undefined {
   const dash = s.indexOf('-');
-  const from = dash < 0 ? s : s.slice(0, dash);
-  const to = dash < 0 ? s : s.slice(dash + 1);
+  if (dash < 0) return looksLikeAddress(s) ? { from: s, to: s } : undefined;
+  const from = s.slice(0, dash);
+  const to = s.slice(dash + 1);
   return looksLikeAddress(from) && looksLikeAddress(to) ? { from, to } : undefined;
 }
 
