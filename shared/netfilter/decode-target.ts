@@ -1,6 +1,7 @@
 // Typed views of rule targets: verdicts, NAT, MARK, LOG, and jumps/gotos to user chains. Like
 // decodeMatch, anything not understood comes back as `{kind: 'unknown'}` with the target.
 
+import { chainsByName } from './chain-index.js';
 import { type NatRange, type PortRange, parseMark, parseNatRange, parsePortRange } from './decode-values.js';
 import { isBuiltinTarget } from './known-names.js';
 import type { MatchOption, Table, Target } from './model.js';
@@ -155,7 +156,7 @@ export function applyMark(target: MarkTarget, mark: number): number {
  */
 export function decodeTarget(t: Target, table?: Table): KnownTarget {
   const isChain = table
-    ? table.chains.some((c) => c.name === t.name)
+    ? chainsByName(table).has(t.name)
     : t.kind === 'goto' || (t.options.length === 0 && !isBuiltinTarget(t.name));
   if (t.kind === 'goto' || isChain) return { kind: 'chain', chain: t.name, goto: t.kind === 'goto' };
   switch (t.name) {

@@ -1,9 +1,10 @@
 // Hash-consing of the model's small immutable parts during one parse. A kube-proxy dump repeats the
 // same options, matches and targets thousands of times (`-m tcp`, `--mode random`, a service's
-// comment on each of its rules, `-j KUBE-MARK-MASQ`); sharing one readonly object for each distinct
-// value cuts the parse result to under half its size and much of the garbage-collection time.
-// What is nearly always distinct (DNAT targets, whole match lists) is not cached: measured, the
-// lookups cost more than the copies.
+// comment on each of its rules, `-j ACCEPT`); sharing one readonly object for each distinct value
+// cuts the parse result to under half its size and much of the garbage-collection time. (Jumps to
+// user chains, `-j KUBE-MARK-MASQ`, are shared by the table being read: TableBuilder.chainTarget.)
+// What is nearly always distinct (DNAT targets and their options, addresses, whole match lists)
+// is not cached: measured, the lookups cost more than the copies.
 // Sharing is safe because the model is readonly; equal values stay `toEqual`, as before.
 
 import type { Counters, Match, MatchOption, Negatable, Target } from './model.js';
@@ -73,8 +74,8 @@ export class Interner {
   ];
   private readonly negatables = [new Map<string, Negatable<string>>(), new Map<string, Negatable<string>>()];
   private readonly matches = new SequenceCache<Match>();
-  private readonly jumps = new Map<string, Target>();
-  private readonly gotos = new Map<string, Target>();
+  private readonly builtinTargets = new Map<string, Target>();
+  private readonly optionNames = new Map<string, string>();
   private readonly zero: Counters = { packets: 0, bytes: 0 };
 
   /**
@@ -114,6 +115,31 @@ export class Interner {
     return o;
   }
 
+  /** The same as `option`, as a new object: for values that rarely repeat. */
+  unsharedOption(
+    dashed: string,
+    negated: boolean,
+    tokens: readonly string[],
+    start: number,
+    end: number,
+  ): MatchOption {
+    return {
+      name: this.optionName(dashed),
+      negated,
+      values: end === start ? EMPTY : tokens.slice(start, end),
+    };
+  }
+
+  /** `to-destination` for `--to-destination`, one string per option name. */
+  private optionName(dashed: string): string {
+    let name = this.optionNames.get(dashed);
+    if (name === undefined) {
+      name = dashed.slice(2);
+      this.optionNames.set(dashed, name);
+    }
+    return name;
+  }
+
   negatable(value: string, negated: boolean): Negatable<string> {
     const cache = this.negatables[negated ? 1 : 0]!;
     let v = cache.get(value);
@@ -136,8 +162,9 @@ export class Interner {
   }
 
   /**
-   * Only option-less targets are shared (`-j KUBE-MARK-MASQ`, `-j RETURN`): targets with options
-   * (DNAT to one endpoint) are nearly all distinct, and caching them cost more time than it saved.
+   * A target with `options[start, end)`, not shared: targets with options (DNAT to one endpoint)
+   * are nearly all distinct, and caching them cost more time than it saved. Option-less jumps to
+   * user chains are shared by the table (TableBuilder.chainTarget), built-in ones here.
    */
   target(
     kind: Target['kind'],
@@ -146,12 +173,15 @@ export class Interner {
     start: number,
     end: number,
   ): Target {
-    if (end !== start) return { kind, name, options: options.slice(start, end) };
-    const cache = kind === 'goto' ? this.gotos : this.jumps;
-    let t = cache.get(name);
+    return { kind, name, options: options.slice(start, end) };
+  }
+
+  /** `-j ACCEPT`, `-j RETURN`, `-j MASQUERADE`: one shared object per built-in target name. */
+  builtinTarget(name: string): Target {
+    let t = this.builtinTargets.get(name);
     if (!t) {
-      t = { kind, name, options: EMPTY };
-      cache.set(name, t);
+      t = { kind: 'jump', name, options: EMPTY };
+      this.builtinTargets.set(name, t);
     }
     return t;
   }

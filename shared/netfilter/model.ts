@@ -5,6 +5,8 @@
 // gives equivalent iptables-restore input. Typed views of the modules we reason about (tcp/udp
 // ports, addrtype, statistic, DNAT, ...) live in decode.ts and are derived from this model.
 
+import { chainsByName } from './chain-index.js';
+
 export type Family = 'ipv4' | 'ipv6';
 
 /** Which iptables flavour wrote the dump; never mix them when writing rules back. */
@@ -105,7 +107,7 @@ export function findTable(ruleset: Ruleset, name: string): Table | undefined {
 }
 
 export function findChain(table: Table, name: string): Chain | undefined {
-  return table.chains.find((c) => c.name === name);
+  return chainsByName(table).get(name);
 }
 
 /** A user-chain jump/goto target, or undefined for built-in targets and rules without a target. */

@@ -78,6 +78,19 @@ const NO_OPTIONS: ReadonlySet<string> = new Set();
 /** Options whose one value is free text (see STRING_OPTIONS), with their dashes. */
 const TEXT_OPTIONS: ReadonlySet<string> = new Set([...STRING_OPTIONS].map((o) => `--${o}`));
 
+/**
+ * The table's side of reading a rule. Chain names and option-less targets are the table's own
+ * shared values (one string per chain name, one Target per chain and kind), so a rule names its
+ * chains with the same string objects as the chains themselves. Called only once the rule has
+ * been read without error.
+ */
+export interface RuleContext {
+  /** `-A NAME`: the table's string for chain `name`. */
+  chainName(name: string): string;
+  /** `-j NAME` / `-g NAME` without options: a user chain's shared Target, or a built-in target's. */
+  plainTarget(kind: Target['kind'], name: string): Target;
+}
+
 /** What the option being read belongs to (plain numbers: cheaper than an enum object). */
 const CTX_NONE = 0;
 const CTX_MATCH = 1;
@@ -96,7 +109,10 @@ export class RuleReader {
   private implicitAt = -1;
   private implicitName = '';
   private reserveAfterMatch = false;
-  private target: Target | undefined;
+  /** The rule's -j/-g once read: its kind and name, and the Target itself when it has options. */
+  private targetKind: Target['kind'] = 'jump';
+  private targetName: string | undefined;
+  private targetWithOptions: Target | undefined;
   /** The open -m/-j whose options are being read: opts[ctxStart, nOpts). */
   private ctx = CTX_NONE;
   private ctxName = '';
@@ -119,7 +135,13 @@ export class RuleReader {
       }
     } else if (this.ctx === CTX_TARGET) {
       const kind = this.ctxGoto ? 'goto' : 'jump';
-      this.target = this.interner.target(kind, this.ctxName, this.opts, this.ctxStart, this.nOpts);
+      this.targetKind = kind;
+      this.targetName = this.ctxName;
+      // Option-less targets are the table's shared ones, asked for when the rule is complete.
+      this.targetWithOptions =
+        this.nOpts === this.ctxStart
+          ? undefined
+          : this.interner.target(kind, this.ctxName, this.opts, this.ctxStart, this.nOpts);
     }
     this.ctx = CTX_NONE;
   }
@@ -165,6 +187,7 @@ export class RuleReader {
     chain: string,
     line: number,
     prefixCounters: Counters | undefined,
+    context: RuleContext,
   ): Rule {
     const { tokens, quoted, count } = buf;
     const interner = this.interner;
@@ -173,7 +196,8 @@ export class RuleReader {
     this.nImplicit = 0;
     this.implicitAt = -1;
     this.reserveAfterMatch = false;
-    this.target = undefined;
+    this.targetName = undefined;
+    this.targetWithOptions = undefined;
     this.ctx = CTX_NONE;
 
     let protocol: Negatable<string> | undefined;
@@ -226,7 +250,12 @@ export class RuleReader {
         } else {
           while (i < count && !(isBang(buf, i) || isOptionToken(tokens[i]!, quoted[i]!))) i++;
         }
-        this.addOption(interner.option(tok, negated, tokens, valueStart, i), tok, protocol);
+        // Target options (DNAT's --to-destination) are nearly all distinct: not shared either.
+        const option =
+          this.ctx === CTX_TARGET
+            ? interner.unsharedOption(tok, negated, tokens, valueStart, i)
+            : interner.option(tok, negated, tokens, valueStart, i);
+        this.addOption(option, tok, protocol);
         continue;
       }
       i++;
@@ -255,7 +284,11 @@ export class RuleReader {
             negated = true; // old syntax: -s ! 10.0.0.0/8
             i++;
           }
-          const value = interner.negatable(valueAt(buf, i, flag, 'a value'), negated);
+          const text = valueAt(buf, i, flag, 'a value');
+          // Addresses are mostly distinct (one per endpoint): sharing them would only grow the
+          // interner's maps. Protocols and interfaces come from a handful of values.
+          const value =
+            global === 's' || global === 'd' ? { value: text, negated } : interner.negatable(text, negated);
           i++;
           if (global === 'p') protocol = value;
           else if (global === 's') source = value;
@@ -279,7 +312,7 @@ export class RuleReader {
         case 'j':
         case 'g': {
           if (negate) fail(`"!" cannot negate -${global}`);
-          if (this.target || this.ctx === CTX_TARGET)
+          if (this.targetName !== undefined || this.ctx === CTX_TARGET)
             fail(`more than one target (-${global} after -j or -g)`);
           const name = valueAt(buf, i, FLAGS[global], 'a target');
           i++;
@@ -306,12 +339,19 @@ export class RuleReader {
     if (this.implicitAt >= 0) {
       this.matches[this.implicitAt] = interner.match(this.implicitName, this.implicitOpts, 0, this.nImplicit);
     }
+    // The rule's own chain first, then its target's: chains are created in order of first mention.
+    const chainName = context.chainName(chain);
+    const targetName = this.targetName;
+    const target =
+      targetName === undefined
+        ? undefined
+        : (this.targetWithOptions ?? context.plainTarget(this.targetKind, targetName));
 
     // Every field in one literal, absent ones as undefined: one hidden class for all rules and no
     // out-of-object property store per rule (adding fields one by one cost 100,000 extra objects
     // on a large dump). `toEqual` and JSON treat an undefined field as absent.
     const rule: Rule = {
-      chain,
+      chain: chainName,
       counters,
       protocol,
       source,
@@ -320,7 +360,7 @@ export class RuleReader {
       outInterface,
       fragment,
       matches: interner.matchList(this.matches, this.nMatches),
-      target: this.target,
+      target,
       line,
     };
     return rule;

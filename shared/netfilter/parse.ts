@@ -24,7 +24,7 @@ import { Interner } from './intern.js';
 import { isBuiltinTable, isBuiltinTarget } from './known-names.js';
 import type { Backend, Counters, Family, Ruleset, Table } from './model.js';
 import { displayText, explainUnknownLine, TEXT_LIMIT, UNSUPPORTED_COMMANDS } from './parse-messages.js';
-import { isOptionToken, parseCounter, RuleReader } from './parse-rule.js';
+import { isOptionToken, parseCounter, type RuleContext, RuleReader } from './parse-rule.js';
 import { fail, NetfilterSyntaxError } from './syntax-error.js';
 import { TableBuilder } from './table-builder.js';
 import {
@@ -94,6 +94,14 @@ class DumpParser {
   private readonly buf: TokenBuffer;
   private readonly interner = new Interner();
   private readonly rules = new RuleReader(this.interner);
+  /** Chain names and option-less targets of rules come from the table being read. */
+  private readonly ruleContext: RuleContext = {
+    chainName: (name) => this.target().ruleChain(name, this.lineNo),
+    plainTarget: (kind, name) =>
+      kind === 'jump' && isBuiltinTarget(name)
+        ? this.interner.builtinTarget(name)
+        : this.target().chainTarget(kind, name, this.lineNo),
+  };
   private readonly tables: Table[] = [];
   private readonly seen = new Set<string>();
   private readonly comments: string[] = [];
@@ -240,13 +248,8 @@ class DumpParser {
     const hasChain = chain !== undefined && !quoted[at + 1] && !isOptionToken(chain, false) && chain !== '!';
     if (cmd === '-A' || cmd === '--append') {
       if (!hasChain) fail('-A needs a chain name');
-      const rule = this.rules.read(this.buf, at + 2, chain, this.lineNo, counters);
-      const table = this.target();
-      table.addRule(rule, this.lineNo);
-      const t = rule.target;
-      if (t && (t.kind === 'goto' || (t.options.length === 0 && !isBuiltinTarget(t.name)))) {
-        table.mention(t.name, this.lineNo);
-      }
+      const rule = this.rules.read(this.buf, at + 2, chain, this.lineNo, counters, this.ruleContext);
+      this.target().addRule(rule, this.lineNo);
       this.noteAddress(rule.source?.value);
       this.noteAddress(rule.destination?.value);
       return;

@@ -5,9 +5,9 @@
 //
 // Hand-written over char codes, one pass, no regular expressions: a 10 MB dump has ~1.5 million
 // arguments and this is the hottest loop of the parser. The caller owns a TokenBuffer and reuses it
-// for every line, and repeated arguments (`-A`, `-m`, `tcp`, chain names, comments) come from a
-// small intern table: most of a dump is repetition, and a string that is not allocated costs no
-// garbage collection, which dominated parse time before.
+// for every line, and repeated short arguments (`-A`, `-m`, `tcp`, `--dport`) come from a small
+// intern table: most of a dump is repetition, and a string that is not allocated costs no garbage
+// collection, which dominated parse time before.
 
 export interface TokenBuffer {
   /** Arguments of the last tokenized line; entries past `count` are stale. */
@@ -23,8 +23,13 @@ export interface TokenBuffer {
 }
 
 const MAX_INTERN_BITS = 14;
-/** Longer arguments are rarely repeated; interning them would only churn the table. */
-const INTERN_MAX_LENGTH = 128;
+/**
+ * Longer arguments (chain names, addresses, comments) repeat far apart if at all: looking them up
+ * missed the table and compared against a cold string most of the time, costing more than the
+ * copy. The parser shares the values that matter (chain names through the table's chains,
+ * comments through the Interner) after tokenizing.
+ */
+const INTERN_MAX_LENGTH = 16;
 
 /** `expectedSize`: length of the text to tokenize, to size the intern table (small texts, small table). */
 export function createTokenBuffer(expectedSize = 1 << 20): TokenBuffer {
