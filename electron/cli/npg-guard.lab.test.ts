@@ -276,7 +276,11 @@ describe('npg apply on the lab', () => {
     }
     for (const n of topo.nodes) {
       expect(await nat(n.name), n.name).not.toContain('NPG-');
-      expect(await outcome(blocked!, n.name, 30001)).toBe('reached');
+      // The node that was cut needs a moment after `uncut` (link up, neighbour entries relearnt,
+      // IPv6 DAD on a dual-stack lab) before packets flow again: wait for that, bounded.
+      await expect
+        .poll(() => outcome(blocked!, n.name, 30001), { timeout: 15_000, interval: 500 })
+        .toBe('reached');
     }
     const late = await npg(['confirm', ...common()]);
     expect(late.code).toBe(1);

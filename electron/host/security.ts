@@ -8,7 +8,8 @@ export function contentSecurityPolicy(opts: { allowWebSocket: boolean }): string
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self'",
-    `connect-src ${opts.allowWebSocket ? "'self' ws://127.0.0.1:* ws://[::1]:*" : "'none'"}`,
+    // Chromium rejects IPv6 literals in CSP sources; the web host binds 127.0.0.1 ('self' covers ws: in CSP 3).
+    `connect-src ${opts.allowWebSocket ? "'self' ws://127.0.0.1:*" : "'none'"}`,
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",
