@@ -3,6 +3,7 @@
 // LoadBalancer with source ranges, externalTrafficPolicy Local). Returns the chains and rules of one
 // full sync, in the order kube-proxy writes them.
 import { endpointChain, joinHostPort, serviceChain, servicePortName } from './chain-names';
+import { writeForwardAccepts, writeMasqueradeRules } from './common-rules';
 import { categorize, isLocalPolicy, LARGE_CLUSTER_ENDPOINTS, totalEndpoints } from './endpoints';
 import { chainLine, LineBuffer, markHex, probability, quoted } from './line-buffer';
 import type { SyncParts } from './sync-parts';
@@ -27,20 +28,7 @@ export function syncCurrentLayout(opts: KubeProxyOptions): SyncParts {
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])
     natChains.write(chainLine(c));
 
-  natRules.write('-A', 'KUBE-POSTROUTING', '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
-  natRules.write('-A', 'KUBE-POSTROUTING', '-j', 'MARK', '--xor-mark', mark);
-  natRules.write(
-    '-A',
-    'KUBE-POSTROUTING',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes service traffic requiring SNAT'),
-    '-j',
-    'MASQUERADE',
-    opts.randomFully === false ? [] : ['--random-fully'],
-  );
-  natRules.write('-A', 'KUBE-MARK-MASQ', '-j', 'MARK', '--or-mark', mark);
+  writeMasqueradeRules(natRules, mark, opts.randomFully);
 
   // localhostNodePorts defaults to true for IPv4: kube-proxy then carries kubelet's anti-martian rule.
   if (!isIPv6) {
@@ -89,34 +77,7 @@ export function syncCurrentLayout(opts: KubeProxyOptions): SyncParts {
   );
 
   filterRules.write('-A', 'KUBE-FORWARD', '-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP');
-  filterRules.write(
-    '-A',
-    'KUBE-FORWARD',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes forwarding rules'),
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
-  );
-  filterRules.write(
-    '-A',
-    'KUBE-FORWARD',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes forwarding conntrack rule'),
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  );
+  writeForwardAccepts(filterRules, mark);
 
   return {
     order: ['filter', 'nat'],

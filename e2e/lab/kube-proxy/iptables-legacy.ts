@@ -5,6 +5,7 @@
 // policy goes through KUBE-XLB-*, every load-balancer IP gets a KUBE-FW-* chain, addresses are
 // written with a prefix length, and a Local service without local endpoints jumps to KUBE-MARK-DROP.
 import { endpointChain, joinHostPort, serviceChain, servicePortName } from './chain-names';
+import { writeMasqueradeRules } from './common-rules';
 import { categorize, isLocalPolicy, LARGE_CLUSTER_ENDPOINTS, totalEndpoints } from './endpoints';
 import { sortedServices } from './iptables-current';
 import { chainLine, hostCidr, LineBuffer, markHex, probability, quoted } from './line-buffer';
@@ -23,20 +24,7 @@ export function syncLegacyLayout(opts: KubeProxyOptions): SyncParts {
   for (const c of ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'])
     natChains.write(chainLine(c));
 
-  natRules.write('-A', 'KUBE-POSTROUTING', '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
-  natRules.write('-A', 'KUBE-POSTROUTING', '-j', 'MARK', '--xor-mark', mark);
-  natRules.write(
-    '-A',
-    'KUBE-POSTROUTING',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes service traffic requiring SNAT'),
-    '-j',
-    'MASQUERADE',
-    opts.randomFully === false ? [] : ['--random-fully'],
-  );
-  natRules.write('-A', 'KUBE-MARK-MASQ', '-j', 'MARK', '--or-mark', mark);
+  writeMasqueradeRules(natRules, mark, opts.randomFully);
 
   const largeCluster = totalEndpoints(opts.services) > LARGE_CLUSTER_ENDPOINTS;
   for (const svc of sortedServices(opts.services)) {

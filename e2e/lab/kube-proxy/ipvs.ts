@@ -4,6 +4,7 @@
 // KUBE-NODE-PORT; IPVS itself picks the backend at LOCAL_IN, which is why the guard's PREROUTING
 // REDIRECT still works here.
 import { joinHostPort } from './chain-names';
+import { writeForwardAccepts, writeMasqueradeRules } from './common-rules';
 import { categorize, isLocalPolicy } from './endpoints';
 import { sortedServices } from './iptables-current';
 import { chainLine, LineBuffer, markHex, quoted } from './line-buffer';
@@ -326,34 +327,7 @@ export function syncIpvs(opts: KubeProxyOptions): SyncParts {
     if (nonEmpty(set))
       natRules.write('-A', 'KUBE-SERVICES', '-m', 'set', '--match-set', name(set), 'dst,dst', '-j', 'ACCEPT');
   }
-  filterRules.write(
-    '-A',
-    'KUBE-FORWARD',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes forwarding rules'),
-    '-m',
-    'mark',
-    '--mark',
-    `${mark}/${mark}`,
-    '-j',
-    'ACCEPT',
-  );
-  filterRules.write(
-    '-A',
-    'KUBE-FORWARD',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes forwarding conntrack rule'),
-    '-m',
-    'conntrack',
-    '--ctstate',
-    'RELATED,ESTABLISHED',
-    '-j',
-    'ACCEPT',
-  );
+  writeForwardAccepts(filterRules, mark);
   filterRules.write(
     '-A',
     'KUBE-NODE-PORT',
@@ -408,20 +382,7 @@ export function syncIpvs(opts: KubeProxyOptions): SyncParts {
     '-j',
     'REJECT',
   );
-  natRules.write('-A', 'KUBE-POSTROUTING', '-m', 'mark', '!', '--mark', `${mark}/${mark}`, '-j', 'RETURN');
-  natRules.write('-A', 'KUBE-POSTROUTING', '-j', 'MARK', '--xor-mark', mark);
-  natRules.write(
-    '-A',
-    'KUBE-POSTROUTING',
-    '-m',
-    'comment',
-    '--comment',
-    quoted('kubernetes service traffic requiring SNAT'),
-    '-j',
-    'MASQUERADE',
-    opts.randomFully === false ? [] : ['--random-fully'],
-  );
-  natRules.write('-A', 'KUBE-MARK-MASQ', '-j', 'MARK', '--or-mark', mark);
+  writeMasqueradeRules(natRules, mark, opts.randomFully);
 
   return {
     order: ['nat', 'filter'],
