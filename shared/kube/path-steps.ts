@@ -6,7 +6,7 @@ import { chainKind, type StepKind } from './chain-kind';
 import { guardKey } from './guard-chains';
 import { foreignMayApply, GUARD_ENTRY_CHAIN, type PreroutingView } from './prerouting';
 import type { ServiceProtocol } from './rule-facts';
-import type { ForeignRule, Mutable, PathStep, PortGuard } from './topology';
+import type { ForeignRule, PathStep, PortGuard } from './topology';
 
 export function stepVia(
   chain: string,
@@ -14,15 +14,11 @@ export function stepVia(
   table: PathStep['table'] = 'nat',
   kind?: StepKind,
 ): PathStep {
-  // Built without spreads: this runs several times per NodePort of a 5,000-service table.
-  const step: Mutable<PathStep> = {
-    kind: kind ?? chainKind(chain),
-    table,
-    chain,
-    via,
-  };
-  if (via.counters) step.counters = via.counters;
-  return step;
+  // One literal per shape, no spreads and no field added afterwards (that costs a property store
+  // per object): this runs several times per NodePort of a 5,000-service table.
+  const stepKind = kind ?? chainKind(chain);
+  const counters = via.counters;
+  return counters ? { kind: stepKind, table, chain, via, counters } : { kind: stepKind, table, chain, via };
 }
 
 /** The first step of a walk: a built-in chain, with its policy counters. */

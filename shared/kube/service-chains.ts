@@ -18,7 +18,10 @@ import {
 } from './rule-facts';
 import type { Endpoint, MasqueradeMode, Mutable, PathStep } from './topology';
 
-/** What the kube-proxy part of the walk yields, before PREROUTING and the filter table are added. */
+/**
+ * What the kube-proxy part of the walk yields, before PREROUTING and the filter table are added.
+ * Internal to the topology: an optional field may be present as undefined.
+ */
 export interface ServiceWalk {
   readonly steps: readonly PathStep[];
   readonly service?: string;
@@ -78,12 +81,14 @@ function endpointOf(
   // A SEP chain cut out of an excerpt still names its endpoint in the service chain's comment.
   const dest = (dnat && dnatDestination(dnat)) ?? fromComment(ruleComment(via));
   if (dest === undefined) return undefined;
-  // Filled in place, not with conditional spreads: this runs once per endpoint of the table.
-  const ep: Mutable<Endpoint> = {
-    endpoint: joinHostPort(dest.address, dest.port),
-    address: dest.address,
-    probability,
-  };
+  const endpoint = joinHostPort(dest.address, dest.port);
+  // kube-proxy's case (a DNAT to address:port) as one literal: fields added afterwards cost a
+  // property store per object, and this runs once per endpoint of the table.
+  if (dnat && dest.port !== undefined) {
+    return { endpoint, address: dest.address, probability, port: dest.port, sepChain: sepName, via, dnat };
+  }
+  // Filled in place, not with conditional spreads.
+  const ep: Mutable<Endpoint> = { endpoint, address: dest.address, probability };
   if (dest.port !== undefined) ep.port = dest.port;
   ep.sepChain = sepName;
   ep.via = via;
@@ -276,18 +281,19 @@ export function walkServiceChains(
     d.steps.splice(at + 1, 0, stepVia('KUBE-MARK-MASQ', always));
   }
   sortEndpoints(d.endpoints);
-  const walk: Mutable<ServiceWalk> = {
+  // One literal, absent fields as undefined: a ServiceWalk never leaves the topology, whose
+  // readers test the fields, and fields added afterwards cost a property store per walk.
+  return {
     steps: d.steps,
+    service: d.service,
     externalTrafficPolicyLocal: d.local,
     endpoints: d.endpoints,
     endpointsKnown: d.endpointsKnown,
     noEndpoints: d.noEndpoints,
+    noEndpointsRule: d.noEndpointsRule,
     masquerade,
     sessionAffinity: d.affinity,
+    clusterChain: d.clusterChain,
     notes: d.notes,
   };
-  if (d.service !== undefined) walk.service = d.service;
-  if (d.noEndpointsRule) walk.noEndpointsRule = d.noEndpointsRule;
-  if (d.clusterChain !== undefined) walk.clusterChain = d.clusterChain;
-  return walk;
 }

@@ -80,8 +80,11 @@ export type KnownTarget =
   | ChainTarget
   | UnknownTarget;
 
+/** The last option called `name` (a loop, not findLast with a closure: DNAT runs once per endpoint). */
 function opt(t: Target, name: string): MatchOption | undefined {
-  return t.options.findLast((o) => o.name === name);
+  const options = t.options;
+  for (let i = options.length - 1; i >= 0; i--) if (options[i]!.name === name) return options[i];
+  return undefined;
 }
 
 function has(t: Target, name: string): boolean {

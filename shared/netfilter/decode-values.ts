@@ -124,11 +124,39 @@ function parseAddressRange(s: string): AddressRange | undefined {
 }
 
 /**
+ * `198.19.1.5:8080`, the only form kube-proxy writes (one per endpoint: 15,000 on a large node),
+ * read in one pass with one slice; anything else (ranges, IPv6, no port) is left to the general
+ * path below by returning undefined.
+ */
+function parseAddressColonPort(s: string): NatRange | undefined {
+  const colon = s.indexOf(':');
+  if (colon <= 0 || colon === s.length - 1 || colon > 15) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57 || i - colon > 5) return undefined;
+    port = port * 10 + (c - 48);
+  }
+  if (port > 65535) return undefined;
+  let dots = 0;
+  for (let i = 0; i < colon; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) dots++;
+    else if (c < 48 || c > 57) return undefined;
+  }
+  if (dots !== 3) return undefined;
+  const address = s.slice(0, colon);
+  return { addresses: { from: address, to: address }, ports: { from: port, to: port } };
+}
+
+/**
  * DNAT/SNAT ranges: `198.18.0.1`, `198.18.0.1:80`, `198.18.0.1-198.18.0.5:80-90`, `:8080`,
  * `198.18.0.1:1000-2000/3000`, and for IPv6 `2001:2::1`, `[2001:2::1]:80`,
  * `[2001:2::1-2001:2::9]:80-90`.
  */
 export function parseNatRange(s: string): NatRange | undefined {
+  const simple = parseAddressColonPort(s);
+  if (simple) return simple;
   let addr: string;
   let rest: string;
   if (s.startsWith('[')) {

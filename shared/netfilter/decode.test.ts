@@ -67,16 +67,31 @@ describe('value parsers', () => {
       '[2001:2::3-2001:2::9]:8080-8090',
       { addresses: { from: '2001:2::3', to: '2001:2::9' }, ports: { from: 8080, to: 8090 } },
     ],
+    // kube-proxy's address:port has a fast path; these check it agrees with the general one.
+    ['198.18.0.1:0', { addresses: { from: '198.18.0.1', to: '198.18.0.1' }, ports: { from: 0, to: 0 } }],
+    [
+      '198.18.0.1:00008080',
+      { addresses: { from: '198.18.0.1', to: '198.18.0.1' }, ports: { from: 8080, to: 8080 } },
+    ],
+    ['1..2.3:80', { addresses: { from: '1..2.3', to: '1..2.3' }, ports: { from: 80, to: 80 } }],
   ])('reads NAT range %s', (text, range) => {
     expect(parseNatRange(text)).toEqual(range);
   });
 
-  it.each(['', 'x', '198.18.0.1:', '[2001:2::1', '[2001:2::1]x', '198.18.0.1:90-80', '1.2.3:80'])(
-    'rejects NAT range %j',
-    (text) => {
-      expect(parseNatRange(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    'x',
+    '198.18.0.1:',
+    '[2001:2::1',
+    '[2001:2::1]x',
+    '198.18.0.1:90-80',
+    '1.2.3:80',
+    '198.18.0.1:65536',
+    '198.18.0.1:8x',
+    '198.18.0.1.5:80',
+  ])('rejects NAT range %j', (text) => {
+    expect(parseNatRange(text)).toBeUndefined();
+  });
 });
 
 describe('decodeMatch', () => {

@@ -3,8 +3,9 @@
 // comment on each of its rules, `-j ACCEPT`); sharing one readonly object for each distinct value
 // cuts the parse result to under half its size and much of the garbage-collection time. (Jumps to
 // user chains, `-j KUBE-MARK-MASQ`, are shared by the table being read: TableBuilder.chainTarget.)
-// What is nearly always distinct (DNAT targets and their options, addresses, whole match lists)
-// is not cached: measured, the lookups cost more than the copies.
+// Rule match lists of one match are shared too (`[-m tcp]` on every DNAT rule).
+// What is nearly always distinct (DNAT targets and their options, addresses) is not cached:
+// measured, the lookups cost more than the copies.
 // Sharing is safe because the model is readonly; equal values stay `toEqual`, as before.
 
 import type { Counters, Match, MatchOption, Negatable, Target } from './model.js';
@@ -74,6 +75,7 @@ export class Interner {
   ];
   private readonly negatables = [new Map<string, Negatable<string>>(), new Map<string, Negatable<string>>()];
   private readonly matches = new SequenceCache<Match>();
+  private readonly singleMatchLists = new Map<Match, readonly Match[]>();
   private readonly builtinTargets = new Map<string, Target>();
   private readonly optionNames = new Map<string, string>();
   private readonly zero: Counters = { packets: 0, bytes: 0 };
@@ -94,12 +96,12 @@ export class Interner {
       const cache = this.noValue[neg]!;
       let o = cache.get(dashed);
       if (!o) {
-        o = { name: dashed.slice(2), negated, values: EMPTY };
+        o = { name: this.optionName(dashed), negated, values: EMPTY };
         cache.set(dashed, o);
       }
       return o;
     }
-    if (end - start > 1) return { name: dashed.slice(2), negated, values: tokens.slice(start, end) };
+    if (end - start > 1) return { name: this.optionName(dashed), negated, values: tokens.slice(start, end) };
     const value = tokens[start]!;
     const byName = this.oneValue[neg]!;
     let cache = byName.get(dashed);
@@ -109,7 +111,7 @@ export class Interner {
     }
     let o = cache.get(value);
     if (!o) {
-      o = { name: dashed.slice(2), negated, values: [value] };
+      o = { name: this.optionName(dashed), negated, values: [value] };
       cache.set(value, o);
     }
     return o;
@@ -186,9 +188,22 @@ export class Interner {
     return t;
   }
 
-  /** Rule match lists are not shared: measured, hashing them cost more than the arrays. */
+  /**
+   * A rule's match list. Lists of one match are shared, keyed by the identity of the (already
+   * shared) match: a kube-proxy dump has `[-m tcp]` on every DNAT rule and one statistic match
+   * per endpoint position. Longer lists (a comment and a port) are nearly all distinct, and
+   * caching them cost a map per list.
+   */
   matchList(matches: readonly Match[], count: number): readonly Match[] {
-    return count === 0 ? EMPTY : matches.slice(0, count);
+    if (count === 0) return EMPTY;
+    if (count > 1) return matches.slice(0, count);
+    const match = matches[0]!;
+    let list = this.singleMatchLists.get(match);
+    if (!list) {
+      list = [match];
+      this.singleMatchLists.set(match, list);
+    }
+    return list;
   }
 
   counters(packets: number, bytes: number): Counters {

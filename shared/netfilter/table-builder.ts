@@ -207,10 +207,11 @@ export class TableBuilder {
     this.endRun();
     const index = new Map<string, Chain>();
     const undeclared: ChainBuilder[] = [];
-    for (const [chainName, { chain }] of this.chains) {
+    // forEach, not for-of: no entry array per chain.
+    this.chains.forEach(({ chain }, chainName) => {
       index.set(chainName, chain);
       if (!chain.declared) undeclared.push(chain);
-    }
+    });
     undeclared.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const chains: readonly Chain[] = this.declaredOrder.map((e) => e.chain).concat(undeclared);
     const table: { -readonly [K in keyof Table]: Table[K] } = {
