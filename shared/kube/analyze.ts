@@ -12,7 +12,12 @@ import { readMasquerade } from './masquerade';
 import { stepVia, walkFronts } from './path-steps';
 import { analyzePrerouting } from './prerouting';
 import { protocolOf, type ServiceProtocol, singleDestinationPort } from './rule-facts';
-import { type ServiceWalk, walkServiceChains } from './service-chains';
+import {
+  type EndpointChains,
+  readEndpointChains,
+  type ServiceWalk,
+  walkServiceChains,
+} from './service-chains';
 import type { Mutable, NodePort, PathStep, Topology, TopologyInput } from './topology';
 
 const EMPTY_INDEX: ChainIndex = new Map();
@@ -27,7 +32,7 @@ interface Found {
   readonly walk: ServiceWalk;
 }
 
-function iptablesWalks(nat: ChainIndex, warnings: string[]): Found[] {
+function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings: string[]): Found[] {
   const groups = new Map<string, { port: number; protocol: ServiceProtocol; rules: Rule[] }>();
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const port = singleDestinationPort(rule);
@@ -49,7 +54,7 @@ function iptablesWalks(nat: ChainIndex, warnings: string[]): Found[] {
   return [...groups.values()].map((g) => ({
     port: g.port,
     protocol: g.protocol,
-    walk: walkServiceChains(g.rules, step, nat),
+    walk: walkServiceChains(g.rules, step, nat, endpointChains),
   }));
 }
 
@@ -95,6 +100,7 @@ function mergeTurnedAway(
   nat: ChainIndex,
   filter: ChainIndex,
 ) {
+  if (turnedAway.size === 0) return;
   const byKey = new Map<string, number>(found.map((f, i) => [`${f.port}/${f.protocol}`, i]));
   for (const [key, t] of turnedAway) {
     const i = byKey.get(key);
@@ -146,7 +152,7 @@ export function analyzeTopology(input: TopologyInput): Topology {
 
   const found =
     mode === 'iptables'
-      ? iptablesWalks(nat, warnings)
+      ? iptablesWalks(nat, readEndpointChains(input.nat.chains), warnings)
       : mode === 'ipvs'
         ? ipvsWalks(nat, input, warnings)
         : [];

@@ -28,8 +28,10 @@ function indexClusterIpRules(nat: ChainIndex): ReadonlyMap<string, Rule> {
   return out;
 }
 
+/** The address of a host route (`/32`, `/128`); other CIDRs as written. */
 function hostOf(cidr: string): string {
-  return cidr.replace(/\/(32|128)$/, '');
+  if (cidr.endsWith('/32')) return cidr.slice(0, -3);
+  return cidr.endsWith('/128') ? cidr.slice(0, -4) : cidr;
 }
 
 /** ClusterIP paths by KUBE-SVC-* chain; the nat OUTPUT front they share is built once. */
@@ -42,7 +44,9 @@ export function clusterIpPaths(nat: ChainIndex): (svcChain: string) => ClusterIp
     const rule = rules.get(svcChain);
     if (!rule?.destination) return undefined;
     const port = singleDestinationPort(rule);
-    const path = [...front, stepVia(svcChain, rule)];
-    return { address: hostOf(rule.destination.value), ...(port === undefined ? {} : { port }), path };
+    const path = front.concat(stepVia(svcChain, rule));
+    const address = hostOf(rule.destination.value);
+    // No conditional spread: this runs once per NodePort.
+    return port === undefined ? { address, path } : { address, port, path };
   };
 }

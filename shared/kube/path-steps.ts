@@ -51,7 +51,9 @@ export function walkFronts(
   return (port, protocol) => {
     const guard = guards.get(guardKey(port, protocol));
     const foreign =
-      view.foreign.length === 0 ? [] : view.foreign.filter((f) => foreignMayApply(f, port, protocol));
+      view.foreign.length === 0
+        ? shared.foreign
+        : view.foreign.filter((f) => foreignMayApply(f, port, protocol));
     if (!guard && foreign.length === 0) return shared;
     const steps: PathStep[] = [hook];
     let f = 0;

@@ -179,9 +179,26 @@ function bad(reason: string): never {
   throw new Undecodable(reason);
 }
 
-function opt(m: Match, ...names: string[]): MatchOption | undefined {
+/**
+ * The last option called `name` (or `alias`, its other spelling). A plain loop: the topology and
+ * the tracer decode the port and statistic matches of every rule they follow, and findLast with a
+ * closure over rest arguments cost three allocations per call.
+ */
+function opt(m: Match, name: string, alias?: string): MatchOption | undefined {
+  const options = m.options;
+  for (let i = options.length - 1; i >= 0; i--) {
+    const n = options[i]!.name;
+    if (n === name || n === alias) return options[i];
+  }
+  return undefined;
+}
+
+/** The last option with one of `names`. */
+function optAmong(m: Match, names: readonly string[]): MatchOption | undefined {
   return m.options.findLast((o) => names.includes(o.name));
 }
+
+const NO_OPTIONS: readonly MatchOption[] = Object.freeze([]);
 
 function one(o: MatchOption): string {
   if (o.values.length !== 1) bad(`--${o.name} needs one value`);
@@ -193,8 +210,8 @@ function flag(m: Match, name: string): Negatable<true> | undefined {
   return o ? { value: true, negated: o.negated } : undefined;
 }
 
-function str(m: Match, ...names: string[]): Negatable<string> | undefined {
-  const o = opt(m, ...names);
+function str(m: Match, name: string): Negatable<string> | undefined {
+  const o = opt(m, name);
   return o ? { value: one(o), negated: o.negated } : undefined;
 }
 
@@ -217,8 +234,12 @@ function num(o: MatchOption, min: number, max: number): number {
   return n;
 }
 
+/** The options not named in `names`; when none are left, one shared empty list. */
 function without(m: Match, names: readonly string[]): readonly MatchOption[] {
-  return m.options.filter((o) => !names.includes(o.name));
+  const options = m.options;
+  let i = 0;
+  while (i < options.length && names.includes(options[i]!.name)) i++;
+  return i === options.length ? NO_OPTIONS : options.filter((o) => !names.includes(o.name));
 }
 
 const PORT_OPTIONS = ['sport', 'dport', 'source-port', 'destination-port'];
@@ -226,11 +247,17 @@ const PORT_OPTIONS = ['sport', 'dport', 'source-port', 'destination-port'];
 function ports(m: Match, kind: PortsMatch['kind']): PortsMatch {
   const sport = portRange(opt(m, 'sport', 'source-port'));
   const dport = portRange(opt(m, 'dport', 'destination-port'));
-  return { kind, ...(sport && { sport }), ...(dport && { dport }), other: without(m, PORT_OPTIONS) };
+  const other = without(m, PORT_OPTIONS);
+  // No spreads (see opt): one literal per shape.
+  if (sport && dport) return { kind, sport, dport, other };
+  if (dport) return { kind, dport, other };
+  return sport ? { kind, sport, other } : { kind, other };
 }
 
+const MULTIPORT_OPTIONS = ['dports', 'destination-ports', 'sports', 'source-ports', 'ports'];
+
 function multiport(m: Match): MultiportMatch {
-  const o = opt(m, 'dports', 'destination-ports', 'sports', 'source-ports', 'ports');
+  const o = optAmong(m, MULTIPORT_OPTIONS);
   if (!o) bad('multiport without --dports, --sports or --ports');
   const side = o.name.startsWith('d') ? 'destination' : o.name.startsWith('s') ? 'source' : 'either';
   const list = parsePortList(one(o));
