@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chainsByName } from './chain-index.js';
 import {
   applyMark,
   decodeMatch,
@@ -374,6 +375,25 @@ describe('rule helpers', () => {
         { kind: 'comment', text: 'second' },
       ],
       target: { kind: 'chain', chain: 'KUBE-SEP-X', goto: false },
+    });
+  });
+});
+
+describe('chainsByName', () => {
+  it('indexes a table built by hand once, the first chain of a name winning', () => {
+    const first = { name: 'X', policy: '-', declared: true, rules: [] };
+    const second = { name: 'X', policy: '-', declared: false, rules: [] };
+    const table = { name: 'nat', chains: [first, second], complete: false };
+    expect(chainsByName(table).get('X')).toBe(first);
+    expect(chainsByName(table)).toBe(chainsByName(table));
+    expect(decodeTarget({ kind: 'jump', name: 'X', options: [] }, table)).toEqual({
+      kind: 'chain',
+      chain: 'X',
+      goto: false,
+    });
+    expect(decodeTarget({ kind: 'jump', name: 'Y', options: [] }, table)).toEqual({
+      kind: 'unknown',
+      target: { kind: 'jump', name: 'Y', options: [] },
     });
   });
 });

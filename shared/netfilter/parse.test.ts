@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { chainsByName } from './chain-index.js';
 import { findChain, findTable, type Rule, type Ruleset } from './model.js';
 import { type ParseOptions, parseIptablesSave } from './parse.js';
 
@@ -71,6 +72,38 @@ describe('parseIptablesSave: dump structure', () => {
   it('keeps a rule without a target and records line numbers', () => {
     const [r] = rules(nat('-A PREROUTING'));
     expect(r).toEqual({ chain: 'PREROUTING', matches: [], line: 4 });
+  });
+
+  it('keeps the order of rules whose chains interleave, in and out of declaration order', () => {
+    const { ruleset } = parse(
+      [
+        '*nat',
+        ':PREROUTING ACCEPT [0:0]',
+        ':A - [0:0]',
+        ':EMPTY - [0:0]',
+        ':B - [0:0]',
+        '-A B -j RETURN',
+        '-A A -j B',
+        '-A B -j ACCEPT',
+        '-A A -j RETURN',
+        '-A PREROUTING -j A',
+        '-A C -j B',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    const t = findTable(ruleset, 'nat')!;
+    const targets = (chain: string) => findChain(t, chain)!.rules.map((r) => r.target?.name);
+    expect(targets('A')).toEqual(['B', 'RETURN']);
+    expect(targets('B')).toEqual(['RETURN', 'ACCEPT']);
+    expect(targets('PREROUTING')).toEqual(['A']);
+    expect(targets('C')).toEqual(['B']);
+    expect(targets('EMPTY')).toEqual([]);
+    expect(t.chains.map((c) => c.name)).toEqual(['PREROUTING', 'A', 'EMPTY', 'B', 'C']);
+    // Jumps to one chain share one Target; the table's name index is the parser's own.
+    expect(findChain(t, 'C')!.rules[0]!.target).toBe(findChain(t, 'A')!.rules[0]!.target);
+    expect(chainsByName(t).get('C')).toBe(t.chains[4]);
+    expect([...chainsByName(t).keys()].sort()).toEqual(['A', 'B', 'C', 'EMPTY', 'PREROUTING']);
   });
 
   it('ignores blank lines, CRLF line ends and leading blanks', () => {

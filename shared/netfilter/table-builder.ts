@@ -83,12 +83,10 @@ export class TableBuilder {
     return entry;
   }
 
-  /** A chain named by `-A` or by a jump: created undeclared if new. Returns the table's string for its name. */
-  mention(name: string, line: number): string {
-    return this.entry(name, line).chain.name;
-  }
-
-  /** The shared Target of `-j NAME` / `-g NAME` without options, for a user chain `name`. */
+  /**
+   * The shared Target of `-j NAME` / `-g NAME` without options, for a user chain `name` (created
+   * undeclared if new).
+   */
   chainTarget(kind: Target['kind'], name: string, line: number): Target {
     const entry = this.entry(name, line);
     if (kind === 'goto') {
