@@ -198,7 +198,8 @@ function optAmong(m: Match, names: readonly string[]): MatchOption | undefined {
   return m.options.findLast((o) => names.includes(o.name));
 }
 
-const NO_OPTIONS: readonly MatchOption[] = Object.freeze([]);
+/** Shared, readonly by type; not frozen, for the reason intern.ts gives for its EMPTY. */
+const NO_OPTIONS: readonly MatchOption[] = [];
 
 function one(o: MatchOption): string {
   if (o.values.length !== 1) bad(`--${o.name} needs one value`);

@@ -27,8 +27,11 @@ interface ChainEntry {
 
 export type DeclarationKind = ':' | '-N' | '-P';
 
-/** Shared by every chain without rules and every option-less target (the model is readonly). */
-const NONE: readonly never[] = Object.freeze([]);
+/**
+ * Shared by every chain without rules and every option-less target; readonly by type, not frozen
+ * (see EMPTY in intern.ts).
+ */
+const NONE: readonly never[] = [];
 /** How many declared chains a new run of rules may skip (chains without rules) before the map is asked. */
 const LOOKAHEAD = 4;
 
