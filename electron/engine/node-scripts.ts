@@ -35,8 +35,9 @@ const TOOLS = `tool() {
 `;
 
 /**
- * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if legacy
- * tables exist, so that reading never loads the legacy modules), the dumps of both families, ipvs
+ * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if a
+ * legacy mangle table exists, so that reading never loads the legacy modules; `-S` of the one chain,
+ * because iptables-nft-save of any table fetches the whole ruleset: 0.6 s on a 5,000-service node), the dumps of both families, ipvs
  * extras, addresses, listening sockets and our saved/pending state.
  * $1: `full` (every table, for discover/plan), `nat` (the nat table), or `guard` (only PREROUTING
  * and our chains, `iptables -S -v` excerpts: a fast verify that does not read kube-proxy's
@@ -46,8 +47,8 @@ export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
 t=$(mktemp) && e=$(mktemp) || { m error mktemp; exit 5; }
 trap 'rm -f "$t" "$e"' EXIT
 kb=default
-if command -v iptables-nft-save >/dev/null 2>&1 && iptables-nft-save -t mangle 2>/dev/null | grep -q '^:KUBE-IPTABLES-HINT '; then kb=nft
-elif [ -s /proc/net/ip_tables_names ] && command -v iptables-legacy-save >/dev/null 2>&1 && iptables-legacy-save -t mangle 2>/dev/null | grep -q '^:KUBE-IPTABLES-HINT '; then kb=legacy
+if command -v iptables-nft >/dev/null 2>&1 && iptables-nft -w -t mangle -S KUBE-IPTABLES-HINT >/dev/null 2>&1; then kb=nft
+elif grep -qx mangle /proc/net/ip_tables_names 2>/dev/null && command -v iptables-legacy >/dev/null 2>&1 && iptables-legacy -w -t mangle -S KUBE-IPTABLES-HINT >/dev/null 2>&1; then kb=legacy
 fi
 m dir "$d"
 m netns "$ns"

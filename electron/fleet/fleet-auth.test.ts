@@ -51,6 +51,7 @@ afterAll(async () => {
 
 function fleet(user: string, identityFiles: readonly string[], credentials: CredentialSources = {}): Fleet {
   const f = new Fleet({
+    persistentShell: false, // the test server answers exec requests itself
     nodes: [nodeFor(server, 'n1', user, { identityFiles, sudo: false })],
     knownHostsPath: fx.knownHostsPath,
     credentials,

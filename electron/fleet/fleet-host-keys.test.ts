@@ -34,6 +34,7 @@ afterAll(async () => {
 
 function fleet(decide?: UnknownHostKeyDecider, hashRecordedHostKeys = false): Fleet {
   const f = new Fleet({
+    persistentShell: false, // the test server answers exec requests itself
     nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
     knownHostsPath: fx.knownHostsPath,
     hashRecordedHostKeys,
@@ -89,6 +90,7 @@ describe('host key checking', () => {
       return 'accept-and-record';
     };
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
       knownHostsPath: fx.knownHostsPath,
       onUnknownHostKey: accept,

@@ -58,6 +58,7 @@ describe('ProxyJump chained in our code', () => {
     await trustAll();
     const forwards = bastion1.stats.forwards.length;
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [
         nodeFor(target, 'n1', 'root', { identityFiles: [keyPath], jumps: [jumpVia(bastion1, 'bastion1')] }),
       ],
@@ -76,6 +77,7 @@ describe('ProxyJump chained in our code', () => {
     const f1 = bastion1.stats.forwards.length;
     const f2 = bastion2.stats.forwards.length;
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [
         nodeFor(target, 'n1', 'root', {
           identityFiles: [keyPath],
@@ -95,6 +97,7 @@ describe('ProxyJump chained in our code', () => {
     const before = bastion1.stats.authenticated;
     const jumps = [jumpVia(bastion1, 'bastion1')];
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: ['n1', 'n2', 'n3'].map((n) => nodeFor(target, n, 'root', { identityFiles: [keyPath], jumps })),
       knownHostsPath: fx.knownHostsPath,
     });
@@ -110,6 +113,7 @@ describe('ProxyJump chained in our code', () => {
     await trustAll([bastion1]);
     const asked: HostKeySubject[] = [];
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [
         nodeFor(target, 'n1', 'root', { identityFiles: [keyPath], jumps: [jumpVia(bastion1, 'bastion1')] }),
       ],
@@ -136,6 +140,7 @@ describe('ProxyJump chained in our code', () => {
       { flag: 'a' },
     );
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [
         nodeFor(target, 'n1', 'root', { identityFiles: [keyPath], jumps: [jumpVia(bastion1, 'bastion1')] }),
       ],
@@ -151,6 +156,7 @@ describe('ProxyJump chained in our code', () => {
   it('reports a bastion that will not forward as connect-failed at that bastion', async () => {
     await trustAll();
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [
         nodeFor(target, 'n1', 'root', {
           identityFiles: [keyPath],

@@ -63,6 +63,7 @@ afterAll(async () => {
 
 function fleet(names: readonly string[] = ['n1'], user = 'root', options: Partial<FleetOptions> = {}): Fleet {
   const f = new Fleet({
+    persistentShell: false, // the test server answers exec requests itself
     nodes: names.map((n) => nodeFor(server, n, user, { identityFiles: [keyPath] })),
     knownHostsPath: fx.knownHostsPath,
     ...options,
@@ -192,6 +193,7 @@ describe('run', () => {
     const proxy = await startTcpProxy(server.port);
     try {
       const f = new Fleet({
+        persistentShell: false, // the test server answers exec requests itself
         nodes: [{ ...nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] }), port: proxy.port }],
         // known_hosts names the server's own port; this node is reached through the relay's
         knownHostsPath: fx.knownHostsPath,
@@ -226,6 +228,7 @@ describe('run', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as AddressInfo).port;
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [{ ...nodeFor(server, 'mute', 'root', { identityFiles: [keyPath] }), port }],
       knownHostsPath: fx.knownHostsPath,
       connectTimeoutMs: 200,
@@ -241,6 +244,7 @@ describe('run', () => {
 
   it('fails fast with connect-failed when nothing listens', async () => {
     const f = new Fleet({
+      persistentShell: false, // the test server answers exec requests itself
       nodes: [{ ...nodeFor(server, 'gone', 'root', { identityFiles: [keyPath] }), port: 1 }],
       knownHostsPath: fx.knownHostsPath,
     });

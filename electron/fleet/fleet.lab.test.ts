@@ -1,6 +1,7 @@
 // The fleet against the lab's real OpenSSH sshd nodes (`npm run lab:up`; needs root). Uses the
 // workspace, lab key and known_hosts that lab:up writes, exactly as the app would.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -165,6 +166,27 @@ describe('fleet on the lab', () => {
     expect(found.stdout).toContain(l.nodeIps[0]!);
     const again = await open(undefined, { knownHostsPath: fresh });
     expect(await again.run(node, { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+  });
+
+  it('keeps one shell per node: 6 MB of output byte for byte, then more commands on the same connection', async () => {
+    const fleet = await open();
+    const node = fleet.nodeNames[0]!;
+    const dir = await tempDir(); // the lab's nodes are network namespaces: same filesystem
+    const file = join(dir, 'big.txt');
+    const text = randomBytes(4.5 * 1024 * 1024).toString('base64');
+    await writeFile(file, text);
+    expect(await fleet.run(node, { op: 'cat', argv: ['cat', file] })).toMatchObject({
+      ok: true,
+      stdout: text,
+    });
+    for (let i = 0; i < 3; i++) {
+      expect(await fleet.run(node, { op: 'id', argv: ['id', '-u'] })).toMatchObject({
+        ok: true,
+        stdout: '0\n',
+      });
+    }
+    const missing = await fleet.run(node, { op: 'cat', argv: ['cat', join(dir, 'missing')] });
+    expect(missing).toMatchObject({ ok: false, error: { kind: 'exit-code', code: 1 } });
   });
 
   it('has the node end a command at its deadline, even though the channel close alone would not', async () => {

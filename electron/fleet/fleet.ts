@@ -5,7 +5,7 @@ import { checkArgv } from './command-policy';
 import { ConnectionPool } from './connection-pool';
 import { type CredentialSources, KeyStore } from './credentials';
 import { type FleetError, fleetError } from './errors';
-import { execCommand } from './exec-command';
+import type { ExecOutcome } from './exec-command';
 import { NodeGate } from './limits';
 import { NodeSession } from './node-session';
 import { classifySudoFailure, commandText, NODE_TIMEOUT_EXIT } from './sudo';
@@ -38,6 +38,11 @@ export interface FleetOptions {
   readonly keepaliveCountMax?: number;
   /** Record accepted host keys hashed (default false: plain, so people can review the file). */
   readonly hashRecordedHostKeys?: boolean;
+  /**
+   * Run commands without stdin in one long-lived shell per node instead of an exec channel each
+   * (default true). Off only for servers that answer exec requests themselves (the unit tests').
+   */
+  readonly persistentShell?: boolean;
 }
 
 export interface RunOptions {
@@ -98,7 +103,10 @@ export class Fleet {
       keepaliveCountMax: options.keepaliveCountMax ?? DEFAULTS.keepaliveCountMax,
     });
     const channels = options.channelsPerNode ?? DEFAULTS.channelsPerNode;
-    this.sessions = new Map(options.nodes.map((n) => [n.name, new NodeSession(n, this.pool, channels)]));
+    const shell = options.persistentShell ?? true;
+    this.sessions = new Map(
+      options.nodes.map((n) => [n.name, new NodeSession(n, this.pool, channels, shell)]),
+    );
     this.nodeNames = options.nodes.map((n) => n.name);
     this.order = new Map(this.nodeNames.map((n, i) => [n, i]));
     this.gate = new NodeGate(options.concurrency ?? DEFAULTS.concurrency);
@@ -216,10 +224,10 @@ export class Fleet {
         if (!got.ok) return fail(got.error);
         const release = await session.channels.acquire(signal);
         if (release === undefined) return fail(fleetError.cancelled(node, op));
-        let outcome: Awaited<ReturnType<typeof execCommand>>;
+        let outcome: ExecOutcome;
         try {
           emit(onProgress, { node, phase: 'running', op });
-          outcome = await execCommand(got.client, command, {
+          outcome = await session.execute(got.client, command, {
             ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
             timeoutMs,
             ...(signal === undefined ? {} : { signal }),

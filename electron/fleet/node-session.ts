@@ -1,10 +1,13 @@
 // The one SSH session a node keeps while the workspace is open. Connects on first use, is reused
 // by every later command, and is forgotten when it drops (keepalive failure, sshd restart, network
 // cut), so the next command reconnects. Channels per node are limited, below sshd's MaxSessions.
+// Commands without stdin run in the node's persistent shell (shell-channel.ts) when it is free.
 import type { Client } from 'ssh2';
 import type { ConnectionPool, HopListener } from './connection-pool';
 import type { FleetError } from './errors';
+import { type ExecOptions, type ExecOutcome, execCommand } from './exec-command';
 import { raceAbort, Semaphore } from './limits';
+import { ShellChannel } from './shell-channel';
 import type { ResolvedNode } from './types';
 
 export type SessionClient =
@@ -17,14 +20,52 @@ export class NodeSession {
   private closed = false;
   private connecting: Promise<SessionClient> | undefined;
   private readonly hopListeners = new Set<HopListener>();
+  private shell:
+    | { readonly client: Client; readonly channel: Promise<ShellChannel | { readonly message: string }> }
+    | undefined;
   readonly channels: Semaphore;
 
   constructor(
     readonly node: ResolvedNode,
     private readonly pool: ConnectionPool,
     channelsPerNode: number,
+    private readonly persistentShell: boolean,
   ) {
     this.channels = new Semaphore(channelsPerNode);
+  }
+
+  /**
+   * Runs a command on `client`: in the persistent shell when it has no stdin and the shell is
+   * free, else on an exec channel of its own (a second command at once never waits for the shell).
+   */
+  async execute(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
+    if (options.stdin !== undefined || !this.persistentShell) return execCommand(client, command, options);
+    let entry = this.shell;
+    if (entry === undefined || entry.client !== client) {
+      this.closeShell();
+      entry = { client, channel: ShellChannel.open(client) };
+      this.shell = entry;
+    }
+    const shell = await entry.channel;
+    if (!(shell instanceof ShellChannel)) {
+      if (this.shell === entry) this.shell = undefined;
+      return { status: 'channel-failed', message: `cannot open the node shell: ${shell.message}` };
+    }
+    if (shell.closed) {
+      // Retired after a timeout or cancellation, or ended on the node: start a new one.
+      if (this.shell === entry) this.shell = undefined;
+      return this.execute(client, command, options);
+    }
+    if (!shell.idle) return execCommand(client, command, options);
+    return shell.run(command, options);
+  }
+
+  private closeShell(): void {
+    const entry = this.shell;
+    this.shell = undefined;
+    void entry?.channel.then((s) => {
+      if (s instanceof ShellChannel) s.close();
+    });
   }
 
   /** The open client, connecting first if needed; concurrent callers share one connect. */
@@ -59,6 +100,7 @@ export class NodeSession {
   drop(): void {
     const client = this.current;
     this.current = undefined;
+    this.closeShell();
     client?.end();
   }
 

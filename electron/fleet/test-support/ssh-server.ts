@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { connect as netConnect } from 'node:net';
 import ssh2, { type Connection, type ParsedKey, type ServerChannel } from 'ssh2'; // CommonJS: see connect-hop.ts
+import { SHELL_PROGRAM } from '../shell-channel';
 import type { TestKeyPair } from './keys';
 
 export interface ExecReply {
@@ -55,6 +56,8 @@ export interface TestServerStats {
   abandoned: number;
   /** auth-agent-req@openssh.com requests (agent forwarding), which we must never send. */
   agentForwardRequests: number;
+  /** Persistent shells opened (the fleet's SHELL_PROGRAM), each run by a real local /bin/sh. */
+  shells: number;
 }
 
 export interface TestServer {
@@ -78,6 +81,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     forwards: [],
     abandoned: 0,
     agentForwardRequests: 0,
+    shells: 0,
   };
   const keysByUser = new Map<string, ParsedKey[]>();
   for (const [name, user] of Object.entries(options.users)) {
@@ -148,10 +152,30 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         });
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
-          void answer(channel, user, info.command);
+          if (info.command === SHELL_PROGRAM) liveShell(channel);
+          else void answer(channel, user, info.command);
         });
       });
     });
+    // The fleet's persistent shell: a real /bin/sh, fed live (its stdin never ends while it is used).
+    const liveShell = (channel: ServerChannel) => {
+      stats.shells++;
+      const child = spawn('/bin/sh', [], { stdio: 'pipe' });
+      channel.on('data', (d: Buffer) => child.stdin.write(d));
+      channel.on('end', () => child.stdin.end());
+      channel.on('close', () => child.kill('SIGKILL'));
+      child.stdin.on('error', () => {});
+      child.stdout.on('data', (d: Buffer) => channel.write(d));
+      child.stderr.on('data', (d: Buffer) => channel.stderr.write(d));
+      child.on('close', (code) => {
+        try {
+          channel.exit(code ?? 255);
+          channel.end();
+        } catch {
+          // the client closed first
+        }
+      });
+    };
     const answer = async (channel: ServerChannel, user: string, command: string) => {
       stats.activeExecs++;
       stats.maxActiveExecs = Math.max(stats.maxActiveExecs, stats.activeExecs);

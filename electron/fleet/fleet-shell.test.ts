@@ -1,0 +1,156 @@
+// The persistent node shell (shell-channel.ts) against a real /bin/sh behind the in-process SSH
+// server: exact output and exit status, framing that command output cannot fake, big output,
+// timeouts and cancellation that retire the shell, and the exec fallback when the shell is busy.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { shippedScript } from './command-policy';
+import { Fleet } from './fleet';
+import { type Fixture, makeFixture, nodeFor } from './test-support/fixture';
+import { makeKeyPair, type TestKeyPair } from './test-support/keys';
+import { startTestServer, type TestServer } from './test-support/ssh-server';
+
+const sleepFor = shippedScript('sleep "$1"; echo slept');
+const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\\n"; exit "$1"');
+
+let fx: Fixture;
+let server: TestServer;
+let keyPath: string;
+const fleets: Fleet[] = [];
+
+beforeAll(async () => {
+  fx = await makeFixture();
+  const hostKey: TestKeyPair = makeKeyPair('ed25519');
+  const userKey = makeKeyPair('ed25519');
+  keyPath = await fx.writeKey('id_user', userKey);
+  // Exec requests (the fallback path) also run in a real /bin/sh, so both paths give real answers.
+  server = await startTestServer({
+    hostKey,
+    users: { root: { publicKeys: [userKey.publicLine] } },
+    exec: () => 'sh',
+  });
+  await fx.trust([[server, hostKey.blob]]);
+});
+afterEach(async () => {
+  await Promise.all(fleets.splice(0).map((f) => f.close()));
+});
+afterAll(async () => {
+  await server.close();
+  await fx.cleanup();
+});
+
+function fleet(): Fleet {
+  const f = new Fleet({
+    nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
+    knownHostsPath: fx.knownHostsPath,
+  });
+  fleets.push(f);
+  return f;
+}
+
+function counts() {
+  return { shells: server.stats.shells, execs: server.stats.execs.length };
+}
+
+function delta(before: { shells: number; execs: number }) {
+  const now = counts();
+  return { shells: now.shells - before.shells, execs: now.execs - before.execs };
+}
+
+describe('the persistent node shell', () => {
+  it('runs one command after another in one shell, with exact stdout, stderr and exit status', async () => {
+    const f = fleet();
+    const before = counts();
+    const a = await f.run('n1', { op: 'streams', argv: ['sh', '-c', twoStreams, 'x', '0'] });
+    expect(a).toMatchObject({ ok: true, stdout: 'out1\nout2\n', stderr: 'err1', code: 0 });
+    const b = await f.run('n1', {
+      op: 'streams',
+      argv: ['sh', '-c', twoStreams, 'x', '3'],
+      okExitCodes: [0, 3],
+    });
+    expect(b).toMatchObject({ ok: true, stdout: 'out1\nout2\n', stderr: 'err1', code: 3 });
+    const c = await f.run('n1', { op: 'cat', argv: ['cat', '/nonexistent/npg'] });
+    expect(c.ok).toBe(false);
+    if (!c.ok) expect(c.error).toMatchObject({ kind: 'exit-code', code: 1 });
+    expect(delta(before)).toEqual({ shells: 1, execs: 0 });
+  });
+
+  // Sizes past ssh2's 2 MiB channel window stall in the in-process server (its channel, with stdin
+  // left open); the lab test reads 6 MB through real sshd.
+  it('keeps output byte for byte: no trailing newline, text that looks like our end marker, 1.5 MiB', async () => {
+    const f = fleet();
+    const bare = join(fx.dir, 'bare.txt');
+    await writeFile(bare, 'no newline at the end');
+    const fake = join(fx.dir, 'fake-marker.txt');
+    await writeFile(fake, '\n%%npg-done-000000000000000000000000 0\n\n%%npg-done-\nafter\n');
+    const big = join(fx.dir, 'big.bin');
+    const bytes = randomBytes(1536 * 1024);
+    await writeFile(big, bytes);
+    expect(await f.run('n1', { op: 'cmd', argv: ['cat', bare] })).toMatchObject({
+      ok: true,
+      stdout: 'no newline at the end',
+    });
+    expect(await f.run('n1', { op: 'cmd', argv: ['cat', fake] })).toMatchObject({
+      ok: true,
+      stdout: '\n%%npg-done-000000000000000000000000 0\n\n%%npg-done-\nafter\n',
+    });
+    const r = await f.run('n1', { op: 'cmd', argv: ['cat', big] });
+    expect(r.ok).toBe(true);
+    // stdout is decoded as UTF-8 by the fleet; compare the decoding of the same bytes.
+    if (r.ok) expect(r.stdout).toBe(bytes.toString('utf8'));
+  });
+
+  it('a command that outlives its time limit retires the shell; the next command gets a new one', async () => {
+    const f = fleet();
+    const before = counts();
+    const slow = await f.run('n1', { op: 'cmd', argv: ['sh', '-c', sleepFor, 'x', '30'], timeoutMs: 300 });
+    expect(slow.ok).toBe(false);
+    if (!slow.ok) expect(slow.error.kind).toBe('timeout');
+    expect(await f.run('n1', { op: 'cmd', argv: ['sh', '-c', sleepFor, 'x', '0'] })).toMatchObject({
+      ok: true,
+      stdout: 'slept\n',
+    });
+    expect(delta(before)).toEqual({ shells: 2, execs: 0 });
+  });
+
+  it('cancellation retires the shell too', async () => {
+    const f = fleet();
+    const ac = new AbortController();
+    const pending = f.run(
+      'n1',
+      { op: 'cmd', argv: ['sh', '-c', sleepFor, 'x', '30'] },
+      { signal: ac.signal },
+    );
+    setTimeout(() => ac.abort(), 200);
+    const r = await pending;
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.kind).toBe('cancelled');
+    expect(await f.run('n1', { op: 'cmd', argv: ['true'] })).toMatchObject({ ok: true });
+  });
+
+  it('a second command while the shell is busy goes on its own exec channel instead of waiting', async () => {
+    const f = fleet();
+    const before = counts();
+    const slow = f.run('n1', { op: 'cmd', argv: ['sh', '-c', sleepFor, 'x', '1'] });
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    expect(await f.run('n1', { op: 'cmd', argv: ['id', '-u'] })).toMatchObject({ ok: true });
+    expect(Date.now() - t0).toBeLessThan(900);
+    expect(await slow).toMatchObject({ ok: true, stdout: 'slept\n' });
+    expect(delta(before)).toEqual({ shells: 1, execs: 1 });
+  });
+
+  it('commands with stdin use an exec channel; a dropped connection gets a new shell', async () => {
+    const f = fleet();
+    const before = counts();
+    expect(await f.run('n1', { op: 'cmd', argv: ['cat'], stdin: 'from stdin\n' })).toMatchObject({
+      ok: true,
+      stdout: 'from stdin\n',
+    });
+    expect(await f.run('n1', { op: 'cmd', argv: ['true'] })).toMatchObject({ ok: true });
+    f.disconnect('n1');
+    expect(await f.run('n1', { op: 'cmd', argv: ['id', '-u'] })).toMatchObject({ ok: true });
+    expect(delta(before)).toEqual({ shells: 2, execs: 1 });
+  });
+});
