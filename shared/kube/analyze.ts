@@ -2,6 +2,7 @@
 // chain is looked up through one Map per table and every rule is read a bounded number of times,
 // so a 5,000-service table (~95,000 rules) stays linear.
 import type { Rule } from '../netfilter/model';
+import { ruleTargetName } from '../netfilter/rule-view';
 import { type ChainIndex, indexChains } from './chain-index';
 import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
@@ -23,7 +24,7 @@ import type { Mutable, NodePort, PathStep, Topology, TopologyInput } from './top
 const EMPTY_INDEX: ChainIndex = new Map();
 
 function jumpTo(index: ChainIndex, from: string, to: string): Rule | undefined {
-  return index.get(from)?.rules.find((r) => r.target?.name === to);
+  return index.get(from)?.rules.find((r) => ruleTargetName(r) === to);
 }
 
 interface Found {
@@ -38,7 +39,7 @@ function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings
     const port = singleDestinationPort(rule);
     const protocol = protocolOf(rule);
     if (port === undefined || protocol === undefined) {
-      if (rule.target)
+      if (ruleTargetName(rule) !== undefined)
         warnings.push(`KUBE-NODEPORTS rule${rule.line ? ` at line ${rule.line}` : ''} names no port`);
       continue;
     }

@@ -2,6 +2,7 @@
 // node-local clients and pods take, shown beside the NodePort path in the diagram.
 import { ruleComment } from '../netfilter/decode';
 import type { Rule } from '../netfilter/model';
+import { ruleDestination, ruleTargetName } from '../netfilter/rule-view';
 import type { ChainIndex } from './chain-index';
 import { hookStep, stepVia } from './path-steps';
 import { singleDestinationPort } from './rule-facts';
@@ -11,14 +12,10 @@ import type { ClusterIpPath, PathStep } from './topology';
 function indexClusterIpRules(nat: ChainIndex): ReadonlyMap<string, Rule> {
   const out = new Map<string, Rule>();
   for (const rule of nat.get('KUBE-SERVICES')?.rules ?? []) {
-    const target = rule.target?.name;
-    if (
-      target === undefined ||
-      !target.startsWith('KUBE-SVC-') ||
-      !rule.destination ||
-      rule.destination.negated
-    )
-      continue;
+    const target = ruleTargetName(rule);
+    if (target === undefined || !target.startsWith('KUBE-SVC-')) continue;
+    const destination = ruleDestination(rule);
+    if (!destination || destination.negated) continue;
     const prev = out.get(target);
     // External-IP and load-balancer rules may jump to the same chain; the cluster IP one says so.
     if (!prev || (!ruleComment(prev)?.endsWith('cluster IP') && ruleComment(rule)?.endsWith('cluster IP'))) {
@@ -42,10 +39,11 @@ export function clusterIpPaths(nat: ChainIndex): (svcChain: string) => ClusterIp
   if (outputJump) front.push(stepVia('KUBE-SERVICES', outputJump));
   return (svcChain) => {
     const rule = rules.get(svcChain);
-    if (!rule?.destination) return undefined;
+    const destination = rule && ruleDestination(rule);
+    if (!rule || !destination) return undefined;
     const port = singleDestinationPort(rule);
     const path = front.concat(stepVia(svcChain, rule));
-    const address = hostOf(rule.destination.value);
+    const address = hostOf(destination.value);
     // No conditional spread: this runs once per NodePort.
     return port === undefined ? { address, path } : { address, port, path };
   };

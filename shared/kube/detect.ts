@@ -1,5 +1,6 @@
 // Which kube-proxy wrote this table: the proxy mode (iptables, ipvs, none), the iptables layout
 // generation (KUBE-EXT-* since 1.24, KUBE-XLB-* before), and the iptables backend it writes to.
+import { ruleTargetName } from '../netfilter/rule-view';
 import type { ChainIndex } from './chain-index';
 import { indexChains } from './chain-index';
 import { setMatches } from './rule-facts';
@@ -21,7 +22,7 @@ export function detectMode(nat: ChainIndex, warnings: string[]): ProxyMode {
   }
   if (ipvs && iptables) {
     // Left-overs of a mode switch: the chain KUBE-SERVICES actually jumps to is the live one.
-    const live = services.some((r) => r.target?.name === 'KUBE-NODE-PORT') ? 'ipvs' : 'iptables';
+    const live = services.some((r) => ruleTargetName(r) === 'KUBE-NODE-PORT') ? 'ipvs' : 'iptables';
     warnings.push(`both iptables-mode and ipvs-mode kube-proxy chains are present; reading ${live} mode`);
     return live;
   }
@@ -43,7 +44,7 @@ export function detectLayout(nat: ChainIndex, filter: ChainIndex): LayoutGenerat
   if (legacy) return 'legacy';
   // Before 1.24 KUBE-NODEPORTS marked for masquerade and jumped to KUBE-SVC-* itself.
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
-    const t = rule.target?.name ?? '';
+    const t = ruleTargetName(rule) ?? '';
     if (t === 'KUBE-MARK-MASQ' || t.startsWith('KUBE-SVC-')) return 'legacy';
   }
   // No NodePort to tell by; 1.24+ also added filter KUBE-PROXY-FIREWALL.

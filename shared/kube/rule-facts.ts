@@ -1,8 +1,9 @@
 // Small read-only questions the topology asks about one rule (its port, its statistic share,
 // where its DNAT goes), answered through the netfilter decoders so that every module is read
 // one way in the whole app. What is kube-proxy specific (service names, "conditional") stays here.
-import { decodeMatch, decodeTarget, type SetMatch } from '../netfilter/decode';
+import { decodeMatch, decodeTarget, type NatRange, parseNatRange, type SetMatch } from '../netfilter/decode';
 import type { Match, Rule } from '../netfilter/model';
+import { ASK, lazyFacts, ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
 
 export type ServiceProtocol = 'tcp' | 'udp' | 'sctp';
 
@@ -12,6 +13,11 @@ export function findMatch(rule: Rule, module: string): Match | undefined {
 
 /** The protocol of `-p PROTO` when it is positive and one kube-proxy uses. */
 export function protocolOf(rule: Rule): ServiceProtocol | undefined {
+  const lazy = lazyFacts(rule);
+  if (lazy) {
+    const p = lazy.protocolName();
+    if (p !== ASK) return p;
+  }
   const p = rule.protocol;
   if (!p || p.negated) return undefined;
   const v = p.value.toLowerCase();
@@ -20,6 +26,11 @@ export function protocolOf(rule: Rule): ServiceProtocol | undefined {
 
 /** A single positive `--dport N` of the tcp/udp/sctp match, the way kube-proxy writes NodePorts. */
 export function singleDestinationPort(rule: Rule): number | undefined {
+  const lazy = lazyFacts(rule);
+  if (lazy) {
+    const p = lazy.singleDport();
+    if (p !== ASK) return p;
+  }
   for (const m of rule.matches) {
     if (m.module !== 'tcp' && m.module !== 'udp' && m.module !== 'sctp') continue;
     const d = decodeMatch(m);
@@ -31,20 +42,42 @@ export function singleDestinationPort(rule: Rule): number | undefined {
 
 /** `--probability P` of `-m statistic --mode random`; undefined when the rule has no such match. */
 export function randomProbability(rule: Rule): number | undefined {
+  const lazy = lazyFacts(rule);
+  if (lazy) {
+    const text = lazy.probabilityText();
+    if (text !== ASK) return text === undefined ? undefined : probabilityValue(text);
+  }
   const m = findMatch(rule, 'statistic');
   if (!m) return undefined;
   const d = decodeMatch(m);
   return d.kind === 'statistic' && d.mode === 'random' && !d.negated ? d.probability : undefined;
 }
 
+/** decodeMatch's reading of a statistic `--probability` value (a number from 0 to 1). */
+function probabilityValue(v: string): number | undefined {
+  const n = Number(v);
+  return v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1 ? undefined : n;
+}
+
 /** The single address and optional port of a DNAT target (kube-proxy never writes ranges). */
 export function dnatDestination(
   rule: Rule,
 ): { readonly address: string; readonly port?: number } | undefined {
+  if (ruleTargetName(rule) !== 'DNAT') return undefined;
+  const lazy = lazyFacts(rule);
+  if (lazy) {
+    const text = lazy.dnatText();
+    if (text !== ASK) return text === undefined ? undefined : singleNatDestination(parseNatRange(text));
+  }
   const t = rule.target;
   if (t?.name !== 'DNAT') return undefined;
   const d = decodeTarget(t);
-  const to = d.kind === 'dnat' && d.to.length === 1 ? d.to[0] : undefined;
+  return singleNatDestination(d.kind === 'dnat' && d.to.length === 1 ? d.to[0] : undefined);
+}
+
+function singleNatDestination(
+  to: NatRange | undefined,
+): { readonly address: string; readonly port?: number } | undefined {
   const a = to?.addresses;
   if (!a || a.from !== a.to) return undefined;
   const p = to.ports;
@@ -63,6 +96,7 @@ export function redirectPort(rule: Rule): number | undefined {
 /** Every `-m set --match-set NAME FLAGS` of the rule. */
 export function setMatches(rule: Rule): readonly SetMatch[] {
   const out: SetMatch[] = [];
+  if (!ruleHasModule(rule, 'set')) return out;
   for (const m of rule.matches) {
     if (m.module !== 'set') continue;
     const d = decodeMatch(m);
@@ -85,6 +119,8 @@ function onlyDestinationPort(m: Match): boolean {
  * jump every packet of a NodePort takes from the ones only pod or node-local traffic takes.
  */
 export function hasConditions(rule: Rule): boolean {
+  const lazy = lazyFacts(rule);
+  if (lazy) return lazy.hasConditions();
   if (rule.source || rule.destination || rule.inInterface || rule.outInterface || rule.fragment) return true;
   if (rule.protocol?.negated) return true;
   for (const m of rule.matches) {

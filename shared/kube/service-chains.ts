@@ -5,6 +5,7 @@
 // (pod traffic, LOCAL-source traffic) are not the NodePort's path but still name the cluster chain.
 import { decodeMatch, ruleComment } from '../netfilter/decode';
 import type { Chain, Rule } from '../netfilter/model';
+import { ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
 import type { ChainIndex } from './chain-index';
 import { chainKind, type StepKind } from './chain-kind';
 import { joinHostPort, splitHostPort } from './host-port';
@@ -51,6 +52,7 @@ const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set(['KUBE-NODEPORTS', 'KUBE-EX
 
 function hasLocalSourceRule(chain: Chain): boolean {
   return chain.rules.some((r) => {
+    if (!ruleHasModule(r, 'addrtype')) return false;
     const m = findMatch(r, 'addrtype');
     const d = m && decodeMatch(m);
     return (
@@ -136,14 +138,10 @@ export function pickEndpoints(chain: Chain, endpointChains: EndpointChains): Pic
   let reach = 1;
   let affinity = false;
   for (const rule of chain.rules) {
-    const target = rule.target?.name;
+    const target = ruleTargetName(rule);
     if (target === undefined || chainKind(target) !== 'KUBE-SEP') continue;
-    let recent = false;
-    let statistic = false;
-    for (const m of rule.matches) {
-      if (m.module === 'recent') recent = true;
-      else if (m.module === 'statistic') statistic = true;
-    }
+    const recent = ruleHasModule(rule, 'recent');
+    const statistic = ruleHasModule(rule, 'statistic');
     // Affinity rules (`-m recent --rcheck`) only catch returning clients; the statistic rules
     // after them decide for new ones.
     if (recent) {
@@ -186,7 +184,7 @@ function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefi
   let fallback: Rule | undefined;
   for (const rule of rules) {
     noteService(d, rule);
-    const target = rule.target?.name;
+    const target = ruleTargetName(rule);
     if (target === undefined) continue;
     const tk = chainKind(target);
     if (tk === 'KUBE-SVC') d.clusterChain ??= target;
@@ -204,7 +202,7 @@ function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefi
 
 /** Enter the chain `via` jumps to; the next rule to follow, or undefined when the walk ends here. */
 function enter(d: Draft, via: Rule): Rule | undefined {
-  const name = via.target?.name ?? '';
+  const name = ruleTargetName(via) ?? '';
   const kind = chainKind(name);
   if (stepIndex(d.steps, name) >= 0) {
     d.notes.push(`chain loop at ${name}`);
@@ -228,7 +226,8 @@ function enter(d: Draft, via: Rule): Rule | undefined {
   // Older KUBE-XLB chains hold the endpoints themselves; their pod-traffic rule names the cluster chain.
   if (d.clusterChain === undefined) {
     for (let i = 0; i < chain.rules.length && d.clusterChain === undefined; i++) {
-      const t = chain.rules[i]?.target?.name;
+      const rule = chain.rules[i];
+      const t = rule && ruleTargetName(rule);
       if (t !== undefined && chainKind(t) === 'KUBE-SVC') d.clusterChain = t;
     }
   }
@@ -272,7 +271,7 @@ function stepIndex(steps: readonly PathStep[], chain: string): number {
 }
 
 function firstWithTarget(rules: readonly Rule[], target: string): Rule | undefined {
-  for (let i = 0; i < rules.length; i++) if (rules[i]?.target?.name === target) return rules[i];
+  for (let i = 0; i < rules.length; i++) if (ruleTargetName(rules[i]!) === target) return rules[i];
   return undefined;
 }
 

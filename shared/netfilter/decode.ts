@@ -4,6 +4,7 @@
 
 import { decodeMatch, type KnownMatch } from './decode-match.js';
 import { decodeTarget, type KnownTarget } from './decode-target.js';
+import { ASK, LazyRule } from './lazy-rule.js';
 import type { Match, Rule, Table } from './model.js';
 
 export * from './decode-match.js';
@@ -40,6 +41,10 @@ export function ruleComments(rule: Rule): readonly string[] {
 
 /** The rule's comment (kube-proxy's service name, our `nodeport-guard: ...`), or undefined. */
 export function ruleComment(rule: Rule): string | undefined {
+  if (rule instanceof LazyRule) {
+    const c = rule.comment();
+    if (c !== ASK) return c;
+  }
   for (const m of rule.matches) if (m.module === 'comment') return commentText(m);
   return undefined;
 }

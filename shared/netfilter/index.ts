@@ -4,6 +4,7 @@
 export { chainsByName } from './chain-index.js';
 export * from './decode.js';
 export { BUILTIN_CHAINS, BUILTIN_TABLES, isBuiltinTarget } from './known-names.js';
+export { LazyRule } from './lazy-rule.js';
 export * from './model.js';
 export {
   MAX_LINE_LENGTH,
@@ -14,6 +15,7 @@ export {
   parseIptablesSave,
 } from './parse.js';
 export { quoteValue } from './quote.js';
+export { lazyFacts, ruleDestination, ruleHasModule, ruleTargetName } from './rule-view.js';
 export {
   type SerializeOptions,
   serializeRule,

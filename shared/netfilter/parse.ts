@@ -22,6 +22,7 @@ import { readHeaderComment } from './header.js';
 import { inferExcerptTable } from './infer-table.js';
 import { Interner } from './intern.js';
 import { isBuiltinTable, isBuiltinTarget } from './known-names.js';
+import { LazyRuleReader } from './lazy-read.js';
 import type { Backend, Counters, Family, Ruleset, Table } from './model.js';
 import { displayText, explainUnknownLine, TEXT_LIMIT, UNSUPPORTED_COMMANDS } from './parse-messages.js';
 import { isOptionToken, parseCounter, type RuleContext, RuleReader } from './parse-rule.js';
@@ -40,6 +41,12 @@ export interface ParseOptions {
   readonly table?: string;
   /** Family to assume when neither a header nor an address says; a contradiction is an error. */
   readonly family?: Family;
+  /**
+   * Check every rule now but build its matches and target on first use (lazy-rule.ts): the same
+   * result and the same errors, much faster when only some of the rules are looked at closely
+   * (`npg inspect` on a large node). Rules are then LazyRule objects, not plain ones.
+   */
+  readonly lazy?: boolean;
 }
 
 export interface ParseError {
@@ -111,12 +118,15 @@ class DumpParser {
   private backend: Backend | undefined;
   private headerFamily: { family: Family; line: number } | undefined;
   private addressFamily: { family: Family; line: number } | undefined;
+  /** Reads plain rule lines of a `*table` without building them (opts.lazy); else undefined. */
+  private readonly lazy: LazyRuleReader | undefined;
 
   constructor(
     private readonly text: string,
     private readonly opts: ParseOptions,
   ) {
     this.buf = createTokenBuffer(text.length);
+    this.lazy = opts.lazy ? new LazyRuleReader(text) : undefined;
   }
 
   lineText(line: number): string {
@@ -161,6 +171,9 @@ class DumpParser {
       this.readComment(s, end);
       return;
     }
+    // Inside a table, a plain rule line is checked and indexed without tokenizing it; lines it is
+    // not sure of go the full way below, which decides and words any error.
+    if ((c === '-' || c === '[') && this.current && this.lazy?.read(s, end, this.lazyLine)) return;
     const err = tokenizeLine(text, s, end, this.buf);
     if (err) fail(`${err.message} at column ${err.column + (s - start)}`);
     const first = this.buf.tokens[0]!;
@@ -215,9 +228,23 @@ class DumpParser {
 
   private readCommit(): void {
     if (!this.current) fail('COMMIT outside a table (no *table line before it)');
-    this.tables.push(this.current.finish(this.current.name!, true));
+    this.tables.push(this.finishTable(this.current, true));
     this.current = undefined;
   }
+
+  private finishTable(builder: TableBuilder, complete: boolean): Table {
+    const table = builder.finish(builder.name!, complete);
+    this.lazy?.tableDone(table);
+    return table;
+  }
+
+  /** The parser's side of a lazily read rule line. */
+  private readonly lazyLine = {
+    table: (): TableBuilder => this.target(),
+    line: (): number => this.lineNo,
+    counters: (token: string): Counters => this.bracketCounters(token),
+    address: (start: number, end: number): void => this.noteAddressAt(start, end),
+  };
 
   private target(): TableBuilder {
     if (this.current) return this.current;
@@ -286,6 +313,21 @@ class DumpParser {
     fail(`unknown command "${cmd}" (expected -A, -N, -P or -X)`);
   }
 
+  /** noteAddress for `text[start, end)`, without making the string when the family is as before. */
+  private noteAddressAt(start: number, end: number): void {
+    let family: Family | undefined;
+    for (let k = start; k < end; k++) {
+      const ch = this.text.charCodeAt(k);
+      if (ch === 58) {
+        family = 'ipv6';
+        break;
+      }
+      if (ch === 46) family = 'ipv4';
+    }
+    if (family !== undefined && family === this.addressFamily?.family) return;
+    this.noteAddress(this.text.slice(start, end));
+  }
+
   /** Families from addresses: `:` only in IPv6, `.` only in IPv4 (ignores interface-like text). */
   private noteAddress(addr: string | undefined): void {
     if (addr === undefined) return;
@@ -322,7 +364,7 @@ class DumpParser {
       this.warnings.push(
         `table ${name} (line ${this.current.line}) has no COMMIT: the dump looks truncated; read as incomplete`,
       );
-      this.tables.push(this.current.finish(name, false));
+      this.tables.push(this.finishTable(this.current, false));
       this.current = undefined;
     }
     if (this.excerpt) this.tables.push(this.finishExcerpt(this.excerpt));

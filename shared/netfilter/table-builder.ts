@@ -147,6 +147,18 @@ export class TableBuilder {
     return chain.name;
   }
 
+  /**
+   * `ruleChain` for the name at `text[start, end)`: no string is made while the rules of one
+   * chain follow each other (the lazy parse reads chain names from the text).
+   */
+  ruleChainAt(text: string, start: number, end: number, line: number): string {
+    const chain = this.runChain;
+    if (chain !== undefined && chain.name.length === end - start && text.startsWith(chain.name, start)) {
+      return chain.name;
+    }
+    return this.ruleChain(text.slice(start, end), line);
+  }
+
   /** Appends `rule` to its chain (`rule.chain`, created undeclared if new). */
   addRule(rule: Rule, line: number): void {
     this.ruleChain(rule.chain, line);

@@ -1,0 +1,100 @@
+// The lazy parse's reading of one `[pkts:bytes] -A CHAIN ...` line inside a table: split it into
+// argument offsets (line-tokens.ts), check it (rule-check.ts), and append a LazyRule whose facts
+// stay in the table's RuleStore. It does to the table exactly what reading the rule fully does
+// (the rule's chain and, for an option-less jump, the target chain are created if new, in the same
+// order), so the lazy and the eager parse give the same tables. When it is not sure of a line it
+// returns false before changing anything, and the parser reads the line the full way.
+
+import { isBuiltinTarget } from './known-names.js';
+import { LazyRule, RuleStore } from './lazy-rule.js';
+import { createLineTokens, type LineTokens, scanLineTokens, tokenIs, tokenText } from './line-tokens.js';
+import type { Counters, Table } from './model.js';
+import { checkRule, createRuleScan, GOTO, type RuleScan, TARGET_OPTIONS } from './rule-check.js';
+import type { TableBuilder } from './table-builder.js';
+
+/** What the parser lends the lazy reader for one line. */
+export interface LazyLineContext {
+  /** The table being read (the parser's own checks on where a rule may stand included). */
+  table(): TableBuilder;
+  line(): number;
+  /** `[pkts:bytes]`, checked the parser's way (its errors are the parser's). */
+  counters(token: string): Counters;
+  /** An -s/-d value at `text[start, end)`, for the address-family check. */
+  address(start: number, end: number): void;
+}
+
+const OPEN_BRACKET = 91;
+const DASH = 45;
+const ZERO = 48;
+const NINE = 57;
+/** A kube-proxy rule line is ~90 characters; the store grows if the guess is short. */
+const CHARS_PER_RULE = 90;
+
+export class LazyRuleReader {
+  private readonly tokens: LineTokens = createLineTokens();
+  private readonly scan: RuleScan = createRuleScan();
+  /** One store per table: a rule's chain names resolve against its own table. */
+  private store: RuleStore | undefined;
+
+  constructor(private readonly text: string) {}
+
+  /** Reads the rule line `text[start, end)`; false (nothing changed) when not sure of it. */
+  read(start: number, end: number, ctx: LazyLineContext): boolean {
+    const text = this.text;
+    const t = this.tokens;
+    if (!scanLineTokens(text, start, end, t)) return false;
+    let at = 0;
+    const bracket = text.charCodeAt(start) === OPEN_BRACKET;
+    if (bracket) at = 1;
+    if (t.count < at + 2 || !tokenIs(text, t, at, '-A') || !isChainName(text, t, at + 1)) return false;
+    if (!checkRule(text, t, at + 2, this.scan)) return false;
+    // Sure now. From here on, what the parser does for a fully read rule, in its order.
+    const counters = bracket ? ctx.counters(tokenText(text, t, 0)) : undefined;
+    const builder = ctx.table();
+    const line = ctx.line();
+    const scan = this.scan;
+    const chain = builder.ruleChainAt(text, t.starts[at + 1]!, t.ends[at + 1]!, line);
+    let targetName: string | undefined;
+    if (scan.targetToken >= 0) {
+      targetName = tokenText(text, t, scan.targetToken);
+      const goto = (scan.flags & GOTO) !== 0;
+      // An option-less jump to a user chain (or any goto) names, and if need be creates, a chain.
+      if ((scan.flags & TARGET_OPTIONS) === 0 && (goto || !isBuiltinTarget(targetName))) {
+        targetName = builder.chainTarget(goto ? 'goto' : 'jump', targetName, line).name;
+      }
+    }
+    this.store ??= new RuleStore(text, Math.ceil(text.length / CHARS_PER_RULE));
+    const rule = new LazyRule(
+      chain,
+      line,
+      counters,
+      targetName,
+      this.store,
+      this.store.add(start, end, scan),
+    );
+    builder.addRule(rule, line);
+    if (scan.sourceStart >= 0) ctx.address(scan.sourceStart, scan.sourceEnd);
+    if (scan.destinationStart >= 0) ctx.address(scan.destinationStart, scan.destinationEnd);
+    return true;
+  }
+
+  /** The table is complete: its lazy rules may now be decoded against its chains. */
+  tableDone(table: Table): void {
+    this.store?.adoptTable(table);
+    this.store = undefined;
+  }
+}
+
+/** A bare argument that is neither an option nor `!`: what `-A` needs (parse.ts hasChain). */
+function isChainName(text: string, t: LineTokens, i: number): boolean {
+  if (t.quoted[i]) return false;
+  const s = t.starts[i]!;
+  const len = t.ends[i]! - s;
+  const c0 = text.charCodeAt(s);
+  if (len === 1 && c0 === 33) return false;
+  if (len >= 2 && c0 === DASH) {
+    const c1 = text.charCodeAt(s + 1);
+    if (c1 < ZERO || c1 > NINE) return false;
+  }
+  return true;
+}

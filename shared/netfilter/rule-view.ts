@@ -1,0 +1,33 @@
+// Questions the topology asks of every rule, answered without decoding a lazily parsed rule
+// (lazy-rule.ts) when its facts were recorded, and from the decoded model otherwise. The answers
+// are the same either way (lazy-rule.test.ts); only the cost differs.
+
+import { ASK, LazyRule } from './lazy-rule.js';
+import type { Negatable, Rule } from './model.js';
+
+/** The `-j`/`-g` name, or undefined for a rule without a target. */
+export function ruleTargetName(rule: Rule): string | undefined {
+  return rule instanceof LazyRule ? rule.targetName : rule.target?.name;
+}
+
+/** Whether some `-m MODULE` of the rule is `module`. */
+export function ruleHasModule(rule: Rule, module: string): boolean {
+  if (rule instanceof LazyRule) {
+    const known = rule.hasModule(module);
+    if (known !== ASK) return known;
+  }
+  for (const m of rule.matches) if (m.module === module) return true;
+  return false;
+}
+
+/** `-d` as written. */
+export function ruleDestination(rule: Rule): Negatable<string> | undefined {
+  return rule instanceof LazyRule ? rule.destinationValue() : rule.destination;
+}
+
+/** The lazily parsed rule, when `rule` is one: its text facts answer the questions above. */
+export function lazyFacts(rule: Rule): LazyRule | undefined {
+  return rule instanceof LazyRule ? rule : undefined;
+}
+
+export { ASK };
