@@ -80,7 +80,7 @@ export function applyChange(
 ): ChangeResult {
   const d = desiredGuard(policy, { families: snapshot.guardFamilies });
   if (!d.ok) return { ok: false, message: `${snapshot.node}: ${d.errors[0]?.message ?? 'invalid policy'}` };
-  const v6 = snapshot.families.find((f) => f.family === 'ipv6')?.topology;
+  const v6 = snapshot.families.find((f) => f.family === 'ipv6')?.nodePorts;
   const planChecks: PlanChecks = {
     ...(checks.allowEmpty ? { allowEmpty: true } : {}),
     appHostAddresses: checks.appHostAddresses ?? (snapshot.sshClient ? [snapshot.sshClient] : []),
@@ -88,7 +88,7 @@ export function applyChange(
     ...(checks.podCidrs ? { podCidrs: checks.podCidrs } : {}),
     ...(checks.healthCheckRanges ? { healthCheckRanges: checks.healthCheckRanges } : {}),
     listeningPorts: snapshot.listening,
-    ...(v6 ? { ipv6NodePorts: v6.nodePorts.map((n) => ({ port: n.port, protocol: n.protocol })) } : {}),
+    ...(v6 ? { ipv6NodePorts: v6 } : {}),
   };
   const plan = planNode({
     node: snapshot.node,
@@ -140,6 +140,8 @@ export function changeBundle(change: NodeChange, meta: BundleMeta): string {
     const read = change.snapshot.families.find((s) => s.family === f.family);
     // The node must still show what we read; a family we never read has nothing to compare.
     if (read) files.set(`expect.${SUFFIX[f.family]}`, read.excerpt);
+    // A plan/guard read names the chains it read; the script reads the same ones with `-S`.
+    if (read?.chains) files.set(`chains.${SUFFIX[f.family]}`, `${read.chains.join(' ')}\n`);
     files.set(`saved.${SUFFIX[f.family]}`, serializeSavedState(f));
   }
   files.set(

@@ -143,6 +143,82 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(ours(ns.save(true))).toBe('');
     }));
 
+  it('apply planned from a plan read (no full dump): same plan as from a full read, stale checks on the chains it read', () =>
+    withNs((ns) => {
+      const chains = [
+        ...new Set(change(ns.read()).desired.families.flatMap((f) => f.chains.map((x) => x.name))),
+      ];
+      const planRead = (): NodeSnapshot => {
+        const r = ns.sh(READ_SCRIPT, ['plan', ...chains]);
+        const s = snapshotFromOutput('n1', r.out, 'plan');
+        if (!s.ok) throw new Error(s.message);
+        return s.snapshot;
+      };
+      const full = ns.read();
+      const fast = planRead();
+      // What plan warnings need, without kube-proxy's dump: mode, families, IPv6 NodePorts, addresses.
+      expect(fast.mode).toBe(full.mode);
+      expect(fast.guardFamilies).toEqual(full.guardFamilies);
+      expect(fast.families.map((f) => f.nodePorts)).toEqual(full.families.map((f) => f.nodePorts));
+      expect(fast.families[1]!.nodePorts!.length).toBeGreaterThan(0);
+      expect(fast.families[0]!.chains?.slice(0, 2)).toEqual(['PREROUTING', 'NPG-PREROUTING']);
+      const c = change(fast);
+      expect(c.restores.map((r) => r.text)).toEqual(change(full).restores.map((r) => r.text));
+      expect(send(ns, c).out.markers.get('result')).toEqual(['ok']);
+      expect(ours(ns.save())).toContain('-A NPG-TCP-30001 -s 198.18.100.10/32');
+      // Planned again from a plan read: nothing to do. A hand edit of our chain after that read
+      // makes the plan stale; so does kube-proxy moving its jump in front of ours.
+      const again = planRead();
+      expect(change(again).plan.noop).toBe(true);
+      const next = change(again, {
+        nodePorts: [{ ...POLICY.nodePorts[0]!, allow: [{ cidr: '198.18.100.11' }] }],
+      });
+      spawnSync('ip', [
+        'netns',
+        'exec',
+        ns.name,
+        'iptables',
+        '-t',
+        'nat',
+        '-A',
+        'NPG-TCP-30001',
+        '-j',
+        'RETURN',
+      ]);
+      expect(send(ns, next, { token: 'cccccccccccccccc' }).out.markers.get('result')).toEqual([
+        'stale',
+        'v4',
+      ]);
+      const fresh = change(planRead(), {
+        nodePorts: [{ ...POLICY.nodePorts[0]!, allow: [{ cidr: '198.18.100.11' }] }],
+      });
+      spawnSync('ip', [
+        'netns',
+        'exec',
+        ns.name,
+        'ip6tables',
+        '-t',
+        'nat',
+        '-I',
+        'PREROUTING',
+        '1',
+        '-j',
+        'KUBE-SERVICES',
+      ]);
+      expect(send(ns, fresh, { token: 'dddddddddddddddd' }).out.markers.get('result')).toEqual([
+        'stale',
+        'v6',
+      ]);
+      // Counters moving (traffic) do not make a plan stale.
+      const last = change(planRead(), {
+        nodePorts: [{ ...POLICY.nodePorts[0]!, allow: [{ cidr: '198.18.100.11' }] }],
+      });
+      spawnSync('ip', ['netns', 'exec', ns.name, 'iptables', '-t', 'nat', '-Z']);
+      expect(send(ns, last, { token: 'eeeeeeeeeeeeeeee' }).out.markers.get('result')).toEqual(['ok']);
+      expect(ours(ns.save())).toContain('-A NPG-TCP-30001 -s 198.18.100.11/32');
+      expect(ours(ns.save())).not.toContain('198.18.100.10/32');
+    }));
+
   it('the fast guard read (iptables -S of PREROUTING and our chains) sees what the full read sees', () =>
     withNs((ns) => {
       const c = change(ns.read());

@@ -17,94 +17,146 @@
 // single `%%npg KEY VALUE...` lines. sections.ts reads them.
 import { shippedScript } from '../fleet/index.js';
 
-/** Where the scripts keep their files: `$d`, and `m` to print a marker line. */
+/**
+ * Where the scripts keep their files: `$d`, and `m` to print a marker line. The netns name comes
+ * from comparing our netns with /run/netns/* (`[ -ef ]`, no process: a fork+exec costs ~4 ms on a
+ * small VM, and a warm read is a handful of them).
+ */
 const PRELUDE = `set -u
 LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin; export PATH
 m() { printf '%%%%npg %s\\n' "$*"; }
-ns=$(ip netns identify 2>/dev/null) || ns=
+ns=
+for f in /run/netns/*; do [ /proc/self/ns/net -ef "$f" ] && { ns=\${f##*/}; break; }; done
 case $ns in *[!A-Za-z0-9._-]*) ns=invalid ;; esac
 d=/var/lib/nodeport-guard\${ns:+/netns/$ns}
 `;
 
-/** `tool v4|v6 save|restore`: the binary of the backend kube-proxy uses ($kb), else the default. */
+/** `tool v4|v6 save|restore` sets $T: the binary of the backend kube-proxy uses ($kb), else the default. */
 const TOOLS = `tool() {
   b=iptables; [ "$1" = v6 ] && b=ip6tables
-  if [ "$kb" != default ] && command -v "$b-$kb-$2" >/dev/null 2>&1; then echo "$b-$kb-$2"; else echo "$b-$2"; fi
+  T=$b-$2
+  if [ "$kb" != default ] && command -v "$b-$kb-$2" >/dev/null 2>&1; then T=$b-$kb-$2; fi
+  return 0
 }
 `;
 
 /**
  * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if a
- * legacy mangle table exists, so that reading never loads the legacy modules; `-S` of the one chain,
- * because iptables-nft-save of any table fetches the whole ruleset: 0.6 s on a 5,000-service node), the dumps of both families, ipvs
- * extras, addresses, listening sockets and our saved/pending state.
- * $1: `full` (every table, for discover/plan), `nat` (the nat table), or `guard` (only PREROUTING
- * and our chains, `iptables -S -v` excerpts: a fast verify that does not read kube-proxy's
- * thousands of rules); with `guard`, $2... are the chains the policy wants (NPG-...).
+ * legacy mangle table exists, so that reading never loads the legacy modules; `-S` of the one
+ * chain, because iptables-nft-save of any table fetches the whole ruleset: 0.6 s on a
+ * 5,000-service node), the nat tables of both families, addresses, listening sockets and our
+ * saved/pending state. $1 is how much:
+ *   full   every table (`iptables-save -c`), ipsets/ipvsadm in ipvs mode: discover, rollback, remove
+ *   nat    the nat table
+ *   plan   PREROUTING and our chains (`iptables -S -v` of each) plus kube-proxy's NodePort chain:
+ *          enough to plan an apply without reading kube-proxy's thousands of rules
+ *   guard  PREROUTING and our chains only: verify
+ * With plan and guard, $2... are the chains the policy wants (NPG-...); `%%npg chains.v4 ...`
+ * lists the chains read, in order, so the change script can read the same ones to check staleness.
+ * Sections stream (no temp files); a failing command's message goes to stderr.
  */
 export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
-t=$(mktemp) && e=$(mktemp) || { m error mktemp; exit 5; }
-trap 'rm -f "$t" "$e"' EXIT
+case $what in full|nat|plan|guard) ;; *) m error bad-args; exit 2 ;; esac
+[ $# -gt 0 ] && shift
+for c in "$@"; do
+  case $c in NPG-*) ;; *) m error bad-args; exit 2 ;; esac
+  case $c in *[!A-Z0-9-]*) m error bad-args; exit 2 ;; esac
+done
+set -f
 kb=default
 if command -v iptables-nft >/dev/null 2>&1 && iptables-nft -w -t mangle -S KUBE-IPTABLES-HINT >/dev/null 2>&1; then kb=nft
 elif grep -qx mangle /proc/net/ip_tables_names 2>/dev/null && command -v iptables-legacy >/dev/null 2>&1 && iptables-legacy -w -t mangle -S KUBE-IPTABLES-HINT >/dev/null 2>&1; then kb=legacy
 fi
+uid=
+while read -r k v rest; do [ "$k" = Uid: ] && { uid=$v; break; }; done </proc/self/status
 m dir "$d"
 m netns "$ns"
 m kube-backend "$kb"
-m uid "$(id -u)"
+m uid "$uid"
 sec() {
   name=$1; shift
-  "$@" >"$t" 2>"$e"; rc=$?
-  m begin "$name"; cat "$t"; printf '\\n'; m end "$name" "$rc"
-  if [ "$rc" != 0 ]; then m begin "$name.stderr"; head -c 2000 "$e"; printf '\\n'; m end "$name.stderr" 0; fi
+  m begin "$name"
+  "$@"; rc=$?
+  printf '\\n'; m end "$name" "$rc"
 }
+dump() {
+  tool "$1" save; shift
+  "$T" -c "$@"
+}
+list=
 guardread() {
-  ipt=$(tool "$1" save); ipt=\${ipt%-save}; shift
+  tool "$1" save; ipt=\${T%-save}; shift
+  list=PREROUTING
   "$ipt" -w -t nat -S PREROUTING -v || return 1
-  seen=' '
-  for c in NPG-PREROUTING $("$ipt" -w -t nat -S NPG-PREROUTING 2>/dev/null | sed -n 's/.* -j \\(NPG-[A-Z0-9-]*\\).*/\\1/p') "$@"; do
+  pre=$("$ipt" -w -t nat -S NPG-PREROUTING -v 2>/dev/null) && printf '%s\\n' "$pre"
+  list="$list NPG-PREROUTING"
+  more= prev=
+  for w in $pre; do
+    case $prev in -j|-g) more="$more $w" ;; esac
+    prev=$w
+  done
+  for c in $more "$@"; do
     case $c in NPG-*) ;; *) continue ;; esac
-    case $seen in *" $c "*) continue ;; esac
-    seen="$seen$c "
+    case $c in *[!A-Z0-9-]*) continue ;; esac
+    case " $list " in *" $c "*) continue ;; esac
+    list="$list $c"
     "$ipt" -w -t nat -S "$c" -v 2>/dev/null
   done
   return 0
 }
-case $what in
-  full) sec v4 "$(tool v4 save)" -c ;;
-  nat) sec v4 "$(tool v4 save)" -c -t nat ;;
-  guard) shift; sec v4 guardread v4 "$@" ;;
-  *) m error bad-args; exit 2 ;;
-esac
-ipvs=no; grep -q '^:KUBE-NODE-PORT ' "$t" && ipvs=yes
-if command -v "$(tool v6 save)" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
+family() {
+  f=$1; shift
   case $what in
-    full) sec v6 "$(tool v6 save)" -c ;;
-    nat) sec v6 "$(tool v6 save)" -c -t nat ;;
-    guard) sec v6 guardread v6 "$@" ;;
+    full) sec "$f" dump "$f" ;;
+    nat) sec "$f" dump "$f" -t nat ;;
+    *) sec "$f" guardread "$f" "$@"; m "chains.$f" $list ;;
   esac
+}
+np=
+nodeports() {
+  tool "$1" save; ipt=\${T%-save}
+  for c in KUBE-NODEPORTS KUBE-NODE-PORT; do
+    if "$ipt" -w -t nat -S "$c" 2>/dev/null; then np=$c; return 0; fi
+  done
+  np=; return 0
+}
+family v4 "$@"
+[ "$what" = plan ] && { sec nodeports.v4 nodeports v4; m nodeport-chain.v4 "$np"; }
+v6=no
+tool v6 save
+if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
+  v6=yes
+  family v6 "$@"
+  [ "$what" = plan ] && { sec nodeports.v6 nodeports v6; m nodeport-chain.v6 "$np"; }
+  while read -r a i p scope fl dev; do
+    [ "$scope" = 00 ] && [ "$dev" != lo ] && { m has-v6-address yes; break; }
+  done </proc/net/if_inet6
 fi
 # Our chains in the other backend than kube-proxy's: they would not order against its rules.
 other=
 case $kb in
-  nft) if [ -s /proc/net/ip_tables_names ] && command -v iptables-legacy-save >/dev/null 2>&1; then other=legacy; fi ;;
-  legacy) if command -v iptables-nft-save >/dev/null 2>&1; then other=nft; fi ;;
+  nft) if grep -qx nat /proc/net/ip_tables_names 2>/dev/null && command -v iptables-legacy >/dev/null 2>&1; then other=legacy; fi ;;
+  legacy) if command -v iptables-nft >/dev/null 2>&1; then other=nft; fi ;;
 esac
-if [ -n "$other" ] && iptables-$other-save -t nat 2>/dev/null | grep -q '^:NPG-'; then m guard-other-backend "$other"; fi
-if [ "$what" = full ]; then
+if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&1; then m guard-other-backend "$other"; fi
+ipvs=no
+if [ "$what" = full ] || [ "$what" = plan ]; then
+  tool v4 save
+  if "\${T%-save}" -w -t nat -S KUBE-NODE-PORT >/dev/null 2>&1; then ipvs=yes; fi
   if [ "$ipvs" = yes ] && command -v ipset >/dev/null 2>&1; then sec ipset ipset list; fi
-  if [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi
+  if [ "$what" = full ] && [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi
   if command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then m kube-proxy-nftables yes; fi
   m ssh-client "\${SSH_CONNECTION:-}"
 fi
-sec addr ip -o addr show
+[ "$what" = guard ] || sec addr ip -o addr show
 sec listen ss -Hlntu
-for f in saved.v4 saved.v6 saved.meta pending/token pending/deadline pending/timer last-expired; do
+files="pending/token pending/deadline pending/timer last-expired"
+[ "$what" = guard ] || files="saved.v4 saved.v6 saved.meta $files"
+for f in $files; do
   [ -f "$d/$f" ] && sec "state:$f" cat "$d/$f"
 done
-m now "$(date +%s)"
+[ -f "$d/pending/token" ] && m now "$(date +%s)"
 exit 0
 `);
 
@@ -113,7 +165,22 @@ const LOCK_AND_CHECK = `mkdir -p "$d" && chmod 700 "$d" || { m result no-dir; ex
 exec 9>>"$d/lock" || { m result no-lock; exit 5; }
 flock -w 60 9 || { m result locked; exit 6; }
 excerpt() {
-  "$(tool "$1" save)" -t nat >"$w/now.$1" 2>"$w/err" || return 1
+  tool "$1" save
+  if [ -f "$w/chains.$1" ]; then
+    # The plan came from a guard read: the same chains, in the same order, \`-S\` without counters.
+    ipt=\${T%-save}
+    read -r cl <"$w/chains.$1" || return 1
+    set -f
+    for c in $cl; do
+      case $c in PREROUTING|NPG-*) ;; *) return 1 ;; esac
+      case $c in *[!A-Z0-9-]*) return 1 ;; esac
+      if [ "$c" = PREROUTING ]; then "$ipt" -w -t nat -S PREROUTING 2>"$w/err" || return 1
+      else "$ipt" -w -t nat -S "$c" 2>/dev/null; fi
+    done >"$w/ex.$1"
+    set +f
+    return 0
+  fi
+  "$T" -t nat >"$w/now.$1" 2>"$w/err" || return 1
   sed -e 's/^\\[[0-9]*:[0-9]*\\] //' -e 's/^\\(:[^ ]* [^ ]*\\) \\[[0-9]*:[0-9]*\\]$/\\1/' "$w/now.$1" |
     grep -E '^(:NPG-|-A PREROUTING |-A NPG-|-A [^ ]+ .*-[jg] NPG-)' >"$w/ex.$1"
   return 0
@@ -172,7 +239,7 @@ done
 [ -f "$w/saved.meta" ] && cp "$w/saved.meta" "$d/saved.meta.new" && mv -f "$d/saved.meta.new" "$d/saved.meta"
 m saved
 restore() {
-  r=$(tool "$1" restore)
+  tool "$1" restore; r=$T
   "$r" -w 10 --noflush <"$2" 2>"$w/err" && return 0
   [ "$3" = retry ] || return 1
   check "$1" || return 1

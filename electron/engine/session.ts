@@ -89,17 +89,20 @@ export type ReadError =
   | FleetError
   | { readonly kind: 'unreadable'; readonly node: string; readonly message: string };
 
-/** One node with READ_SCRIPT: `full` for discover/plan, `nat` or `guard` (+ wanted chains) for verify. */
+/**
+ * One node with READ_SCRIPT: `full` for discover, rollback and remove; `plan` (+ the chains the
+ * policy wants) to plan an apply; `guard` (+ wanted chains) to verify; `nat` for export.
+ */
 export async function readNode(
   run: NodeStepContext['run'],
   node: string,
   what: ReadMode,
   chains: readonly string[] = [],
 ): Promise<StepOutcome<NodeSnapshot, ReadError>> {
-  const wanted = what === 'guard' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
+  const wanted = what === 'guard' || what === 'plan' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
   const r = await run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted] });
   if (!r.ok) return r;
-  const snap = snapshotFromOutput(node, parseScriptOutput(r.stdout), what);
+  const snap = snapshotFromOutput(node, parseScriptOutput(r.stdout), what, r.stderr);
   if (!snap.ok) return { ok: false, error: { kind: 'unreadable', node, message: snap.message } };
   return { ok: true, value: snap.snapshot };
 }
@@ -108,12 +111,18 @@ export async function readNodes(
   session: Session,
   nodes: readonly string[],
   what: ReadMode,
-  options: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: ProgressListener;
+    /** plan/guard reads: the chains the policy wants. */
+    readonly chains?: readonly string[];
+  } = {},
 ): Promise<readonly NodeResult<NodeSnapshot, ReadError>[]> {
+  const { chains = [], ...runOptions } = options;
   return session.fleet.runOnAll<NodeSnapshot, ReadError>(
     nodes,
-    (ctx) => readNode(ctx.run, ctx.node.name, what),
-    options,
+    (ctx) => readNode(ctx.run, ctx.node.name, what, chains),
+    runOptions,
   );
 }
 

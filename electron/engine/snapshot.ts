@@ -8,6 +8,7 @@ import type { ListeningPort } from '../../shared/guard/warnings.js';
 import type { Topology } from '../../shared/kube/index.js';
 import { type Backend, type Family, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
 import { inspectDump } from './inspect.js';
+import { nodePortsFromChain, nodePortsFromIpsets } from './nodeport-listing.js';
 import { markerValue, type ScriptOutput } from './sections.js';
 
 /** Which restore/save binaries the change script runs: kube-proxy's backend, or the node's default. */
@@ -15,14 +16,18 @@ export type ToolBackend = 'nft' | 'legacy' | 'default';
 
 export interface FamilySnapshot {
   readonly family: Family;
-  /** The dump as read (with counters). */
+  /** The dump as read (with counters): iptables-save output, or `iptables -S -v` excerpts. */
   readonly text: string;
   readonly ruleset: Ruleset;
   readonly state: FamilyGuardState;
   /** What the change script compares before changing anything (see guardExcerpt). */
   readonly excerpt: string;
+  /** plan/guard reads: the chains read, in order (the change script reads them again to compare). */
+  readonly chains?: readonly string[];
   /** kube-proxy's view of this family (full reads only). */
   readonly topology?: Topology;
+  /** kube-proxy's NodePorts in this family (full and plan reads). */
+  readonly nodePorts?: readonly ListeningPort[];
 }
 
 export interface PendingConfirm {
@@ -106,6 +111,16 @@ export function guardExcerpt(dump: string): string {
   return out.length ? `${out.join('\n')}\n` : '';
 }
 
+/**
+ * The `iptables -S -v` excerpt of a plan/guard read without counters: what `iptables -S` of the
+ * same chains prints, which is what the change script compares. iptables puts ` -c PKTS BYTES`
+ * last before the target, so the last occurrence on a line is the counter (a comment could hold
+ * the same text earlier).
+ */
+export function withoutCounters(text: string): string {
+  return text.replace(/^(.*) -c \d+ \d+/gm, '$1');
+}
+
 /** `ss -Hlntu`: `tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*`. */
 export function parseListening(text: string): ListeningPort[] {
   const out: ListeningPort[] = [];
@@ -144,10 +159,19 @@ function firstLine(text: string): string {
   );
 }
 
-/** How much a read covers: every table, the nat table, or only PREROUTING and our chains. */
-export type ReadMode = 'full' | 'nat' | 'guard';
+/**
+ * How much a read covers: every table, the nat table, PREROUTING and our chains plus kube-proxy's
+ * NodePort chain (plan), or only PREROUTING and our chains (guard). See READ_SCRIPT.
+ */
+export type ReadMode = 'full' | 'nat' | 'plan' | 'guard';
 
-export function snapshotFromOutput(node: string, out: ScriptOutput, what: ReadMode): SnapshotResult {
+/** `stderr`: the read's own stderr, where a failing command says why. */
+export function snapshotFromOutput(
+  node: string,
+  out: ScriptOutput,
+  what: ReadMode,
+  stderr = '',
+): SnapshotResult {
   const warnings: string[] = [];
   const kb = markerValue(out, 'kube-backend');
   const toolBackend: ToolBackend = kb === 'nft' || kb === 'legacy' ? kb : 'default';
@@ -160,7 +184,7 @@ export function snapshotFromOutput(node: string, out: ScriptOutput, what: ReadMo
       continue;
     }
     if (sec.rc !== 0) {
-      const err = firstLine(out.sections.get(`${FAMILY_SECTION[family]}.stderr`)?.body ?? '');
+      const err = firstLine(out.sections.get(`${FAMILY_SECTION[family]}.stderr`)?.body ?? stderr);
       const why = `${SAVE_TOOL[family]} failed (exit ${sec.rc})${err ? `: ${err}` : ''}`;
       if (family === 'ipv4') return { ok: false, message: `${node}: ${why}` };
       warnings.push(`${node}: IPv6 not read: ${why}`);
@@ -181,12 +205,15 @@ export function snapshotFromOutput(node: string, out: ScriptOutput, what: ReadMo
   const hasV6 =
     v6 !== undefined &&
     (addresses.some((a) => a.includes(':')) ||
+      markerValue(out, 'has-v6-address') === 'yes' ||
       v6.ruleset.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')) ||
       v6.state.kubeServicesAt !== undefined ||
       v6.state.chains.length > 0 ||
       v6.state.entryJumps.length > 0);
   const mode: KubeProxyMode =
-    markerValue(out, 'kube-proxy-nftables') === 'yes' ? 'nftables' : (v4?.topology?.mode ?? 'unknown');
+    markerValue(out, 'kube-proxy-nftables') === 'yes'
+      ? 'nftables'
+      : (v4?.topology?.mode ?? (what === 'plan' ? planMode(out, v4) : 'unknown'));
   const kubeBackend: Backend = toolBackend === 'default' ? headerBackend : toolBackend;
   if (v4?.topology?.backend.otherBackendPresent && toolBackend === 'default') {
     warnings.push(
@@ -257,6 +284,7 @@ function readFamily(
   let ruleset: Ruleset;
   let topology: Topology | undefined;
   const hasNat = /^\*nat$/m.test(text);
+  const partial = what === 'guard' || what === 'plan';
   if (what === 'full' && hasNat) {
     const r = inspectDump({
       text,
@@ -268,12 +296,20 @@ function readFamily(
     ruleset = r.value.ruleset;
     topology = r.value.topology;
   } else {
-    const r = parseIptablesSave(text, what === 'guard' ? { family, table: 'nat' } : { family });
+    const r = parseIptablesSave(text, partial ? { family, table: 'nat' } : { family });
     if (!r.ok) return { ok: false, message: `${source} line ${r.error.line}: ${r.error.message}` };
     ruleset = r.ruleset;
   }
-  const extracted: ExtractResult = extractGuardState(ruleset, family, { excerpt: what === 'guard' });
+  const extracted: ExtractResult = extractGuardState(ruleset, family, { excerpt: partial });
   if (!extracted.ok) return { ok: false, message: `${node}: ${extracted.error}` };
+  const suffix = FAMILY_SECTION[family];
+  const chains = partial ? (out.markers.get(`chains.${suffix}`) ?? []) : undefined;
+  if (chains !== undefined && chains[0] !== 'PREROUTING')
+    return { ok: false, message: `${node}: the node script did not say which ${suffix} chains it read` };
+  const listed =
+    what === 'plan'
+      ? listedNodePorts(out, family)
+      : topology?.nodePorts.map((n) => ({ port: n.port, protocol: n.protocol }));
   return {
     ok: true,
     value: {
@@ -281,10 +317,37 @@ function readFamily(
       text,
       ruleset,
       state: extracted.state,
-      excerpt: guardExcerpt(text),
+      excerpt: partial ? withoutCounters(text) : guardExcerpt(text),
+      ...(chains ? { chains } : {}),
       ...(topology ? { topology } : {}),
+      ...(listed ? { nodePorts: listed } : {}),
     },
   };
+}
+
+/** kube-proxy's mode from a plan read: which NodePort chain exists, else whether it has rules at all. */
+function planMode(out: ScriptOutput, v4: FamilySnapshot | undefined): KubeProxyMode {
+  switch (markerValue(out, 'nodeport-chain.v4')) {
+    case 'KUBE-NODEPORTS':
+      return 'iptables';
+    case 'KUBE-NODE-PORT':
+      return 'ipvs';
+    default:
+      return v4?.state.kubeServicesAt !== undefined ? 'unknown' : 'none';
+  }
+}
+
+/** NodePorts of a plan read: KUBE-NODEPORTS rules (iptables mode) or the NodePort ipsets (ipvs). */
+function listedNodePorts(out: ScriptOutput, family: Family): ListeningPort[] | undefined {
+  const suffix = FAMILY_SECTION[family];
+  const chain = markerValue(out, `nodeport-chain.${suffix}`);
+  if (chain === 'KUBE-NODEPORTS')
+    return nodePortsFromChain(out.sections.get(`nodeports.${suffix}`)?.body ?? '');
+  if (chain === 'KUBE-NODE-PORT') {
+    const ipset = out.sections.get('ipset');
+    return ipset && ipset.rc === 0 ? nodePortsFromIpsets(ipset.body, family) : undefined;
+  }
+  return [];
 }
 
 /** The saved state the node holds for rollback, per family, or why it cannot be used. */
