@@ -29,6 +29,8 @@ export type NodeVerifyResult =
       readonly audit: readonly AuditListing[];
       readonly pending?: PendingConfirm;
       readonly notes: readonly string[];
+      /** The node's global addresses as it reported them (for `--probe-all-addresses`). */
+      readonly addresses: readonly string[];
     }
   | { readonly node: string; readonly ok: false; readonly message: string };
 
@@ -87,7 +89,15 @@ export async function verifyNodes(
       }
       return {
         ok: true,
-        value: { node, ok: true, verify, audit, notes, ...(s.pending ? { pending: s.pending } : {}) },
+        value: {
+          node,
+          ok: true,
+          verify,
+          audit,
+          notes,
+          addresses: s.addresses,
+          ...(s.pending ? { pending: s.pending } : {}),
+        },
       };
     },
     {
