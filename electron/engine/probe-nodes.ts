@@ -232,11 +232,9 @@ export async function probeNodes(
         : undefined;
 
   if (options.fromHere) {
-    const direct = plan.jobs.filter((j) => {
-      const jumps = session.fleet.node(j.node)?.jumps ?? [];
-      return jumps.length === 0;
-    });
-    for (const node of new Set(plan.jobs.filter((j) => !direct.includes(j)).map((j) => j.node)))
+    const viaBastion = new Set(session.nodes.filter((n) => (session.fleet.node(n)?.jumps.length ?? 0) > 0));
+    const direct = plan.jobs.filter((j) => !viaBastion.has(j.node));
+    for (const node of viaBastion)
       notes.push(
         `${node}: reached through a bastion, so not probed from this machine (use --probe-from another node)`,
       );
