@@ -122,16 +122,14 @@ nodeports() {
   np=; return 0
 }
 family v4 "$@"
-[ "$what" = plan ] && { sec nodeports.v4 nodeports v4; m nodeport-chain.v4 "$np"; }
+np4=
+[ "$what" = plan ] && { sec nodeports.v4 nodeports v4; np4=$np; m nodeport-chain.v4 "$np"; }
 v6=no
 tool v6 save
 if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
   v6=yes
   family v6 "$@"
   [ "$what" = plan ] && { sec nodeports.v6 nodeports v6; m nodeport-chain.v6 "$np"; }
-  while read -r a i p scope fl dev; do
-    [ "$scope" = 00 ] && [ "$dev" != lo ] && { m has-v6-address yes; break; }
-  done </proc/net/if_inet6
 fi
 # Our chains in the other backend than kube-proxy's: they would not order against its rules.
 other=
@@ -146,10 +144,13 @@ if [ "$what" = full ] || [ "$what" = plan ]; then
   if "\${T%-save}" -w -t nat -S KUBE-NODE-PORT >/dev/null 2>&1; then ipvs=yes; fi
   if [ "$ipvs" = yes ] && command -v ipset >/dev/null 2>&1; then sec ipset ipset list; fi
   if [ "$what" = full ] && [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi
-  if command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then m kube-proxy-nftables yes; fi
+  # nftables-mode kube-proxy has neither NodePort chain (nft is slow to start: ask only then).
+  if [ "$what" = full ] || [ -z "$np4" ]; then
+    if command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then m kube-proxy-nftables yes; fi
+  fi
   m ssh-client "\${SSH_CONNECTION:-}"
 fi
-[ "$what" = guard ] || sec addr ip -o addr show
+sec addr ip -o addr show
 sec listen ss -Hlntu
 files="pending/token pending/deadline pending/timer last-expired"
 [ "$what" = guard ] || files="saved.v4 saved.v6 saved.meta $files"

@@ -205,7 +205,6 @@ export function snapshotFromOutput(
   const hasV6 =
     v6 !== undefined &&
     (addresses.some((a) => a.includes(':')) ||
-      markerValue(out, 'has-v6-address') === 'yes' ||
       v6.ruleset.tables.some((t) => t.name === 'nat' && t.chains.some((c) => c.name === 'KUBE-SERVICES')) ||
       v6.state.kubeServicesAt !== undefined ||
       v6.state.chains.length > 0 ||
