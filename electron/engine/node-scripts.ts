@@ -49,10 +49,12 @@ const TOOLS = `tool() {
  * saved/pending state. $1 is how much:
  *   full   every table (`iptables-save -c`), ipsets/ipvsadm in ipvs mode: discover, rollback, remove
  *   nat    the nat table
- *   plan   PREROUTING and our chains (`iptables -S -v` of each) plus kube-proxy's NodePort chain:
- *          enough to plan an apply without reading kube-proxy's thousands of rules
- *   guard  PREROUTING and our chains only: verify
- * With plan and guard, $2... are the chains the policy wants (NPG-...); `%%npg chains.v4 ...`
+ *   plan   PREROUTING, our entry chain and the chains it jumps to (`iptables -S -v` of each), plus
+ *          kube-proxy's NodePort chain: enough to plan an apply without reading kube-proxy's
+ *          thousands of rules. A chain of ours that nothing jumps to is not read: the apply
+ *          declares (flushes) every chain it writes, and each `-S` costs ~7 ms on a big node.
+ *   guard  as plan without the NodePort chain, plus $2...: the chains the policy wants (verify)
+ * `%%npg chains.v4 ...`
  * lists the chains read, in order, so the change script can read the same ones to check staleness.
  * Sections stream (no temp files); a failing command's message goes to stderr.
  */
@@ -96,6 +98,7 @@ guardread() {
     case $prev in -j|-g) more="$more $w" ;; esac
     prev=$w
   done
+  [ "$what" = guard ] || set --
   for c in $more "$@"; do
     case $c in NPG-*) ;; *) continue ;; esac
     case $c in *[!A-Z0-9-]*) continue ;; esac

@@ -37,12 +37,6 @@ export interface Prepared {
 }
 
 /** The policy's problems (one line each), or none; no node is contacted. */
-/** The chains the policy's guard consists of (both families use the same names). */
-export function policyChains(policy: Policy): string[] {
-  const d = desiredGuard(policy);
-  return d.ok ? [...new Set(d.desired.families.flatMap((f) => f.chains.map((c) => c.name)))] : [];
-}
-
 export function checkPolicy(policy: Policy): string[] {
   const d = desiredGuard(policy);
   const problems = d.ok ? [] : d.errors.map((e) => e.message);
@@ -103,9 +97,7 @@ export async function prepare(
 ): Promise<Prepared> {
   // An apply needs only PREROUTING, our chains and kube-proxy's NodePort list (a plan read: no
   // 5,000-service dump); rollback and remove read everything, to find every chain of ours.
-  const wanted = op === 'apply' ? policyChains(policy) : [];
   const results = await readNodes(session, session.nodes, op === 'apply' ? 'plan' : 'full', {
-    chains: wanted,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
