@@ -35,8 +35,19 @@ export type InspectOutcome =
 const at = (source: string, line: number, text: string, message: string): string =>
   line > 0 ? `${source} line ${line}: ${message}${text ? ` (in: ${text})` : ''}` : `${source}: ${message}`;
 
-export function inspectDump(input: DumpInput): InspectOutcome {
-  const parsed = parseIptablesSave(input.text, input.table ? { table: input.table } : {});
+export interface InspectOptions {
+  /**
+   * Parse lazily (rules decoded on first use; see shared/netfilter/lazy-rule.ts): the same result,
+   * several times faster on a large node when only the topology is wanted, as in `npg inspect`.
+   */
+  readonly lazy?: boolean;
+}
+
+export function inspectDump(input: DumpInput, options: InspectOptions = {}): InspectOutcome {
+  const parsed = parseIptablesSave(input.text, {
+    ...(input.table ? { table: input.table } : {}),
+    ...(options.lazy ? { lazy: true } : {}),
+  });
   if (!parsed.ok)
     return {
       ok: false,

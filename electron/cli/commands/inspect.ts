@@ -46,15 +46,21 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
       'inspect: --file DUMP is required (reading live nodes from a workspace comes with `npg discover`)',
     );
   const text = await readInput(opts.file, 'dump');
-  const r = inspectDump({
-    text,
-    source: opts.file === '-' ? 'stdin' : opts.file,
-    ...(opts.table ? { table: opts.table } : {}),
-    ...(opts.ipset
-      ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
-      : {}),
-    ...(opts.ipvs ? { ipvs: { text: await readInput(opts.ipvs, 'ipvsadm output'), source: opts.ipvs } } : {}),
-  });
+  const r = inspectDump(
+    {
+      text,
+      source: opts.file === '-' ? 'stdin' : opts.file,
+      ...(opts.table ? { table: opts.table } : {}),
+      ...(opts.ipset
+        ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
+        : {}),
+      ...(opts.ipvs
+        ? { ipvs: { text: await readInput(opts.ipvs, 'ipvsadm output'), source: opts.ipvs } }
+        : {}),
+    },
+    // Only the topology is printed: rules need not be built (a large node reads several times faster).
+    { lazy: true },
+  );
   if (!r.ok) throw new CliError(r.message);
   if (opts.json) process.stdout.write(`${JSON.stringify(toInspectJson(r.value.topology))}\n`);
   else process.stdout.write(`${humanReport(r.value.topology, r.value.warnings)}\n`);
