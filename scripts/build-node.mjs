@@ -28,6 +28,9 @@ export async function buildNode({ only } = {}) {
         outdir: 'dist/node',
         format: 'esm',
         outExtension: { '.js': '.mjs' },
+        // One chunk per dynamic import: `npg inspect` loads only the modules it runs (npg.ts).
+        splitting: true,
+        chunkNames: 'chunks/[name]-[hash]',
         // Pure-JS dependencies are bundled: resolving and loading zod's or yaml's hundreds of
         // files cost more start-up than all our code. ssh2 (optional native parts) and ws stay
         // external; ssh2 is loaded only when a command connects.

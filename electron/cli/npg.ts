@@ -1,16 +1,6 @@
 // `npg`: the command line over the engine. Exit codes per DESIGN.md: 0 ok, 1 difference, 2 bad
 // input or failure; every error is one line `npg: <what and where>`.
 import { Command, CommanderError } from 'commander';
-import { registerChangeCommands } from './commands/change.js';
-import { registerConfirm } from './commands/confirm.js';
-import { registerDiscover } from './commands/discover.js';
-import { registerExport } from './commands/export.js';
-import { registerHistory } from './commands/history.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerNodes } from './commands/nodes.js';
-import { registerPolicy } from './commands/policy.js';
-import { registerTrace } from './commands/trace.js';
-import { registerVerify } from './commands/verify.js';
 import { CliError, EXIT_FAILURE } from './exit.js';
 
 const program = new Command('npg')
@@ -24,16 +14,36 @@ const run = (p: Promise<number>): void => {
   pending = p;
 };
 
-registerInspect(program, run);
-registerTrace(program, run);
-registerNodes(program, run);
-registerDiscover(program, run);
-registerPolicy(program, run);
-registerChangeCommands(program, run);
-registerVerify(program, run);
-registerConfirm(program, run);
-registerHistory(program, run);
-registerExport(program, run);
+// Commands are loaded on demand (the bundle is split per dynamic import, scripts/build-node.mjs):
+// `npg inspect --file` needs neither the workspace (yaml, zod) nor SSH, and compiling those
+// modules was most of its start-up. Every other invocation, --help included, loads them all.
+if (process.argv[2] === 'inspect') {
+  (await import('./commands/inspect.js')).registerInspect(program, run);
+} else {
+  const [inspect, trace, nodes, discover, policy, change, verify, confirm, history, exportCmd] =
+    await Promise.all([
+      import('./commands/inspect.js'),
+      import('./commands/trace.js'),
+      import('./commands/nodes.js'),
+      import('./commands/discover.js'),
+      import('./commands/policy.js'),
+      import('./commands/change.js'),
+      import('./commands/verify.js'),
+      import('./commands/confirm.js'),
+      import('./commands/history.js'),
+      import('./commands/export.js'),
+    ]);
+  inspect.registerInspect(program, run);
+  trace.registerTrace(program, run);
+  nodes.registerNodes(program, run);
+  discover.registerDiscover(program, run);
+  policy.registerPolicy(program, run);
+  change.registerChangeCommands(program, run);
+  verify.registerVerify(program, run);
+  confirm.registerConfirm(program, run);
+  history.registerHistory(program, run);
+  exportCmd.registerExport(program, run);
+}
 
 function fail(message: string): never {
   process.stderr.write(`npg: ${message.split('\n')[0]}\n`);
