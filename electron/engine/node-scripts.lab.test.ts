@@ -247,6 +247,24 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(drift.findings.map((x) => x.kind)).toContain('rule-missing');
     }));
 
+  it('our chains in the legacy backend while kube-proxy uses nft: seen by both reads, verify says so', () =>
+    withNs((ns) => {
+      // kube-proxy (>= 1.23) marks its backend with this chain; the fixture holds only the nat table.
+      spawnSync('ip', ['netns', 'exec', ns.name, 'iptables-nft', '-t', 'mangle', '-N', 'KUBE-IPTABLES-HINT']);
+      const c = change(ns.read());
+      expect(c.snapshot.toolBackend).toBe('nft');
+      expect(send(ns, c).out.markers.get('result')).toEqual(['ok']);
+      expect(ns.read().guardOtherBackend).toBeUndefined();
+      spawnSync('ip', ['netns', 'exec', ns.name, 'iptables-legacy', '-t', 'nat', '-N', 'NPG-PREROUTING']);
+      const full = ns.read();
+      expect(full.guardOtherBackend).toBe('legacy');
+      const chains = [...new Set(c.desired.families.flatMap((f) => f.chains.map((x) => x.name)))];
+      const r = snapshotFromOutput('n1', ns.sh(READ_SCRIPT, ['guard', ...chains]).out, 'guard');
+      if (!r.ok) throw new Error(r.message);
+      expect(r.snapshot.guardOtherBackend).toBe('legacy');
+      expect(verifySnapshot(r.snapshot, c.desired).findings.map((f) => f.kind)).toContain('backend-mismatch');
+    }));
+
   it('a failing IPv6 transaction undoes the IPv4 one: the node stays fully old', () =>
     withNs((ns) => {
       const c = change(ns.read());

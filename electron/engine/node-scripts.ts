@@ -88,9 +88,15 @@ dump() {
 }
 list=
 guardread() {
-  tool "$1" save; ipt=\${T%-save}; shift
+  fam=$1; tool "$1" save; ipt=\${T%-save}; shift
   list=PREROUTING
-  "$ipt" -w -t nat -S PREROUTING -v || return 1
+  if [ "$fam" = v4 ]; then "$ipt" -w -t nat -S PREROUTING -v || return 1
+  else
+    # IPv6 with neither kube-proxy's jump nor ours: nothing of ours can be in front, skip the rest.
+    p=$("$ipt" -w -t nat -S PREROUTING -v) || return 1
+    printf '%s\n' "$p"
+    case $p in *"-j NPG-PREROUTING"*|*"-j KUBE-SERVICES"*) ;; *) return 0 ;; esac
+  fi
   pre=$("$ipt" -w -t nat -S NPG-PREROUTING -v 2>/dev/null) && printf '%s\\n' "$pre"
   list="$list NPG-PREROUTING"
   more= prev=
@@ -137,7 +143,11 @@ fi
 # Our chains in the other backend than kube-proxy's: they would not order against its rules.
 other=
 case $kb in
-  nft) if grep -qx nat /proc/net/ip_tables_names 2>/dev/null && command -v iptables-legacy >/dev/null 2>&1; then other=legacy; fi ;;
+  nft)
+    # A legacy nat table exists (procfs files have no size: read, do not test -s).
+    if [ -r /proc/net/ip_tables_names ] && command -v iptables-legacy >/dev/null 2>&1; then
+      while read -r t; do [ "$t" = nat ] && { other=legacy; break; }; done </proc/net/ip_tables_names
+    fi ;;
   legacy) if command -v iptables-nft >/dev/null 2>&1; then other=nft; fi ;;
 esac
 if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&1; then m guard-other-backend "$other"; fi
