@@ -314,18 +314,45 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
     for (const n of topo.nodes) expect(await nat(n.name)).not.toContain('NPG-TCP-30007');
   });
 
+  it("plan warns about the workspace's pod CIDRs and health-check ranges left out of an allow-list; flags add to them", async () => {
+    const r = parseWorkspace(await readFile(ws.path, 'utf8'));
+    if (!r.ok) throw new Error(r.error);
+    await writeFile(
+      ws.path,
+      serializeWorkspace({
+        ...r.workspace,
+        cluster: { podCidrs: ['198.19.0.0/17'], healthCheckRanges: ['azure'] },
+      }),
+    );
+    try {
+      const p = await npg(['plan', ...common()]);
+      expect(p.stdout).toMatch(/tcp\/30007: pod CIDR 198\.19\.0\.0\/17 is not allowed/);
+      expect(p.stdout).toMatch(/health-check range 168\.63\.129\.16\/32 is not \(fully\) allowed/);
+      const more = await npg(['plan', ...common(), '--pod-cidr', '198.18.96.0/24']);
+      expect(more.stdout).toMatch(/pod CIDR 198\.18\.96\.0\/24 is not allowed/);
+      expect(more.stdout).toMatch(/pod CIDR 198\.19\.0\.0\/17 is not allowed/);
+    } finally {
+      await writeFile(ws.path, serializeWorkspace(r.workspace));
+    }
+  });
+
   it('apply --plan refuses a plan made before the node changed, and applies a fresh one', async () => {
     const planFile = `${ws.dir}/plan.json`;
     expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
     const n = topo.nodes[0]!;
-    await nodeIptables(n, ['-t', 'nat', '-N', 'NPG-TCP-39999']);
-    const stale = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
-    expect(stale.code).toBe(1);
-    expect(stale.stderr).toMatch(new RegExp(`${n.name}: plan is stale`));
-    expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
-    const ok = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
-    expect(ok.code, ok.stderr).toBe(0);
-    expect(await nat(n.name)).not.toContain('NPG-TCP-39999');
+    // PREROUTING changed by hand after the plan was made (our entry goes in front of it).
+    const foreign = ['PREROUTING', '1', '-p', 'tcp', '--dport', '39999', '-j', 'RETURN'];
+    await nodeIptables(n, ['-t', 'nat', '-I', ...foreign]);
+    try {
+      const stale = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toMatch(new RegExp(`${n.name}: plan is stale`));
+      expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
+      const ok = await npg(['apply', ...common(), '--yes', '--plan', planFile]);
+      expect(ok.code, ok.stderr).toBe(0);
+    } finally {
+      await nodeIptables(n, ['-t', 'nat', '-D', ...foreign.filter((_, k) => k !== 1)]);
+    }
     expect((await npg(['plan', ...common()])).code).toBe(0);
   });
 

@@ -78,7 +78,7 @@ export function parseCheckCidrs(
     if (!r.ok) return { ok: false, message: r.error.message };
     out.push(r.value.cidr);
   }
-  return { ok: true, cidrs: out };
+  return { ok: true, cidrs: [...new Set(out)] };
 }
 
 export interface PrepareOptions {

@@ -45,6 +45,23 @@ describe('parseWorkspace', () => {
     expect(again).toEqual(r);
   });
 
+  it('reads the cluster section: pod CIDRs and health-check ranges (CIDRs or gcp/azure), strictly', () => {
+    const text = GOOD.replace(
+      'policy:',
+      'cluster:\n  podCidrs: [198.19.0.0/17, "2001:2:0:8000::/64"]\n  healthCheckRanges: [gcp, 198.18.200.0/24]\npolicy:',
+    );
+    const r = parseWorkspace(text);
+    if (!r.ok) throw new Error(r.error);
+    expect(r.workspace.cluster).toEqual({
+      podCidrs: ['198.19.0.0/17', '2001:2:0:8000::/64'],
+      healthCheckRanges: ['gcp', '198.18.200.0/24'],
+    });
+    expect(parseWorkspace(serializeWorkspace(r.workspace))).toEqual(r);
+    expect(bad(text.replace('198.19.0.0/17', '198.19.0.0/33'))).toMatch(/^cluster\.podCidrs\[0\]: /);
+    expect(bad(text.replace('[gcp,', '[aws,'))).toMatch(/^cluster\.healthCheckRanges\[0\]: /);
+    expect(bad(text.replace('podCidrs:', 'podCIDRs:'))).toMatch(/cluster/);
+  });
+
   it('names the field path of a bad CIDR', () => {
     const text = GOOD.replace('198.18.100.0/24', '10.0.0.300/24');
     expect(bad(text)).toBe(

@@ -62,16 +62,31 @@ export const InventorySchema = z.strictObject({
   nodes: z.array(NodeSchema),
 });
 
+/** Address or CIDR, IPv4 or IPv6 (validated and normalised by shared/guard). */
+const cidr = z
+  .string()
+  .max(64)
+  .superRefine((value, ctx) => {
+    const r = parseCidr(value);
+    if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error.reason });
+  });
+
 export const AllowEntrySchema = z.strictObject({
-  /** Address or CIDR, IPv4 or IPv6 (validated and normalised by shared/guard). */
-  cidr: z
-    .string()
-    .max(64)
-    .superRefine((value, ctx) => {
-      const r = parseCidr(value);
-      if (!r.ok) ctx.addIssue({ code: 'custom', message: r.error.reason });
-    }),
+  cidr,
   label: plainText(200).optional(),
+});
+
+/**
+ * What plan checks allow-lists against, beyond the nodes it reads: the pod CIDRs (pods reaching a
+ * NodePort through a node address) and the load balancer's health-check sources (CIDRs, or the
+ * names `gcp` / `azure` for their published ranges). CLI flags add to these.
+ */
+export const ClusterSchema = z.strictObject({
+  podCidrs: z.array(cidr).max(64).optional(),
+  healthCheckRanges: z
+    .array(z.union([z.enum(['gcp', 'azure']), cidr]))
+    .max(64)
+    .optional(),
 });
 
 export const GuardModeSchema = z.enum(['enforce', 'audit']);
@@ -118,6 +133,7 @@ export const PolicySchema = z.strictObject({
 export const WorkspaceSchema = z.strictObject({
   version: z.literal(1),
   inventory: InventorySchema,
+  cluster: ClusterSchema.optional(),
   policy: PolicySchema.default({ nodePorts: [] }),
 });
 
@@ -129,4 +145,5 @@ export type GuardMode = z.infer<typeof GuardModeSchema>;
 export type Protocol = z.infer<typeof ProtocolSchema>;
 export type NodePortPolicy = z.infer<typeof NodePortPolicySchema>;
 export type Policy = z.infer<typeof PolicySchema>;
+export type Cluster = z.infer<typeof ClusterSchema>;
 export type Workspace = z.infer<typeof WorkspaceSchema>;

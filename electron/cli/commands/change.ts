@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { familyName } from '../../../shared/guard/cidr.js';
+import type { Cluster } from '../../../shared/workspace/schema.js';
 import type { ChangeOp, NodeChange } from '../../engine/node-change.js';
 import { groupedPlanLines, planLines } from '../../engine/plan-text.js';
 import { checkPolicy, type Prepared, parseCheckCidrs, policyHash, prepare } from '../../engine/prepare.js';
@@ -114,16 +115,17 @@ function outcomeLine(o: NodeOutcome): string {
   }
 }
 
-function checksFrom(opts: ChangeOptions) {
-  const pods = parseCheckCidrs(
-    '--pod-cidr',
-    (opts.podCidr ?? []).flatMap((v) => v.split(',')),
-  );
+/** The workspace's `cluster` values, plus what --pod-cidr / --lb-health-check add for this run. */
+function checksFrom(opts: ChangeOptions, cluster: Cluster | undefined) {
+  const pods = parseCheckCidrs('--pod-cidr', [
+    ...(cluster?.podCidrs ?? []),
+    ...(opts.podCidr ?? []).flatMap((v) => v.split(',')),
+  ]);
   if (!pods.ok) throw new CliError(pods.message);
-  const lb = parseCheckCidrs(
-    '--lb-health-check',
-    (opts.lbHealthCheck ?? []).flatMap((v) => v.split(',')),
-  );
+  const lb = parseCheckCidrs('--lb-health-check', [
+    ...(cluster?.healthCheckRanges ?? []),
+    ...(opts.lbHealthCheck ?? []).flatMap((v) => v.split(',')),
+  ]);
   if (!lb.ok) throw new CliError(lb.message);
   return {
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
@@ -162,7 +164,7 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
   const loaded = await loadOrFail(opts);
   const policy = loaded.workspace.policy;
   const confirmSeconds = secondsFlag('--confirm-within', opts.confirmWithin, 10, 86_400);
-  const checks = op === 'apply' || op === 'plan' ? checksFrom(opts) : {};
+  const checks = op === 'apply' || op === 'plan' ? checksFrom(opts, loaded.workspace.cluster) : {};
   if (op === 'apply' || op === 'plan') {
     const problems = checkPolicy(policy);
     if (problems.length > 0)
