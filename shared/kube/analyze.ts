@@ -34,7 +34,8 @@ interface Found {
 }
 
 function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings: string[]): Found[] {
-  const groups = new Map<string, { port: number; protocol: ServiceProtocol; rules: Rule[] }>();
+  // Keyed by a number, not a `port/protocol` string: one key per KUBE-NODEPORTS rule.
+  const groups = new Map<number, { port: number; protocol: ServiceProtocol; rules: Rule[] }>();
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const port = singleDestinationPort(rule);
     const protocol = protocolOf(rule);
@@ -43,7 +44,7 @@ function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings
         warnings.push(`KUBE-NODEPORTS rule${rule.line ? ` at line ${rule.line}` : ''} names no port`);
       continue;
     }
-    const key = `${port}/${protocol}`;
+    const key = port * 4 + (protocol === 'tcp' ? 0 : protocol === 'udp' ? 1 : 2);
     const g = groups.get(key);
     if (g) g.rules.push(rule);
     else groups.set(key, { port, protocol, rules: [rule] });

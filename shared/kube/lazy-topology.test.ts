@@ -102,6 +102,12 @@ describe('topology of a lazy parse', () => {
     '-j DNAT --to-destination 10.244.1.5:80-90',
     '-j DNAT --to-destination 10.244.1.5-10.244.1.9:80',
     '-j DNAT --to-destination nonsense',
+    '-j DNAT --to-destination 10.244.1.5:080',
+    '-j DNAT --to-destination 10.244.1.5:99999',
+    '-j DNAT --to-destination 10.244.1:80',
+    '-j DNAT --to-destination 10.244.1.5:',
+    '-j DNAT --to-destination :8080',
+    '-j DNAT --to-destination 1000.2000.3000.4000:80',
     '-j DNAT --to-destination 10.0.0.1:80 --persistent',
   );
   it('rule facts agree with the decoders on generated rules', () => {

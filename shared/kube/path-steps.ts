@@ -49,7 +49,8 @@ export function walkFronts(
   const entry = view.guard?.beforeKubeServices ? view.guard.jumps[0] : undefined;
 
   return (port, protocol) => {
-    const guard = guards.get(guardKey(port, protocol));
+    // No key string per NodePort when there is no guard at all (the common case).
+    const guard = guards.size === 0 ? undefined : guards.get(guardKey(port, protocol));
     const foreign =
       view.foreign.length === 0
         ? shared.foreign

@@ -66,6 +66,8 @@ export function dnatDestination(
   if (ruleTargetName(rule) !== 'DNAT') return undefined;
   const lazy = lazyFacts(rule);
   if (lazy) {
+    const simple = lazy.dnatIpv4Port();
+    if (simple) return simple;
     const text = lazy.dnatText();
     if (text !== ASK) return text === undefined ? undefined : singleNatDestination(parseNatRange(text));
   }

@@ -264,6 +264,36 @@ export class LazyRule implements Rule {
     return this.store.fact(this.row, DNAT_START) < 0 ? undefined : this.store.slice(this.row, DNAT_START);
   }
 
+  /**
+   * DNAT to `a.b.c.d:port`, kube-proxy's one form, read from the text with the checks of
+   * parseNatRange's fast path (decode-values.ts); undefined when the value has another form (ask
+   * dnatText and parseNatRange then). One string and one object, no range objects: this runs
+   * once per endpoint chain of the table.
+   */
+  dnatIpv4Port(): { readonly address: string; readonly port: number } | undefined {
+    if (this.flags() & ASK_DNAT) return undefined;
+    const start = this.store.fact(this.row, DNAT_START);
+    const end = this.store.fact(this.row, DNAT_END);
+    const text = this.store.text;
+    const colon = start < 0 ? -1 : text.indexOf(':', start);
+    if (colon <= start || colon >= end - 1 || colon - start > 15) return undefined;
+    let port = 0;
+    for (let i = colon + 1; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57 || i - colon > 5) return undefined;
+      port = port * 10 + (c - 48);
+    }
+    if (port > 65535) return undefined;
+    let dots = 0;
+    for (let i = start; i < colon; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 46) dots++;
+      else if (c < 48 || c > 57) return undefined;
+    }
+    if (dots !== 3) return undefined;
+    return { address: text.slice(start, colon), port };
+  }
+
   /** `-d` as written, or undefined. */
   destinationValue(): Negatable<string> | undefined {
     if (this.store.fact(this.row, DESTINATION_START) < 0) return undefined;
