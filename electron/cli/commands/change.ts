@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { familyName } from '../../../shared/guard/cidr.js';
 import type { Cluster } from '../../../shared/workspace/schema.js';
+import { checkSavedPlan, gateChange, type SavedPlan, savedPlanOf } from '../../engine/change-gate.js';
 import type { ChangeOp, NodeChange } from '../../engine/node-change.js';
 import { groupedPlanLines, planLines } from '../../engine/plan-text.js';
-import { checkPolicy, type Prepared, parseCheckCidrs, policyHash, prepare } from '../../engine/prepare.js';
+import { checkPolicy, parseCheckCidrs, policyHash, prepare } from '../../engine/prepare.js';
 import { type NodeOutcome, planHashOf, runChanges } from '../../engine/run-changes.js';
 import { writeFileAtomic } from '../../engine/workspace-file.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
@@ -40,16 +41,6 @@ interface ChangeOptions extends FleetCliOptions {
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-interface PlanFile {
-  readonly version: 1;
-  readonly kind: 'npg-plan';
-  readonly time: string;
-  readonly workspace: string;
-  readonly policyHash: string;
-  readonly planHash: string;
-  readonly nodes: readonly { readonly node: string; readonly stateHash: string; readonly noop: boolean }[];
-}
 
 function planJson(c: NodeChange) {
   return {
@@ -134,30 +125,16 @@ function checksFrom(opts: ChangeOptions, cluster: Cluster | undefined) {
   };
 }
 
-async function readPlanFile(path: string): Promise<PlanFile> {
-  let v: PlanFile;
+async function readPlanFile(path: string): Promise<SavedPlan> {
+  let v: unknown;
   try {
-    v = JSON.parse(await readFile(path, 'utf8')) as PlanFile;
+    v = JSON.parse(await readFile(path, 'utf8'));
   } catch (err) {
     throw new CliError(`--plan ${path}: ${(err as Error).message}`);
   }
-  if (v?.kind !== 'npg-plan' || v.version !== 1 || !Array.isArray(v.nodes))
-    throw new CliError(`--plan ${path}: not a plan written by npg plan --out`);
-  return v;
-}
-
-/** Why a saved plan no longer matches what the nodes and the workspace hold now, if it does not. */
-function staleAgainst(file: PlanFile, policy: string, prepared: Prepared): string | undefined {
-  if (file.policyHash !== policy) return 'the workspace policy changed since the plan was made';
-  for (const n of file.nodes) {
-    const c = prepared.changes.find((x) => x.node === n.node);
-    if (!c) continue;
-    if (c.plan.stateHash !== n.stateHash)
-      return `${n.node}: plan is stale: its guard state changed since the plan was made`;
-  }
-  if (planHashOf(prepared.changes) !== file.planHash)
-    return 'the planned transactions differ from the saved plan';
-  return undefined;
+  const r = checkSavedPlan(v);
+  if (!r.ok) throw new CliError(`--plan ${path}: ${r.reason}`);
+  return r.plan;
 }
 
 export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOptions): Promise<number> {
@@ -185,8 +162,6 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
       onProgress: progress(opts, 'read'),
     });
     const { changes, unplanned, untouched } = prepared;
-    const blocked = changes.filter((c) => c.plan.errors.length > 0);
-    const work = changes.filter((c) => !c.plan.noop);
     if (!opts.json) {
       const lines = groupedPlanLines(changes.map((c) => c.plan));
       for (const u of prepared.untouched) lines.push(u.message);
@@ -195,15 +170,7 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
     }
     if (op === 'plan') {
       if (opts.out) {
-        const file: PlanFile = {
-          version: 1,
-          kind: 'npg-plan',
-          time: new Date().toISOString(),
-          workspace: loaded.path,
-          policyHash: policyHash(policy),
-          planHash: planHashOf(changes),
-          nodes: changes.map((c) => ({ node: c.node, stateHash: c.plan.stateHash, noop: c.plan.noop })),
-        };
+        const file = savedPlanOf(prepared, loaded.path, policyHash(policy), new Date().toISOString());
         await writeFileAtomic(opts.out, `${JSON.stringify(file, null, 2)}\n`, 0o644);
       }
       if (opts.json)
@@ -215,50 +182,42 @@ export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOption
           planHash: planHashOf(changes),
         });
       if (unplanned.some((u) => u.status === 'unreachable')) return EXIT_FAILURE;
-      return work.length === 0 && blocked.length === 0 && unplanned.length === 0 ? EXIT_OK : EXIT_DIFFERENCE;
+      const due = changes.some((c) => !c.plan.noop || c.plan.errors.length > 0);
+      return !due && unplanned.length === 0 ? EXIT_OK : EXIT_DIFFERENCE;
     }
 
-    const refuse = (code: number, message: string, extra: object = {}): number => {
+    const gate = gateChange(prepared, {
+      op,
+      policyHash: policyHash(policy),
+      ...(opts.continue ? { continueOnFailure: true } : {}),
+      ...(planFile ? { saved: planFile } : {}),
+    });
+    if (!gate.go) {
+      if (gate.outcome === 'nothing') {
+        if (opts.json)
+          printJson({
+            op,
+            outcome: 'ok',
+            nodes: changes.map((c) => ({ node: c.node, status: 'unchanged' })),
+            unplanned,
+            untouched,
+          });
+        else note(opts, gate.message);
+        return unplanned.length > 0 ? EXIT_DIFFERENCE : EXIT_OK;
+      }
       if (opts.json)
         printJson({
           op,
-          outcome: code === EXIT_FAILURE ? 'failed' : 'difference',
-          error: message,
+          outcome: gate.outcome,
+          error: gate.message,
           nodes: changes.map(planJson),
           unplanned,
           untouched,
-          ...extra,
         });
-      else process.stderr.write(`npg: ${message}\n`);
-      return code;
-    };
-    if (unplanned.length > 0 && !opts.continue) {
-      const u = unplanned[0]!;
-      return refuse(
-        u.status === 'unreachable' ? EXIT_FAILURE : EXIT_DIFFERENCE,
-        `${u.message}; nothing changed on any node (--continue changes the others)`,
-      );
+      else process.stderr.write(`npg: ${gate.message}\n`);
+      return gate.outcome === 'failed' ? EXIT_FAILURE : EXIT_DIFFERENCE;
     }
-    if (blocked.length > 0) {
-      const e = blocked[0]!.plan.errors[0]!;
-      return refuse(EXIT_DIFFERENCE, `${e.message}; blocked, nothing changed on any node`);
-    }
-    if (planFile) {
-      const why = staleAgainst(planFile, policyHash(policy), prepared);
-      if (why) return refuse(EXIT_DIFFERENCE, `${why}; re-plan (npg plan --out), nothing changed`);
-    }
-    if (work.length === 0) {
-      if (opts.json)
-        printJson({
-          op,
-          outcome: 'ok',
-          nodes: changes.map((c) => ({ node: c.node, status: 'unchanged' })),
-          unplanned,
-          untouched,
-        });
-      else note(opts, `nothing to ${op}: every node already holds it`);
-      return unplanned.length > 0 ? EXIT_DIFFERENCE : EXIT_OK;
-    }
+    const work = gate.work;
     const fams = new Set(work.flatMap((c) => c.restores.map((r) => familyName(r.family))));
     await confirmOrRefuse(
       opts.yes,
