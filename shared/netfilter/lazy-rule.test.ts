@@ -106,6 +106,33 @@ describe('lazy parse', () => {
     if (/\*nat/.test(text)) expect(lazyRules.some((r) => r instanceof LazyRule)).toBe(true);
   });
 
+  it('reads declarations as the eager parse does, errors included', () => {
+    for (const decl of [
+      ':KUBE-X - [0:0]',
+      ':KUBE-X - [12:345]',
+      ':KUBE-X -  [0:0]',
+      ':KUBE-X - [0:0] ',
+      ':KUBE-X\t- [0:0]',
+      ':KUBE-X -',
+      ':KUBE-X',
+      ':',
+      ': - [0:0]',
+      ':-x - [0:0]',
+      ':KUBE-X ACCEPT [0:0]',
+      ':PREROUTING DROP [1:2]',
+      ':PREROUTING - [0:0]',
+      ':FORWARD ACCEPT [0:0]',
+      ':KUBE-X - [0:0] extra',
+      ':KUBE-X - [x:0]',
+      ':KUBE-X - 0:0',
+      ':KUBE-X "-" [0:0]',
+      ':KUBÉ - [0:0]',
+      ':KUBE-X - [0:0]\n:KUBE-X - [0:0]',
+    ]) {
+      expectSame(`*nat\n${decl}\n[0:0] -A KUBE-X -j KUBE-Y\nCOMMIT\n`);
+    }
+  });
+
   it('gives the eager errors, with their lines, for malformed rules', () => {
     const head = '*nat\n:PREROUTING ACCEPT [0:0]\n:KUBE-X - [0:0]\n';
     for (const bad of [

@@ -174,6 +174,7 @@ class DumpParser {
     // Inside a table, a plain rule line is checked and indexed without tokenizing it; lines it is
     // not sure of go the full way below, which decides and words any error.
     if ((c === '-' || c === '[') && this.current && this.lazy?.read(s, end, this.lazyLine)) return;
+    if (c === ':' && this.lazy && this.readPlainDeclaration(s, end)) return;
     const err = tokenizeLine(text, s, end, this.buf);
     if (err) fail(`${err.message} at column ${err.column + (s - start)}`);
     const first = this.buf.tokens[0]!;
@@ -256,6 +257,32 @@ class DumpParser {
   /** Argument `i` of the current line; entries past `count` are stale ones of earlier lines. */
   private arg(i: number): string | undefined {
     return i < this.buf.count ? this.buf.tokens[i] : undefined;
+  }
+
+  /**
+   * The lazy parse's `:NAME POLICY [p:b]`: a kube-proxy table declares ~25,000 chains, and
+   * tokenizing each line made two strings of its name. Only the plain form (three bare arguments
+   * split by single blanks, a name that is no option); anything else is read by readDeclaration.
+   */
+  private readPlainDeclaration(start: number, end: number): boolean {
+    const text = this.text;
+    const space1 = text.indexOf(' ', start);
+    if (space1 < 0 || space1 >= end) return false;
+    const space2 = text.indexOf(' ', space1 + 1);
+    if (space2 < 0 || space2 >= end) return false;
+    const space3 = text.indexOf(' ', space2 + 1);
+    if (space3 >= 0 && space3 < end) return false;
+    if (space1 === start + 1 || space2 === space1 + 1 || space2 === end - 1) return false;
+    for (let i = start; i < end; i++) {
+      const ch = text.charCodeAt(i);
+      // Quotes, tabs, control and non-ASCII characters: the tokenizer's rules apply.
+      if (ch < 33 ? ch !== 32 : ch === 34 || ch >= 127) return false;
+    }
+    const name = text.slice(start + 1, space1);
+    if (isOptionToken(name, false)) return false;
+    const counters = this.bracketCounters(text.slice(space2 + 1, end));
+    this.target().declare(':', name, text.slice(space1 + 1, space2), counters, this.lineNo);
+    return true;
   }
 
   private readDeclaration(name: string): void {
