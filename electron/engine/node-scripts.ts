@@ -41,6 +41,49 @@ const TOOLS = `tool() {
 }
 `;
 
+/** `sec NAME CMD...`: the command's stdout as a section (streamed), its status at the end. */
+const SEC = `sec() {
+  name=$1; shift
+  m begin "$name"
+  "$@"; rc=$?
+  printf '\\n'; m end "$name" "$rc"
+}
+`;
+
+/**
+ * `nftlist`: the chains in $l4 / $l6 as nft lists them, with rule handles and counters: one
+ * process for every chain of both families. Comments do not show (iptables-nft keeps them as xt
+ * matches), but any rule added, deleted, replaced or moved shows as a different handle or order,
+ * so the listing without its counters is a fingerprint of what an `iptables -S` read saw.
+ */
+const NFTLIST = `nftlist() {
+  { for c in $l4; do printf 'list chain ip nat %s\\n' "$c"; done
+    for c in $l6; do printf 'list chain ip6 nat %s\\n' "$c"; done; } | nft -a -i 2>/dev/null
+  return 0
+}
+`;
+
+/** Our chains in the other backend than kube-proxy's ($kb): they would not order against its rules. */
+const OTHER_BACKEND = `other=
+case $kb in
+  nft)
+    # A legacy nat table exists (procfs files have no size: read, do not test -s).
+    if [ -r /proc/net/ip_tables_names ] && command -v iptables-legacy >/dev/null 2>&1; then
+      while read -r t; do [ "$t" = nat ] && { other=legacy; break; }; done </proc/net/ip_tables_names
+    fi ;;
+  legacy) if command -v iptables-nft >/dev/null 2>&1; then other=nft; fi ;;
+esac
+if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&1; then m guard-other-backend "$other"; fi
+`;
+
+/** Listening sockets and our node-side state files ($files), and the node's clock when it matters. */
+const LISTEN_AND_STATE = `sec listen ss -Hlntu
+for f in $files; do
+  [ -f "$d/$f" ] && sec "state:$f" cat "$d/$f"
+done
+[ -f "$d/pending/token" ] && m now "$(date +%s)"
+`;
+
 /**
  * Read a node: kube-proxy's backend (KUBE-IPTABLES-HINT in mangle, nft first; legacy only if a
  * legacy mangle table exists, so that reading never loads the legacy modules; `-S` of the one
@@ -76,13 +119,7 @@ m dir "$d"
 m netns "$ns"
 m kube-backend "$kb"
 m uid "$uid"
-sec() {
-  name=$1; shift
-  m begin "$name"
-  "$@"; rc=$?
-  printf '\\n'; m end "$name" "$rc"
-}
-dump() {
+${SEC}${NFTLIST}dump() {
   tool "$1" save; shift
   "$T" -c "$@"
 }
@@ -130,6 +167,16 @@ nodeports() {
   done
   np=; return 0
 }
+# guard: first (so that a change after it shows as a different fingerprint) the nft listing
+# that later verifies of this session compare instead of reading again (QUICK_SCRIPT).
+if [ "$what" = guard ] && [ "$kb" = nft ] && command -v nft >/dev/null 2>&1; then
+  l4="PREROUTING NPG-PREROUTING $*" l6=
+  tool v6 save
+  if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then l6=$l4; fi
+  m nft-chains.v4 $l4
+  m nft-chains.v6 $l6
+  sec nft nftlist
+fi
 family v4 "$@"
 np4=
 [ "$what" = plan ] && { sec nodeports.v4 nodeports v4; np4=$np; m nodeport-chain.v4 "$np"; }
@@ -140,18 +187,7 @@ if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
   family v6 "$@"
   [ "$what" = plan ] && { sec nodeports.v6 nodeports v6; m nodeport-chain.v6 "$np"; }
 fi
-# Our chains in the other backend than kube-proxy's: they would not order against its rules.
-other=
-case $kb in
-  nft)
-    # A legacy nat table exists (procfs files have no size: read, do not test -s).
-    if [ -r /proc/net/ip_tables_names ] && command -v iptables-legacy >/dev/null 2>&1; then
-      while read -r t; do [ "$t" = nat ] && { other=legacy; break; }; done </proc/net/ip_tables_names
-    fi ;;
-  legacy) if command -v iptables-nft >/dev/null 2>&1; then other=nft; fi ;;
-esac
-if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&1; then m guard-other-backend "$other"; fi
-ipvs=no
+${OTHER_BACKEND}ipvs=no
 if [ "$what" = full ] || [ "$what" = plan ]; then
   tool v4 save
   if "\${T%-save}" -w -t nat -S KUBE-NODE-PORT >/dev/null 2>&1; then ipvs=yes; fi
@@ -164,14 +200,31 @@ if [ "$what" = full ] || [ "$what" = plan ]; then
   m ssh-client "\${SSH_CONNECTION:-}"
 fi
 sec addr ip -o addr show
-sec listen ss -Hlntu
 files="pending/token pending/deadline pending/timer last-expired"
 [ "$what" = guard ] || files="saved.v4 saved.v6 saved.meta $files"
-for f in $files; do
-  [ -f "$d/$f" ] && sec "state:$f" cat "$d/$f"
+${LISTEN_AND_STATE}exit 0
+`);
+
+/**
+ * A repeated verify in the same session, on a node whose kube-proxy uses nft: the nft listing of
+ * the chains the last guard read listed ($1... for IPv4, then `--`, then IPv6), the listening
+ * sockets and the pending state: 4 processes instead of a dozen. The engine compares the listing
+ * with the one taken before that read; equal (counters aside), the read still holds and only its
+ * counters are new. Anything else: it reads again.
+ */
+export const QUICK_SCRIPT = shippedScript(`${PRELUDE}l4= l6= side=4
+for c in "$@"; do
+  case $c in --) side=6; continue ;; PREROUTING|NPG-*) ;; *) m error bad-args; exit 2 ;; esac
+  case $c in *[!A-Z0-9-]*) m error bad-args; exit 2 ;; esac
+  if [ $side = 4 ]; then l4="$l4 $c"; else l6="$l6 $c"; fi
 done
-[ -f "$d/pending/token" ] && m now "$(date +%s)"
-exit 0
+set -f
+command -v nft >/dev/null 2>&1 || { m error no-nft; exit 3; }
+kb=nft
+m dir "$d"
+${SEC}${NFTLIST}sec nft nftlist
+${OTHER_BACKEND}files="pending/token pending/deadline pending/timer last-expired"
+${LISTEN_AND_STATE}exit 0
 `);
 
 /** The lock, then `check v4|v6`: 0 unchanged, 1 changed since the read (stale), 2 unreadable. */

@@ -14,6 +14,7 @@ import {
 import { READ_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput } from './sections.js';
 import { type NodeSnapshot, type ReadMode, snapshotFromOutput } from './snapshot.js';
+import type { CachedGuardRead } from './verify-read.js';
 import type { LoadedWorkspace } from './workspace-file.js';
 
 export interface SessionOptions {
@@ -33,6 +34,8 @@ export interface Session {
   /** The nodes this session works on, in inventory order. */
   readonly nodes: readonly string[];
   readonly warnings: readonly string[];
+  /** Per node, the last guard read and the nft listing taken before it (see verify-read.ts). */
+  readonly guardReads?: Map<string, CachedGuardRead>;
   close(): Promise<void>;
 }
 
@@ -74,7 +77,13 @@ export async function openSession(
   const fleet = opened.fleet;
   return {
     ok: true,
-    session: { fleet, nodes: selected.nodes, warnings: opened.warnings, close: () => fleet.close() },
+    session: {
+      fleet,
+      nodes: selected.nodes,
+      warnings: opened.warnings,
+      guardReads: new Map(),
+      close: () => fleet.close(),
+    },
   };
 }
 

@@ -13,6 +13,7 @@ import { listBlockedSources } from './kill-established.js';
 import { verifySnapshot } from './send-change.js';
 import { explain, readNode, type Session } from './session.js';
 import type { PendingConfirm } from './snapshot.js';
+import { readForVerify } from './verify-read.js';
 
 export interface AuditListing {
   readonly port: number;
@@ -47,6 +48,8 @@ export async function verifyNodes(
     readonly signal?: AbortSignal;
     /** `guard` (default): PREROUTING and our chains only; `nat`: the whole nat table. */
     readonly read?: 'guard' | 'nat';
+    /** How long a guard read may be reused through nft listings (verify-read.ts; 0: never). */
+    readonly quickReadMaxAgeMs?: number;
   } = {},
 ): Promise<VerifyResult> {
   const what = options.read ?? 'guard';
@@ -56,7 +59,16 @@ export async function verifyNodes(
     session.nodes,
     async (ctx) => {
       const node = ctx.node.name;
-      const snap = await readNode(ctx.run, node, what, [...new Set(chains)]);
+      const snap =
+        what === 'guard'
+          ? await readForVerify(
+              ctx.run,
+              node,
+              [...new Set(chains)],
+              session.guardReads,
+              options.quickReadMaxAgeMs,
+            )
+          : await readNode(ctx.run, node, what, [...new Set(chains)]);
       if (!snap.ok) {
         const e = snap.error;
         return {
