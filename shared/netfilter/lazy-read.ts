@@ -60,7 +60,7 @@ export class LazyRuleReader {
       const goto = (scan.flags & GOTO) !== 0;
       // An option-less jump to a user chain (or any goto) names, and if need be creates, a chain.
       if ((scan.flags & TARGET_OPTIONS) === 0 && (goto || !isBuiltinTarget(targetName))) {
-        targetName = builder.chainTarget(goto ? 'goto' : 'jump', targetName, line).name;
+        targetName = builder.chainNamed(targetName, line);
       }
     }
     this.store ??= new RuleStore(text, Math.ceil(text.length / CHARS_PER_RULE));

@@ -100,6 +100,14 @@ export class TableBuilder {
     return entry.jump;
   }
 
+  /**
+   * What `chainTarget` does to the table (chain `name` created undeclared if new), without the
+   * Target: the lazy parse builds targets when a rule is decoded. Returns the chain's own string.
+   */
+  chainNamed(name: string, line: number): string {
+    return this.entry(name, line).chain.name;
+  }
+
   declare(
     kind: DeclarationKind,
     name: string,
