@@ -3,12 +3,15 @@
 // iptables-save there (the baseline, same run), then times our parse + topology on its output and
 // the whole `npg inspect --file` CLI, start-up included. Needs root. Prints figures and ratios.
 // "parse" is the lazy parse `npg inspect` uses (every rule checked, rules decoded on first use);
-// "full" is the eager parse into the whole model, for comparison.
+// The last three columns are the eager parse into the whole model and the topology on it (the
+// path before the lazy parse, and still the one of trace and the UI), measured in the same loop.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { generateKubeProxyRules, syntheticServices } from '../e2e/lab/kube-proxy/index.js';
 import { run } from '../e2e/lab/sys/exec.js';
 import { withTempNetns } from '../e2e/lab/sys/netns.js';
@@ -21,11 +24,19 @@ const SIZES = [1000, 2500, 5000];
 const CLI = 'dist/node/npg.mjs';
 const ENDPOINTS = 3;
 const REPEAT = 5;
+/** In-process timings are cheap and the machine is shared: more runs for a steadier median. */
+const REPEAT_IN_PROCESS = 9;
+
+// A full collection before each timed step, so that no step pays for the garbage of the one
+// before it (the eager and the lazy parse alternate; their models are tens of MB).
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (x: number): string => `${x.toFixed(0).padStart(6)} ms`;
 
 async function timeIt<T>(fn: () => T | Promise<T>): Promise<number> {
+  collect();
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
@@ -78,7 +89,7 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
   console.log(
-    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           full parse',
+    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           full parse  topology  ratio',
   );
   try {
     for (const n of SIZES) {
@@ -108,12 +119,24 @@ async function main(): Promise<void> {
 
         const parseTimes: number[] = [];
         const fullTimes: number[] = [];
+        const fullTopoTimes: number[] = [];
         const topoTimes: number[] = [];
         let ruleCount = 0;
         let found = 0;
-        for (let i = 0; i < REPEAT; i++) {
+        // One untimed round first: the first size would otherwise also time the JIT's warm-up.
+        for (const lazy of [false, true]) {
+          const warm = parseIptablesSave(dump, { lazy });
+          if (warm.ok) analyzeTopology({ nat: findTable(warm.ruleset, 'nat')! });
+        }
+        for (let i = 0; i < REPEAT_IN_PROCESS; i++) {
           let parsed: ReturnType<typeof parseIptablesSave> | undefined;
-          fullTimes.push(await timeIt(() => parseIptablesSave(dump)));
+          let full: ReturnType<typeof parseIptablesSave> | undefined;
+          fullTimes.push(await timeIt(() => (full = parseIptablesSave(dump))));
+          if (full?.ok) {
+            const fullNat = findTable(full.ruleset, 'nat')!;
+            fullTopoTimes.push(await timeIt(() => analyzeTopology({ nat: fullNat })));
+          }
+          full = undefined;
           parseTimes.push(await timeIt(() => (parsed = parseIptablesSave(dump, { lazy: true }))));
           if (!parsed?.ok)
             throw new Error(`parse failed: ${parsed?.ok === false ? parsed.error.message : ''}`);
@@ -153,6 +176,8 @@ async function main(): Promise<void> {
             `  ${(median(cliTimes) / save).toFixed(3)}   `,
             `  ${(heap.retained / dump.length).toFixed(1)}x (rss ${(heap.peakRss / dump.length).toFixed(1)}x)`,
             ms(median(fullTimes)),
+            ms(median(fullTopoTimes)),
+            `  ${((median(fullTimes) + median(fullTopoTimes)) / save).toFixed(3)}`,
           ].join(' '),
         );
       });
