@@ -55,10 +55,12 @@ const SEC = `sec() {
  * process for every chain of both families. Comments do not show (iptables-nft keeps them as xt
  * matches), but any rule added, deleted, replaced or moved shows as a different handle or order,
  * so the listing without its counters is a fingerprint of what an `iptables -S` read saw.
+ * HOME=/nonexistent: interactive nft would otherwise rewrite (truncate) ~/.nft.history, the node
+ * admin's own nft history, on every read.
  */
 const NFTLIST = `nftlist() {
   { for c in $l4; do printf 'list chain ip nat %s\\n' "$c"; done
-    for c in $l6; do printf 'list chain ip6 nat %s\\n' "$c"; done; } | nft -a -i 2>/dev/null
+    for c in $l6; do printf 'list chain ip6 nat %s\\n' "$c"; done; } | HOME=/nonexistent TERM=dumb nft -a -i 2>/dev/null
   return 0
 }
 `;

@@ -1,7 +1,16 @@
 // Verify's repeats within one session on the lab: the quick read (nft listing of our chains) must
 // see every change the full read sees, and bring counters up to date when nothing else changed.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentLab, type LabTopology, nodeIptables, probeLab, workspacePath } from '../../e2e/lab/lab';
+import {
+  currentLab,
+  type LabTopology,
+  nodeIptables,
+  paths,
+  probeLab,
+  workspacePath,
+} from '../../e2e/lab/lab';
 import type { Policy } from '../../shared/workspace/schema';
 import type { ProgressEvent } from '../fleet/index';
 import { localStore } from './local-store';
@@ -90,6 +99,8 @@ describe('verify within one session', () => {
         }
       ).packets;
     expect(packets(after)).toBeGreaterThan(packets(before));
+    // Interactive nft keeps a history in $HOME: a read must not write the node admin's files.
+    expect(existsSync(join(paths.nodeRootHome('node1'), '.nft.history'))).toBe(false);
   });
 
   it('sees a rule deleted, a rule added and the entry moved behind KUBE-SERVICES, each by hand', async () => {
