@@ -3,30 +3,22 @@
 // atomic transaction), with kube-proxy re-syncing its chains in between (nothing may be lost);
 // and --kill-established cutting a blocked client's open connection.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentLab, type LabTopology, probeLab, resyncKubeProxy, workspacePath } from '../../e2e/lab/lab';
+import { type LabTopology, probeLab, resyncKubeProxy } from '../../e2e/lab/lab';
 import { run } from '../../e2e/lab/sys/exec';
 import type { Policy } from '../../shared/workspace/schema';
 import { localStore } from './local-store';
 import { prepare } from './prepare';
 import { runChanges } from './run-changes';
-import { openSession, type Session } from './session';
-import { copyLabWorkspace, type LabWorkspace } from './test-support/lab-workspace';
+import type { Session } from './session';
+import { type LabEngine, openLabEngine } from './test-support/lab-engine';
+import type { LabWorkspace } from './test-support/lab-workspace';
 import { verifyNodes } from './verify-nodes';
-import { loadWorkspace } from './workspace-file';
 
+let lab: LabEngine;
 let topo: LabTopology;
 let ws: LabWorkspace;
 let session: Session;
-
-async function change(op: 'apply' | 'remove', policy: Policy, extra: { killEstablished?: boolean } = {}) {
-  const prepared = await prepare(session, op, policy);
-  expect(prepared.unplanned).toEqual([]);
-  return runChanges(session, prepared.changes, {
-    store: localStore(ws.path),
-    workspacePath: ws.path,
-    ...extra,
-  });
-}
+const change: LabEngine['change'] = (...args) => lab.change(...args);
 
 function policy(allow: readonly string[]): Policy {
   return {
@@ -55,22 +47,13 @@ async function kubeRules(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  topo = await currentLab();
-  ws = await copyLabWorkspace(workspacePath());
-  const loaded = await loadWorkspace(ws.path);
-  if (!loaded.ok) throw new Error(loaded.message);
-  const opened = await openSession(loaded.value, { sshConfigPath: null });
-  if (!opened.ok) throw new Error(opened.message);
-  session = opened.session;
+  lab = await openLabEngine();
+  ({ topo, ws, session } = lab);
   await change('remove', { nodePorts: [] });
 }, 120_000);
 
 afterAll(async () => {
-  if (session) {
-    await change('remove', { nodePorts: [] }).catch(() => undefined);
-    await session.close();
-  }
-  await ws?.cleanup();
+  await lab?.close();
 }, 120_000);
 
 describe('rollout on the lab', () => {

@@ -3,35 +3,19 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  currentLab,
-  type LabTopology,
-  nodeIptables,
-  paths,
-  probeLab,
-  workspacePath,
-} from '../../e2e/lab/lab';
+import { type LabTopology, nodeIptables, paths, probeLab } from '../../e2e/lab/lab';
 import type { Policy } from '../../shared/workspace/schema';
 import type { ProgressEvent } from '../fleet/index';
-import { localStore } from './local-store';
-import { prepare } from './prepare';
-import { runChanges } from './run-changes';
-import { openSession, type Session } from './session';
-import { copyLabWorkspace, type LabWorkspace } from './test-support/lab-workspace';
+import type { Session } from './session';
+import { type LabEngine, openLabEngine } from './test-support/lab-engine';
 import { verifyNodes } from './verify-nodes';
-import { loadWorkspace } from './workspace-file';
 
+let lab: LabEngine;
 let topo: LabTopology;
-let ws: LabWorkspace;
 let session: Session;
 let policy: Policy;
 const ENTRY = ['-m', 'comment', '--comment', 'nodeport-guard: entry', '-j', 'NPG-PREROUTING'];
-
-async function change(op: 'apply' | 'remove', p: Policy) {
-  const prepared = await prepare(session, op, p);
-  expect(prepared.unplanned).toEqual([]);
-  return runChanges(session, prepared.changes, { store: localStore(ws.path), workspacePath: ws.path });
-}
+const change: LabEngine['change'] = (...args) => lab.change(...args);
 
 /** Verify node1 once; which read it took, and what it found. */
 async function verifyNode1(quickReadMaxAgeMs?: number) {
@@ -48,13 +32,8 @@ async function verifyNode1(quickReadMaxAgeMs?: number) {
 }
 
 beforeAll(async () => {
-  topo = await currentLab();
-  ws = await copyLabWorkspace(workspacePath());
-  const loaded = await loadWorkspace(ws.path);
-  if (!loaded.ok) throw new Error(loaded.message);
-  const opened = await openSession(loaded.value, { sshConfigPath: null });
-  if (!opened.ok) throw new Error(opened.message);
-  session = opened.session;
+  lab = await openLabEngine();
+  ({ topo, session } = lab);
   const [a] = topo.clients[0]!.ipv4;
   policy = {
     nodePorts: [
@@ -71,11 +50,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (session) {
-    await change('remove', { nodePorts: [] }).catch(() => undefined);
-    await session.close();
-  }
-  await ws?.cleanup();
+  await lab?.close();
 }, 120_000);
 
 describe('verify within one session', () => {
