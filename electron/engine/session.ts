@@ -12,7 +12,7 @@ import {
   type StepOutcome,
 } from '../fleet/index.js';
 import { READ_SCRIPT } from './node-scripts.js';
-import { parseScriptOutput } from './sections.js';
+import { parseScriptOutput, type ScriptOutput } from './sections.js';
 import { type NodeSnapshot, type ReadMode, snapshotFromOutput } from './snapshot.js';
 import type { CachedGuardRead } from './verify-read.js';
 import type { LoadedWorkspace } from './workspace-file.js';
@@ -99,8 +99,8 @@ export type ReadError =
   | { readonly kind: 'unreadable'; readonly node: string; readonly message: string };
 
 /**
- * One node with READ_SCRIPT: `full` for discover, rollback and remove; `plan` (+ the chains the
- * policy wants) to plan an apply; `guard` (+ wanted chains) to verify; `nat` for export.
+ * One node with READ_SCRIPT: `full` for discover, rollback and remove; `plan` to plan an apply;
+ * `guard` (+ the chains the policy wants) to verify; `nat` for export.
  */
 export async function readNode(
   run: NodeStepContext['run'],
@@ -108,30 +108,36 @@ export async function readNode(
   what: ReadMode,
   chains: readonly string[] = [],
 ): Promise<StepOutcome<NodeSnapshot, ReadError>> {
-  const wanted = what === 'guard' || what === 'plan' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
+  const r = await readNodeOutput(run, node, what, chains);
+  return r.ok ? { ok: true, value: r.value.snapshot } : r;
+}
+
+/** readNode, with the script's parsed output too (verify keeps it to compare later reads with). */
+export async function readNodeOutput(
+  run: NodeStepContext['run'],
+  node: string,
+  what: ReadMode,
+  chains: readonly string[] = [],
+): Promise<StepOutcome<{ readonly snapshot: NodeSnapshot; readonly out: ScriptOutput }, ReadError>> {
+  const wanted = what === 'guard' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
   const r = await run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted] });
   if (!r.ok) return r;
-  const snap = snapshotFromOutput(node, parseScriptOutput(r.stdout), what, r.stderr);
+  const out = parseScriptOutput(r.stdout);
+  const snap = snapshotFromOutput(node, out, what, r.stderr);
   if (!snap.ok) return { ok: false, error: { kind: 'unreadable', node, message: snap.message } };
-  return { ok: true, value: snap.snapshot };
+  return { ok: true, value: { snapshot: snap.snapshot, out } };
 }
 
 export async function readNodes(
   session: Session,
   nodes: readonly string[],
   what: ReadMode,
-  options: {
-    readonly signal?: AbortSignal;
-    readonly onProgress?: ProgressListener;
-    /** plan/guard reads: the chains the policy wants. */
-    readonly chains?: readonly string[];
-  } = {},
+  options: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {},
 ): Promise<readonly NodeResult<NodeSnapshot, ReadError>[]> {
-  const { chains = [], ...runOptions } = options;
   return session.fleet.runOnAll<NodeSnapshot, ReadError>(
     nodes,
-    (ctx) => readNode(ctx.run, ctx.node.name, what, chains),
-    runOptions,
+    (ctx) => readNode(ctx.run, ctx.node.name, what),
+    options,
   );
 }
 

@@ -11,9 +11,9 @@
 // QUICK_MAX_AGE_MS, then the next verify reads in full again.
 import type { NodeStepContext, StepOutcome } from '../fleet/index.js';
 import { refreshedOutput } from './nft-listing.js';
-import { QUICK_SCRIPT, READ_SCRIPT } from './node-scripts.js';
+import { QUICK_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput, type ScriptOutput } from './sections.js';
-import type { ReadError } from './session.js';
+import { type ReadError, readNodeOutput } from './session.js';
 import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
 
 /** How long a full read may be reused through nft listings (see above). */
@@ -54,17 +54,11 @@ export async function readForVerify(
     cache?.delete(node);
   }
   const started = Date.now();
-  const r = await run({
-    op: 'read (guard)',
-    argv: ['sh', '-c', READ_SCRIPT, 'npg-read', 'guard', ...wanted],
-  });
+  const r = await readNodeOutput(run, node, 'guard', wanted);
   if (!r.ok) return r;
-  const out = parseScriptOutput(r.stdout);
-  const snap = snapshotFromOutput(node, out, 'guard', r.stderr);
-  if (!snap.ok) return { ok: false, error: { kind: 'unreadable', node, message: snap.message } };
-  const entry = cacheable(out, key, started);
+  const entry = cacheable(r.value.out, key, started);
   if (cache && entry) cache.set(node, entry);
-  return { ok: true, value: snap.snapshot };
+  return { ok: true, value: r.value.snapshot };
 }
 
 /** A guard read whose nft listing covers every chain it read, and whose counters it can refresh. */
