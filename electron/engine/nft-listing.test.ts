@@ -1,4 +1,4 @@
-// guard-read.txt is READ_SCRIPT's real output (guard mode) on a lab node holding a guard for
+// guard-read.txt is READ_SCRIPT's real output (`listed`: a guard read after an nft listing) on a lab node holding a guard for
 // tcp/30001 and udp/30002: the nft listing taken first, then the `iptables -S -v` read.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';

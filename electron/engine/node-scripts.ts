@@ -99,12 +99,14 @@ done
  *          thousands of rules. A chain of ours that nothing jumps to is not read: the apply
  *          declares (flushes) every chain it writes, and each `-S` costs ~7 ms on a big node.
  *   guard  as plan without the NodePort chain, plus $2...: the chains the policy wants (verify)
+ *   listed guard, with an nft listing of those chains taken first (for QUICK_SCRIPT's later compares)
  * `%%npg chains.v4 ...`
  * lists the chains read, in order, so the change script can read the same ones to check staleness.
  * Sections stream (no temp files); a failing command's message goes to stderr.
  */
 export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
-case $what in full|nat|plan|guard) ;; *) m error bad-args; exit 2 ;; esac
+listing=no
+case $what in full|nat|plan|guard) ;; listed) what=guard listing=yes ;; *) m error bad-args; exit 2 ;; esac
 [ $# -gt 0 ] && shift
 for c in "$@"; do
   case $c in NPG-*) ;; *) m error bad-args; exit 2 ;; esac
@@ -171,7 +173,7 @@ nodeports() {
 }
 # guard: first (so that a change after it shows as a different fingerprint) the nft listing
 # that later verifies of this session compare instead of reading again (QUICK_SCRIPT).
-if [ "$what" = guard ] && [ "$kb" = nft ] && command -v nft >/dev/null 2>&1; then
+if [ "$listing" = yes ] && [ "$kb" = nft ] && command -v nft >/dev/null 2>&1; then
   l4="PREROUTING NPG-PREROUTING $*" l6=
   tool v6 save
   if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then l6=$l4; fi

@@ -1,9 +1,10 @@
 // Verify's read of a node, with a shortcut for the repeats of one session (verify --watch, the
-// desktop's refresh). The first guard read also lists our chains through nft, with rule handles,
-// before it reads them; a later verify sends only QUICK_SCRIPT (nft listing, sockets, pending
-// state: 4 processes on the node instead of a dozen, each ~4-6 ms on a small VM) and, when the
-// listing is unchanged but for counters, reuses the read with the new counters. Any difference,
-// a node without nft or with the legacy backend, or a failure: a full guard read, as without it.
+// desktop's refresh). From the second verify of a session on, the guard read also lists our
+// chains through nft, with rule handles, before it reads them; later verifies send only
+// QUICK_SCRIPT (nft listing, sockets, pending state: 4 processes on the node instead of a dozen,
+// each ~4-9 ms of CPU on a small VM) and, when the listing is unchanged but for counters, reuse
+// the read with the new counters. Any difference, a node without nft or with the legacy backend,
+// or a failure: a full guard read, as without it.
 //
 // The one thing nft cannot show is the text of an iptables comment (an opaque xt match): a rule
 // replaced in place (`iptables -R`) with only its comment changed keeps its handle and looks the
@@ -19,7 +20,13 @@ import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
 /** How long a full read may be reused through nft listings (see above). */
 export const QUICK_MAX_AGE_MS = 30_000;
 
-export interface CachedGuardRead {
+/**
+ * Per node: `once` after a first verify (a single `npg verify` never pays for a listing it will
+ * not use); the second verify of the session reads with the listing, later ones compare.
+ */
+export type CachedGuardRead = 'once' | ListedGuardRead;
+
+interface ListedGuardRead {
   /** The chains the policy wanted when it was read: another policy means another read. */
   readonly wanted: string;
   /** When the full read was taken (ms since the epoch). */
@@ -41,7 +48,7 @@ export async function readForVerify(
   const wanted = chains.filter((c) => CHAIN.test(c));
   const key = wanted.join(' ');
   const hit = cache?.get(node);
-  if (hit && hit.wanted === key && Date.now() - hit.at <= maxAgeMs) {
+  if (hit && hit !== 'once' && hit.wanted === key && Date.now() - hit.at <= maxAgeMs) {
     const q = await run({
       op: 'read (quick)',
       argv: ['sh', '-c', QUICK_SCRIPT, 'npg-quick', ...hit.quickArgs],
@@ -54,15 +61,16 @@ export async function readForVerify(
     cache?.delete(node);
   }
   const started = Date.now();
-  const r = await readNodeOutput(run, node, 'guard', wanted);
+  const nftListing = hit !== undefined;
+  const r = await readNodeOutput(run, node, 'guard', wanted, { nftListing });
   if (!r.ok) return r;
-  const entry = cacheable(r.value.out, key, started);
-  if (cache && entry) cache.set(node, entry);
+  const entry = nftListing ? cacheable(r.value.out, key, started) : undefined;
+  cache?.set(node, entry ?? 'once');
   return { ok: true, value: r.value.snapshot };
 }
 
 /** A guard read whose nft listing covers every chain it read, and whose counters it can refresh. */
-function cacheable(out: ScriptOutput, wanted: string, at: number): CachedGuardRead | undefined {
+function cacheable(out: ScriptOutput, wanted: string, at: number): ListedGuardRead | undefined {
   const listed4 = out.markers.get('nft-chains.v4') ?? [];
   const listed6 = out.markers.get('nft-chains.v6') ?? [];
   const read4 = out.markers.get('chains.v4') ?? [];
