@@ -265,6 +265,24 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(verifySnapshot(r.snapshot, c.desired).findings.map((f) => f.kind)).toContain('backend-mismatch');
     }));
 
+  it('kube-proxy in nftables mode (its own table, no NodePort chain in iptables) is told by both reads', () =>
+    withNs((ns) => {
+      const nsExec = (argv: string[]) => spawnSync('ip', ['netns', 'exec', ns.name, ...argv]);
+      expect(ns.read().mode).toBe('iptables');
+      const plan = (): NodeSnapshot => {
+        const r = snapshotFromOutput('n1', ns.sh(READ_SCRIPT, ['plan']).out, 'plan');
+        if (!r.ok) throw new Error(r.message);
+        return r.snapshot;
+      };
+      expect(plan().mode).toBe('iptables');
+      for (const t of ['-F', '-X']) nsExec(['iptables', '-t', 'nat', t]);
+      expect(nsExec(['nft', 'add', 'table', 'ip', 'kube-proxy']).status).toBe(0);
+      expect(ns.read().mode).toBe('nftables');
+      expect(plan().mode).toBe('nftables');
+      expect(applyChange(plan(), POLICY)).toMatchObject({ ok: true });
+      expect(change(plan()).plan.errors[0]?.message).toMatch(/nftables mode/);
+    }));
+
   it('a failing IPv6 transaction undoes the IPv4 one: the node stays fully old', () =>
     withNs((ns) => {
       const c = change(ns.read());

@@ -198,8 +198,10 @@ if [ "$what" = full ] || [ "$what" = plan ]; then
   if [ "$ipvs" = yes ] && command -v ipset >/dev/null 2>&1; then sec ipset ipset list; fi
   if [ "$what" = full ] && [ "$ipvs" = yes ] && command -v ipvsadm >/dev/null 2>&1; then sec ipvs ipvsadm -Ln; fi
   # nftables-mode kube-proxy has neither NodePort chain (nft is slow to start: ask only then).
-  if [ "$what" = full ] || [ -z "$np4" ]; then
-    if command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then m kube-proxy-nftables yes; fi
+  [ "$ipvs" = yes ] && np4=KUBE-NODE-PORT
+  if [ -z "$np4" ] && [ "$what" = full ] && "\${T%-save}" -w -t nat -S KUBE-NODEPORTS >/dev/null 2>&1; then np4=KUBE-NODEPORTS; fi
+  if [ -z "$np4" ] && command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then
+    m kube-proxy-nftables yes
   fi
   m ssh-client "\${SSH_CONNECTION:-}"
 fi
