@@ -16,6 +16,8 @@ const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\
 
 let fx: Fixture;
 let server: TestServer;
+let serverHostKey: TestKeyPair;
+let serverUserKey: TestKeyPair;
 let keyPath: string;
 const fleets: Fleet[] = [];
 
@@ -23,6 +25,8 @@ beforeAll(async () => {
   fx = await makeFixture();
   const hostKey: TestKeyPair = makeKeyPair('ed25519');
   const userKey = makeKeyPair('ed25519');
+  serverHostKey = hostKey;
+  serverUserKey = userKey;
   keyPath = await fx.writeKey('id_user', userKey);
   // Exec requests (the fallback path) also run in a real /bin/sh, so both paths give real answers.
   server = await startTestServer({
@@ -152,5 +156,28 @@ describe('the persistent node shell', () => {
     f.disconnect('n1');
     expect(await f.run('n1', { op: 'cmd', argv: ['id', '-u'] })).toMatchObject({ ok: true });
     expect(delta(before)).toEqual({ shells: 2, execs: 1 });
+  });
+
+  it('a login shell that prints a banner first: every command still gets exactly its own output', async () => {
+    const noisy = await startTestServer({
+      hostKey: serverHostKey,
+      users: { root: { publicKeys: [serverUserKey.publicLine] } },
+      exec: () => 'sh',
+      shellBanner: 'Welcome to node-7 (from ~/.bashrc)\n',
+    });
+    try {
+      await fx.trust([[noisy, serverHostKey.blob]]);
+      const f = new Fleet({
+        nodes: [nodeFor(noisy, 'n7', 'root', { identityFiles: [keyPath] })],
+        knownHostsPath: fx.knownHostsPath,
+      });
+      fleets.push(f);
+      const r = await f.run('n7', { op: 'cmd', argv: ['sh', '-c', twoStreams, 'x', '0'] });
+      expect(r).toMatchObject({ ok: true, stdout: 'out1\nout2\n', stderr: 'err1', code: 0 });
+      expect(noisy.stats.shells).toBe(1);
+    } finally {
+      await Promise.all(fleets.splice(0).map((x) => x.close()));
+      await noisy.close();
+    }
   });
 });

@@ -71,8 +71,11 @@ export class ShellChannel {
   }
 
   /** Opens the shell, or says why the server refused the channel. */
-  static open(client: Client): Promise<ShellChannel | { readonly message: string }> {
-    return new Promise((resolve) => {
+  static async open(
+    client: Client,
+    timeoutMs = 15_000,
+  ): Promise<ShellChannel | { readonly message: string }> {
+    const opened = await new Promise<ShellChannel | { readonly message: string }>((resolve) => {
       try {
         client.exec(SHELL_PROGRAM, (err, stream) => {
           if (err) resolve({ message: err.message });
@@ -82,6 +85,16 @@ export class ShellChannel {
         resolve({ message: (err as Error).message });
       }
     });
+    if (!(opened instanceof ShellChannel)) return opened;
+    // Whatever the login shell prints before ours runs (Debian's bash sources ~/.bashrc for sshd
+    // commands; some echo a banner) ends up in front of the first command's output: a first
+    // no-op command takes it, so every real command starts clean.
+    const ready = await opened.run(':', { timeoutMs });
+    if (ready.status !== 'exited' || ready.code !== 0) {
+      opened.close();
+      return { message: `the node shell did not start (${ready.status})` };
+    }
+    return opened;
   }
 
   /** Free for a command: open and not running one. */

@@ -39,6 +39,8 @@ export interface TestServerOptions {
   readonly exec?: ExecHandler;
   /** Accept direct-tcpip to 127.0.0.1 (a bastion). */
   readonly forwarding?: boolean;
+  /** Printed on stdout and stderr when a persistent shell starts, as a noisy ~/.bashrc would. */
+  readonly shellBanner?: string;
 }
 
 export interface TestServerStats {
@@ -160,6 +162,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     // The fleet's persistent shell: a real /bin/sh, fed live (its stdin never ends while it is used).
     const liveShell = (channel: ServerChannel) => {
       stats.shells++;
+      if (options.shellBanner) {
+        channel.write(options.shellBanner);
+        channel.stderr.write(options.shellBanner);
+      }
       const child = spawn('/bin/sh', [], { stdio: 'pipe' });
       channel.on('data', (d: Buffer) => child.stdin.write(d));
       channel.on('end', () => child.stdin.end());
