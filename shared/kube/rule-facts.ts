@@ -54,7 +54,7 @@ export function randomProbability(rule: Rule): number | undefined {
 }
 
 /** decodeMatch's reading of a statistic `--probability` value (a number from 0 to 1). */
-function probabilityValue(v: string): number | undefined {
+export function probabilityValue(v: string): number | undefined {
   const n = Number(v);
   return v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1 ? undefined : n;
 }

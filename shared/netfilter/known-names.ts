@@ -156,6 +156,10 @@ export function knownTargetOptions(target: string): ReadonlySet<string> | undefi
   return TARGET_OPTIONS.get(target);
 }
 
+/** The names knownTargetOptions knows: short words without a dash (rule-check.ts relies on it). */
+export const KNOWN_OPTION_TARGETS: readonly string[] = [...TARGET_OPTIONS.keys()];
+export const LONGEST_KNOWN_OPTION_TARGET = Math.max(...KNOWN_OPTION_TARGETS.map((t) => t.length));
+
 /** Protocols whose match module iptables loads implicitly for `-p PROTO --dport ...`. */
 export const IMPLICIT_PROTOCOL_MATCHES: ReadonlySet<string> = new Set([
   'tcp',

@@ -273,25 +273,9 @@ export class LazyRule implements Rule {
   dnatIpv4Port(): { readonly address: string; readonly port: number } | undefined {
     if (this.flags() & ASK_DNAT) return undefined;
     const start = this.store.fact(this.row, DNAT_START);
-    const end = this.store.fact(this.row, DNAT_END);
-    const text = this.store.text;
-    const colon = start < 0 ? -1 : text.indexOf(':', start);
-    if (colon <= start || colon >= end - 1 || colon - start > 15) return undefined;
-    let port = 0;
-    for (let i = colon + 1; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 48 || c > 57 || i - colon > 5) return undefined;
-      port = port * 10 + (c - 48);
-    }
-    if (port > 65535) return undefined;
-    let dots = 0;
-    for (let i = start; i < colon; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 46) dots++;
-      else if (c < 48 || c > 57) return undefined;
-    }
-    if (dots !== 3) return undefined;
-    return { address: text.slice(start, colon), port };
+    return start < 0
+      ? undefined
+      : dnatIpv4PortAt(this.store.text, start, this.store.fact(this.row, DNAT_END));
   }
 
   /** `-d` as written, or undefined. */
@@ -302,4 +286,32 @@ export class LazyRule implements Rule {
       negated: (this.flags() & DESTINATION_NEGATED) !== 0,
     };
   }
+}
+
+/**
+ * `text[start, end)` as kube-proxy's DNAT value `a.b.c.d:port`, with the checks of
+ * parseNatRange's fast path (decode-values.ts); undefined for any other form.
+ */
+export function dnatIpv4PortAt(
+  text: string,
+  start: number,
+  end: number,
+): { readonly address: string; readonly port: number } | undefined {
+  const colon = text.indexOf(':', start);
+  if (colon <= start || colon >= end - 1 || colon - start > 15) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57 || i - colon > 5) return undefined;
+    port = port * 10 + (c - 48);
+  }
+  if (port > 65535) return undefined;
+  let dots = 0;
+  for (let i = start; i < colon; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) dots++;
+    else if (c < 48 || c > 57) return undefined;
+  }
+  if (dots !== 3) return undefined;
+  return { address: text.slice(start, colon), port };
 }

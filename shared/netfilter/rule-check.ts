@@ -11,7 +11,13 @@
 // in the simple shape (two comments, a negated port, a DNAT with flags) is marked ASK_*: its
 // reader decodes the whole rule instead of guessing.
 
-import { GLOBAL_OPTIONS, knownMatchOptions, knownTargetOptions, STRING_OPTIONS } from './known-names.js';
+import {
+  GLOBAL_OPTIONS,
+  knownMatchOptions,
+  knownTargetOptions,
+  LONGEST_KNOWN_OPTION_TARGET,
+  STRING_OPTIONS,
+} from './known-names.js';
 import { type LineTokens, tokenIs, tokenText } from './line-tokens.js';
 
 /** Bits of RuleScan.flags. */
@@ -363,7 +369,7 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
         const goto = global === 'g';
         if (goto) tally.flags |= GOTO;
         // A goto takes no options: the empty set makes any option "not sure".
-        allowed = goto ? NO_OPTIONS : knownTargetOptions(tokenText(text, t, i));
+        allowed = goto ? NO_OPTIONS : targetOptions(text, t, i);
         dnat = !goto && tokenIs(text, t, i, 'DNAT');
         ctx = CTX_TARGET;
         i++;
@@ -385,3 +391,16 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
 }
 
 const NO_OPTIONS: ReadonlySet<string> = new Set();
+
+/**
+ * knownTargetOptions of argument `i`. Targets with known options are short words without a dash;
+ * a jump to a chain (KUBE-SEP-..., tens of thousands of distinct names) is answered without
+ * making its string.
+ */
+function targetOptions(text: string, t: LineTokens, i: number): ReadonlySet<string> | undefined {
+  const s = t.starts[i]!;
+  const e = t.ends[i]!;
+  if (e - s > LONGEST_KNOWN_OPTION_TARGET) return undefined;
+  for (let k = s; k < e; k++) if (text.charCodeAt(k) === DASH) return undefined;
+  return knownTargetOptions(tokenText(text, t, i));
+}

@@ -1,7 +1,7 @@
 // `npg inspect --file DUMP [--ipset FILE] [--ipvs FILE] [--json]`: what a node does with NodePort
 // traffic, from a dump. Without --file it will read the nodes of a workspace (engine issue).
 import type { Command } from 'commander';
-import { type Topology, toInspectJson } from '../../../shared/kube/index.js';
+import { type InspectJson, quickInspect, toInspectJson } from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
@@ -15,29 +15,30 @@ export interface InspectOptions {
   readonly json?: boolean;
 }
 
-function humanReport(t: Topology, warnings: readonly string[]): string {
+function humanReport(t: InspectJson, warnings: readonly string[]): string {
   const rows = t.nodePorts.map((np) => [
     String(np.port),
     np.protocol,
     np.service ?? '-',
-    np.noEndpoints
-      ? 'none'
-      : np.endpointsKnown
-        ? np.endpoints.map((e) => e.endpoint).join(' ')
-        : 'unknown (no ipvsadm output)',
+    np.noEndpoints ? 'none' : np.endpointsKnown ? np.endpoints.join(' ') : 'unknown (no ipvsadm output)',
     [
-      np.guard?.effective ? 'guarded' : '',
-      np.externalTrafficPolicyLocal ? 'ETP=Local' : '',
-      np.foreign.length ? 'foreign-rule' : '',
+      np.guarded ? 'guarded' : '',
+      np.externalTrafficPolicy === 'Local' ? 'ETP=Local' : '',
+      np.foreignRules.length ? 'foreign-rule' : '',
     ]
       .filter(Boolean)
       .join(','),
   ]);
-  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend.backend}, ${t.nodePorts.length} NodePorts`;
+  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
   const body = rows.length
     ? formatTable(['PORT', 'PROTO', 'SERVICE', 'ENDPOINTS', 'NOTES'], rows)
     : 'no NodePorts found';
   return [head, body, ...warnings.map((w) => `warning: ${w}`)].join('\n');
+}
+
+function print(json: InspectJson, warnings: readonly string[], asJson: boolean | undefined): void {
+  if (asJson) process.stdout.write(`${JSON.stringify(json)}\n`);
+  else process.stdout.write(`${humanReport(json, warnings)}\n`);
 }
 
 export async function runInspect(opts: InspectOptions): Promise<number> {
@@ -46,6 +47,15 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
       'inspect: --file DUMP is required (reading live nodes from a workspace comes with `npg discover`)',
     );
   const text = await readInput(opts.file, 'dump');
+  // A plain nat dump of kube-proxy's iptables mode is walked without building the rule model;
+  // for any other input the quick path says so and the general one below reads it.
+  if (!opts.table && !opts.ipset && !opts.ipvs) {
+    const quick = quickInspect(text);
+    if (quick) {
+      print(quick, quick.warnings, opts.json);
+      return EXIT_OK;
+    }
+  }
   const r = inspectDump(
     {
       text,
@@ -62,8 +72,7 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
     { lazy: true },
   );
   if (!r.ok) throw new CliError(r.message);
-  if (opts.json) process.stdout.write(`${JSON.stringify(toInspectJson(r.value.topology))}\n`);
-  else process.stdout.write(`${humanReport(r.value.topology, r.value.warnings)}\n`);
+  print(toInspectJson(r.value.topology), r.value.warnings, opts.json);
   return EXIT_OK;
 }
 

@@ -1,0 +1,405 @@
+// `npg inspect`'s topology on the compact scan of a plain nat dump (netfilter/nat-scan.ts): the
+// same InspectJson that toInspectJson(analyzeTopology(...)) gives, walked over chain ids and rule
+// rows, with objects made only for what is printed. It handles kube-proxy's iptables mode in the
+// >= 1.24 layout with nothing in front of it (no guard chains, no foreign PREROUTING rules, no
+// set matches); for anything else, or any rule fact the scan left to the full decoder, it returns
+// undefined and the caller takes the general path (analyze.ts), which knows every case.
+// compact-topology.test.ts checks that both give the same output wherever this one answers.
+
+import { decodeMatch } from '../netfilter/decode';
+import { findTable, parseIptablesSave } from '../netfilter/index';
+import { dnatIpv4PortAt } from '../netfilter/lazy-rule';
+import {
+  type NatScan,
+  R_CHAIN,
+  R_COMMENT_END,
+  R_COMMENT_START,
+  R_DNAT_END,
+  R_DNAT_START,
+  R_DPORT,
+  R_END,
+  R_FLAGS,
+  R_PROBABILITY_END,
+  R_PROBABILITY_START,
+  R_PROTOCOL,
+  R_START,
+  R_TARGET,
+  RULE_COLUMNS,
+  T_DNAT,
+} from '../netfilter/nat-scan';
+import {
+  ASK_COMMENT,
+  ASK_DNAT,
+  ASK_DPORT,
+  ASK_PROBABILITY,
+  HAS_CONDITIONS,
+  MOD_ADDRTYPE,
+  MOD_RECENT,
+  MOD_SET,
+  MOD_STATISTIC,
+  PROTO_SCTP,
+  PROTO_TCP,
+  PROTO_UDP,
+} from '../netfilter/rule-check';
+import { chainKind, KUBE_PREFIXES, type StepKind } from './chain-kind';
+import { joinHostPort } from './host-port';
+import type { InspectJson, InspectJsonEndpoint, InspectJsonNodePort } from './inspect-json';
+import { findMatch, probabilityValue, serviceFromComment } from './rule-facts';
+
+const PREFIXES = KUBE_PREFIXES.map(([p, k]) => [`KUBE-${p}`, k] as const);
+
+/** Thrown inside the walk when the general path must decide; never leaves this module. */
+class NotSure extends Error {}
+
+const MAX_DEPTH = 8;
+const NO_FILTER_WARNING =
+  'no filter table: NodePorts of services without endpoints (kube-proxy rejects them in filter KUBE-EXTERNAL-SERVICES) are not listed';
+
+interface Endpoint {
+  readonly endpoint: string;
+  readonly probability: number;
+  readonly chain: string;
+}
+
+class Walker {
+  private readonly kinds: (StepKind | undefined)[] = [];
+  private readonly rules: Int32Array;
+  private readonly text: string;
+  /** Per KUBE-SEP chain id: its endpoint, or null when it has no DNAT; undefined: not read yet. */
+  private readonly seps: (readonly [string, number] | null | undefined)[] = [];
+
+  constructor(readonly scan: NatScan) {
+    this.rules = scan.rules;
+    this.text = scan.text;
+  }
+
+  kind(id: number): StepKind {
+    if (id < 0) return 'foreign';
+    let k = this.kinds[id];
+    if (k === undefined) {
+      const chains = this.scan.chains;
+      if (chains.startsWith(id, 'KUBE-')) {
+        for (let i = 0; i < PREFIXES.length && k === undefined; i++) {
+          const entry = PREFIXES[i]!;
+          if (chains.startsWith(id, entry[0])) k = entry[1];
+        }
+      }
+      k ??= chainKind(chains.name(id));
+      this.kinds[id] = k;
+    }
+    return k;
+  }
+
+  fact(row: number, column: number): number {
+    return this.rules[row * RULE_COLUMNS + column]!;
+  }
+
+  target(row: number): number {
+    return this.rules[row * RULE_COLUMNS + R_TARGET]!;
+  }
+
+  flags(row: number): number {
+    return this.rules[row * RULE_COLUMNS + R_FLAGS]!;
+  }
+
+  comment(row: number): string | undefined {
+    if (this.flags(row) & ASK_COMMENT) throw new NotSure();
+    const s = this.fact(row, R_COMMENT_START);
+    return s < 0 ? undefined : this.text.slice(s, this.fact(row, R_COMMENT_END));
+  }
+
+  /** `[address:port, ]` of the first DNAT of SEP chain `id`, or null; NotSure for other forms. */
+  endpointOf(id: number): readonly [string, number] | null {
+    const known = this.seps[id];
+    if (known !== undefined) return known;
+    const first = this.scan.firstRule[id]!;
+    let found: readonly [string, number] | null = null;
+    for (let row = first, n = this.scan.ruleCount[id]!; n > 0; row++, n--) {
+      const target = this.target(row);
+      // `-g DNAT` names a chain, which the general path would take for the DNAT rule.
+      if (target >= 0 && this.scan.chains.is(target, 'DNAT')) throw new NotSure();
+      if (target !== T_DNAT) continue;
+      if (this.flags(row) & ASK_DNAT) throw new NotSure();
+      const s = this.fact(row, R_DNAT_START);
+      const d = s < 0 ? undefined : dnatIpv4PortAt(this.text, s, this.fact(row, R_DNAT_END));
+      if (d === undefined) throw new NotSure();
+      found = [d.address, d.port];
+      break;
+    }
+    // A SEP chain without DNAT: the general path reads the endpoint from the service's comment.
+    if (found === null) throw new NotSure();
+    this.seps[id] = found;
+    return found;
+  }
+
+  /** hasLocalSourceRule of service-chains.ts: decodes the (rare) addrtype rules of a KUBE-EXT chain. */
+  hasLocalSourceRule(id: number): boolean {
+    const first = this.scan.firstRule[id]!;
+    for (let row = first, n = this.scan.ruleCount[id]!; n > 0; row++, n--) {
+      if ((this.flags(row) & MOD_ADDRTYPE) === 0) continue;
+      const at = row * RULE_COLUMNS;
+      const line = this.text.slice(this.rules[at + R_START]!, this.rules[at + R_END]!);
+      const parsed = parseIptablesSave(`*nat\n${line}\nCOMMIT\n`);
+      const rule = parsed.ok
+        ? findTable(parsed.ruleset, 'nat')?.chains.find((c) => c.rules.length)?.rules[0]
+        : undefined;
+      if (!rule) throw new NotSure();
+      const m = findMatch(rule, 'addrtype');
+      const d = m && decodeMatch(m);
+      if (
+        d?.kind === 'addrtype' &&
+        d.srcType !== undefined &&
+        !d.srcType.negated &&
+        d.srcType.value.includes('LOCAL')
+      )
+        return true;
+    }
+    return false;
+  }
+}
+
+const FOLLOWED: ReadonlySet<StepKind> = new Set([
+  'KUBE-EXT',
+  'KUBE-SVC',
+  'KUBE-SVL',
+  'KUBE-XLB',
+  'KUBE-FW',
+  'KUBE-MARK-DROP',
+]);
+const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set(['KUBE-NODEPORTS', 'KUBE-EXT', 'KUBE-XLB', 'KUBE-FW']);
+
+/** One NodePort's walk (service-chains.ts walkServiceChains, on rows). */
+class Walk {
+  readonly steps: number[] = [];
+  readonly notes: string[] = [];
+  private readonly masqRules: number[] = [];
+  service: string | undefined;
+  local = false;
+  endpoints: Endpoint[] = [];
+  endpointsKnown = true;
+  noEndpoints = false;
+
+  constructor(
+    private readonly w: Walker,
+    nodeports: number,
+  ) {
+    this.steps.push(nodeports);
+  }
+
+  private noteService(row: number): void {
+    if (this.service === undefined) this.service = serviceFromComment(this.w.comment(row));
+  }
+
+  private nextOf(first: number, count: number, kind: StepKind, rows?: readonly number[]): number {
+    const w = this.w;
+    let fallback = -1;
+    const n = rows ? rows.length : count;
+    for (let i = 0; i < n; i++) {
+      const row = rows ? rows[i]! : first + i;
+      this.noteService(row);
+      const target = w.target(row);
+      if (target < 0) continue;
+      const tk = w.kind(target);
+      if (tk === 'KUBE-MARK-MASQ') {
+        if (MASQ_DECIDERS.has(kind)) this.masqRules.push(row);
+        continue;
+      }
+      if (!FOLLOWED.has(tk)) continue;
+      if ((w.flags(row) & HAS_CONDITIONS) === 0) return row;
+      if (fallback < 0) fallback = row;
+    }
+    return kind === 'KUBE-NODEPORTS' ? fallback : -1;
+  }
+
+  private enter(via: number): number {
+    const w = this.w;
+    const scan = w.scan;
+    const id = w.target(via);
+    const kind = w.kind(id);
+    const name = scan.chains.name(id);
+    if (this.steps.includes(id)) {
+      this.notes.push(`chain loop at ${name}`);
+      return -1;
+    }
+    this.steps.push(id);
+    if (kind === 'KUBE-SVL' || kind === 'KUBE-XLB') this.local = true;
+    if (kind === 'KUBE-MARK-DROP') {
+      this.noEndpoints = true;
+      return -1;
+    }
+    const first = scan.firstRule[id]!;
+    const count = scan.ruleCount[id]!;
+    if (kind === 'KUBE-EXT' && w.hasLocalSourceRule(id)) this.local = true;
+    // pickEndpoints: rule i is taken with p_i of what reached it.
+    const endpoints: Endpoint[] = [];
+    let reach = 1;
+    for (let i = 0; i < count; i++) {
+      const row = first + i;
+      const target = w.target(row);
+      if (target < 0 || w.kind(target) !== 'KUBE-SEP') continue;
+      const flags = w.flags(row);
+      if (flags & MOD_RECENT) continue;
+      let p = 1;
+      if (flags & MOD_STATISTIC) {
+        if (flags & ASK_PROBABILITY) throw new NotSure();
+        const s = w.fact(row, R_PROBABILITY_START);
+        p = s < 0 ? 0 : (probabilityValue(scan.text.slice(s, w.fact(row, R_PROBABILITY_END))) ?? 0);
+      }
+      const share = reach * p;
+      reach *= 1 - p;
+      const dest = w.endpointOf(target)!;
+      endpoints.push({
+        endpoint: joinHostPort(dest[0], dest[1]),
+        probability: share,
+        chain: scan.chains.name(target),
+      });
+    }
+    if (endpoints.length > 0) {
+      for (let i = 0; i < count; i++) this.noteService(first + i);
+      this.endpoints = endpoints;
+      if (reach > 1e-6) {
+        this.notes.push(`${(reach * 100).toFixed(2)}% of connections run off the end of ${name}`);
+      }
+      return -1;
+    }
+    const following = this.nextOf(first, count, kind);
+    if (following < 0) this.noEndpoints = true;
+    return following;
+  }
+
+  run(entry: readonly number[]): void {
+    let next = this.nextOf(0, 0, 'KUBE-NODEPORTS', entry);
+    if (next < 0) this.notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
+    for (let depth = 0; next >= 0 && depth < MAX_DEPTH; depth++) next = this.enter(next);
+    if (next >= 0) this.notes.push(`walk stopped after ${MAX_DEPTH} chains`);
+    if (this.endpoints.length === 0 && this.endpointsKnown) this.noEndpoints = true;
+    const w = this.w;
+    const always = this.masqRules.find((r) => (w.flags(r) & HAS_CONDITIONS) === 0);
+    if (always !== undefined) {
+      const at = this.steps.indexOf(w.fact(always, R_CHAIN));
+      this.steps.splice(at + 1, 0, MARK_MASQ_STEP);
+    }
+    sortEndpoints(this.endpoints);
+  }
+}
+
+/** In `Walk.steps`, the KUBE-MARK-MASQ step (by name: the chain need not exist). */
+const MARK_MASQ_STEP = -2;
+
+function sortEndpoints(endpoints: Endpoint[]): void {
+  for (let i = 1; i < endpoints.length; i++) {
+    const e = endpoints[i]!;
+    let j = i - 1;
+    while (j >= 0 && endpoints[j]!.endpoint > e.endpoint) {
+      endpoints[j + 1] = endpoints[j]!;
+      j--;
+    }
+    endpoints[j + 1] = e;
+  }
+}
+
+function protocolName(p: number): 'tcp' | 'udp' | 'sctp' | undefined {
+  return p === PROTO_TCP ? 'tcp' : p === PROTO_UDP ? 'udp' : p === PROTO_SCTP ? 'sctp' : undefined;
+}
+
+function rowsOf(scan: NatScan, id: number): number[] {
+  const out: number[] = [];
+  if (id < 0) return out;
+  for (let row = scan.firstRule[id]!, n = scan.ruleCount[id]!; n > 0; row++, n--) out.push(row);
+  return out;
+}
+
+/** See the module comment; undefined: ask analyzeTopology. */
+export function compactInspect(scan: NatScan): InspectJson | undefined {
+  try {
+    return inspect(scan);
+  } catch (e) {
+    if (e instanceof NotSure) return undefined;
+    throw e;
+  }
+}
+
+function inspect(scan: NatScan): InspectJson | undefined {
+  const chains = scan.chains;
+  const w = new Walker(scan);
+  const nodeports = chains.findName('KUBE-NODEPORTS');
+  const services = chains.findName('KUBE-SERVICES');
+  const prerouting = chains.findName('PREROUTING');
+  // detectMode / detectLayout / readPortGuards, for the one case handled here.
+  if (nodeports < 0 || chains.findName('KUBE-NODE-PORT') >= 0) return undefined;
+  if (chains.findName('NPG-PREROUTING') >= 0) return undefined;
+  for (const row of rowsOf(scan, services)) if (w.flags(row) & MOD_SET) return undefined;
+  let ext = false;
+  for (let id = 0; id < chains.size && !ext; id++) {
+    if (chains.startsWith(id, 'KUBE-EXT-')) ext = true;
+    else if (chains.startsWith(id, 'KUBE-XLB-')) return undefined;
+  }
+  if (!ext) return undefined;
+  // analyzePrerouting: every rule before kube-proxy's jump must be kube-proxy's own (no foreign
+  // rules, no guard entry).
+  let kubeJump = false;
+  for (const row of rowsOf(scan, prerouting)) {
+    const t = w.target(row);
+    if (t >= 0 && chains.is(t, 'KUBE-SERVICES')) {
+      kubeJump = true;
+      continue;
+    }
+    if (t === -1) continue;
+    if (t < 0 || (!kubeJump && !isKube(w.kind(t)))) return undefined;
+  }
+  // iptablesWalks: KUBE-NODEPORTS rules grouped by port and protocol, in order of appearance.
+  const groups = new Map<number, number[]>();
+  for (const row of rowsOf(scan, nodeports)) {
+    const flags = w.flags(row);
+    const protocol = protocolName(w.fact(row, R_PROTOCOL));
+    const port = w.fact(row, R_DPORT);
+    if (flags & ASK_DPORT || protocol === undefined || port < 0) return undefined;
+    const key = port * 4 + w.fact(row, R_PROTOCOL);
+    const g = groups.get(key);
+    if (g) g.push(row);
+    else groups.set(key, [row]);
+  }
+  const front = kubeJump ? ['PREROUTING', 'KUBE-SERVICES'] : ['PREROUTING'];
+  const found: InspectJsonNodePort[] = [];
+  for (const rows of groups.values()) {
+    const first = rows[0]!;
+    const port = w.fact(first, R_DPORT);
+    const protocol = protocolName(w.fact(first, R_PROTOCOL))!;
+    const walk = new Walk(w, nodeports);
+    walk.run(rows);
+    const path = front.slice();
+    for (const id of walk.steps) path.push(id === MARK_MASQ_STEP ? 'KUBE-MARK-MASQ' : chains.name(id));
+    const endpoints: string[] = [];
+    const endpointDetails: InspectJsonEndpoint[] = [];
+    for (const e of walk.endpoints) {
+      endpoints.push(e.endpoint);
+      endpointDetails.push({ endpoint: e.endpoint, probability: e.probability, chain: e.chain });
+    }
+    found.push({
+      port,
+      protocol,
+      service: walk.service ?? null,
+      endpoints,
+      externalTrafficPolicy: walk.local ? 'Local' : 'Cluster',
+      noEndpoints: walk.noEndpoints,
+      endpointsKnown: walk.endpointsKnown,
+      endpointDetails,
+      guarded: false,
+      foreignRules: [],
+      path,
+      notes: walk.notes,
+    });
+  }
+  found.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
+  return {
+    mode: 'iptables',
+    nodePorts: found,
+    layout: 'ext',
+    backend: scan.backend,
+    warnings: [NO_FILTER_WARNING],
+  };
+}
+
+function isKube(kind: StepKind): boolean {
+  return kind.startsWith('KUBE-');
+}
