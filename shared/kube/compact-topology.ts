@@ -46,6 +46,31 @@ import { joinHostPort } from './host-port';
 import type { InspectJson, InspectJsonEndpoint, InspectJsonNodePort } from './inspect-json';
 import { findMatch, probabilityValue, serviceFromComment } from './rule-facts';
 
+/** Every StepKind a chain can have, for the per-chain kind codes. */
+const KIND_LIST: readonly StepKind[] = [
+  'PREROUTING',
+  'OUTPUT',
+  'POSTROUTING',
+  'INPUT',
+  'KUBE-SERVICES',
+  'KUBE-NODEPORTS',
+  'KUBE-NODE-PORT',
+  'KUBE-EXT',
+  'KUBE-MARK-MASQ',
+  'KUBE-MARK-DROP',
+  'KUBE-SVC',
+  'KUBE-SVL',
+  'KUBE-XLB',
+  'KUBE-FW',
+  'KUBE-SEP',
+  'KUBE-POSTROUTING',
+  'KUBE-EXTERNAL-SERVICES',
+  'KUBE-OTHER',
+  'NPG',
+  'IPVS',
+  'foreign',
+];
+
 const PREFIXES = KUBE_PREFIXES.map(([p, k]) => [`KUBE-${p}`, k] as const);
 
 /** Thrown inside the walk when the general path must decide; never leaves this module. */
@@ -62,31 +87,34 @@ interface Endpoint {
 }
 
 class Walker {
-  private readonly kinds: (StepKind | undefined)[] = [];
+  /** Per chain id: 1 + index in KIND_LIST, 0 until asked (dense typed arrays, not sparse ones). */
+  private readonly kinds: Uint8Array;
   private readonly rules: Int32Array;
   private readonly text: string;
   /** Per KUBE-SEP chain id: its endpoint, or null when it has no DNAT; undefined: not read yet. */
-  private readonly seps: (readonly [string, number] | null | undefined)[] = [];
+  private readonly seps: string[];
 
   constructor(readonly scan: NatScan) {
     this.rules = scan.rules;
     this.text = scan.text;
+    this.kinds = new Uint8Array(scan.chains.size);
+    this.seps = new Array<string>(scan.chains.size).fill('');
   }
 
   kind(id: number): StepKind {
     if (id < 0) return 'foreign';
-    let k = this.kinds[id];
-    if (k === undefined) {
-      const chains = this.scan.chains;
-      if (chains.startsWith(id, 'KUBE-')) {
-        for (let i = 0; i < PREFIXES.length && k === undefined; i++) {
-          const entry = PREFIXES[i]!;
-          if (chains.startsWith(id, entry[0])) k = entry[1];
-        }
+    const known = this.kinds[id]!;
+    if (known !== 0) return KIND_LIST[known - 1]!;
+    const chains = this.scan.chains;
+    let k: StepKind | undefined;
+    if (chains.startsWith(id, 'KUBE-')) {
+      for (let i = 0; i < PREFIXES.length && k === undefined; i++) {
+        const entry = PREFIXES[i]!;
+        if (chains.startsWith(id, entry[0])) k = entry[1];
       }
-      k ??= chainKind(chains.name(id));
-      this.kinds[id] = k;
     }
+    k ??= chainKind(chains.name(id));
+    this.kinds[id] = KIND_LIST.indexOf(k) + 1;
     return k;
   }
 
@@ -108,12 +136,11 @@ class Walker {
     return s < 0 ? undefined : this.text.slice(s, this.fact(row, R_COMMENT_END));
   }
 
-  /** `[address:port, ]` of the first DNAT of SEP chain `id`, or null; NotSure for other forms. */
-  endpointOf(id: number): readonly [string, number] | null {
-    const known = this.seps[id];
-    if (known !== undefined) return known;
+  /** The endpoint (`address:port`) of the first DNAT of SEP chain `id`; NotSure for other forms. */
+  endpointOf(id: number): string {
+    const known = this.seps[id]!;
+    if (known !== '') return known;
     const first = this.scan.firstRule[id]!;
-    let found: readonly [string, number] | null = null;
     for (let row = first, n = this.scan.ruleCount[id]!; n > 0; row++, n--) {
       const target = this.target(row);
       // `-g DNAT` names a chain, which the general path would take for the DNAT rule.
@@ -123,13 +150,12 @@ class Walker {
       const s = this.fact(row, R_DNAT_START);
       const d = s < 0 ? undefined : dnatIpv4PortAt(this.text, s, this.fact(row, R_DNAT_END));
       if (d === undefined) throw new NotSure();
-      found = [d.address, d.port];
-      break;
+      const endpoint = joinHostPort(d.address, d.port);
+      this.seps[id] = endpoint;
+      return endpoint;
     }
     // A SEP chain without DNAT: the general path reads the endpoint from the service's comment.
-    if (found === null) throw new NotSure();
-    this.seps[id] = found;
-    return found;
+    throw new NotSure();
   }
 
   /** hasLocalSourceRule of service-chains.ts: decodes the (rare) addrtype rules of a KUBE-EXT chain. */
@@ -247,9 +273,8 @@ class Walk {
       }
       const share = reach * p;
       reach *= 1 - p;
-      const dest = w.endpointOf(target)!;
       endpoints.push({
-        endpoint: joinHostPort(dest[0], dest[1]),
+        endpoint: w.endpointOf(target),
         probability: share,
         chain: scan.chains.name(target),
       });

@@ -1,8 +1,9 @@
 // Chain names of one dump as ids, keyed by their text offsets: a kube-proxy table names ~25,000
 // chains in ~95,000 places (declarations, `-A`, jumps), and making a string and asking a Map for
-// each of them was a third of reading it. Here a name costs one hash over its characters and,
-// usually, one comparison of two ranges of the same text; the string of a name is made only when
-// someone asks for it (the chains a report prints).
+// each of them was a third of reading it. Here a mention costs a hash over the last few
+// characters of the name (where kube-proxy's hashed names differ) and, usually, one native
+// comparison of the chain's string with the text. Each chain's string is made once, when it is
+// first mentioned: a report prints nearly every chain of a kube-proxy table anyway.
 
 const EMPTY = -1;
 
@@ -13,7 +14,7 @@ export class ChainTable {
   private hashes: Int32Array;
   /** Open addressing, linear probing: chain id + 1 per slot, 0 for an empty slot. */
   private slots: Int32Array;
-  private readonly names: (string | undefined)[] = [];
+  private readonly names: string[] = [];
   size = 0;
 
   constructor(
@@ -50,30 +51,22 @@ export class ChainTable {
   }
 
   name(id: number): string {
-    let n = this.names[id];
-    if (n === undefined) {
-      n = this.text.slice(this.starts[id]!, this.ends[id]!);
-      this.names[id] = n;
-    }
-    return n;
+    return this.names[id]!;
   }
 
-  /** Whether chain `id`'s name starts with `prefix` (no string made). */
+  /** Whether chain `id`'s name starts with `prefix`. */
   startsWith(id: number, prefix: string): boolean {
-    const s = this.starts[id]!;
-    return this.ends[id]! - s >= prefix.length && this.text.startsWith(prefix, s);
+    return this.names[id]!.startsWith(prefix);
   }
 
   /** Whether chain `id` is named exactly `name`. */
   is(id: number, name: string): boolean {
-    const s = this.starts[id]!;
-    return this.ends[id]! - s === name.length && this.text.startsWith(name, s);
+    return this.names[id] === name;
   }
 
   private lookup(start: number, end: number, add: boolean): number {
     const text = this.text;
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+    const h = hashRange(text, start, end);
     const len = end - start;
     const slots = this.slots;
     const mask = slots.length - 1;
@@ -82,12 +75,12 @@ export class ChainTable {
       const v = slots[slot]!;
       if (v === 0) break;
       const id = v - 1;
-      if (this.hashes[id] === h && this.ends[id]! - this.starts[id]! === len) {
-        const s = this.starts[id]!;
-        let k = 0;
-        while (k < len && text.charCodeAt(s + k) === text.charCodeAt(start + k)) k++;
-        if (k === len) return id;
-      }
+      if (
+        this.hashes[id] === h &&
+        this.ends[id]! - this.starts[id]! === len &&
+        text.startsWith(this.names[id]!, start)
+      )
+        return id;
       slot = (slot + 1) & mask;
     }
     if (!add) return EMPTY;
@@ -96,6 +89,7 @@ export class ChainTable {
     this.starts[id] = start;
     this.ends[id] = end;
     this.hashes[id] = h;
+    this.names.push(text.slice(start, end));
     slots[slot] = id + 1;
     if (this.size * 2 > slots.length) this.rehash();
     return id;
@@ -124,9 +118,16 @@ export class ChainTable {
   }
 }
 
-/** The hash `lookup` computes over text characters, for a string. */
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+/** Characters hashed from the end of a name: kube-proxy's names end in 16 hashed characters. */
+const HASHED = 8;
+
+/** The hash `lookup` computes: the length and the last HASHED characters. */
+function hashRange(text: string, start: number, end: number): number {
+  let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
+  for (let i = Math.max(start, end - HASHED); i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
+}
+
+function hashString(s: string): number {
+  return hashRange(s, 0, s.length);
 }

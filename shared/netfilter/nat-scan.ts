@@ -71,119 +71,206 @@ const NAT_BUILTINS = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /** See the module comment; undefined: parse the dump the full way. */
 export function scanNatDump(text: string): NatScan | undefined {
-  const chains = new ChainTable(text, Math.ceil(text.length / CHARS_PER_CHAIN));
-  let rules = new Int32Array(Math.max(64, Math.ceil(text.length / CHARS_PER_RULE)) * RULE_COLUMNS);
-  let firstRule = new Int32Array(1024).fill(-1);
-  let ruleCount = new Int32Array(1024);
-  let declared = new Uint8Array(1024);
-  const tokens = createLineTokens();
-  const scan = createRuleScan();
-  let rows = 0;
-  let runChain = -1;
-  // 0: before `*nat`; 1: inside; 2: after COMMIT.
-  let state = 0;
-  let backend: Backend | undefined;
-  let lineNo = 0;
+  primeRuleChecks();
+  const scanner = new NatScanner(text);
   const len = text.length;
   let pos = 0;
+  let lineNo = 0;
+  // The loop only splits lines: each kind of line is read by its own method, so that the JIT
+  // optimises each with the feedback of its own lines (the first 25,000 lines of a kube-proxy
+  // table are declarations; code optimised on them alone was thrown away at the first rule).
   while (pos < len) {
-    let nl = text.indexOf('\n', pos);
-    if (nl < 0) nl = len;
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
     lineNo++;
-    const start = pos;
-    const end = nl;
-    pos = nl + 1;
-    if (end === start) continue;
-    if (end - start > MAX_LINE_LENGTH || text.charCodeAt(end - 1) === CR) return undefined;
-    const c = text.charCodeAt(start);
-    if (c === HASH) {
-      for (let i = start; i < end; i++) {
-        const ch = text.charCodeAt(i);
-        if (ch < SPACE || ch >= DEL) return undefined;
-      }
-      const comment = text.slice(start, end);
-      const facts = readHeaderComment(comment);
-      if (facts.family === 'ipv6' || /npg: partial table|iptables-legacy tables present/i.test(comment))
-        return undefined;
-      if (facts.backend !== undefined) {
-        if (backend !== undefined && backend !== facts.backend) return undefined;
-        backend = facts.backend;
-      }
-      continue;
+    if (end > pos) {
+      if (end - pos > MAX_LINE_LENGTH || text.charCodeAt(end - 1) === CR) return undefined;
+      const c = text.charCodeAt(pos);
+      const ok =
+        c === BRACKET || c === DASH
+          ? scanner.rule(pos, end, lineNo)
+          : c === COLON
+            ? scanner.declaration(pos, end)
+            : c === HASH
+              ? scanner.comment(pos, end)
+              : scanner.other(pos, end, c);
+      if (!ok) return undefined;
     }
+    pos = end + 1;
+  }
+  return scanner.finish();
+}
+
+/**
+ * One rule of each shape kube-proxy writes. A large dump brings them in blocks (10,000 KUBE-EXT
+ * rules, then the KUBE-NODEPORTS ones, then 30,000 KUBE-SEP ones, ...), so the rule checks were
+ * optimised on the first shape and thrown away at each new one, several times per run, each
+ * recompilation costing tens of milliseconds of a cold `npg inspect`. Checking these few lines
+ * first lets the first optimisation see every shape.
+ */
+const SHAPES = [
+  '-A KUBE-EXT-X -m comment --comment "masquerade traffic for ns/svc:http external destinations" -j KUBE-MARK-MASQ',
+  '-A KUBE-EXT-X -j KUBE-SVC-X',
+  '-A KUBE-EXT-X -s 198.19.0.0/17 -m comment --comment "pod traffic for ns/svc:http external destinations" -j KUBE-SVC-X',
+  '-A KUBE-EXT-X -m comment --comment "route LOCAL traffic" -m addrtype --src-type LOCAL -j KUBE-SVC-X',
+  '-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000',
+  '-A KUBE-NODEPORTS -p tcp -m comment --comment "ns/svc:http" -m tcp --dport 30001 -j KUBE-EXT-X',
+  '-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN',
+  '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+  '-A KUBE-SEP-X -s 198.19.1.10/32 -m comment --comment "ns/svc:http" -j KUBE-MARK-MASQ',
+  '-A KUBE-SEP-X -p tcp -m comment --comment "ns/svc:http" -m tcp -j DNAT --to-destination 198.19.1.10:8080',
+  '-A KUBE-SERVICES -d 198.19.128.10/32 -p tcp -m comment --comment "ns/svc:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-X',
+  '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+  '-A KUBE-SVC-X ! -s 198.19.0.0/17 -d 198.19.128.10/32 -p tcp -m comment --comment "ns/svc:http cluster IP" -m tcp --dport 80 -j KUBE-MARK-MASQ',
+  '-A KUBE-SVC-X -m comment --comment "ns/svc:http -> 198.19.1.10:8080" -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-X',
+  '-A KUBE-SVC-X -m comment --comment "ns/svc:http -> 198.19.1.10:8080" -j KUBE-SEP-X',
+  '-A KUBE-FW-X -m comment --comment "other traffic to ns/svc:https will be dropped by KUBE-PROXY-FIREWALL"',
+].join('\n');
+const PRIMING_ROUNDS = 4;
+let primed = false;
+
+function primeRuleChecks(): void {
+  if (primed) return;
+  primed = true;
+  const tokens = createLineTokens();
+  const scan = createRuleScan();
+  for (let round = 0; round < PRIMING_ROUNDS; round++) {
+    for (let pos = 0; pos < SHAPES.length; ) {
+      let end = SHAPES.indexOf('\n', pos);
+      if (end < 0) end = SHAPES.length;
+      if (scanLineTokens(SHAPES, pos, end, tokens)) checkRule(SHAPES, tokens, 2, scan);
+      pos = end + 1;
+    }
+  }
+}
+
+class NatScanner {
+  private readonly chains: ChainTable;
+  private rules: Int32Array<ArrayBuffer>;
+  private firstRule = new Int32Array(1024).fill(-1);
+  private ruleCount = new Int32Array(1024);
+  private declared = new Uint8Array(1024);
+  private readonly tokens = createLineTokens();
+  private readonly scan = createRuleScan();
+  private rows = 0;
+  private runChain = -1;
+  private runName = '';
+  /** 0: before `*nat`; 1: inside; 2: after COMMIT. */
+  private state = 0;
+  private backend: Backend | undefined;
+
+  constructor(private readonly text: string) {
+    this.chains = new ChainTable(text, Math.ceil(text.length / CHARS_PER_CHAIN));
+    this.rules = new Int32Array(Math.max(64, Math.ceil(text.length / CHARS_PER_RULE)) * RULE_COLUMNS);
+  }
+
+  finish(): NatScan | undefined {
+    if (this.state !== 2) return undefined;
+    return {
+      text: this.text,
+      backend: this.backend ?? 'unknown',
+      chains: this.chains,
+      firstRule: this.firstRule,
+      ruleCount: this.ruleCount,
+      rules: this.rules,
+      ruleTotal: this.rows,
+    };
+  }
+
+  comment(start: number, end: number): boolean {
+    const text = this.text;
+    for (let i = start; i < end; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch < SPACE || ch >= DEL) return false;
+    }
+    const comment = text.slice(start, end);
+    const facts = readHeaderComment(comment);
+    if (facts.family === 'ipv6' || /npg: partial table|iptables-legacy tables present/i.test(comment))
+      return false;
+    if (facts.backend !== undefined) {
+      if (this.backend !== undefined && this.backend !== facts.backend) return false;
+      this.backend = facts.backend;
+    }
+    return true;
+  }
+
+  /** `*nat` and COMMIT; anything else is not the plain case. */
+  other(start: number, end: number, c: number): boolean {
+    const text = this.text;
     if (c === STAR) {
-      if (state !== 0 || end - start !== 4 || !text.startsWith('*nat', start)) return undefined;
-      state = 1;
-      continue;
+      if (this.state !== 0 || end - start !== 4 || !text.startsWith('*nat', start)) return false;
+      this.state = 1;
+      return true;
     }
-    if (state !== 1) return undefined;
-    if (c === 67 /* C */) {
-      if (end - start !== 6 || !text.startsWith('COMMIT', start)) return undefined;
-      state = 2;
-      continue;
+    if (this.state !== 1 || end - start !== 6 || !text.startsWith('COMMIT', start)) return false;
+    this.state = 2;
+    return true;
+  }
+
+  /** `:NAME POLICY [p:b]`, split by single blanks, plain characters only. */
+  declaration(start: number, end: number): boolean {
+    const text = this.text;
+    if (this.state !== 1) return false;
+    const space1 = text.indexOf(' ', start);
+    const space2 = space1 < 0 ? -1 : text.indexOf(' ', space1 + 1);
+    if (space1 <= start + 1 || space2 < 0 || space2 <= space1 + 1 || space2 >= end - 1) return false;
+    for (let i = start; i < end; i++) {
+      const ch = text.charCodeAt(i);
+      if (ch <= SPACE ? ch !== SPACE : ch === QUOTE || ch >= DEL) return false;
     }
-    if (c === COLON) {
-      // `:NAME POLICY [p:b]`, split by single blanks, plain characters only.
-      const space1 = text.indexOf(' ', start);
-      const space2 = space1 < 0 ? -1 : text.indexOf(' ', space1 + 1);
-      if (space1 <= start + 1 || space2 < 0 || space2 <= space1 + 1 || space2 >= end - 1) return undefined;
-      for (let i = start; i < end; i++) {
-        const ch = text.charCodeAt(i);
-        if (ch <= SPACE ? ch !== SPACE : ch === QUOTE || ch >= DEL) return undefined;
-      }
-      const n1 = text.charCodeAt(start + 1);
-      if (n1 === DASH || n1 === 33 /* ! */) return undefined;
-      if (!isCounters(text, space2 + 1, end)) return undefined;
-      const id = chains.intern(start + 1, space1);
-      if (id >= declared.length) {
-        declared = growU8(declared);
-        firstRule = growI32(firstRule, -1);
-        ruleCount = growI32(ruleCount, 0);
-      }
-      if (declared[id] === 1 || ruleCount[id] !== 0) return undefined;
-      declared[id] = 1;
-      const policyLength = space2 - space1 - 1;
-      const builtin = isNatBuiltin(chains, id);
-      if (builtin) {
-        if (
-          !(policyLength === 1 && text.charCodeAt(space1 + 1) === DASH) &&
-          !(policyLength === 6 && text.startsWith('ACCEPT', space1 + 1)) &&
-          !(policyLength === 4 && text.startsWith('DROP', space1 + 1))
-        )
-          return undefined;
-      } else if (policyLength !== 1 || text.charCodeAt(space1 + 1) !== DASH) return undefined;
-      // Any other built-in name (FORWARD in nat) is an error the full parser words.
-      if (!builtin && isOtherBuiltin(chains, id)) return undefined;
-      continue;
+    const n1 = text.charCodeAt(start + 1);
+    if (n1 === DASH || n1 === 33 /* ! */) return false;
+    if (!isCounters(text, space2 + 1, end)) return false;
+    const id = this.chain(start + 1, space1);
+    if (this.declared[id] === 1 || this.ruleCount[id] !== 0) return false;
+    this.declared[id] = 1;
+    const policyLength = space2 - space1 - 1;
+    const chains = this.chains;
+    if (isNatBuiltin(chains, id)) {
+      return (
+        (policyLength === 1 && text.charCodeAt(space1 + 1) === DASH) ||
+        (policyLength === 6 && text.startsWith('ACCEPT', space1 + 1)) ||
+        (policyLength === 4 && text.startsWith('DROP', space1 + 1))
+      );
     }
-    if (c !== BRACKET && c !== DASH) return undefined;
-    if (!scanLineTokens(text, start, end, tokens)) return undefined;
-    const at = c === BRACKET ? 1 : 0;
-    if (at === 1 && !isCounters(text, tokens.starts[0]!, tokens.ends[0]!)) return undefined;
-    if (tokens.count < at + 2 || !tokenIs(text, tokens, at, '-A') || tokens.quoted[at + 1]) return undefined;
+    // Any other built-in name (FORWARD in nat) is an error the full parser words.
+    return policyLength === 1 && text.charCodeAt(space1 + 1) === DASH && !chains.is(id, 'FORWARD');
+  }
+
+  /** `[p:b] -A CHAIN ...` or `-A CHAIN ...`, checked by the lazy parse's checks. */
+  rule(start: number, end: number, lineNo: number): boolean {
+    const text = this.text;
+    const tokens = this.tokens;
+    const scan = this.scan;
+    if (this.state !== 1 || !scanLineTokens(text, start, end, tokens)) return false;
+    const at = text.charCodeAt(start) === BRACKET ? 1 : 0;
+    if (at === 1 && !isCounters(text, tokens.starts[0]!, tokens.ends[0]!)) return false;
+    if (tokens.count < at + 2 || !tokenIs(text, tokens, at, '-A') || tokens.quoted[at + 1]) return false;
     const chainStart = tokens.starts[at + 1]!;
     const chainEnd = tokens.ends[at + 1]!;
     const c0 = text.charCodeAt(chainStart);
-    if (c0 === 33 && chainEnd - chainStart === 1) return undefined;
+    if (c0 === 33 && chainEnd - chainStart === 1) return false;
     if (c0 === DASH && chainEnd - chainStart >= 2) {
       const c1 = text.charCodeAt(chainStart + 1);
-      if (c1 < ZERO || c1 > NINE) return undefined;
+      if (c1 < ZERO || c1 > NINE) return false;
     }
-    if (!checkRule(text, tokens, at + 2, scan)) return undefined;
+    if (!checkRule(text, tokens, at + 2, scan)) return false;
     // The family check: an IPv6 address is read the full way.
-    if (hasColon(text, scan.sourceStart, scan.sourceEnd)) return undefined;
-    if (hasColon(text, scan.destinationStart, scan.destinationEnd)) return undefined;
-    const chain = chains.intern(chainStart, chainEnd);
-    if (chain >= declared.length) {
-      declared = growU8(declared);
-      firstRule = growI32(firstRule, -1);
-      ruleCount = growI32(ruleCount, 0);
-    }
-    if (chain !== runChain) {
+    if (hasColon(text, scan.sourceStart, scan.sourceEnd)) return false;
+    if (hasColon(text, scan.destinationStart, scan.destinationEnd)) return false;
+    // iptables-save prints a chain's rules together: most rules name the chain of the one before.
+    let chain = this.runChain;
+    if (
+      chain < 0 ||
+      chainEnd - chainStart !== this.runName.length ||
+      !text.startsWith(this.runName, chainStart)
+    ) {
+      chain = this.chain(chainStart, chainEnd);
       // A chain's rules in two places: an excerpt, not iptables-save's layout.
-      if (ruleCount[chain] !== 0) return undefined;
-      runChain = chain;
-      firstRule[chain] = rows;
+      if (this.ruleCount[chain] !== 0) return false;
+      this.runChain = chain;
+      this.runName = this.chains.name(chain);
+      this.firstRule[chain] = this.rows;
     }
     let target = T_NONE;
     if (scan.targetToken >= 0) {
@@ -191,25 +278,23 @@ export function scanNatDump(text: string): NatScan | undefined {
       const te = tokens.ends[scan.targetToken]!;
       const goto = (scan.flags & GOTO) !== 0;
       // Built-in target names are short upper-case words; chain names of kube-proxy are not.
-      const maybeBuiltin = !goto && te - ts <= 11 && !hasDash(text, ts, te);
-      const builtin = maybeBuiltin && isBuiltinTarget(tokenText(text, tokens, scan.targetToken));
+      const builtin =
+        !goto &&
+        te - ts <= 11 &&
+        !hasDash(text, ts, te) &&
+        isBuiltinTarget(tokenText(text, tokens, scan.targetToken));
       if (builtin) target = te - ts === 4 && text.startsWith('DNAT', ts) ? T_DNAT : T_BUILTIN;
-      else if ((scan.flags & TARGET_OPTIONS) !== 0) return undefined;
-      else {
-        target = chains.intern(ts, te);
-        if (target >= declared.length) {
-          declared = growU8(declared);
-          firstRule = growI32(firstRule, -1);
-          ruleCount = growI32(ruleCount, 0);
-        }
-      }
+      else if ((scan.flags & TARGET_OPTIONS) !== 0) return false;
+      else target = this.chain(ts, te);
     }
-    ruleCount[chain]!++;
-    if ((rows + 1) * RULE_COLUMNS > rules.length) {
-      const bigger = new Int32Array(rules.length * 2);
-      bigger.set(rules);
-      rules = bigger;
+    this.ruleCount[chain]!++;
+    const rows = this.rows;
+    if ((rows + 1) * RULE_COLUMNS > this.rules.length) {
+      const bigger = new Int32Array(this.rules.length * 2);
+      bigger.set(this.rules);
+      this.rules = bigger;
     }
+    const rules = this.rules;
     const r = rows * RULE_COLUMNS;
     rules[r + R_LINE] = lineNo;
     rules[r + R_CHAIN] = chain;
@@ -225,18 +310,20 @@ export function scanNatDump(text: string): NatScan | undefined {
     rules[r + R_DNAT_END] = scan.dnatEnd;
     rules[r + R_START] = start;
     rules[r + R_END] = end;
-    rows++;
+    this.rows = rows + 1;
+    return true;
   }
-  if (state !== 2) return undefined;
-  return {
-    text,
-    backend: backend ?? 'unknown',
-    chains,
-    firstRule,
-    ruleCount,
-    rules,
-    ruleTotal: rows,
-  };
+
+  /** The id of the chain named `text[start, end)`, its per-chain arrays grown to hold it. */
+  private chain(start: number, end: number): number {
+    const id = this.chains.intern(start, end);
+    if (id >= this.declared.length) {
+      this.declared = growU8(this.declared);
+      this.firstRule = growI32(this.firstRule, -1);
+      this.ruleCount = growI32(this.ruleCount, 0);
+    }
+    return id;
+  }
 }
 
 /** `[digits:digits]`, each 1 to 20 digits: what the parser's counter check accepts. */
@@ -269,10 +356,6 @@ function hasDash(text: string, start: number, end: number): boolean {
 function isNatBuiltin(chains: ChainTable, id: number): boolean {
   for (const name of NAT_BUILTINS) if (chains.is(id, name)) return true;
   return false;
-}
-
-function isOtherBuiltin(chains: ChainTable, id: number): boolean {
-  return chains.is(id, 'FORWARD');
 }
 
 function growI32(a: Int32Array, fill: number): Int32Array<ArrayBuffer> {
