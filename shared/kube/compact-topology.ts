@@ -80,12 +80,6 @@ const MAX_DEPTH = 8;
 const NO_FILTER_WARNING =
   'no filter table: NodePorts of services without endpoints (kube-proxy rejects them in filter KUBE-EXTERNAL-SERVICES) are not listed';
 
-interface Endpoint {
-  readonly endpoint: string;
-  readonly probability: number;
-  readonly chain: string;
-}
-
 class Walker {
   /** Per chain id: 1 + index in KIND_LIST, 0 until asked (dense typed arrays, not sparse ones). */
   private readonly kinds: Uint8Array;
@@ -194,22 +188,43 @@ const FOLLOWED: ReadonlySet<StepKind> = new Set([
 ]);
 const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set(['KUBE-NODEPORTS', 'KUBE-EXT', 'KUBE-XLB', 'KUBE-FW']);
 
-/** One NodePort's walk (service-chains.ts walkServiceChains, on rows). */
+/** No notes, no foreign rules: one shared empty list (the output is readonly). */
+const NONE: readonly never[] = [];
+
+/**
+ * One NodePort's walk (service-chains.ts walkServiceChains, on rows). One Walk serves every
+ * NodePort (`reset`): only what is printed is allocated per NodePort.
+ */
 class Walk {
   readonly steps: number[] = [];
-  readonly notes: string[] = [];
-  private readonly masqRules: number[] = [];
+  private noteList: string[] | undefined;
+  /** The first KUBE-MARK-MASQ jump of a deciding chain that every packet takes, or -1. */
+  private always = -1;
   service: string | undefined;
   local = false;
-  endpoints: Endpoint[] = [];
-  endpointsKnown = true;
+  endpoints: InspectJsonEndpoint[] = NONE as never[];
   noEndpoints = false;
 
-  constructor(
-    private readonly w: Walker,
-    nodeports: number,
-  ) {
+  constructor(private readonly w: Walker) {}
+
+  reset(nodeports: number): void {
+    this.steps.length = 0;
     this.steps.push(nodeports);
+    this.noteList = undefined;
+    this.always = -1;
+    this.service = undefined;
+    this.local = false;
+    this.endpoints = NONE as never[];
+    this.noEndpoints = false;
+  }
+
+  get notes(): readonly string[] {
+    return this.noteList ?? NONE;
+  }
+
+  private note(text: string): void {
+    this.noteList ??= [];
+    this.noteList.push(text);
   }
 
   private noteService(row: number): void {
@@ -220,6 +235,7 @@ class Walk {
     const w = this.w;
     let fallback = -1;
     const n = rows ? rows.length : count;
+    const decides = MASQ_DECIDERS.has(kind);
     for (let i = 0; i < n; i++) {
       const row = rows ? rows[i]! : first + i;
       this.noteService(row);
@@ -227,7 +243,7 @@ class Walk {
       if (target < 0) continue;
       const tk = w.kind(target);
       if (tk === 'KUBE-MARK-MASQ') {
-        if (MASQ_DECIDERS.has(kind)) this.masqRules.push(row);
+        if (decides && this.always < 0 && (w.flags(row) & HAS_CONDITIONS) === 0) this.always = row;
         continue;
       }
       if (!FOLLOWED.has(tk)) continue;
@@ -242,9 +258,8 @@ class Walk {
     const scan = w.scan;
     const id = w.target(via);
     const kind = w.kind(id);
-    const name = scan.chains.name(id);
     if (this.steps.includes(id)) {
-      this.notes.push(`chain loop at ${name}`);
+      this.note(`chain loop at ${scan.chains.name(id)}`);
       return -1;
     }
     this.steps.push(id);
@@ -257,7 +272,7 @@ class Walk {
     const count = scan.ruleCount[id]!;
     if (kind === 'KUBE-EXT' && w.hasLocalSourceRule(id)) this.local = true;
     // pickEndpoints: rule i is taken with p_i of what reached it.
-    const endpoints: Endpoint[] = [];
+    let endpoints: InspectJsonEndpoint[] | undefined;
     let reach = 1;
     for (let i = 0; i < count; i++) {
       const row = first + i;
@@ -273,17 +288,14 @@ class Walk {
       }
       const share = reach * p;
       reach *= 1 - p;
-      endpoints.push({
-        endpoint: w.endpointOf(target),
-        probability: share,
-        chain: scan.chains.name(target),
-      });
+      endpoints ??= [];
+      endpoints.push({ endpoint: w.endpointOf(target), probability: share, chain: scan.chains.name(target) });
     }
-    if (endpoints.length > 0) {
+    if (endpoints !== undefined) {
       for (let i = 0; i < count; i++) this.noteService(first + i);
       this.endpoints = endpoints;
       if (reach > 1e-6) {
-        this.notes.push(`${(reach * 100).toFixed(2)}% of connections run off the end of ${name}`);
+        this.note(`${(reach * 100).toFixed(2)}% of connections run off the end of ${scan.chains.name(id)}`);
       }
       return -1;
     }
@@ -294,14 +306,13 @@ class Walk {
 
   run(entry: readonly number[]): void {
     let next = this.nextOf(0, 0, 'KUBE-NODEPORTS', entry);
-    if (next < 0) this.notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
+    if (next < 0) this.note('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
     for (let depth = 0; next >= 0 && depth < MAX_DEPTH; depth++) next = this.enter(next);
-    if (next >= 0) this.notes.push(`walk stopped after ${MAX_DEPTH} chains`);
-    if (this.endpoints.length === 0 && this.endpointsKnown) this.noEndpoints = true;
-    const w = this.w;
-    const always = this.masqRules.find((r) => (w.flags(r) & HAS_CONDITIONS) === 0);
-    if (always !== undefined) {
-      const at = this.steps.indexOf(w.fact(always, R_CHAIN));
+    if (next >= 0) this.note(`walk stopped after ${MAX_DEPTH} chains`);
+    // endpointsKnown is always true here: every chain a rule names is in the scan.
+    if (this.endpoints.length === 0) this.noEndpoints = true;
+    if (this.always >= 0) {
+      const at = this.steps.indexOf(this.w.fact(this.always, R_CHAIN));
       this.steps.splice(at + 1, 0, MARK_MASQ_STEP);
     }
     sortEndpoints(this.endpoints);
@@ -311,7 +322,7 @@ class Walk {
 /** In `Walk.steps`, the KUBE-MARK-MASQ step (by name: the chain need not exist). */
 const MARK_MASQ_STEP = -2;
 
-function sortEndpoints(endpoints: Endpoint[]): void {
+function sortEndpoints(endpoints: InspectJsonEndpoint[]): void {
   for (let i = 1; i < endpoints.length; i++) {
     const e = endpoints[i]!;
     let j = i - 1;
@@ -386,20 +397,18 @@ function inspect(scan: NatScan): InspectJson | undefined {
   }
   const front = kubeJump ? ['PREROUTING', 'KUBE-SERVICES'] : ['PREROUTING'];
   const found: InspectJsonNodePort[] = [];
+  const walk = new Walk(w);
   for (const rows of groups.values()) {
     const first = rows[0]!;
     const port = w.fact(first, R_DPORT);
     const protocol = protocolName(w.fact(first, R_PROTOCOL))!;
-    const walk = new Walk(w, nodeports);
+    walk.reset(nodeports);
     walk.run(rows);
     const path = front.slice();
     for (const id of walk.steps) path.push(id === MARK_MASQ_STEP ? 'KUBE-MARK-MASQ' : chains.name(id));
-    const endpoints: string[] = [];
-    const endpointDetails: InspectJsonEndpoint[] = [];
-    for (const e of walk.endpoints) {
-      endpoints.push(e.endpoint);
-      endpointDetails.push({ endpoint: e.endpoint, probability: e.probability, chain: e.chain });
-    }
+    const endpointDetails = walk.endpoints;
+    const endpoints: string[] = new Array(endpointDetails.length);
+    for (let i = 0; i < endpointDetails.length; i++) endpoints[i] = endpointDetails[i]!.endpoint;
     found.push({
       port,
       protocol,
@@ -407,10 +416,10 @@ function inspect(scan: NatScan): InspectJson | undefined {
       endpoints,
       externalTrafficPolicy: walk.local ? 'Local' : 'Cluster',
       noEndpoints: walk.noEndpoints,
-      endpointsKnown: walk.endpointsKnown,
+      endpointsKnown: true,
       endpointDetails,
       guarded: false,
-      foreignRules: [],
+      foreignRules: NONE,
       path,
       notes: walk.notes,
     });

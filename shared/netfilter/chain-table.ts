@@ -4,15 +4,17 @@
 // characters of the name (where kube-proxy's hashed names differ) and, usually, one native
 // comparison of the chain's string with the text. Each chain's string is made once, when it is
 // first mentioned: a report prints nearly every chain of a kube-proxy table anyway.
+//
+// The lookups are bound by memory latency (the names are spread over a 25,000-entry table), so
+// each slot holds the id and the hash side by side: a probe reads one slot and, on a hash match,
+// the one string.
 
 const EMPTY = -1;
+/** Characters hashed from the end of a name: kube-proxy's names end in 16 hashed characters. */
+const HASHED = 8;
 
 export class ChainTable {
-  /** Offsets of each chain's name (its first mention) in `text`. */
-  private starts: Int32Array;
-  private ends: Int32Array;
-  private hashes: Int32Array;
-  /** Open addressing, linear probing: chain id + 1 per slot, 0 for an empty slot. */
+  /** Open addressing, linear probing: pairs of (chain id + 1, hash); id 0 marks an empty slot. */
   private slots: Int32Array;
   private readonly names: string[] = [];
   size = 0;
@@ -23,10 +25,7 @@ export class ChainTable {
   ) {
     let cap = 16;
     while (cap < expected * 2) cap <<= 1;
-    this.slots = new Int32Array(cap);
-    this.starts = new Int32Array(Math.max(8, expected));
-    this.ends = new Int32Array(Math.max(8, expected));
-    this.hashes = new Int32Array(Math.max(8, expected));
+    this.slots = new Int32Array(cap * 2);
   }
 
   /** The id of the chain named `text[start, end)`, or -1 when there is none. */
@@ -41,12 +40,13 @@ export class ChainTable {
 
   /** The id of chain `name` (a string not from the text), or -1. */
   findName(name: string): number {
-    const h = hashString(name);
-    const mask = this.slots.length - 1;
+    const h = hashRange(name, 0, name.length);
+    const slots = this.slots;
+    const mask = (slots.length >> 1) - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
-      const v = this.slots[slot]!;
+      const v = slots[slot * 2]!;
       if (v === 0) return EMPTY;
-      if (this.hashes[v - 1] === h && this.is(v - 1, name)) return v - 1;
+      if (slots[slot * 2 + 1] === h && this.names[v - 1] === name) return v - 1;
     }
   }
 
@@ -69,65 +69,44 @@ export class ChainTable {
     const h = hashRange(text, start, end);
     const len = end - start;
     const slots = this.slots;
-    const mask = slots.length - 1;
+    const mask = (slots.length >> 1) - 1;
     let slot = h & mask;
     for (;;) {
-      const v = slots[slot]!;
+      const v = slots[slot * 2]!;
       if (v === 0) break;
-      const id = v - 1;
-      if (
-        this.hashes[id] === h &&
-        this.ends[id]! - this.starts[id]! === len &&
-        text.startsWith(this.names[id]!, start)
-      )
-        return id;
+      if (slots[slot * 2 + 1] === h) {
+        const name = this.names[v - 1]!;
+        if (name.length === len && text.startsWith(name, start)) return v - 1;
+      }
       slot = (slot + 1) & mask;
     }
     if (!add) return EMPTY;
     const id = this.size++;
-    if (id === this.starts.length) this.growRows();
-    this.starts[id] = start;
-    this.ends[id] = end;
-    this.hashes[id] = h;
     this.names.push(text.slice(start, end));
-    slots[slot] = id + 1;
-    if (this.size * 2 > slots.length) this.rehash();
+    slots[slot * 2] = id + 1;
+    slots[slot * 2 + 1] = h;
+    if (this.size * 2 > slots.length >> 1) this.rehash();
     return id;
   }
 
-  private growRows(): void {
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.starts = grow(this.starts);
-    this.ends = grow(this.ends);
-    this.hashes = grow(this.hashes);
-  }
-
   private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const mask = slots.length - 1;
-    for (let id = 0; id < this.size; id++) {
-      let slot = this.hashes[id]! & mask;
-      while (slots[slot] !== 0) slot = (slot + 1) & mask;
-      slots[slot] = id + 1;
+    const old = this.slots;
+    const slots = new Int32Array(old.length * 2);
+    const mask = (slots.length >> 1) - 1;
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] === 0) continue;
+      let slot = old[i + 1]! & mask;
+      while (slots[slot * 2] !== 0) slot = (slot + 1) & mask;
+      slots[slot * 2] = old[i]!;
+      slots[slot * 2 + 1] = old[i + 1]!;
     }
     this.slots = slots;
   }
 }
 
-/** Characters hashed from the end of a name: kube-proxy's names end in 16 hashed characters. */
-const HASHED = 8;
-
-/** The hash `lookup` computes: the length and the last HASHED characters. */
+/** The length and the last HASHED characters of `text[start, end)`. */
 function hashRange(text: string, start: number, end: number): number {
   let h = Math.imul(0x811c9dc5 ^ (end - start), 0x01000193);
   for (let i = Math.max(start, end - HASHED); i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
-}
-
-function hashString(s: string): number {
-  return hashRange(s, 0, s.length);
 }
