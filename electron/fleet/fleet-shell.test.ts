@@ -12,6 +12,12 @@ import { makeKeyPair, type TestKeyPair } from './test-support/keys';
 import { startTestServer, type TestServer } from './test-support/ssh-server';
 
 const sleepFor = shippedScript('sleep "$1"; echo slept');
+// Exits the shell it runs in, sets a variable, and has `)` in case patterns: in the persistent
+// shell it must still run in a subshell of its own.
+const argsAndExit = shippedScript(
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, expanded by the node's shell
+  'set -u; case "$#" in 0) echo none ;; *) printf "<%s>" "$@"; echo ;; esac; echo "leak=${npg_leak:-}"; npg_leak=yes; exit 7',
+);
 const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\\n"; exit "$1"');
 
 let fx: Fixture;
@@ -82,6 +88,35 @@ describe('the persistent node shell', () => {
 
   // Sizes past ssh2's 2 MiB channel window stall in the in-process server (its channel, with stdin
   // left open); the lab test reads 6 MB through real sshd.
+  it('runs read-only scripts in a subshell of the persistent shell: arguments intact, exit status kept, nothing leaks', async () => {
+    const f = fleet();
+    const before = counts();
+    const tricky = ["it's", 'two words', '$HOME', '`id`', '-n', ''];
+    for (let i = 0; i < 2; i++) {
+      const r = await f.run('n1', {
+        op: 'read',
+        argv: ['sh', '-c', argsAndExit, 'npg-x', ...tricky],
+        readOnly: true,
+        okExitCodes: [7],
+      });
+      expect(r).toMatchObject({
+        ok: true,
+        code: 7,
+        stdout: `${tricky.map((a) => `<${a}>`).join('')}\nleak=\n`,
+      });
+    }
+    expect(
+      await f.run('n1', {
+        op: 'read',
+        argv: ['sh', '-c', argsAndExit, 'npg-x'],
+        readOnly: true,
+        okExitCodes: [7],
+      }),
+    ).toMatchObject({ ok: true, stdout: 'none\nleak=\n' });
+    // The shell survived every `exit 7`: one shell, no exec channel.
+    expect(delta(before)).toEqual({ shells: 1, execs: 0 });
+  });
+
   it('keeps output byte for byte: no trailing newline, text that looks like our end marker, 1.5 MiB', async () => {
     const f = fleet();
     const bare = join(fx.dir, 'bare.txt');

@@ -14,11 +14,22 @@ import type { Fleet } from './fleet';
 import { formatKnownHostsLine } from './known-hosts';
 import { type OpenFleetOptions, openFleet } from './open-fleet';
 import { makeKeyPair } from './test-support/keys';
-import type { UnknownHostKeyDecider } from './types';
+import type { ResidentProgram, UnknownHostKeyDecider } from './types';
 
 const exec = promisify(execFile);
 const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
 const pidThenSleep = shippedScript('echo $$ > "$1"; exec sleep 30');
+// A resident program: answers each line with the uid it runs as, `END` after the end request.
+const whoami = shippedScript('while read -r l; do case $l in end) echo END ;; *) id -u ;; esac; done');
+const whoamiResident: ResidentProgram = {
+  name: 'whoami',
+  argv: ['sh', '-c', whoami, 'npg-whoami'],
+  endRequest: () => 'end\n',
+  answerLength: (output) => {
+    const at = output.indexOf('END\n');
+    return at < 0 ? undefined : at;
+  },
+};
 
 interface Lab {
   readonly inventory: Inventory;
@@ -102,6 +113,22 @@ describe('fleet on the lab', () => {
     }
     const who = await fleet.run(fleet.nodeNames[0]!, { op: 'id', argv: ['id', '-un'], sudo: false });
     expect(who).toMatchObject({ ok: true, stdout: 'npglab-sudo\n' });
+  });
+
+  it('keeps a resident program per node, through sudo -n too, and refuses it where sudo is denied', async () => {
+    for (const user of ['root', 'npglab-sudo']) {
+      const fleet = await open(user);
+      for (let i = 0; i < 2; i++) {
+        const results = await fleet.runOnAll(fleet.nodeNames, async (ctx) => {
+          const r = await ctx.ask({ program: whoamiResident, input: 'who\nwho\n' });
+          return r.ok ? { ok: true, value: r.stdout } : r;
+        });
+        for (const r of results) expect(r, user).toMatchObject({ ok: true, value: '0\n0\n' });
+      }
+    }
+    const denied = await open('npglab-nosudo');
+    const r = await denied.ask(denied.nodeNames[0]!, { program: whoamiResident, input: 'who\n' });
+    expect(r).toMatchObject({ ok: false, error: { kind: 'sudo-denied', user: 'npglab-nosudo' } });
   });
 
   it('gives npglab-nosudo a sudo-denied error per node', async () => {

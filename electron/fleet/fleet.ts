@@ -1,6 +1,8 @@
 // The fleet: every node of the open workspace, one SSH session each, and the one chokepoint for
 // running remote commands (run). runOnAll drives a step on many nodes at once, under the
 // concurrency limit, with progress events and per-node results in inventory order.
+
+import type { Client } from 'ssh2';
 import { checkArgv } from './command-policy';
 import { ConnectionPool } from './connection-pool';
 import { type CredentialSources, KeyStore } from './credentials';
@@ -8,8 +10,9 @@ import { type FleetError, fleetError } from './errors';
 import type { ExecOutcome } from './exec-command';
 import { NodeGate } from './limits';
 import { NodeSession } from './node-session';
-import { classifySudoFailure, commandText, NODE_TIMEOUT_EXIT } from './sudo';
+import { classifySudoFailure, commandText, NODE_TIMEOUT_EXIT, shellCommandText } from './sudo';
 import type {
+  AskRequest,
   ProgressEvent,
   ProgressListener,
   ResolvedNode,
@@ -68,6 +71,8 @@ export interface NodeStepContext {
   readonly signal: AbortSignal | undefined;
   /** fleet.run on this node, with this runOnAll's signal and progress listener. */
   readonly run: (request: RunRequest) => Promise<RunResult>;
+  /** fleet.ask on this node, likewise. */
+  readonly ask: (request: AskRequest) => Promise<RunResult>;
 }
 
 export type NodeStep<T, E = never> = (ctx: NodeStepContext) => Promise<StepOutcome<T, E>>;
@@ -130,6 +135,11 @@ export class Fleet {
     return result;
   }
 
+  /** Asks a node's resident program (started on first use, kept while the connection lasts). */
+  async ask(node: string, request: AskRequest, options: RunOptions = {}): Promise<RunResult> {
+    return this.askOn(node, request, options.signal, options.onProgress);
+  }
+
   /**
    * Runs `step` on each node, at most `concurrency` nodes at a time. Every node gets a result, in
    * inventory order (names not in the inventory come last, as invalid-request failures).
@@ -173,6 +183,7 @@ export class Fleet {
         node: session.node,
         signal,
         run: (request) => this.runOn(name, request, signal, onProgress),
+        ask: (request) => this.askOn(name, request, signal, onProgress),
       };
       return finish(await step(ctx));
     } catch (err) {
@@ -191,8 +202,87 @@ export class Fleet {
     signal: AbortSignal | undefined,
     onProgress: ProgressListener | undefined,
   ): Promise<RunResult> {
-    const started = Date.now();
     const op = typeof request.op === 'string' && request.op !== '' ? request.op : 'command';
+    const check = checkArgv(request.argv);
+    const timeoutMs = request.timeoutMs ?? this.stepTimeoutMs;
+    const session = this.sessions.get(node);
+    const sudo = request.sudo ?? session?.node.sudo ?? false;
+    const deadlineMs = request.readOnly === true ? undefined : timeoutMs;
+    const command = check.ok
+      ? {
+          exec: commandText(request.argv, sudo, deadlineMs),
+          shell: shellCommandText(request.argv, sudo, deadlineMs),
+        }
+      : undefined;
+    return this.onNode(
+      node,
+      op,
+      {
+        invalid: check.ok ? undefined : check.reason,
+        timeoutMs,
+        sudo,
+        nodeDeadline: deadlineMs !== undefined,
+      },
+      request.okExitCodes ?? [0],
+      signal,
+      onProgress,
+      async (s, client) => {
+        const release = await s.channels.acquire(signal);
+        if (release === undefined) return { status: 'cancelled' };
+        try {
+          return await s.execute(client, command!, {
+            ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
+            timeoutMs,
+            ...(signal === undefined ? {} : { signal }),
+          });
+        } finally {
+          release();
+        }
+      },
+    );
+  }
+
+  private async askOn(
+    node: string,
+    request: AskRequest,
+    signal: AbortSignal | undefined,
+    onProgress: ProgressListener | undefined,
+  ): Promise<RunResult> {
+    const program = request.program;
+    const check = checkArgv(program.argv);
+    const timeoutMs = request.timeoutMs ?? this.stepTimeoutMs;
+    const sudo = this.sessions.get(node)?.node.sudo ?? false;
+    // The program lives as long as the connection: no node-side deadline (sudo.ts).
+    const command = check.ok ? commandText(program.argv, sudo, undefined) : '';
+    return this.onNode(
+      node,
+      program.name,
+      { invalid: check.ok ? undefined : check.reason, timeoutMs, sudo, nodeDeadline: false },
+      [0],
+      signal,
+      onProgress,
+      (s, client) =>
+        s.ask(client, program, command, request.input, {
+          timeoutMs,
+          ...(signal === undefined ? {} : { signal }),
+        }),
+    );
+  }
+
+  /**
+   * The part of run and ask that does not depend on how the command travels: checks, the node
+   * gate, connecting, one retry when a channel cannot open, and the outcome as a RunResult.
+   */
+  private async onNode(
+    node: string,
+    op: string,
+    how: { invalid: string | undefined; timeoutMs: number; sudo: boolean; nodeDeadline: boolean },
+    okCodes: readonly number[],
+    signal: AbortSignal | undefined,
+    onProgress: ProgressListener | undefined,
+    send: (session: NodeSession, client: Client) => Promise<ExecOutcome>,
+  ): Promise<RunResult> {
+    const started = Date.now();
     const fail = (error: FleetError): RunResult => ({
       ok: false,
       node,
@@ -204,12 +294,9 @@ export class Fleet {
     if (session === undefined)
       return fail(fleetError.invalidRequest(node, op, 'no such node in the inventory'));
     if (this.closed) return fail(fleetError.invalidRequest(node, op, 'the fleet is closed'));
-    const check = checkArgv(request.argv);
-    if (!check.ok) return fail(fleetError.invalidRequest(node, op, check.reason));
-    const timeoutMs = request.timeoutMs ?? this.stepTimeoutMs;
+    if (how.invalid !== undefined) return fail(fleetError.invalidRequest(node, op, how.invalid));
+    const { timeoutMs } = how;
     if (!(timeoutMs > 0)) return fail(fleetError.invalidRequest(node, op, `bad timeout ${timeoutMs}`));
-    const sudo = request.sudo ?? session.node.sudo;
-    const command = commandText(request.argv, sudo, timeoutMs);
 
     const leave = await this.gate.enter(node, signal);
     if (leave === undefined) return fail(fleetError.cancelled(node, op));
@@ -222,24 +309,12 @@ export class Fleet {
         );
         if (got.ok === 'cancelled') return fail(fleetError.cancelled(node, op));
         if (!got.ok) return fail(got.error);
-        const release = await session.channels.acquire(signal);
-        if (release === undefined) return fail(fleetError.cancelled(node, op));
-        let outcome: ExecOutcome;
-        try {
-          emit(onProgress, { node, phase: 'running', op });
-          outcome = await session.execute(got.client, command, {
-            ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
-            timeoutMs,
-            ...(signal === undefined ? {} : { signal }),
-          });
-        } finally {
-          release();
-        }
+        emit(onProgress, { node, phase: 'running', op });
+        const outcome = await send(session, got.client);
         switch (outcome.status) {
           case 'exited': {
             const stdout = outcome.stdout.toString('utf8');
             const stderr = outcome.stderr.toString('utf8');
-            const okCodes = request.okExitCodes ?? [0];
             if (outcome.code !== null && okCodes.includes(outcome.code)) {
               return {
                 ok: true,
@@ -251,9 +326,9 @@ export class Fleet {
                 durationMs: Date.now() - started,
               };
             }
-            if (outcome.code === NODE_TIMEOUT_EXIT)
+            if (outcome.code === NODE_TIMEOUT_EXIT && how.nodeDeadline)
               return fail(fleetError.timeout(node, 'run', op, timeoutMs));
-            const denial = sudo ? classifySudoFailure(outcome.code, stderr) : undefined;
+            const denial = how.sudo ? classifySudoFailure(outcome.code, stderr) : undefined;
             if (denial !== undefined)
               return fail(fleetError.sudoDenied(node, session.node.user, denial, stderr));
             return fail(fleetError.exitCode(node, op, outcome.code, outcome.signal, stdout, stderr));

@@ -28,10 +28,12 @@ export {
 } from './resolve-inventory';
 export { quoteShellArg, quoteShellArgv } from './shell-quote';
 export type {
+  AskRequest,
   HostKeyDecision,
   HostKeySubject,
   ProgressEvent,
   ProgressListener,
+  ResidentProgram,
   ResolvedNode,
   RunFailure,
   RunRequest,

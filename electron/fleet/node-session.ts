@@ -7,13 +7,20 @@ import type { ConnectionPool, HopListener } from './connection-pool';
 import type { FleetError } from './errors';
 import { type ExecOptions, type ExecOutcome, execCommand } from './exec-command';
 import { raceAbort, Semaphore } from './limits';
+import { type AskOptions, ResidentChannel } from './resident-channel';
 import { ShellChannel } from './shell-channel';
-import type { ResolvedNode } from './types';
+import type { ResidentProgram, ResolvedNode } from './types';
 
 export type SessionClient =
   | { readonly ok: true; readonly client: Client }
   | { readonly ok: false; readonly error: FleetError }
   | { readonly ok: 'cancelled' };
+
+/** One command as text for an exec channel's login shell and for the persistent `/bin/sh` (sudo.ts). */
+export interface CommandTexts {
+  readonly exec: string;
+  readonly shell: string;
+}
 
 export class NodeSession {
   private current: Client | undefined;
@@ -23,6 +30,14 @@ export class NodeSession {
   private shell:
     | { readonly client: Client; readonly channel: Promise<ShellChannel | { readonly message: string }> }
     | undefined;
+  private readonly residents = new Map<
+    string,
+    {
+      readonly client: Client;
+      readonly command: string;
+      readonly channel: Promise<ResidentChannel | { readonly message: string }>;
+    }
+  >();
   readonly channels: Semaphore;
 
   constructor(
@@ -38,8 +53,9 @@ export class NodeSession {
    * Runs a command on `client`: in the persistent shell when it has no stdin and the shell is
    * free, else on an exec channel of its own (a second command at once never waits for the shell).
    */
-  async execute(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
-    if (options.stdin !== undefined || !this.persistentShell) return execCommand(client, command, options);
+  async execute(client: Client, command: CommandTexts, options: ExecOptions): Promise<ExecOutcome> {
+    if (options.stdin !== undefined || !this.persistentShell)
+      return execCommand(client, command.exec, options);
     let entry = this.shell;
     if (entry === undefined || entry.client !== client) {
       this.closeShell();
@@ -56,8 +72,41 @@ export class NodeSession {
       if (this.shell === entry) this.shell = undefined;
       return this.execute(client, command, options);
     }
-    if (!shell.idle) return execCommand(client, command, options);
-    return shell.run(command, options);
+    if (!shell.idle) return execCommand(client, command.exec, options);
+    return shell.run(command.shell, options);
+  }
+
+  /** Asks `program`'s resident on this connection, starting it on first use. */
+  async ask(
+    client: Client,
+    program: ResidentProgram,
+    command: string,
+    input: string,
+    options: AskOptions,
+  ): Promise<ExecOutcome> {
+    let entry = this.residents.get(program.name);
+    if (entry === undefined || entry.client !== client || entry.command !== command) {
+      this.closeResident(program.name);
+      entry = { client, command, channel: ResidentChannel.open(client, command, program) };
+      this.residents.set(program.name, entry);
+    }
+    const resident = await entry.channel;
+    if (!(resident instanceof ResidentChannel)) {
+      if (this.residents.get(program.name) === entry) this.residents.delete(program.name);
+      return { status: 'channel-failed', message: `cannot start ${program.name}: ${resident.message}` };
+    }
+    const outcome = await resident.ask(input, options);
+    // Retired (timeout, cancel) or ended on the node: the next ask starts it again.
+    if (resident.closed && this.residents.get(program.name) === entry) this.residents.delete(program.name);
+    return outcome;
+  }
+
+  private closeResident(name: string): void {
+    const entry = this.residents.get(name);
+    this.residents.delete(name);
+    void entry?.channel.then((r) => {
+      if (r instanceof ResidentChannel) r.close();
+    });
   }
 
   private closeShell(): void {
@@ -101,6 +150,7 @@ export class NodeSession {
     const client = this.current;
     this.current = undefined;
     this.closeShell();
+    for (const name of [...this.residents.keys()]) this.closeResident(name);
     client?.end();
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySudoFailure, commandText } from './sudo';
+import { classifySudoFailure, commandText, shellCommandText } from './sudo';
 
 describe('sudo wrapping', () => {
   it('puts the node-side deadline outside sudo -n --, and sudo only when asked', () => {
@@ -11,6 +11,26 @@ describe('sudo wrapping', () => {
     expect(commandText(['cat', "it's"], true, 1000)).toBe(
       "LC_ALL=C timeout -k 5 1 sudo -n -- cat 'it'\\''s'",
     );
+  });
+
+  it('leaves the deadline out for reads, and runs unprivileged shipped scripts in a subshell of the persistent shell', () => {
+    expect(commandText(['iptables-save', '-t', 'nat'], true, undefined)).toBe(
+      'LC_ALL=C sudo -n -- iptables-save -t nat',
+    );
+    expect(shellCommandText(['sh', '-c', 'echo "$1$#"', 'npg-x', "a'b", 'c'], false, undefined)).toBe(
+      `(LC_ALL=C; export LC_ALL; set -- 'a'\\''b' c; eval 'echo "$1$#"')`,
+    );
+    expect(shellCommandText(['sh', '-c', 'exit 3', 'npg-x'], false, undefined)).toBe(
+      "(LC_ALL=C; export LC_ALL; set -- ; eval 'exit 3')",
+    );
+    // sudo, a deadline, or anything but a script: the plain command text.
+    expect(shellCommandText(['sh', '-c', 'true', 'x'], true, undefined)).toBe(
+      'LC_ALL=C sudo -n -- sh -c true x',
+    );
+    expect(shellCommandText(['sh', '-c', 'true', 'x'], false, 5000)).toBe(
+      'LC_ALL=C timeout -k 5 5 sh -c true x',
+    );
+    expect(shellCommandText(['id', '-u'], false, undefined)).toBe('LC_ALL=C id -u');
   });
 
   it("maps sudo's refusals, and only those, to a reason", () => {

@@ -13,15 +13,37 @@
 //
 // Non-root users go through `sudo -n` (never a password prompt: there is no terminal and no one
 // to type); sudo's refusals arrive as exit status 1 with a message on stderr.
-import { quoteShellArgv } from './shell-quote';
+import { quoteShellArg, quoteShellArgv } from './shell-quote';
 
 /** Exit status of `timeout` when the deadline hit. */
 export const NODE_TIMEOUT_EXIT = 124;
 
-/** The full command text for the remote shell. argv must already have passed checkArgv. */
-export function commandText(argv: readonly string[], sudo: boolean, timeoutMs: number): string {
-  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  return `LC_ALL=C timeout -k 5 ${seconds} ${sudo ? 'sudo -n -- ' : ''}${quoteShellArgv(argv)}`;
+/**
+ * The full command text for the remote shell. argv must already have passed checkArgv.
+ * `deadlineMs` undefined: no node-side deadline, for commands that only read (RunRequest.readOnly):
+ * if we stop waiting, letting them run to their end harms nothing, and `timeout` is one more
+ * process per command (~2 ms of CPU on a small VM, on every node of every warm verify).
+ */
+export function commandText(argv: readonly string[], sudo: boolean, deadlineMs: number | undefined): string {
+  const deadline =
+    deadlineMs === undefined ? '' : `timeout -k 5 ${Math.max(1, Math.ceil(deadlineMs / 1000))} `;
+  return `LC_ALL=C ${deadline}${sudo ? 'sudo -n -- ' : ''}${quoteShellArgv(argv)}`;
+}
+
+/**
+ * The text for the node's persistent `/bin/sh` (shell-channel.ts). A shipped script without sudo
+ * or deadline runs in a subshell of that shell, `eval`'d with its arguments as positional
+ * parameters: one fork instead of a fork and an exec of a new `sh`. Only there: the exec channel's
+ * login shell may not be a POSIX shell, so it always gets commandText.
+ */
+export function shellCommandText(
+  argv: readonly string[],
+  sudo: boolean,
+  deadlineMs: number | undefined,
+): string {
+  if (sudo || deadlineMs !== undefined || argv[0] !== 'sh' || argv[1] !== '-c' || argv[2] === undefined)
+    return commandText(argv, sudo, deadlineMs);
+  return `(LC_ALL=C; export LC_ALL; set -- ${quoteShellArgv(argv.slice(4))}; eval ${quoteShellArg(argv[2])})`;
 }
 
 export type SudoDenial = 'password-required' | 'not-allowed' | 'no-tty' | 'sudo-missing';

@@ -39,6 +39,36 @@ export interface RunRequest {
   readonly timeoutMs?: number;
   /** Overrides the node's sudo setting (e.g. false for `id`, which needs no rights). */
   readonly sudo?: boolean;
+  /**
+   * The command only reads: when we stop waiting (timeout, cancel), letting it run to its end on
+   * the node harms nothing, so it runs without the node-side `timeout` wrapper (see sudo.ts).
+   */
+  readonly readOnly?: boolean;
+}
+
+/**
+ * A program a node keeps running on a channel of its own while the connection lasts, answering
+ * requests on its stdin (Fleet.ask). Its stdout is the answers; its framing is ours to define.
+ */
+export interface ResidentProgram {
+  /** One resident per node and name; the op name in progress and errors. */
+  readonly name: string;
+  /** Started like any command (checkArgv, sudo), without a node-side deadline. */
+  readonly argv: readonly string[];
+  /** Text sent after each request that makes the program print something holding `nonce`. */
+  readonly endRequest: (nonce: string) => string;
+  /**
+   * The answer's length in `output` once everything the end request prints has arrived;
+   * undefined until then.
+   */
+  readonly answerLength: (output: Buffer, nonce: string) => number | undefined;
+}
+
+export interface AskRequest {
+  readonly program: ResidentProgram;
+  readonly input: string;
+  /** Limit for this answer (default: the fleet's step timeout). */
+  readonly timeoutMs?: number;
 }
 
 export interface RunSuccess {

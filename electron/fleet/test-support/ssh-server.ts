@@ -41,6 +41,8 @@ export interface TestServerOptions {
   readonly forwarding?: boolean;
   /** Printed on stdout and stderr when a persistent shell starts, as a noisy ~/.bashrc would. */
   readonly shellBanner?: string;
+  /** Exec commands that run live in a real `/bin/sh -c`, stdin streamed (resident programs). */
+  readonly live?: (command: string) => boolean;
 }
 
 export interface TestServerStats {
@@ -60,6 +62,8 @@ export interface TestServerStats {
   agentForwardRequests: number;
   /** Persistent shells opened (the fleet's SHELL_PROGRAM), each run by a real local /bin/sh. */
   shells: number;
+  /** Live commands started (options.live), e.g. resident programs. */
+  lives: number;
 }
 
 export interface TestServer {
@@ -84,6 +88,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     abandoned: 0,
     agentForwardRequests: 0,
     shells: 0,
+    lives: 0,
   };
   const keysByUser = new Map<string, ParsedKey[]>();
   for (const [name, user] of Object.entries(options.users)) {
@@ -155,6 +160,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         session.on('exec', (accept, _reject, info) => {
           const channel = accept();
           if (info.command === SHELL_PROGRAM) liveShell(channel);
+          else if (options.live?.(info.command)) live(channel, ['-c', info.command]);
           else void answer(channel, user, info.command);
         });
       });
@@ -166,7 +172,11 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
         channel.write(options.shellBanner);
         channel.stderr.write(options.shellBanner);
       }
-      const child = spawn('/bin/sh', [], { stdio: 'pipe' });
+      live(channel, []);
+    };
+    const live = (channel: ServerChannel, args: string[]) => {
+      if (args.length > 0) stats.lives++;
+      const child = spawn('/bin/sh', args, { stdio: 'pipe' });
       channel.on('data', (d: Buffer) => child.stdin.write(d));
       channel.on('end', () => child.stdin.end());
       channel.on('close', () => child.kill('SIGKILL'));

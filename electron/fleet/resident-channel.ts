@@ -1,0 +1,143 @@
+// A program kept running on a node, on an exec channel of its own, answering one request at a time
+// on its stdin: a tool whose start-up costs far more than its answer is started once per
+// connection instead of once per read (interactive nft: ~25 ms of CPU to start on a small VM,
+// ~1 ms to list a few chains). It ends with the channel: sshd closes its stdin, it reads EOF and
+// exits; nothing stays behind on the node.
+//
+// Framing is the program's (ResidentProgram): after each request we send a request that makes
+// the program print a line holding a random nonce, and the answer is what came before it.
+import { randomBytes } from 'node:crypto';
+import type { Client, ClientChannel } from 'ssh2';
+import type { ExecOutcome } from './exec-command';
+import type { ResidentProgram } from './types';
+
+export interface AskOptions {
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+}
+
+interface Pending {
+  readonly nonce: string;
+  readonly finish: (outcome: ExecOutcome) => void;
+}
+
+export class ResidentChannel {
+  private stdout: Buffer = Buffer.alloc(0);
+  private readonly stderr: Buffer[] = [];
+  private exit: { code: number | null; signal: string | undefined } | undefined;
+  private pending: Pending | undefined;
+  /** Asks wait for the one before them: the program answers in order, one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private dead = false;
+
+  private constructor(
+    private readonly channel: ClientChannel,
+    private readonly program: ResidentProgram,
+  ) {
+    channel.on('data', (chunk: Buffer) => this.onStdout(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    channel.on('exit', (code: number | null, signal?: string) => {
+      this.exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
+    });
+    channel.on('error', () => {}); // surfaced as close below
+    channel.on('close', () => this.onClose());
+    channel.stdin.on('error', () => {});
+  }
+
+  /** Starts the program (`command`: commandText of its argv), or says why the channel was refused. */
+  static open(
+    client: Client,
+    command: string,
+    program: ResidentProgram,
+  ): Promise<ResidentChannel | { readonly message: string }> {
+    return new Promise((resolve) => {
+      try {
+        client.exec(command, (err, stream) => {
+          if (err) resolve({ message: err.message });
+          else resolve(new ResidentChannel(stream, program));
+        });
+      } catch (err) {
+        resolve({ message: (err as Error).message });
+      }
+    });
+  }
+
+  get closed(): boolean {
+    return this.dead;
+  }
+
+  /** Sends `input`; the answer as the stdout of an `exited` outcome with status 0. */
+  ask(input: string, options: AskOptions): Promise<ExecOutcome> {
+    const turn = this.queue.then(() => this.askNow(input, options));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private askNow(input: string, options: AskOptions): Promise<ExecOutcome> {
+    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled' });
+    if (this.dead) return Promise.resolve(this.endedOutcome());
+    const nonce = randomBytes(12).toString('hex');
+    return new Promise((resolve) => {
+      const finish = (outcome: ExecOutcome) => {
+        if (this.pending !== pending) return;
+        this.pending = undefined;
+        clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        // An answer we stopped waiting for may still arrive and would be taken for the next one.
+        if (outcome.status === 'timeout' || outcome.status === 'cancelled') this.close();
+        resolve(outcome);
+      };
+      const pending: Pending = { nonce, finish };
+      const onAbort = () => finish({ status: 'cancelled' });
+      const timer = setTimeout(() => finish({ status: 'timeout' }), options.timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending = pending;
+      this.stdout = Buffer.alloc(0);
+      this.channel.write(`${input}${this.program.endRequest(nonce)}`);
+    });
+  }
+
+  private onStdout(chunk: Buffer): void {
+    const p = this.pending;
+    if (p === undefined) return; // nothing asked: nothing to keep
+    this.stdout = this.stdout.length === 0 ? chunk : Buffer.concat([this.stdout, chunk]);
+    const length = this.program.answerLength(this.stdout, p.nonce);
+    if (length === undefined) return;
+    const answer = this.stdout.subarray(0, length);
+    this.stdout = Buffer.alloc(0);
+    p.finish({ status: 'exited', code: 0, signal: undefined, stdout: answer, stderr: Buffer.alloc(0) });
+  }
+
+  private onClose(): void {
+    this.dead = true;
+    this.pending?.finish(this.endedOutcome());
+  }
+
+  /** The program ended: its exit status and stderr (a missing tool, sudo refusing), or a lost connection. */
+  private endedOutcome(): ExecOutcome {
+    const exit = this.exit;
+    if (exit === undefined || exit.code === 0 || exit.code === null)
+      return {
+        status: 'connection-lost',
+        message: `${this.program.name} ended ${exit === undefined ? 'without an exit status' : `(${exit.signal ?? 'status 0'})`} before answering`,
+      };
+    return {
+      status: 'exited',
+      code: exit.code,
+      signal: exit.signal,
+      stdout: Buffer.alloc(0),
+      stderr: Buffer.concat(this.stderr),
+    };
+  }
+
+  close(): void {
+    if (this.dead) return;
+    this.dead = true;
+    try {
+      this.channel.end();
+      this.channel.close();
+    } catch {
+      // already closing
+    }
+  }
+}
