@@ -16,8 +16,11 @@ import { DEFAULT_OPTIONS } from '../e2e/lab/topology.js';
 import { openSession } from '../electron/engine/session.js';
 import { verifyNodes } from '../electron/engine/verify-nodes.js';
 import { loadWorkspace } from '../electron/engine/workspace-file.js';
+import { shippedScript } from '../electron/fleet/index.js';
 
 const NODES = 20;
+/** A script that starts one process on the node (the floors of section 2). */
+const ONE_PROCESS = shippedScript('/bin/true');
 const REPEAT = 5;
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number): string => `${x.toFixed(0)} ms`;
@@ -121,13 +124,18 @@ async function main(): Promise<void> {
         }
         return median(t);
       };
-      // Floor: one trivial command per node through the same warm connections.
-      const floor = await timed(async () => {
-        await session.fleet.runOnAll(session.nodes, async (ctx) => {
-          const r = await ctx.run({ op: 'true', argv: ['true'] });
-          return r.ok ? { ok: true, value: 0 } : { ok: false, error: r.error };
+      // Floors through the same warm connections: a round trip (`true` is a builtin of the node's
+      // persistent shell, read-only: no process), and one process per node (`/bin/true` in a
+      // subshell: a fork and an exec, as a warm verify's `grep`).
+      const floorOf = (argv: string[]) =>
+        timed(async () => {
+          await session.fleet.runOnAll(session.nodes, async (ctx) => {
+            const r = await ctx.run({ op: 'true', argv, readOnly: true });
+            return r.ok ? { ok: true, value: 0 } : { ok: false, error: r.error };
+          });
         });
-      });
+      const roundTrip = await floorOf(['true']);
+      const oneProcess = await floorOf(['sh', '-c', ONE_PROCESS, 'npg-bench']);
       const check = async (quickReadMaxAgeMs?: number) => {
         const r = await verifyNodes(
           session,
@@ -140,7 +148,7 @@ async function main(): Promise<void> {
       await check();
       const warm = await timed(() => check());
       console.log(
-        `verify, ${NODES} nodes, warm connections: ${fmt(warm)} (target <= 300 ms); every time a full guard read: ${fmt(fullRead)}; floor, \`true\` on every node: ${fmt(floor)}`,
+        `verify, ${NODES} nodes, warm connections: ${fmt(warm)} (target <= 300 ms); every time a full guard read: ${fmt(fullRead)}; floors on every node: a round trip ${fmt(roundTrip)}, one process ${fmt(oneProcess)}`,
       );
     } finally {
       await opened.session.close();

@@ -1,5 +1,6 @@
-// guard-read.txt is READ_SCRIPT's real output (`listed`: a guard read after an nft listing) on a lab node holding a guard for
-// tcp/30001 and udp/30002: the nft listing taken first, then the `iptables -S -v` read.
+// guard-read.txt is a guard read as verify keeps it, from a dual-stack lab node holding a guard
+// for tcp/30001 and udp/30002: the resident nft's listing of our chains (both families, taken
+// first) as the `nft` section, then READ_SCRIPT's real output (`guard`).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { serializeRuleSpec } from '../../shared/netfilter/serialize';
@@ -32,7 +33,7 @@ describe('the nft listing of our chains', () => {
       'counter packets 7$1 bytes 9$2',
     );
     expect(nftFingerprint(moreTraffic)).toBe(nftFingerprint(LISTING));
-    const replaced = LISTING.replace(/# handle 195$/m, '# handle 205');
+    const replaced = LISTING.replace(/# handle 143$/m, '# handle 405');
     expect(nftFingerprint(replaced)).not.toBe(nftFingerprint(LISTING));
   });
 
@@ -63,11 +64,11 @@ describe('the nft listing of our chains', () => {
 
   it('says "read again" when a rule was added, deleted, replaced or moved', () => {
     const lines = LISTING.split('\n');
-    const at = lines.findIndex((l) => l.includes('# handle 196'));
+    const at = lines.findIndex((l) => l.includes('# handle 144'));
     const deleted = [...lines.slice(0, at), ...lines.slice(at + 1)].join('\n');
     const added = [
       ...lines.slice(0, at),
-      lines[at]!.replace('# handle 196', '# handle 300'),
+      lines[at]!.replace('# handle 144', '# handle 300'),
       ...lines.slice(at),
     ].join('\n');
     const entry = lines.findIndex((l) => l.includes('jump NPG-PREROUTING'));
@@ -77,7 +78,7 @@ describe('the nft listing of our chains', () => {
       deleted,
       added,
       swapped.join('\n'),
-      LISTING.replace('# handle 195', '# handle 301'),
+      LISTING.replace('# handle 143', '# handle 301'),
     ])
       expect(
         refreshedOutput(

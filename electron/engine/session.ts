@@ -112,20 +112,19 @@ export async function readNode(
   return r.ok ? { ok: true, value: r.value.snapshot } : r;
 }
 
-/**
- * readNode, with the script's parsed output too (verify keeps it to compare later reads with);
- * `nftListing`: a guard read that first lists the chains through nft (READ_SCRIPT's `listed`).
- */
+/** readNode, with the script's parsed output too (verify keeps it to compare later reads with). */
 export async function readNodeOutput(
   run: NodeStepContext['run'],
   node: string,
   what: ReadMode,
   chains: readonly string[] = [],
-  options: { readonly nftListing?: boolean } = {},
 ): Promise<StepOutcome<{ readonly snapshot: NodeSnapshot; readonly out: ScriptOutput }, ReadError>> {
   const wanted = what === 'guard' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
-  const mode = what === 'guard' && options.nftListing ? 'listed' : what;
-  const r = await run({ op: `read (${what})`, argv: ['sh', '-c', READ_SCRIPT, 'npg-read', mode, ...wanted] });
+  const r = await run({
+    op: `read (${what})`,
+    argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted],
+    readOnly: true,
+  });
   if (!r.ok) return r;
   const out = parseScriptOutput(r.stdout);
   const snap = snapshotFromOutput(node, out, what, r.stderr);

@@ -7,7 +7,7 @@ const KUBE = KUBE_NAT;
 const GUARD = GUARD_LINES;
 
 function output(v4: string, extra = ''): string {
-  return `%%npg dir /var/lib/nodeport-guard/netns/n1\n%%npg netns n1\n%%npg kube-backend nft\n%%npg uid 0\n%%npg begin v4\n${v4}\n%%npg end v4 0\n%%npg begin addr\n2: eth0    inet 198.18.0.11/16 scope global eth0\\       valid_lft forever\n1: lo    inet 198.19.1.10/32 scope global lo\\       valid_lft forever\n%%npg end addr 0\n%%npg begin listen\ntcp LISTEN 0 128 198.18.0.11:22 0.0.0.0:*\nudp UNCONN 0 0 0.0.0.0:65535 0.0.0.0:*\n\n%%npg end listen 0\n${extra}%%npg now 100\n`;
+  return `%%npg dir /var/lib/nodeport-guard/netns/n1\n%%npg netns n1\n%%npg kube-backend nft\n%%npg uid 0\n%%npg begin v4\n${v4}\n%%npg end v4 0\n%%npg begin addr\n2: eth0    inet 198.18.0.11/16 scope global eth0\\       valid_lft forever\n1: lo    inet 198.19.1.10/32 scope global lo\\       valid_lft forever\n%%npg end addr 0\n%%npg begin listen\n/proc/net/tcp:   1: 0B0012C6:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4049129 1\n/proc/net/udp:10503: 00000000:FFFF 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4050251 2\n\n%%npg end listen 0\n${extra}%%npg now 100\n`;
 }
 
 describe('guardExcerpt', () => {
@@ -75,9 +75,20 @@ describe('snapshotFromOutput', () => {
 });
 
 describe('parsers', () => {
-  it('ss and ip output', () => {
-    expect(parseListening('tcp LISTEN 0 4096 [::]:30001 [::]:*\nnot a line\n')).toEqual([
-      { protocol: 'tcp', port: 30001 },
+  it('listening sockets from /proc/net and ip output', () => {
+    // Lines as grep prints them from a lab node (the last two: a connected TCP socket, a UDP one).
+    const proc = [
+      '/proc/net/tcp:   0: 0A1013C6:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4050249 1 00000000d60ad6c5 100 0 0 10 0',
+      '/proc/net/tcp6:   1: 00000000000000000000000000000000:FFFF 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4049129 1 000000002f6231e1 100 0 0 10 0',
+      '/proc/net/udp:10503: 0A1013C6:14E9 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4050251 2 000000000d4859d5 0',
+      '/proc/net/tcp:   2: 1A0012C6:0016 1A0012C6:D431 01 00000000:00000000 00:00000000 00000000     0        0 4049130 1',
+      '/proc/net/udp6: 7: 00000000000000000000000000000000:7531 00000000000000000000000000000000:0000 01 00000000:00000000 00:00000000 00000000     0        0 1 2',
+      'not a line',
+    ].join('\n');
+    expect(parseListening(proc)).toEqual([
+      { protocol: 'tcp', port: 8080 },
+      { protocol: 'tcp', port: 65535 },
+      { protocol: 'udp', port: 5353 },
     ]);
     expect(
       parseAddresses(

@@ -121,21 +121,27 @@ export function withoutCounters(text: string): string {
   return text.replace(/^(.*) -c \d+ \d+/gm, '$1');
 }
 
-/** `ss -Hlntu`: `tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:*`. */
+/**
+ * Listening sockets from /proc/net/{tcp,udp}{,6} lines as `grep` prints them for several files
+ * (`/proc/net/tcp:   0: 0A1013C6:1F90 00000000:0000 0A ...`): TCP in state 0A (LISTEN), UDP in
+ * 07 (unconnected, what `ss -l` lists). Ports are hex.
+ */
 export function parseListening(text: string): ListeningPort[] {
   const out: ListeningPort[] = [];
   const seen = new Set<string>();
   for (const line of text.split('\n')) {
-    const cols = line.trim().split(/\s+/);
-    const netid = cols[0];
-    const local = cols[4];
-    if ((netid !== 'tcp' && netid !== 'udp' && netid !== 'sctp') || !local) continue;
-    const m = /:(\d{1,5})$/.exec(local);
+    const m =
+      /^\/proc\/net\/(tcp|udp)6?: *\d+: [0-9A-F]+:([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} ([0-9A-F]{2}) /.exec(
+        line,
+      );
     if (!m) continue;
-    const key = `${netid}/${m[1]}`;
+    const protocol = m[1] as 'tcp' | 'udp';
+    if (m[3] !== (protocol === 'tcp' ? '0A' : '07')) continue;
+    const port = Number.parseInt(m[2]!, 16);
+    const key = `${protocol}/${port}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ protocol: netid, port: Number(m[1]) });
+    out.push({ protocol, port });
   }
   return out;
 }

@@ -62,7 +62,7 @@ export async function verifyNodes(
       const snap =
         what === 'guard'
           ? await readForVerify(
-              ctx.run,
+              ctx,
               node,
               [...new Set(chains)],
               session.guardReads,

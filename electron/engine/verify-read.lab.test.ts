@@ -1,9 +1,12 @@
 // Verify's repeats within one session on the lab: the quick read (nft listing of our chains) must
 // see every change the full read sees, and bring counters up to date when nothing else changed.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LabTopology, nodeIptables, paths, probeLab } from '../../e2e/lab/lab';
+import { run } from '../../e2e/lab/sys/exec';
 import type { Policy } from '../../shared/workspace/schema';
 import type { ProgressEvent } from '../fleet/index';
 import type { Session } from './session';
@@ -28,7 +31,21 @@ async function verifyNode1(quickReadMaxAgeMs?: number) {
   });
   const n = r.nodes.find((x) => x.node === 'node1')!;
   if (!n.ok) throw new Error(n.message);
-  return { read: ops.join(','), verify: n.verify };
+  // Listings come from the resident nft (one per family): `read` names the scripts run, in order.
+  const resident = (op: string) => /^nft ip6? \(resident\)$/.test(op);
+  const read = ops.filter((op) => !resident(op)).join(',');
+  return { read, resident: ops.filter(resident).length === 2, verify: n.verify };
+}
+
+/** nft processes running in a network namespace (the resident ones are the only long-lived nft). */
+async function nftProcesses(netns: string): Promise<number> {
+  const pids = (await run(['ip', 'netns', 'pids', netns])).split('\n').filter((p) => /^\d+$/.test(p));
+  let n = 0;
+  for (const pid of pids) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === 'nft') n++;
+  }
+  return n;
 }
 
 beforeAll(async () => {
@@ -60,6 +77,7 @@ describe('verify within one session', () => {
     expect((await verifyNode1()).read).toBe('read (guard)');
     const again = await verifyNode1();
     expect(again.read).toBe('read (quick)');
+    expect(again.resident).toBe(true);
     expect(again.verify.status).toBe('ok');
     const blocked = topo.clients[0]!.ipv4[1]!;
     const counted = () =>
@@ -76,8 +94,19 @@ describe('verify within one session', () => {
         }
       ).packets;
     expect(packets(after)).toBeGreaterThan(packets(before));
-    // Interactive nft keeps a history in $HOME: a read must not write the node admin's files.
+    // Interactive nft keeps a history in $HOME, written when it exits: neither the read's nor the
+    // resident one (it exits when the connection closes) may write the node admin's files.
+    const node = topo.nodes.find((n) => n.name === 'node1')!;
+    expect(await nftProcesses(node.netns)).toBe(2);
+    session.fleet.disconnect('node1');
+    for (let i = 0; i < 50 && (await nftProcesses(node.netns)) > 0; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await nftProcesses(node.netns)).toBe(0);
     expect(existsSync(join(paths.nodeRootHome('node1'), '.nft.history'))).toBe(false);
+    // The next repeat starts a new resident on the new connection.
+    const resumed = await verifyNode1();
+    expect(resumed).toMatchObject({ read: 'read (quick)', resident: true });
+    expect(await nftProcesses(node.netns)).toBe(2);
   });
 
   it('sees a rule deleted, a rule added and the entry moved behind KUBE-SERVICES, each by hand', async () => {
@@ -146,5 +175,62 @@ describe('verify within one session', () => {
     const full = await verifyNode1(0);
     expect(full.read).toBe('read (guard)');
     expect(full.verify.status).toBe('drift');
+  });
+
+  it('sees a listener on the blackhole port, TCP and UDP, in full and quick reads', async () => {
+    const node = topo.nodes.find((n) => n.name === 'node1')!;
+    const udp = { ...policy.nodePorts[0]!, port: 30002, protocol: 'udp' as const };
+    const both: Policy = { nodePorts: [policy.nodePorts[0]!, udp] };
+    await change('apply', both);
+    const listening = (v: Awaited<ReturnType<typeof verifyNode1>>) =>
+      v.verify.findings
+        .filter((f) => f.kind === 'blackhole-listener')
+        .map((f) => (f as { protocol: string }).protocol)
+        .sort();
+    const verifyBoth = async () => {
+      const saved = policy;
+      policy = both;
+      try {
+        return await verifyNode1();
+      } finally {
+        policy = saved;
+      }
+    };
+    expect(listening(await verifyBoth())).toEqual([]);
+    expect(listening(await verifyBoth())).toEqual([]);
+    // A real process in the node's network namespace holds both blackhole ports.
+    const holder = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        node.netns,
+        process.execPath,
+        '-e',
+        `const s = require('node:net').createServer().listen(65535, () => {
+           require('node:dgram').createSocket('udp4').bind(65535, () => console.log('ready'));
+         }); setTimeout(() => process.exit(0), 60000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
+      });
+      const quick = await verifyBoth();
+      expect(quick.read).toBe('read (quick)');
+      // Blocked clients would reach that listener: verify ranks it above drift.
+      expect(quick.verify.status).toBe('error');
+      expect(listening(quick)).toEqual(['tcp', 'udp']);
+      const full = await verifyNode1(0);
+      expect(full.read).toBe('read (guard)');
+      expect(listening(full)).toEqual(['tcp']);
+    } finally {
+      holder.kill();
+    }
+    await new Promise((r) => holder.once('exit', r));
+    expect(listening(await verifyBoth())).toEqual([]);
+    await change('apply', policy);
   });
 });

@@ -1,10 +1,10 @@
 // Verify's read of a node, with a shortcut for the repeats of one session (verify --watch, the
-// desktop's refresh). From the second verify of a session on, the guard read also lists our
-// chains through nft, with rule handles, before it reads them; later verifies send only
-// QUICK_SCRIPT (nft listing, sockets, pending state: 4 processes on the node instead of a dozen,
-// each ~4-9 ms of CPU on a small VM) and, when the listing is unchanged but for counters, reuse
-// the read with the new counters. Any difference, a node without nft or with the legacy backend,
-// or a failure: a full guard read, as without it.
+// desktop's refresh). The second verify of a session on a node lists our chains through the
+// node's resident nft (nft-resident.ts: rule handles and counters) before its guard read; later
+// verifies ask for the same listing while QUICK_SCRIPT reads sockets and pending state (one
+// process on the node instead of a dozen, each ~4-9 ms of CPU on a small VM) and, when the
+// listing is unchanged but for counters, reuse the read with the new counters. Any difference, a
+// node without nft or with the legacy backend, or a failure: a full guard read, as without it.
 //
 // The one thing nft cannot show is the text of an iptables comment (an opaque xt match): a rule
 // replaced in place (`iptables -R`) with only its comment changed keeps its handle and looks the
@@ -12,6 +12,7 @@
 // QUICK_MAX_AGE_MS, then the next verify reads in full again.
 import type { NodeStepContext, StepOutcome } from '../fleet/index.js';
 import { refreshedOutput } from './nft-listing.js';
+import { NFT_RESIDENTS, nftListRequest } from './nft-resident.js';
 import { QUICK_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput, type ScriptOutput } from './sections.js';
 import { type ReadError, readNodeOutput } from './session.js';
@@ -31,15 +32,16 @@ interface ListedGuardRead {
   readonly wanted: string;
   /** When the full read was taken (ms since the epoch). */
   readonly at: number;
+  /** The read, with the listing taken before it as its `nft` section. */
   readonly out: ScriptOutput;
-  /** QUICK_SCRIPT's arguments: the chains listed, IPv4 then `--` then IPv6. */
-  readonly quickArgs: readonly string[];
+  /** The chains listed (in both families): later listings ask for the same. */
+  readonly listed: readonly string[];
 }
 
 const CHAIN = /^NPG-[A-Z0-9-]+$/;
 
 export async function readForVerify(
-  run: NodeStepContext['run'],
+  ctx: Pick<NodeStepContext, 'run' | 'ask'>,
   node: string,
   chains: readonly string[],
   cache: Map<string, CachedGuardRead> | undefined,
@@ -49,35 +51,59 @@ export async function readForVerify(
   const key = wanted.join(' ');
   const hit = cache?.get(node);
   if (hit && hit !== 'once' && hit.wanted === key && Date.now() - hit.at <= maxAgeMs) {
-    const q = await run({
-      op: 'read (quick)',
-      argv: ['sh', '-c', QUICK_SCRIPT, 'npg-quick', ...hit.quickArgs],
-    });
-    const merged = q.ok ? refreshedOutput(hit.out, parseScriptOutput(q.stdout)) : undefined;
-    if (merged && q.ok) {
-      const snap = snapshotFromOutput(node, merged, 'guard', q.stderr);
-      if (snap.ok) return { ok: true, value: snap.snapshot };
+    const [q, listing] = await Promise.all([
+      ctx.run({ op: 'read (quick)', argv: ['sh', '-c', QUICK_SCRIPT, 'npg-quick'], readOnly: true }),
+      listChains(ctx, hit.listed),
+    ]);
+    if (q.ok && listing !== undefined) {
+      const merged = refreshedOutput(hit.out, withListing(parseScriptOutput(q.stdout), listing));
+      const snap = merged && snapshotFromOutput(node, merged, 'guard', q.stderr);
+      if (snap?.ok) return { ok: true, value: snap.snapshot };
     }
     cache?.delete(node);
   }
   const started = Date.now();
-  const nftListing = hit !== undefined;
-  const r = await readNodeOutput(run, node, 'guard', wanted, { nftListing });
+  // First the listing, then the read: a change between the two shows in the next listing.
+  const listed = [...new Set(['PREROUTING', 'NPG-PREROUTING', ...wanted])];
+  const listing = hit === undefined ? undefined : await listChains(ctx, listed);
+  const r = await readNodeOutput(ctx.run, node, 'guard', wanted);
   if (!r.ok) return r;
-  const entry = nftListing ? cacheable(r.value.out, key, started) : undefined;
+  const entry =
+    listing === undefined ? undefined : cacheable(withListing(r.value.out, listing), listed, key, started);
   cache?.set(node, entry ?? 'once');
   return { ok: true, value: r.value.snapshot };
 }
 
-/** A guard read whose nft listing covers every chain it read, and whose counters it can refresh. */
-function cacheable(out: ScriptOutput, wanted: string, at: number): ListedGuardRead | undefined {
-  const listed4 = out.markers.get('nft-chains.v4') ?? [];
-  const listed6 = out.markers.get('nft-chains.v6') ?? [];
-  const read4 = out.markers.get('chains.v4') ?? [];
-  const read6 = out.markers.get('chains.v6') ?? [];
-  if (listed4.length === 0) return undefined;
-  if (!read4.every((c) => listed4.includes(c)) || !read6.every((c) => listed6.includes(c))) return undefined;
-  // The listing must be able to stand in for the read it was taken with.
+/** Both families' listings of `chains`, from the node's resident nft; undefined when either failed. */
+async function listChains(
+  ctx: Pick<NodeStepContext, 'ask'>,
+  chains: readonly string[],
+): Promise<string | undefined> {
+  const answers = await Promise.all(
+    (['ip', 'ip6'] as const).map((f) =>
+      ctx.ask({ program: NFT_RESIDENTS[f], input: nftListRequest(f, chains) }),
+    ),
+  );
+  return answers.every((a) => a.ok) ? answers.map((a) => (a.ok ? a.stdout : '')).join('') : undefined;
+}
+
+function withListing(out: ScriptOutput, listing: string): ScriptOutput {
+  return { ...out, sections: new Map([...out.sections, ['nft', { name: 'nft', body: listing, rc: 0 }]]) };
+}
+
+/**
+ * A guard read that a listing can stand in for: kube-proxy (so our rules) on nft, every chain it
+ * read listed, and counters the listing can refresh.
+ */
+function cacheable(
+  out: ScriptOutput,
+  listed: readonly string[],
+  wanted: string,
+  at: number,
+): ListedGuardRead | undefined {
+  if (out.markers.get('kube-backend')?.[0] !== 'nft') return undefined;
+  const read = [...(out.markers.get('chains.v4') ?? []), ...(out.markers.get('chains.v6') ?? [])];
+  if (!read.every((c) => listed.includes(c))) return undefined;
   if (!refreshedOutput(out, out)) return undefined;
-  return { wanted, at, out, quickArgs: [...listed4, '--', ...listed6] };
+  return { wanted, at, out, listed };
 }
