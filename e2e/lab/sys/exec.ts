@@ -57,6 +57,9 @@ export function runRaw(argv: readonly string[], opts: RunOptions = {}): Promise<
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );
+    // A command that exits without reading its input (a failing iptables-restore) closes the pipe
+    // first: its exit status tells what happened, the EPIPE on our side adds nothing.
+    child.stdin?.on('error', () => {});
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
