@@ -10,18 +10,17 @@ import { decodeMatch } from '../netfilter/decode';
 import { findTable, parseIptablesSave } from '../netfilter/index';
 import { dnatIpv4PortAt } from '../netfilter/lazy-rule';
 import {
+  FLAGS_MASK,
   type NatScan,
-  R_CHAIN,
+  PROTOCOL_SHIFT,
   R_COMMENT_END,
   R_COMMENT_START,
   R_DNAT_END,
   R_DNAT_START,
   R_DPORT,
-  R_END,
   R_FLAGS,
   R_PROBABILITY_END,
   R_PROBABILITY_START,
-  R_PROTOCOL,
   R_START,
   R_TARGET,
   RULE_COLUMNS,
@@ -112,6 +111,10 @@ class Walker {
     return k;
   }
 
+  protocol(row: number): number {
+    return this.rules[row * RULE_COLUMNS + R_FLAGS]! >>> PROTOCOL_SHIFT;
+  }
+
   fact(row: number, column: number): number {
     return this.rules[row * RULE_COLUMNS + column]!;
   }
@@ -121,7 +124,7 @@ class Walker {
   }
 
   flags(row: number): number {
-    return this.rules[row * RULE_COLUMNS + R_FLAGS]!;
+    return this.rules[row * RULE_COLUMNS + R_FLAGS]! & FLAGS_MASK;
   }
 
   comment(row: number): string | undefined {
@@ -158,7 +161,9 @@ class Walker {
     for (let row = first, n = this.scan.ruleCount[id]!; n > 0; row++, n--) {
       if ((this.flags(row) & MOD_ADDRTYPE) === 0) continue;
       const at = row * RULE_COLUMNS;
-      const line = this.text.slice(this.rules[at + R_START]!, this.rules[at + R_END]!);
+      const start = this.rules[at + R_START]!;
+      const end = this.text.indexOf('\n', start);
+      const line = this.text.slice(start, end < 0 ? this.text.length : end);
       const parsed = parseIptablesSave(`*nat\n${line}\nCOMMIT\n`);
       const rule = parsed.ok
         ? findTable(parsed.ruleset, 'nat')?.chains.find((c) => c.rules.length)?.rules[0]
@@ -198,7 +203,7 @@ const NONE: readonly never[] = [];
 class Walk {
   readonly steps: number[] = [];
   private noteList: string[] | undefined;
-  /** The first KUBE-MARK-MASQ jump of a deciding chain that every packet takes, or -1. */
+  /** The chain of the first KUBE-MARK-MASQ jump (of a deciding chain) every packet takes, or -1. */
   private always = -1;
   service: string | undefined;
   local = false;
@@ -231,7 +236,14 @@ class Walk {
     if (this.service === undefined) this.service = serviceFromComment(this.w.comment(row));
   }
 
-  private nextOf(first: number, count: number, kind: StepKind, rows?: readonly number[]): number {
+  /** The rows `first..first+count` (or `rows`) of chain `chain`. */
+  private nextOf(
+    chain: number,
+    first: number,
+    count: number,
+    kind: StepKind,
+    rows?: readonly number[],
+  ): number {
     const w = this.w;
     let fallback = -1;
     const n = rows ? rows.length : count;
@@ -243,7 +255,7 @@ class Walk {
       if (target < 0) continue;
       const tk = w.kind(target);
       if (tk === 'KUBE-MARK-MASQ') {
-        if (decides && this.always < 0 && (w.flags(row) & HAS_CONDITIONS) === 0) this.always = row;
+        if (decides && this.always < 0 && (w.flags(row) & HAS_CONDITIONS) === 0) this.always = chain;
         continue;
       }
       if (!FOLLOWED.has(tk)) continue;
@@ -299,20 +311,20 @@ class Walk {
       }
       return -1;
     }
-    const following = this.nextOf(first, count, kind);
+    const following = this.nextOf(id, first, count, kind);
     if (following < 0) this.noEndpoints = true;
     return following;
   }
 
   run(entry: readonly number[]): void {
-    let next = this.nextOf(0, 0, 'KUBE-NODEPORTS', entry);
+    let next = this.nextOf(this.steps[0]!, 0, 0, 'KUBE-NODEPORTS', entry);
     if (next < 0) this.note('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
     for (let depth = 0; next >= 0 && depth < MAX_DEPTH; depth++) next = this.enter(next);
     if (next >= 0) this.note(`walk stopped after ${MAX_DEPTH} chains`);
     // endpointsKnown is always true here: every chain a rule names is in the scan.
     if (this.endpoints.length === 0) this.noEndpoints = true;
     if (this.always >= 0) {
-      const at = this.steps.indexOf(this.w.fact(this.always, R_CHAIN));
+      const at = this.steps.indexOf(this.always);
       this.steps.splice(at + 1, 0, MARK_MASQ_STEP);
     }
     sortEndpoints(this.endpoints);
@@ -387,10 +399,10 @@ function inspect(scan: NatScan): InspectJson | undefined {
   const groups = new Map<number, number[]>();
   for (const row of rowsOf(scan, nodeports)) {
     const flags = w.flags(row);
-    const protocol = protocolName(w.fact(row, R_PROTOCOL));
+    const protocol = protocolName(w.protocol(row));
     const port = w.fact(row, R_DPORT);
     if (flags & ASK_DPORT || protocol === undefined || port < 0) return undefined;
-    const key = port * 4 + w.fact(row, R_PROTOCOL);
+    const key = port * 4 + w.protocol(row);
     const g = groups.get(key);
     if (g) g.push(row);
     else groups.set(key, [row]);
@@ -401,7 +413,7 @@ function inspect(scan: NatScan): InspectJson | undefined {
   for (const rows of groups.values()) {
     const first = rows[0]!;
     const port = w.fact(first, R_DPORT);
-    const protocol = protocolName(w.fact(first, R_PROTOCOL))!;
+    const protocol = protocolName(w.protocol(first))!;
     walk.reset(nodeports);
     walk.run(rows);
     const path = front.slice();

@@ -59,6 +59,12 @@ export class ChainTable {
     return this.names[id]!.startsWith(prefix);
   }
 
+  /** Whether chain `id` is named `text[start, end)`. */
+  namedAt(id: number, start: number, end: number): boolean {
+    const name = this.names[id]!;
+    return name.length === end - start && this.text.startsWith(name, start);
+  }
+
   /** Whether chain `id` is named exactly `name`. */
   is(id: number, name: string): boolean {
     return this.names[id] === name;

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_OPTION_TARGETS } from './known-names.js';
-import { R_CHAIN, R_DPORT, R_TARGET, RULE_COLUMNS, scanNatDump, T_BUILTIN, T_DNAT } from './nat-scan.js';
+import { R_DPORT, R_TARGET, RULE_COLUMNS, scanNatDump, T_BUILTIN, T_DNAT } from './nat-scan.js';
 import { parseIptablesSave } from './parse.js';
 
 const NAT = readFileSync(
@@ -42,7 +42,6 @@ describe('scanNatDump', () => {
       expect(scan.ruleCount[id]).toBe(c.rules.length);
       c.rules.forEach((rule, i) => {
         const row = (scan.firstRule[id]! + i) * RULE_COLUMNS;
-        expect(scan.chains.name(scan.rules[row + R_CHAIN]!)).toBe(c.name);
         const t = scan.rules[row + R_TARGET]!;
         const name = rule.target?.name;
         if (t >= 0) expect(scan.chains.name(t)).toBe(name);

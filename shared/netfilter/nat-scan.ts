@@ -18,23 +18,24 @@ import type { Backend } from './model.js';
 import { MAX_LINE_LENGTH } from './parse.js';
 import { checkRule, createRuleScan, GOTO, TARGET_OPTIONS } from './rule-check.js';
 
-// Columns of NatScan.rules, one row per rule in dump order.
-export const R_LINE = 0;
-export const R_CHAIN = 1;
+// Columns of NatScan.rules, one row per rule in dump order. Few on purpose: on the machines this
+// runs on, every fresh page of memory costs as much as reading a hundred rules.
 /** A chain id (>= 0), or one of the T_* codes. */
-export const R_TARGET = 2;
-export const R_FLAGS = 3;
-export const R_PROTOCOL = 4;
-export const R_DPORT = 5;
-export const R_COMMENT_START = 6;
-export const R_COMMENT_END = 7;
-export const R_PROBABILITY_START = 8;
-export const R_PROBABILITY_END = 9;
-export const R_DNAT_START = 10;
-export const R_DNAT_END = 11;
-export const R_START = 12;
-export const R_END = 13;
-export const RULE_COLUMNS = 14;
+export const R_TARGET = 0;
+/** RuleScan.flags, and RuleScan.protocol << PROTOCOL_SHIFT. */
+export const R_FLAGS = 1;
+export const R_DPORT = 2;
+export const R_COMMENT_START = 3;
+export const R_COMMENT_END = 4;
+export const R_PROBABILITY_START = 5;
+export const R_PROBABILITY_END = 6;
+export const R_DNAT_START = 7;
+export const R_DNAT_END = 8;
+/** Where the rule's line starts in the text. */
+export const R_START = 9;
+export const RULE_COLUMNS = 10;
+export const PROTOCOL_SHIFT = 16;
+export const FLAGS_MASK = (1 << PROTOCOL_SHIFT) - 1;
 
 /** R_TARGET codes: no `-j`/`-g`; `-j DNAT`; any other built-in target. */
 export const T_NONE = -1;
@@ -67,6 +68,9 @@ const NINE = 57;
 const CHARS_PER_RULE = 90;
 const CHARS_PER_CHAIN = 330;
 
+/** How many declared chains a new run of rules may skip (chains without rules) before a lookup. */
+const LOOKAHEAD = 4;
+
 const NAT_BUILTINS = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
 
 /** See the module comment; undefined: parse the dump the full way. */
@@ -75,20 +79,18 @@ export function scanNatDump(text: string): NatScan | undefined {
   const scanner = new NatScanner(text);
   const len = text.length;
   let pos = 0;
-  let lineNo = 0;
   // The loop only splits lines: each kind of line is read by its own method, so that the JIT
   // optimises each with the feedback of its own lines (the first 25,000 lines of a kube-proxy
   // table are declarations; code optimised on them alone was thrown away at the first rule).
   while (pos < len) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = len;
-    lineNo++;
     if (end > pos) {
       if (end - pos > MAX_LINE_LENGTH || text.charCodeAt(end - 1) === CR) return undefined;
       const c = text.charCodeAt(pos);
       const ok =
         c === BRACKET || c === DASH
-          ? scanner.rule(pos, end, lineNo)
+          ? scanner.rule(pos, end)
           : c === COLON
             ? scanner.declaration(pos, end)
             : c === HASH
@@ -238,7 +240,7 @@ class NatScanner {
   }
 
   /** `[p:b] -A CHAIN ...` or `-A CHAIN ...`, checked by the lazy parse's checks. */
-  rule(start: number, end: number, lineNo: number): boolean {
+  rule(start: number, end: number): boolean {
     const text = this.text;
     const tokens = this.tokens;
     const scan = this.scan;
@@ -258,14 +260,26 @@ class NatScanner {
     // The family check: an IPv6 address is read the full way.
     if (hasColon(text, scan.sourceStart, scan.sourceEnd)) return false;
     if (hasColon(text, scan.destinationStart, scan.destinationEnd)) return false;
-    // iptables-save prints a chain's rules together: most rules name the chain of the one before.
+    // iptables-save prints a chain's rules together, chains in the order it declared them: most
+    // rules name the chain of the rule before, and a new run of rules the next declared chain or
+    // one a few after it (chains without rules print none). Ids count declarations in order, so
+    // those are a few neighbouring names, not a lookup in the table.
     let chain = this.runChain;
     if (
       chain < 0 ||
       chainEnd - chainStart !== this.runName.length ||
       !text.startsWith(this.runName, chainStart)
     ) {
-      chain = this.chain(chainStart, chainEnd);
+      const chains = this.chains;
+      chain = -1;
+      const last = Math.min(this.runChain + LOOKAHEAD, chains.size - 1);
+      for (let id = this.runChain + 1; id <= last; id++) {
+        if (chains.namedAt(id, chainStart, chainEnd)) {
+          chain = id;
+          break;
+        }
+      }
+      if (chain < 0) chain = this.chain(chainStart, chainEnd);
       // A chain's rules in two places: an excerpt, not iptables-save's layout.
       if (this.ruleCount[chain] !== 0) return false;
       this.runChain = chain;
@@ -296,11 +310,8 @@ class NatScanner {
     }
     const rules = this.rules;
     const r = rows * RULE_COLUMNS;
-    rules[r + R_LINE] = lineNo;
-    rules[r + R_CHAIN] = chain;
     rules[r + R_TARGET] = target;
-    rules[r + R_FLAGS] = scan.flags;
-    rules[r + R_PROTOCOL] = scan.protocol;
+    rules[r + R_FLAGS] = scan.flags | (scan.protocol << PROTOCOL_SHIFT);
     rules[r + R_DPORT] = scan.dport;
     rules[r + R_COMMENT_START] = scan.commentStart;
     rules[r + R_COMMENT_END] = scan.commentEnd;
@@ -309,7 +320,6 @@ class NatScanner {
     rules[r + R_DNAT_START] = scan.dnatStart;
     rules[r + R_DNAT_END] = scan.dnatEnd;
     rules[r + R_START] = start;
-    rules[r + R_END] = end;
     this.rows = rows + 1;
     return true;
   }
