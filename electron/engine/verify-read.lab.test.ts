@@ -220,8 +220,8 @@ describe('verify within one session', () => {
       });
       const quick = await verifyBoth();
       expect(quick.read).toBe('read (quick)');
-      // Blocked clients would reach that listener: verify ranks it above drift.
-      expect(quick.verify.status).toBe('error');
+      // Blocked clients would reach that listener: the check fails (exit 1).
+      expect(quick.verify.status).toBe('drift');
       expect(listening(quick)).toEqual(['tcp', 'udp']);
       const full = await verifyNode1(0);
       expect(full.read).toBe('read (guard)');

@@ -110,7 +110,7 @@ describe('verifyNode', () => {
     ]);
   });
 
-  it('a table that could not be read, or a blackhole listener, is an error', () => {
+  it('a table that could not be read is an error (exit 2: could not check)', () => {
     const v = verify(withGuard(KUBE_NAT_V4, V4), {
       reads: [{ family: 'ipv4', error: 'ssh: connection refused' }, good6],
       listeningPorts: [{ protocol: 'tcp', port: 65535 }],
@@ -121,6 +121,17 @@ describe('verifyNode', () => {
       'node-1: tcp/30001: something listens on blackhole port tcp/65535: blocked clients reach it',
     ]);
     expect(overallStatus([verify(withGuard(KUBE_NAT_V4, V4)), v])).toBe('error');
+  });
+
+  it('a blackhole listener or the guard in the other backend fails the check (exit 1), it does not stop it', () => {
+    const listener = verify(withGuard(KUBE_NAT_V4, V4), { listeningPorts: [{ protocol: 'tcp', port: 65535 }] });
+    expect(listener.status).toBe('drift');
+    expect(listener.findings.map((f) => f.kind)).toEqual(['blackhole-listener']);
+    const backends = verify(withGuard(KUBE_NAT_V4, V4), { backends: { guard: 'legacy', kubeProxy: 'nft' } });
+    expect(backends.status).toBe('drift');
+    expect(messages(backends)).toEqual([
+      'node-1: the guard is in iptables-legacy but kube-proxy uses iptables-nft: the two do not order against each other',
+    ]);
   });
 
   it('reports the block rule counters per port and family', () => {

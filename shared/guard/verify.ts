@@ -1,7 +1,8 @@
 // Verify: compare what a node's nat tables hold with the desired guard, and say precisely what differs.
 // Per node and NodePort a list of typed findings, each with a one-line message naming node, port and
-// the difference; drift is "the node is not as the policy says", error is "could not check" or "the
-// guard cannot work" (a listener on the blackhole port).
+// the difference; drift is "the check failed: the node does not guard as the policy says" (rules
+// differ, a listener on the blackhole port, the guard in the other iptables backend), error is
+// "could not check" (the contract's exit 1 and 2).
 import type { Backend, Counters, Family, Ruleset } from '../netfilter/model';
 import type { GuardMode, Protocol } from '../workspace/schema';
 import { familyName } from './cidr';
@@ -125,7 +126,7 @@ export function verifyNode(input: VerifyNodeInput): NodeVerify {
   const b = input.backends;
   if (b && b.guard !== 'unknown' && b.kubeProxy !== 'unknown' && b.guard !== b.kubeProxy) {
     add(
-      { kind: 'backend-mismatch', severity: 'error', guard: b.guard, kubeProxy: b.kubeProxy },
+      { kind: 'backend-mismatch', severity: 'drift', guard: b.guard, kubeProxy: b.kubeProxy },
       `the guard is in iptables-${b.guard} but kube-proxy uses iptables-${b.kubeProxy}: the two do not order against each other`,
     );
   }
@@ -166,7 +167,7 @@ export function verifyNode(input: VerifyNodeInput): NodeVerify {
       add(
         {
           kind: 'blackhole-listener',
-          severity: 'error',
+          severity: 'drift',
           port: p.port,
           protocol: p.protocol,
           blackholePort: p.blackholePort,
