@@ -86,6 +86,18 @@ describe('npg inspect', () => {
     expect(npg(['inspect', '--frobnicate']).code).toBe(2);
   });
 
+  it('a plain nat dump (the quick path) prints what the general path prints', () => {
+    // --table sends the same dump through the general path (the quick one reads no options).
+    const file = `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`;
+    for (const json of [['--json'], []]) {
+      const quick = npg(['inspect', '--file', file, ...json]);
+      const general = npg(['inspect', '--file', file, '--table', 'nat', ...json]);
+      expect(quick.code).toBe(0);
+      expect(quick.stderr).toBe('');
+      expect(quick.stdout).toBe(general.stdout);
+    }
+  });
+
   it('--help lists options with an example', () => {
     const r = npg(['inspect', '--help']);
     expect(r.code).toBe(0);
