@@ -24,69 +24,93 @@ export interface ExecOptions {
   readonly signal?: AbortSignal;
 }
 
-export function execCommand(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
+/**
+ * One command's outcome, or `timeout` after options.timeoutMs, or `cancelled` when the signal
+ * aborts, whichever comes first. `begin` starts the command and reports through `finish` (calls
+ * after the first are ignored); `settled` runs once with the outcome. A timeout or cancel only
+ * stops our waiting: the caller's `settled` retires whatever still runs the command.
+ */
+export function outcomeWithin(
+  options: { readonly timeoutMs: number; readonly signal?: AbortSignal | undefined },
+  begin: (finish: (outcome: ExecOutcome) => void) => void,
+  settled: (outcome: ExecOutcome) => void,
+): Promise<ExecOutcome> {
+  if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled' });
   return new Promise((resolve) => {
-    if (options.signal?.aborted) {
-      resolve({ status: 'cancelled' });
-      return;
-    }
-    let settled = false;
-    let channel: ClientChannel | undefined;
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let exit: { code: number | null; signal: string | undefined } | undefined;
-
-    // Dropping the channel only stops our waiting: sshd hangs up the command's pipes but lets it
-    // run. The command's own end is the node-side `timeout` wrapper (see sudo.ts); a "signal"
-    // request would not help: sshd ignores it for root logins, and for sudo it could only kill
-    // that wrapper (the one process the user owns), removing the deadline.
-    const stop = () => channel?.close();
+    let done = false;
     const finish = (outcome: ExecOutcome) => {
-      if (settled) return;
-      settled = true;
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (outcome.status === 'timeout' || outcome.status === 'cancelled') stop();
+      settled(outcome);
       resolve(outcome);
     };
     const onAbort = () => finish({ status: 'cancelled' });
     const timer = setTimeout(() => finish({ status: 'timeout' }), options.timeoutMs);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-
-    try {
-      client.exec(command, (err, stream) => {
-        if (err) {
-          finish({ status: 'channel-failed', message: err.message });
-          return;
-        }
-        channel = stream;
-        if (settled) {
-          stop(); // timed out or cancelled while the channel was opening
-          return;
-        }
-        stream.on('data', (chunk: Buffer) => stdout.push(chunk));
-        stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        stream.on('exit', (code: number | null, signal?: string) => {
-          exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
-        });
-        stream.on('error', () => {}); // surfaced as a close without exit status below
-        stream.on('close', () => {
-          if (exit === undefined) {
-            finish({ status: 'connection-lost', message: 'channel closed without an exit status' });
-          } else {
-            finish({
-              status: 'exited',
-              ...exit,
-              stdout: Buffer.concat(stdout),
-              stderr: Buffer.concat(stderr),
-            });
-          }
-        });
-        if (options.stdin === undefined) stream.end();
-        else stream.end(options.stdin);
-      });
-    } catch (err) {
-      finish({ status: 'channel-failed', message: (err as Error).message });
-    }
+    begin(finish);
   });
+}
+
+/** Whether an outcome means we stopped waiting while the command may still run. */
+export function gaveUp(outcome: ExecOutcome): boolean {
+  return outcome.status === 'timeout' || outcome.status === 'cancelled';
+}
+
+export function execCommand(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
+  let channel: ClientChannel | undefined;
+  let settled = false;
+  // Dropping the channel only stops our waiting: sshd hangs up the command's pipes but lets it
+  // run. The command's own end is the node-side `timeout` wrapper (see sudo.ts); a "signal"
+  // request would not help: sshd ignores it for root logins, and for sudo it could only kill
+  // that wrapper (the one process the user owns), removing the deadline.
+  const stop = () => channel?.close();
+  return outcomeWithin(
+    options,
+    (finish) => {
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let exit: { code: number | null; signal: string | undefined } | undefined;
+      try {
+        client.exec(command, (err, stream) => {
+          if (err) {
+            finish({ status: 'channel-failed', message: err.message });
+            return;
+          }
+          channel = stream;
+          if (settled) {
+            stop(); // timed out or cancelled while the channel was opening
+            return;
+          }
+          stream.on('data', (chunk: Buffer) => stdout.push(chunk));
+          stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          stream.on('exit', (code: number | null, signal?: string) => {
+            exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
+          });
+          stream.on('error', () => {}); // surfaced as a close without exit status below
+          stream.on('close', () => {
+            if (exit === undefined) {
+              finish({ status: 'connection-lost', message: 'channel closed without an exit status' });
+            } else {
+              finish({
+                status: 'exited',
+                ...exit,
+                stdout: Buffer.concat(stdout),
+                stderr: Buffer.concat(stderr),
+              });
+            }
+          });
+          if (options.stdin === undefined) stream.end();
+          else stream.end(options.stdin);
+        });
+      } catch (err) {
+        finish({ status: 'channel-failed', message: (err as Error).message });
+      }
+    },
+    (outcome) => {
+      settled = true;
+      if (gaveUp(outcome)) stop();
+    },
+  );
 }

@@ -8,7 +8,7 @@
 // the program print a line holding a random nonce, and the answer is what came before it.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import type { ExecOutcome } from './exec-command';
+import { type ExecOutcome, gaveUp, outcomeWithin } from './exec-command';
 import type { ResidentProgram } from './types';
 
 export interface AskOptions {
@@ -74,27 +74,21 @@ export class ResidentChannel {
   }
 
   private askNow(input: string, options: AskOptions): Promise<ExecOutcome> {
-    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled' });
     if (this.dead) return Promise.resolve(this.endedOutcome());
     const nonce = randomBytes(12).toString('hex');
-    return new Promise((resolve) => {
-      const finish = (outcome: ExecOutcome) => {
-        if (this.pending !== pending) return;
+    return outcomeWithin(
+      options,
+      (finish) => {
+        this.pending = { nonce, finish };
+        this.stdout = Buffer.alloc(0);
+        this.channel.write(`${input}${this.program.endRequest(nonce)}`);
+      },
+      (outcome) => {
         this.pending = undefined;
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
         // An answer we stopped waiting for may still arrive and would be taken for the next one.
-        if (outcome.status === 'timeout' || outcome.status === 'cancelled') this.close();
-        resolve(outcome);
-      };
-      const pending: Pending = { nonce, finish };
-      const onAbort = () => finish({ status: 'cancelled' });
-      const timer = setTimeout(() => finish({ status: 'timeout' }), options.timeoutMs);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.pending = pending;
-      this.stdout = Buffer.alloc(0);
-      this.channel.write(`${input}${this.program.endRequest(nonce)}`);
-    });
+        if (gaveUp(outcome)) this.close();
+      },
+    );
   }
 
   private onStdout(chunk: Buffer): void {

@@ -10,7 +10,7 @@
 // here; the fleet sends the others on their own exec channel.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import type { ExecOutcome } from './exec-command';
+import { type ExecOutcome, gaveUp, outcomeWithin } from './exec-command';
 
 /** What the channel runs: a POSIX shell reading commands from stdin (the login shell runs it). */
 export const SHELL_PROGRAM = 'exec /bin/sh';
@@ -109,32 +109,25 @@ export class ShellChannel {
   /** `command` is shell text already validated and quoted (commandText). */
   run(command: string, options: ShellRunOptions): Promise<ExecOutcome> {
     if (!this.idle) return Promise.resolve({ status: 'channel-failed', message: 'the node shell is busy' });
-    if (options.signal?.aborted) return Promise.resolve({ status: 'cancelled' });
-    const nonce = randomBytes(12).toString('hex');
-    const marker = `%%npg-done-${nonce}`;
-    return new Promise((resolve) => {
-      const finish = (outcome: ExecOutcome) => {
-        if (this.running !== running) return;
+    const marker = `%%npg-done-${randomBytes(12).toString('hex')}`;
+    return outcomeWithin(
+      options,
+      (finish) => {
+        this.running = {
+          stdout: new StreamScanner(Buffer.from(`\n${marker} `)),
+          stderr: new StreamScanner(Buffer.from(`\n${marker}\n`)),
+          finish,
+        };
+        this.channel.write(
+          `${command} </dev/null; npg_rc=$?; printf '\\n%s %s\\n' '${marker}' "$npg_rc"; printf '\\n%s\\n' '${marker}' >&2\n`,
+        );
+      },
+      (outcome) => {
         this.running = undefined;
-        clearTimeout(timer);
-        options.signal?.removeEventListener('abort', onAbort);
         // A command we stopped waiting for still runs in this shell: it cannot take another.
-        if (outcome.status === 'timeout' || outcome.status === 'cancelled') this.close();
-        resolve(outcome);
-      };
-      const running: Running = {
-        stdout: new StreamScanner(Buffer.from(`\n${marker} `)),
-        stderr: new StreamScanner(Buffer.from(`\n${marker}\n`)),
-        finish,
-      };
-      const onAbort = () => finish({ status: 'cancelled' });
-      const timer = setTimeout(() => finish({ status: 'timeout' }), options.timeoutMs);
-      options.signal?.addEventListener('abort', onAbort, { once: true });
-      this.running = running;
-      this.channel.write(
-        `${command} </dev/null; npg_rc=$?; printf '\\n%s %s\\n' '${marker}' "$npg_rc"; printf '\\n%s\\n' '${marker}' >&2\n`,
-      );
-    });
+        if (gaveUp(outcome)) this.close();
+      },
+    );
   }
 
   private onStdout(chunk: Buffer): void {
