@@ -43,7 +43,7 @@ const FIXED: ReadonlyMap<string, StepKind> = new Map<string, StepKind>([
 
 // After `KUBE-`; checked in place (startsWith with a position, no destructuring) because this
 // runs for every rule of a 95,000-rule table and must not allocate.
-export const KUBE_PREFIXES: readonly (readonly [string, StepKind])[] = [
+const KUBE_PREFIXES: readonly (readonly [string, StepKind])[] = [
   ['SEP-', 'KUBE-SEP'],
   ['SVC-', 'KUBE-SVC'],
   ['EXT-', 'KUBE-EXT'],

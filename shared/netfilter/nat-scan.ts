@@ -156,7 +156,6 @@ class NatScanner {
   private readonly scan = createRuleScan();
   private rows = 0;
   private runChain = -1;
-  private runName = '';
   /** 0: before `*nat`; 1: inside; 2: after COMMIT. */
   private state = 0;
   private backend: Backend | undefined;
@@ -265,11 +264,7 @@ class NatScanner {
     // one a few after it (chains without rules print none). Ids count declarations in order, so
     // those are a few neighbouring names, not a lookup in the table.
     let chain = this.runChain;
-    if (
-      chain < 0 ||
-      chainEnd - chainStart !== this.runName.length ||
-      !text.startsWith(this.runName, chainStart)
-    ) {
+    if (chain < 0 || !this.chains.namedAt(chain, chainStart, chainEnd)) {
       const chains = this.chains;
       chain = -1;
       const last = Math.min(this.runChain + LOOKAHEAD, chains.size - 1);
@@ -283,7 +278,6 @@ class NatScanner {
       // A chain's rules in two places: an excerpt, not iptables-save's layout.
       if (this.ruleCount[chain] !== 0) return false;
       this.runChain = chain;
-      this.runName = this.chains.name(chain);
       this.firstRule[chain] = this.rows;
     }
     let target = T_NONE;
