@@ -13,6 +13,7 @@
 
 import {
   GLOBAL_OPTIONS,
+  type GlobalOption,
   knownMatchOptions,
   knownTargetOptions,
   LONGEST_KNOWN_OPTION_TARGET,
@@ -158,15 +159,56 @@ function portAt(text: string, start: number, end: number): number {
   return n <= 65535 ? n : -1;
 }
 
-/** `dport` for `--dport`: one string per option name, so checking a rule makes none. */
-const optionNames = new Map<string, string>();
-function optionName(dashed: string): string {
-  let name = optionNames.get(dashed);
-  if (name === undefined) {
-    name = dashed.slice(2);
-    optionNames.set(dashed, name);
+/** What checkRule asks of an option token, found with one lookup per token. */
+interface OptionInfo {
+  readonly global: GlobalOption | undefined;
+  /** Without the dashes (`dport` for `--dport`): no string per rule. */
+  readonly name: string;
+  /** Takes one (quoted) value, whatever it looks like: --comment and the like. */
+  readonly text: boolean;
+}
+
+/** What checkRule asks of a `-m` module name. */
+interface ModuleInfo {
+  readonly allowed: ReadonlySet<string> | undefined;
+  readonly kind: number;
+  /** The MOD_* bit of the module, or 0. */
+  readonly flag: number;
+}
+
+/** Made-up option or module names in a dump must not grow the caches without bound. */
+const MAX_CACHED = 4096;
+const optionInfos = new Map<string, OptionInfo>();
+const moduleInfos = new Map<string, ModuleInfo>();
+
+function optionInfo(tok: string): OptionInfo {
+  let info = optionInfos.get(tok);
+  if (info === undefined) {
+    info = { global: GLOBAL_OPTIONS.get(tok), name: tok.slice(2), text: TEXT_OPTIONS.has(tok) };
+    if (optionInfos.size >= MAX_CACHED) optionInfos.clear();
+    optionInfos.set(tok, info);
   }
-  return name;
+  return info;
+}
+
+function moduleInfo(module: string): ModuleInfo {
+  let info = moduleInfos.get(module);
+  if (info === undefined) {
+    const flag =
+      module === 'recent'
+        ? MOD_RECENT
+        : module === 'statistic'
+          ? MOD_STATISTIC
+          : module === 'addrtype'
+            ? MOD_ADDRTYPE
+            : module === 'set'
+              ? MOD_SET
+              : 0;
+    info = { allowed: knownMatchOptions(module), kind: moduleKind(module), flag };
+    if (moduleInfos.size >= MAX_CACHED) moduleInfos.clear();
+    moduleInfos.set(module, info);
+  }
+  return info;
 }
 
 /** Per-rule tallies that closing a match updates; a reused object, not closure variables. */
@@ -255,18 +297,19 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
     }
     if (!isOption(text, t, i)) return false;
     const tok = tokenText(text, t, i);
-    const global = GLOBAL_OPTIONS.get(tok);
+    const info = optionInfo(tok);
+    const global = info.global;
     if (global === undefined) {
       // --name [values]: an option of the open -m or -j, known to it.
       if (tok.charCodeAt(1) !== DASH || tok.length === 2 || ctx === CTX_NONE) return false;
-      const name = optionName(tok);
+      const name = info.name;
       if (allowed !== undefined && !allowed.has(name)) return false;
       const negated = negate;
       negate = false;
       i++;
       if (i < count && isBang(text, t, i)) return false; // old syntax: the full reader decides
       const valueStart = i;
-      if (TEXT_OPTIONS.has(tok)) {
+      if (info.text) {
         if (i < count) i++;
       } else {
         while (isValue(text, t, i)) i++;
@@ -350,15 +393,12 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
       case 'm': {
         if (negate || tok.length !== 2 || !isValue(text, t, i)) return false;
         if (ctx === CTX_MATCH) tally.closeMatch(match, out);
-        const module = tokenText(text, t, i);
+        const module = moduleInfo(tokenText(text, t, i));
         i++;
         ctx = CTX_MATCH;
-        allowed = knownMatchOptions(module);
-        match.reset(moduleKind(module));
-        if (module === 'recent') tally.flags |= MOD_RECENT;
-        else if (module === 'statistic') tally.flags |= MOD_STATISTIC;
-        else if (module === 'addrtype') tally.flags |= MOD_ADDRTYPE;
-        else if (module === 'set') tally.flags |= MOD_SET;
+        allowed = module.allowed;
+        match.reset(module.kind);
+        tally.flags |= module.flag;
         break;
       }
       case 'j':
