@@ -7,6 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave } from '../netfilter';
 import { analyzeTopology, quickInspect, toInspectJson } from '.';
+import { probabilityAt } from './compact-topology';
+import { probabilityValue } from './rule-facts';
 
 const FIXTURES = new URL('../../e2e/lab/fixtures/', import.meta.url);
 const NAT = readFileSync(new URL('iptables-v4-current.iptables-save-t-nat.txt', FIXTURES), 'utf8');
@@ -72,6 +74,12 @@ describe('quickInspect', () => {
     (l) => l.replace(/ -s \S+/, ''),
     (l) => l.replace(/-j KUBE-SEP-\w+/, '-j DNAT --to-destination 198.19.9.9:80'),
     (l) => l.replace('--dport 3000', '--dport 3001'),
+    (l) => l.replace(/(--to-destination [\d.]+):/, '$1:0'),
+    (l) => l.replace(/--probability \S+/, '--probability .5'),
+    (l) => l.replace(/--probability \S+/, '--probability 1.'),
+    (l) => l.replace(/--probability \S+/, '--probability 00.25'),
+    (l) => l.replace(/--probability \S+/, '--probability 0.1234567890123456789'),
+    (l) => l.replace(/--probability \S+/, '--probability 1e-1'),
   ];
 
   it('on variants with rule lines dropped or edited: the general JSON or no answer', () => {
@@ -91,5 +99,22 @@ describe('quickInspect', () => {
     );
     // Most variants are still kube-proxy's plain shape: the quick path must not give up on them.
     expect(answered).toBeGreaterThan(200);
+  });
+
+  it('reads a probability from the text as Number() reads its string', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.stringMatching(/^[0-9]{1,3}\.[0-9]{1,16}$/),
+          fc.stringMatching(/^[0-9]{0,2}\.?[0-9]{0,3}$/),
+          fc.double({ min: 0, max: 1, noNaN: true }).map(String),
+        ),
+        (v) => {
+          const text = `x ${v} y`;
+          expect(probabilityAt(text, 2, 2 + v.length)).toBe(probabilityValue(v));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -88,6 +88,35 @@ function quickKind(chains: ChainTable, id: number): StepKind {
 }
 
 const DASH = 45;
+const ZERO = 48;
+const DOT = 46;
+/** Below 2^53: every integer of up to 15 digits is exact, and so is its quotient by 10^k (k <= 15). */
+const EXACT_DIGITS = 15;
+const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, k) => 10 ** k);
+
+/**
+ * probabilityValue of `text[start, end)` without making its string. kube-proxy writes
+ * `0.33333333349`: digits N with k decimals are N / 10^k, which for N < 2^53 is exactly what
+ * Number() gives (both are the correctly rounded double). Any other form goes the string way.
+ */
+export function probabilityAt(text: string, start: number, end: number): number | undefined {
+  let n = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT && decimals < 0 && digits > 0) decimals = 0;
+    else if (c >= ZERO && c <= ZERO + 9) {
+      n = n * 10 + (c - ZERO);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else return probabilityValue(text.slice(start, end));
+  }
+  if (digits === 0 || digits > EXACT_DIGITS || decimals === 0)
+    return probabilityValue(text.slice(start, end));
+  const value = decimals < 0 ? n : n / POWERS_OF_TEN[decimals]!;
+  return value <= 1 ? value : undefined;
+}
 
 /** Thrown inside the walk when the general path must decide; never leaves this module. */
 class NotSure extends Error {}
@@ -154,9 +183,15 @@ class Walker {
       if (target !== T_DNAT) continue;
       if (this.flags(row) & ASK_DNAT) throw new NotSure();
       const s = this.fact(row, R_DNAT_START);
-      const d = s < 0 ? undefined : dnatIpv4PortAt(this.text, s, this.fact(row, R_DNAT_END));
+      const e = this.fact(row, R_DNAT_END);
+      const d = s < 0 ? undefined : dnatIpv4PortAt(this.text, s, e);
       if (d === undefined) throw new NotSure();
-      const endpoint = joinHostPort(d.address, d.port);
+      // joinHostPort(address, port) is the text as written unless the port has leading zeros.
+      const colon = s + d.address.length;
+      const endpoint =
+        e - colon === 2 || this.text.charCodeAt(colon + 1) !== ZERO
+          ? this.text.slice(s, e)
+          : joinHostPort(d.address, d.port);
       this.seps[id] = endpoint;
       return endpoint;
     }
@@ -305,7 +340,7 @@ class Walk {
       if (flags & MOD_STATISTIC) {
         if (flags & ASK_PROBABILITY) throw new NotSure();
         const s = w.fact(row, R_PROBABILITY_START);
-        p = s < 0 ? 0 : (probabilityValue(scan.text.slice(s, w.fact(row, R_PROBABILITY_END))) ?? 0);
+        p = s < 0 ? 0 : (probabilityAt(scan.text, s, w.fact(row, R_PROBABILITY_END)) ?? 0);
       }
       const share = reach * p;
       reach *= 1 - p;
