@@ -11,20 +11,19 @@ import { decodeMatch } from '../netfilter/decode';
 import { findTable, parseIptablesSave } from '../netfilter/index';
 import { dnatIpv4PortAt } from '../netfilter/lazy-rule';
 import {
-  FLAGS_MASK,
   type NatScan,
-  PROTOCOL_SHIFT,
   R_COMMENT_END,
   R_COMMENT_START,
   R_DNAT_END,
   R_DNAT_START,
-  R_DPORT,
-  R_FLAGS,
   R_PROBABILITY_END,
   R_PROBABILITY_START,
   R_START,
   R_TARGET,
   RULE_COLUMNS,
+  ruleDport,
+  ruleFlags,
+  ruleProtocol,
   T_DNAT,
 } from '../netfilter/nat-scan';
 import {
@@ -150,7 +149,7 @@ class Walker {
   }
 
   protocol(row: number): number {
-    return this.rules[row * RULE_COLUMNS + R_FLAGS]! >>> PROTOCOL_SHIFT;
+    return ruleProtocol(this.rules, row);
   }
 
   fact(row: number, column: number): number {
@@ -162,7 +161,7 @@ class Walker {
   }
 
   flags(row: number): number {
-    return this.rules[row * RULE_COLUMNS + R_FLAGS]! & FLAGS_MASK;
+    return ruleFlags(this.rules, row);
   }
 
   comment(row: number): string | undefined {
@@ -444,7 +443,7 @@ function inspect(scan: NatScan): InspectJson | undefined {
   for (const row of rowsOf(scan, nodeports)) {
     const flags = w.flags(row);
     const protocol = protocolName(w.protocol(row));
-    const port = w.fact(row, R_DPORT);
+    const port = ruleDport(scan.rules, row);
     if (flags & ASK_DPORT || protocol === undefined || port < 0) return undefined;
     const key = port * 4 + w.protocol(row);
     const g = groups.get(key);
@@ -456,7 +455,7 @@ function inspect(scan: NatScan): InspectJson | undefined {
   const walk = new Walk(w);
   for (const rows of groups.values()) {
     const first = rows[0]!;
-    const port = w.fact(first, R_DPORT);
+    const port = ruleDport(scan.rules, first);
     const protocol = protocolName(w.protocol(first))!;
     walk.reset(nodeports);
     walk.run(rows);

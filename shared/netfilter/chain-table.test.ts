@@ -51,4 +51,13 @@ describe('ChainTable', () => {
       { numRuns: 100 },
     );
   });
+
+  it('refuses a new name beyond ASCII, and finds no such name', () => {
+    const { text, at } = layout(['KUBE-É', 'KUBE-E']);
+    const t = new ChainTable(text, 4);
+    expect(t.intern(at[0]![0], at[0]![1])).toBe(-1);
+    expect(t.intern(at[1]![0], at[1]![1])).toBe(0);
+    expect(t.findName('KUBE-É')).toBe(-1);
+    expect(t.size).toBe(1);
+  });
 });

@@ -11,14 +11,18 @@
 // made only when asked for (slices of the dump: no characters are copied).
 
 const EMPTY = -1;
+const ASCII = 127;
 /** Characters hashed from the end of a name: kube-proxy's names end in 16 hashed characters. */
 const HASHED = 8;
 
 export class ChainTable {
   /** Open addressing, linear probing: pairs of (chain id + 1, hash); id 0 marks an empty slot. */
   private slots: Int32Array;
-  /** Every name's characters, one after the other; chain `id`'s start at `poolStart[id]`. */
-  private pool: Uint16Array;
+  /**
+   * Every name's characters, one after the other; chain `id`'s start at `poolStart[id]`. One
+   * byte each: iptables chain names are ASCII, and a name that is not is refused (`intern`).
+   */
+  private pool: Uint8Array;
   private poolUsed = 0;
   private poolStart: Int32Array;
   private lengths: Int32Array;
@@ -35,7 +39,7 @@ export class ChainTable {
     while (cap < expected * 2) cap <<= 1;
     this.slots = new Int32Array(cap * 2);
     const rows = Math.max(16, expected);
-    this.pool = new Uint16Array(rows * 32);
+    this.pool = new Uint8Array(rows * 32);
     this.poolStart = new Int32Array(rows);
     this.lengths = new Int32Array(rows);
     this.textStart = new Int32Array(rows);
@@ -46,7 +50,10 @@ export class ChainTable {
     return this.lookup(start, end, false);
   }
 
-  /** The id of the chain named `text[start, end)`, added if new (ids count up from 0). */
+  /**
+   * The id of the chain named `text[start, end)`, added if new (ids count up from 0); -1 for a
+   * new name with a character beyond ASCII.
+   */
   intern(start: number, end: number): number {
     return this.lookup(start, end, true);
   }
@@ -123,6 +130,7 @@ export class ChainTable {
     }
     if (!add) return EMPTY;
     const id = this.add(start, end);
+    if (id < 0) return EMPTY;
     slots[slot * 2] = id + 1;
     slots[slot * 2 + 1] = h;
     if (this.size * 2 > slots.length >> 1) this.rehash();
@@ -130,21 +138,22 @@ export class ChainTable {
   }
 
   private add(start: number, end: number): number {
-    const id = this.size++;
     const len = end - start;
+    const text = this.text;
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) > ASCII) return EMPTY;
+    const id = this.size++;
     if (id === this.lengths.length) {
       this.poolStart = grow(this.poolStart, id * 2);
       this.lengths = grow(this.lengths, id * 2);
       this.textStart = grow(this.textStart, id * 2);
     }
     if (this.poolUsed + len > this.pool.length) {
-      const bigger = new Uint16Array(Math.max(this.pool.length * 2, this.poolUsed + len));
+      const bigger = new Uint8Array(Math.max(this.pool.length * 2, this.poolUsed + len));
       bigger.set(this.pool);
       this.pool = bigger;
     }
     const pool = this.pool;
     const p = this.poolUsed;
-    const text = this.text;
     for (let i = 0; i < len; i++) pool[p + i] = text.charCodeAt(start + i);
     this.poolUsed = p + len;
     this.poolStart[id] = p;

@@ -4,8 +4,20 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KNOWN_OPTION_TARGETS } from './known-names.js';
-import { R_DPORT, R_TARGET, RULE_COLUMNS, scanNatDump, T_BUILTIN, T_DNAT } from './nat-scan.js';
+import {
+  MAX_FLAG,
+  MAX_PROTOCOL,
+  R_TARGET,
+  RULE_COLUMNS,
+  ruleDport,
+  ruleFlags,
+  ruleProtocol,
+  scanNatDump,
+  T_BUILTIN,
+  T_DNAT,
+} from './nat-scan.js';
 import { parseIptablesSave } from './parse.js';
+import { DESTINATION_NEGATED, PROTO_ASK, PROTO_TCP } from './rule-check.js';
 
 const NAT = readFileSync(
   new URL('../../e2e/lab/fixtures/iptables-v4-current.iptables-save-t-nat.txt', import.meta.url),
@@ -24,6 +36,17 @@ const dump = (...lines: string[]): string =>
   ].join('\n');
 
 describe('scanNatDump', () => {
+  it('has room for every flag, protocol and port in one word', () => {
+    expect(DESTINATION_NEGATED).toBeLessThanOrEqual(MAX_FLAG);
+    expect(PROTO_ASK).toBeLessThanOrEqual(MAX_PROTOCOL);
+    const scan = scanNatDump(
+      dump('-A KUBE-NODEPORTS ! -p udp ! -d 10.0.0.1/32 -m udp --dport 65535 -j KUBE-EXT-A'),
+    )!;
+    expect(ruleDport(scan.rules, 0)).toBe(65535);
+    expect(ruleProtocol(scan.rules, 0)).toBe(PROTO_ASK);
+    expect(ruleFlags(scan.rules, 0) & DESTINATION_NEGATED).toBe(DESTINATION_NEGATED);
+  });
+
   it('relies on targets with known options being short words without a dash', () => {
     for (const t of KNOWN_OPTION_TARGETS) expect(t).toMatch(/^[A-Z]{1,11}$/);
   });
@@ -54,7 +77,9 @@ describe('scanNatDump', () => {
 
   it('records the single --dport', () => {
     const scan = scanNatDump(dump('-A KUBE-NODEPORTS -p tcp -m tcp --dport 30001 -j KUBE-EXT-A'))!;
-    expect(scan.rules[R_DPORT]).toBe(30001);
+    expect(ruleDport(scan.rules, 0)).toBe(30001);
+    expect(ruleProtocol(scan.rules, 0)).toBe(PROTO_TCP);
+    expect(ruleFlags(scan.rules, 0)).toBe(0);
     expect(scan.chains.name(scan.rules[R_TARGET]!)).toBe('KUBE-EXT-A');
   });
 

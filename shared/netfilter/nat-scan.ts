@@ -22,20 +22,37 @@ import { checkRule, createRuleScan, GOTO, TARGET_OPTIONS } from './rule-check.js
 // runs on, every fresh page of memory costs as much as reading a hundred rules.
 /** A chain id (>= 0), or one of the T_* codes. */
 export const R_TARGET = 0;
-/** RuleScan.flags, and RuleScan.protocol << PROTOCOL_SHIFT. */
-export const R_FLAGS = 1;
-export const R_DPORT = 2;
-export const R_COMMENT_START = 3;
-export const R_COMMENT_END = 4;
-export const R_PROBABILITY_START = 5;
-export const R_PROBABILITY_END = 6;
-export const R_DNAT_START = 7;
-export const R_DNAT_END = 8;
+/** RuleScan.flags, .protocol and .dport in one word: read them with ruleFlags & co. */
+export const R_FACTS = 1;
+export const R_COMMENT_START = 2;
+export const R_COMMENT_END = 3;
+export const R_PROBABILITY_START = 4;
+export const R_PROBABILITY_END = 5;
+export const R_DNAT_START = 6;
+export const R_DNAT_END = 7;
 /** Where the rule's line starts in the text. */
-export const R_START = 9;
-export const RULE_COLUMNS = 10;
-export const PROTOCOL_SHIFT = 16;
-export const FLAGS_MASK = (1 << PROTOCOL_SHIFT) - 1;
+export const R_START = 8;
+export const RULE_COLUMNS = 9;
+
+// R_FACTS: flags in bits 0-11, the protocol in 12-14, dport + 1 (0: none) in 15-31.
+const PROTOCOL_SHIFT = 12;
+const DPORT_SHIFT = 15;
+/** The highest RuleScan.flags bit and protocol code the word has room for (nat-scan.test.ts). */
+export const MAX_FLAG = 1 << (PROTOCOL_SHIFT - 1);
+export const MAX_PROTOCOL = (1 << (DPORT_SHIFT - PROTOCOL_SHIFT)) - 1;
+
+export function ruleFlags(rules: Int32Array, row: number): number {
+  return rules[row * RULE_COLUMNS + R_FACTS]! & ((1 << PROTOCOL_SHIFT) - 1);
+}
+
+export function ruleProtocol(rules: Int32Array, row: number): number {
+  return (rules[row * RULE_COLUMNS + R_FACTS]! >>> PROTOCOL_SHIFT) & MAX_PROTOCOL;
+}
+
+/** The single positive --dport, or -1. */
+export function ruleDport(rules: Int32Array, row: number): number {
+  return (rules[row * RULE_COLUMNS + R_FACTS]! >>> DPORT_SHIFT) - 1;
+}
 
 /** R_TARGET codes: no `-j`/`-g`; `-j DNAT`; any other built-in target. */
 export const T_NONE = -1;
@@ -223,7 +240,7 @@ class NatScanner {
     if (n1 === DASH || n1 === 33 /* ! */) return false;
     if (!isCounters(text, space2 + 1, end)) return false;
     const id = this.chain(start + 1, space1);
-    if (this.declared[id] === 1 || this.ruleCount[id] !== 0) return false;
+    if (id < 0 || this.declared[id] === 1 || this.ruleCount[id] !== 0) return false;
     this.declared[id] = 1;
     const policyLength = space2 - space1 - 1;
     const chains = this.chains;
@@ -275,6 +292,7 @@ class NatScanner {
         }
       }
       if (chain < 0) chain = this.chain(chainStart, chainEnd);
+      if (chain < 0) return false;
       // A chain's rules in two places: an excerpt, not iptables-save's layout.
       if (this.ruleCount[chain] !== 0) return false;
       this.runChain = chain;
@@ -293,7 +311,10 @@ class NatScanner {
         isBuiltinTarget(tokenText(text, tokens, scan.targetToken));
       if (builtin) target = te - ts === 4 && text.startsWith('DNAT', ts) ? T_DNAT : T_BUILTIN;
       else if ((scan.flags & TARGET_OPTIONS) !== 0) return false;
-      else target = this.chain(ts, te);
+      else {
+        target = this.chain(ts, te);
+        if (target < 0) return false;
+      }
     }
     this.ruleCount[chain]!++;
     const rows = this.rows;
@@ -305,8 +326,7 @@ class NatScanner {
     const rules = this.rules;
     const r = rows * RULE_COLUMNS;
     rules[r + R_TARGET] = target;
-    rules[r + R_FLAGS] = scan.flags | (scan.protocol << PROTOCOL_SHIFT);
-    rules[r + R_DPORT] = scan.dport;
+    rules[r + R_FACTS] = scan.flags | (scan.protocol << PROTOCOL_SHIFT) | ((scan.dport + 1) << DPORT_SHIFT);
     rules[r + R_COMMENT_START] = scan.commentStart;
     rules[r + R_COMMENT_END] = scan.commentEnd;
     rules[r + R_PROBABILITY_START] = scan.probabilityStart;
@@ -318,10 +338,10 @@ class NatScanner {
     return true;
   }
 
-  /** The id of the chain named `text[start, end)`, its per-chain arrays grown to hold it. */
+  /** The id of the chain named `text[start, end)`, its per-chain arrays grown to hold it; -1: not sure. */
   private chain(start: number, end: number): number {
     const id = this.chains.intern(start, end);
-    if (id >= this.declared.length) {
+    if (id >= 0 && id >= this.declared.length) {
       this.declared = growU8(this.declared);
       this.firstRule = growI32(this.firstRule, -1);
       this.ruleCount = growI32(this.ruleCount, 0);
