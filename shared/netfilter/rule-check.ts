@@ -176,6 +176,15 @@ interface ModuleInfo {
   readonly flag: number;
 }
 
+/** GLOBAL_OPTIONS's one-letter options by the character after the dash. */
+const SHORT_OPTIONS: (GlobalOption | undefined)[] = (() => {
+  const table: (GlobalOption | undefined)[] = new Array(128).fill(undefined);
+  for (const [option, letter] of GLOBAL_OPTIONS) {
+    if (option.length === 2) table[option.charCodeAt(1)] = letter;
+  }
+  return table;
+})();
+
 /** Made-up option or module names in a dump must not grow the caches without bound. */
 const MAX_CACHED = 4096;
 const optionInfos = new Map<string, OptionInfo>();
@@ -296,12 +305,23 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
       continue;
     }
     if (!isOption(text, t, i)) return false;
-    const tok = tokenText(text, t, i);
-    const info = optionInfo(tok);
-    const global = info.global;
+    // `-p`, `-m`, `-j` and the other one-letter options are most of a rule's options: they are
+    // told by their letter, without their string.
+    const short = t.ends[i]! - t.starts[i]! === 2;
+    let global: GlobalOption | undefined;
+    let tok = '';
+    let info: OptionInfo | undefined;
+    if (short) {
+      global = SHORT_OPTIONS[text.charCodeAt(t.starts[i]! + 1)];
+      if (global === undefined) return false;
+    } else {
+      tok = tokenText(text, t, i);
+      info = optionInfo(tok);
+      global = info.global;
+    }
     if (global === undefined) {
-      // --name [values]: an option of the open -m or -j, known to it.
-      if (tok.charCodeAt(1) !== DASH || tok.length === 2 || ctx === CTX_NONE) return false;
+      // --name [values]: an option of the open -m or -j, known to it (`info` is always set here).
+      if (info === undefined || tok.charCodeAt(1) !== DASH || ctx === CTX_NONE) return false;
       const name = info.name;
       if (allowed !== undefined && !allowed.has(name)) return false;
       const negated = negate;
@@ -360,7 +380,7 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
       case 'o': {
         const bit = global === 'p' ? 1 : global === 's' ? 2 : global === 'd' ? 4 : global === 'i' ? 8 : 16;
         // Long spellings (--source) are rare: the full reader reads them.
-        if (seen & bit || tok.length !== 2 || !isValue(text, t, i)) return false;
+        if (seen & bit || !short || !isValue(text, t, i)) return false;
         seen |= bit;
         const negated = negate;
         negate = false;
@@ -391,7 +411,7 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
         break;
       }
       case 'm': {
-        if (negate || tok.length !== 2 || !isValue(text, t, i)) return false;
+        if (negate || !short || !isValue(text, t, i)) return false;
         if (ctx === CTX_MATCH) tally.closeMatch(match, out);
         const module = moduleInfo(tokenText(text, t, i));
         i++;
@@ -403,7 +423,7 @@ export function checkRule(text: string, t: LineTokens, from: number, out: RuleSc
       }
       case 'j':
       case 'g': {
-        if (negate || tok.length !== 2 || out.targetToken >= 0 || !isValue(text, t, i)) return false;
+        if (negate || !short || out.targetToken >= 0 || !isValue(text, t, i)) return false;
         if (ctx === CTX_MATCH) tally.closeMatch(match, out);
         out.targetToken = i;
         const goto = global === 'g';
