@@ -9,7 +9,7 @@
 import type { ChainTable } from '../netfilter/chain-table';
 import { decodeMatch } from '../netfilter/decode';
 import { findTable, parseIptablesSave } from '../netfilter/index';
-import { dnatIpv4PortAt } from '../netfilter/lazy-rule';
+import { dnatIpv4PortAt, dnatIpv4PortColon } from '../netfilter/lazy-rule';
 import {
   type NatScan,
   R_COMMENT_END,
@@ -183,14 +183,15 @@ class Walker {
       if (this.flags(row) & ASK_DNAT) throw new NotSure();
       const s = this.fact(row, R_DNAT_START);
       const e = this.fact(row, R_DNAT_END);
-      const d = s < 0 ? undefined : dnatIpv4PortAt(this.text, s, e);
-      if (d === undefined) throw new NotSure();
+      const colon = s < 0 ? -1 : dnatIpv4PortColon(this.text, s, e);
+      if (colon < 0) throw new NotSure();
       // joinHostPort(address, port) is the text as written unless the port has leading zeros.
-      const colon = s + d.address.length;
-      const endpoint =
-        e - colon === 2 || this.text.charCodeAt(colon + 1) !== ZERO
-          ? this.text.slice(s, e)
-          : joinHostPort(d.address, d.port);
+      let endpoint: string;
+      if (e - colon === 2 || this.text.charCodeAt(colon + 1) !== ZERO) endpoint = this.text.slice(s, e);
+      else {
+        const d = dnatIpv4PortAt(this.text, s, e)!;
+        endpoint = joinHostPort(d.address, d.port);
+      }
       this.seps[id] = endpoint;
       return endpoint;
     }

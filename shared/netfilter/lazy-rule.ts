@@ -297,21 +297,29 @@ export function dnatIpv4PortAt(
   start: number,
   end: number,
 ): { readonly address: string; readonly port: number } | undefined {
+  const colon = dnatIpv4PortColon(text, start, end);
+  if (colon < 0) return undefined;
+  let port = 0;
+  for (let i = colon + 1; i < end; i++) port = port * 10 + (text.charCodeAt(i) - 48);
+  return { address: text.slice(start, colon), port };
+}
+
+/** Where the `:` of dnatIpv4PortAt's form is, or -1 when the value has another form (no objects made). */
+export function dnatIpv4PortColon(text: string, start: number, end: number): number {
   const colon = text.indexOf(':', start);
-  if (colon <= start || colon >= end - 1 || colon - start > 15) return undefined;
+  if (colon <= start || colon >= end - 1 || colon - start > 15) return -1;
   let port = 0;
   for (let i = colon + 1; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57 || i - colon > 5) return undefined;
+    if (c < 48 || c > 57 || i - colon > 5) return -1;
     port = port * 10 + (c - 48);
   }
-  if (port > 65535) return undefined;
+  if (port > 65535) return -1;
   let dots = 0;
   for (let i = start; i < colon; i++) {
     const c = text.charCodeAt(i);
     if (c === 46) dots++;
-    else if (c < 48 || c > 57) return undefined;
+    else if (c < 48 || c > 57) return -1;
   }
-  if (dots !== 3) return undefined;
-  return { address: text.slice(start, colon), port };
+  return dots === 3 ? colon : -1;
 }
