@@ -7,8 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave } from '../netfilter';
 import { analyzeTopology, quickInspect, toInspectJson } from '.';
-import { probabilityAt } from './compact-topology';
-import { probabilityValue } from './rule-facts';
+import { probabilityAt, probabilityValue } from './rule-facts';
 
 const FIXTURES = new URL('../../e2e/lab/fixtures/', import.meta.url);
 const NAT = readFileSync(new URL('iptables-v4-current.iptables-save-t-nat.txt', FIXTURES), 'utf8');

@@ -142,3 +142,33 @@ export function serviceFromComment(comment: string | undefined): string | undefi
   if (comment === undefined) return undefined;
   return SERVICE_PORT_NAME.exec(comment)?.[1];
 }
+
+const ZERO = 48;
+const DOT = 46;
+/** Below 2^53: every integer of up to 15 digits is exact, and so is its quotient by 10^k (k <= 15). */
+const EXACT_DIGITS = 15;
+const POWERS_OF_TEN = Array.from({ length: EXACT_DIGITS + 1 }, (_, k) => 10 ** k);
+
+/**
+ * probabilityValue of `text[start, end)` without making its string. kube-proxy writes
+ * `0.33333333349`: digits N with k decimals are N / 10^k, which for N < 2^53 is exactly what
+ * Number() gives (both are the correctly rounded double). Any other form goes the string way.
+ */
+export function probabilityAt(text: string, start: number, end: number): number | undefined {
+  let n = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === DOT && decimals < 0 && digits > 0) decimals = 0;
+    else if (c >= ZERO && c <= ZERO + 9) {
+      n = n * 10 + (c - ZERO);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else return probabilityValue(text.slice(start, end));
+  }
+  if (digits === 0 || digits > EXACT_DIGITS || decimals === 0)
+    return probabilityValue(text.slice(start, end));
+  const value = decimals < 0 ? n : n / POWERS_OF_TEN[decimals]!;
+  return value <= 1 ? value : undefined;
+}
