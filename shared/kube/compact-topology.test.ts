@@ -47,6 +47,12 @@ describe('quickInspect', () => {
     expect(sameAsGeneral(NAT.replace(/ -m comment --comment "[^"]*"/g, ''))).toBe(true);
   });
 
+  it('with several KUBE-NODEPORTS rules for one port (the first way on wins)', () => {
+    expect(sameAsGeneral(NAT.replace(/-p tcp (.*) --dport 3000\d -j/g, '-p tcp $1 --dport 30001 -j'))).toBe(
+      true,
+    );
+  });
+
   it('with externalTrafficPolicy Local told by the KUBE-SVL chain alone', () => {
     expect(sameAsGeneral(NAT.replace(/ -m addrtype --src-type LOCAL/g, ''))).toBe(true);
   });
@@ -73,6 +79,7 @@ describe('quickInspect', () => {
     (l) => l.replace(/ -s \S+/, ''),
     (l) => l.replace(/-j KUBE-SEP-\w+/, '-j DNAT --to-destination 198.19.9.9:80'),
     (l) => l.replace('--dport 3000', '--dport 3001'),
+    (l) => l.replace(/--dport 3000\d/, '--dport 30001'),
     (l) => l.replace(/(--to-destination [\d.]+):/, '$1:0'),
     (l) => l.replace(/--probability \S+/, '--probability .5'),
     (l) => l.replace(/--probability \S+/, '--probability 1.'),

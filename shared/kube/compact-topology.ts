@@ -16,9 +16,9 @@ import type { InspectJson, InspectJsonNodePort } from './inspect-json';
 const NO_FILTER_WARNING =
   'no filter table: NodePorts of services without endpoints (kube-proxy rejects them in filter KUBE-EXTERNAL-SERVICES) are not listed';
 
-function protocolName(p: number): 'tcp' | 'udp' | 'sctp' | undefined {
-  return p === PROTO_TCP ? 'tcp' : p === PROTO_UDP ? 'udp' : p === PROTO_SCTP ? 'sctp' : undefined;
-}
+/** By RuleScan.protocol: the protocol's place in name order (sctp, tcp, udp), -1 for others. */
+const PROTOCOL_RANK: Readonly<Record<number, number>> = { [PROTO_SCTP]: 0, [PROTO_TCP]: 1, [PROTO_UDP]: 2 };
+const PROTOCOL_BY_RANK = ['sctp', 'tcp', 'udp'] as const;
 
 function rowsOf(scan: NatScan, id: number): number[] {
   const out: number[] = [];
@@ -65,25 +65,37 @@ function inspect(scan: NatScan): InspectJson | undefined {
     if (t === -1) continue;
     if (t < 0 || (!kubeJump && !isKube(w.kind(t)))) return undefined;
   }
-  // iptablesWalks: KUBE-NODEPORTS rules grouped by port and protocol, in order of appearance.
-  const groups = new Map<number, number[]>();
+  // iptablesWalks: KUBE-NODEPORTS rules grouped by port and protocol. A key orders them as the
+  // output is sorted (port, then protocol name), so they are walked in output order and no
+  // NodePort object is sorted; a port has one rule but for rare duplicates, kept aside.
+  const firstOf = new Map<number, number>();
+  let more: Map<number, number[]> | undefined;
   for (const row of rowsOf(scan, nodeports)) {
-    const flags = w.flags(row);
-    const protocol = protocolName(w.protocol(row));
+    const rank = PROTOCOL_RANK[w.protocol(row)] ?? -1;
     const port = ruleDport(scan.rules, row);
-    if (flags & ASK_DPORT || protocol === undefined || port < 0) return undefined;
-    const key = port * 4 + w.protocol(row);
-    const g = groups.get(key);
-    if (g) g.push(row);
-    else groups.set(key, [row]);
+    if (w.flags(row) & ASK_DPORT || rank < 0 || port < 0) return undefined;
+    const key = port * 4 + rank;
+    if (!firstOf.has(key)) firstOf.set(key, row);
+    else {
+      more ??= new Map();
+      const rows = more.get(key);
+      if (rows) rows.push(row);
+      else more.set(key, [firstOf.get(key)!, row]);
+    }
   }
+  const keys = Int32Array.from(firstOf.keys()).sort();
   const front = kubeJump ? ['PREROUTING', 'KUBE-SERVICES'] : ['PREROUTING'];
-  const found: InspectJsonNodePort[] = [];
+  const found: InspectJsonNodePort[] = new Array(keys.length);
   const walk = new Walk(w);
-  for (const rows of groups.values()) {
-    const first = rows[0]!;
-    const port = ruleDport(scan.rules, first);
-    const protocol = protocolName(w.protocol(first))!;
+  const one = [0];
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
+    const first = firstOf.get(key)!;
+    let rows = more?.get(key);
+    if (rows === undefined) {
+      one[0] = first;
+      rows = one;
+    }
     walk.reset(nodeports);
     walk.run(rows);
     const path = front.slice();
@@ -91,9 +103,9 @@ function inspect(scan: NatScan): InspectJson | undefined {
     const endpointDetails = walk.endpoints;
     const endpoints: string[] = new Array(endpointDetails.length);
     for (let i = 0; i < endpointDetails.length; i++) endpoints[i] = endpointDetails[i]!.endpoint;
-    found.push({
-      port,
-      protocol,
+    found[k] = {
+      port: key >> 2,
+      protocol: PROTOCOL_BY_RANK[key & 3]!,
       service: walk.service ?? null,
       endpoints,
       externalTrafficPolicy: walk.local ? 'Local' : 'Cluster',
@@ -104,9 +116,8 @@ function inspect(scan: NatScan): InspectJson | undefined {
       foreignRules: NONE,
       path,
       notes: walk.notes,
-    });
+    };
   }
-  found.sort((a, b) => a.port - b.port || (a.protocol < b.protocol ? -1 : a.protocol > b.protocol ? 1 : 0));
   return {
     mode: 'iptables',
     nodePorts: found,
