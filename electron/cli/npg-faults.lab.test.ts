@@ -2,34 +2,35 @@
 // land between planning and changing, through the engine in-process): each gives a clear result
 // naming the node, and every node ends fully at its old guard or fully at the new one.
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentLab, fault, type LabTopology, nodeIptables, workspacePath } from '../../e2e/lab/lab';
+import { describe, expect, it } from 'vitest';
+import { fault, nodeIptables } from '../../e2e/lab/lab';
 import { LAB_USERS } from '../../e2e/lab/state';
-import { parseWorkspace, serializeWorkspace } from '../../shared/workspace/codec';
-import type { Policy, Workspace } from '../../shared/workspace/schema';
+import type { Policy } from '../../shared/workspace/schema';
 import { localStore } from '../engine/local-store';
 import { prepare } from '../engine/prepare';
 import { runChanges } from '../engine/run-changes';
 import { openSession } from '../engine/session';
-import { copyLabWorkspace, type LabWorkspace } from '../engine/test-support/lab-workspace';
 import { loadWorkspace } from '../engine/workspace-file';
+import { labCliSuite } from './test-support/lab-cli';
 import { json, npg } from './test-support/npg-run';
 
-let topo: LabTopology;
-let ws: LabWorkspace;
-const common = () => ['--workspace', ws.path, '--ssh-config', 'none', '--quiet', '--connect-timeout', '4'];
+const { topo, ws, common, edit, removeAll } = labCliSuite({
+  extraFlags: ['--connect-timeout', '4'],
+  setup: (cli) => cli.edit((w) => ({ ...w, policy: policyAllowing(cli.topo().clients[0]!.ipv4[0]!) })),
+  teardown: async (cli) => {
+    for (const n of cli.topo().nodes) {
+      await fault('restore-ok', n.name).catch(() => undefined);
+      await fault('uncut', n.name).catch(() => undefined);
+      await fault('sshd-start', n.name).catch(() => undefined);
+    }
+  },
+});
 
 interface ApplyJson {
   outcome: string;
   error?: string;
   nodes: { node: string; status: string; message?: string; state?: string }[];
   unplanned: { node: string; status: string; message: string }[];
-}
-
-async function edit(change: (w: Workspace) => Workspace): Promise<void> {
-  const r = parseWorkspace(await readFile(ws.path, 'utf8'));
-  if (!r.ok) throw new Error(r.error);
-  await writeFile(ws.path, serializeWorkspace(change(r.workspace)));
 }
 
 function policyAllowing(cidr: string): Policy {
@@ -39,7 +40,7 @@ function policyAllowing(cidr: string): Policy {
 }
 
 async function guarded(node: string): Promise<boolean> {
-  const n = topo.nodes.find((x) => x.name === node)!;
+  const n = topo().nodes.find((x) => x.name === node)!;
   return (await nodeIptables(n, ['-t', 'nat', '-S'])).includes('NPG-');
 }
 
@@ -48,7 +49,7 @@ async function states(): Promise<Record<string, 'old' | 'new'>> {
   const v = await npg(['verify', ...common(), '--json']);
   const out = json<{ nodes: { node: string; status: string }[] }>(v);
   const result: Record<string, 'old' | 'new'> = {};
-  for (const n of topo.nodes) {
+  for (const n of topo().nodes) {
     const isGuarded = await guarded(n.name);
     const status = out.nodes.find((x) => x.node === n.name)?.status;
     if (isGuarded) expect(status, `${n.name} holds part of a guard`).toBe('ok');
@@ -57,33 +58,9 @@ async function states(): Promise<Record<string, 'old' | 'new'>> {
   return result;
 }
 
-async function removeAll(): Promise<void> {
-  const r = await npg(['remove', ...common(), '--yes']);
-  expect(r.code, r.stderr).toBe(0);
-}
-
-beforeAll(async () => {
-  topo = await currentLab();
-  ws = await copyLabWorkspace(workspacePath());
-  await removeAll();
-  await edit((w) => ({ ...w, policy: policyAllowing(topo.clients[0]!.ipv4[0]!) }));
-}, 180_000);
-
-afterAll(async () => {
-  for (const n of topo?.nodes ?? []) {
-    await fault('restore-ok', n.name).catch(() => undefined);
-    await fault('uncut', n.name).catch(() => undefined);
-    await fault('sshd-start', n.name).catch(() => undefined);
-  }
-  if (ws) {
-    await npg(['remove', ...common(), '--yes']);
-    await ws.cleanup();
-  }
-}, 180_000);
-
 describe('faults during apply', () => {
   it('sshd stopped on one node: refused before any change; with --continue the others change', async () => {
-    const down = topo.nodes[1]!.name;
+    const down = topo().nodes[1]!.name;
     await fault('sshd-stop', down);
     try {
       const r = await npg(['apply', ...common(), '--yes', '--json']);
@@ -92,12 +69,12 @@ describe('faults during apply', () => {
       expect(out.error).toMatch(
         new RegExp(`^${down}: cannot connect: .*ECONNREFUSED.*; nothing changed on any node`),
       );
-      for (const n of topo.nodes) expect(await guarded(n.name), n.name).toBe(false);
+      for (const n of topo().nodes) expect(await guarded(n.name), n.name).toBe(false);
       const c = await npg(['apply', ...common(), '--yes', '--json', '--continue']);
       expect(c.code).toBe(2);
       const cont = json<ApplyJson>(c);
       expect(cont.unplanned).toEqual([expect.objectContaining({ node: down, status: 'unreachable' })]);
-      for (const n of topo.nodes) expect(await guarded(n.name), n.name).toBe(n.name !== down);
+      for (const n of topo().nodes) expect(await guarded(n.name), n.name).toBe(n.name !== down);
     } finally {
       await fault('sshd-start', down);
     }
@@ -105,10 +82,10 @@ describe('faults during apply', () => {
   });
 
   it('iptables-restore failing on one node: that node keeps its old guard, the canary stays new, nothing is half', async () => {
-    const bad = topo.nodes[1]!.name;
+    const bad = topo().nodes[1]!.name;
     await fault('restore-fail', bad);
     try {
-      const r = await npg(['apply', ...common(), '--yes', '--json', '--canary', topo.nodes[0]!.name]);
+      const r = await npg(['apply', ...common(), '--yes', '--json', '--canary', topo().nodes[0]!.name]);
       expect(r.code).toBe(2);
       const out = json<ApplyJson>(r);
       const failed = out.nodes.find((n) => n.node === bad)!;
@@ -118,10 +95,10 @@ describe('faults during apply', () => {
           `^${bad}: iptables-restore failed: .*lab fault restore-fail.*; node left at its old guard`,
         ),
       );
-      expect(out.nodes.find((n) => n.node === topo.nodes[0]!.name)!.status).toBe('applied');
+      expect(out.nodes.find((n) => n.node === topo().nodes[0]!.name)!.status).toBe('applied');
       const s = await states();
       expect(s[bad]).toBe('old');
-      expect(s[topo.nodes[0]!.name]).toBe('new');
+      expect(s[topo().nodes[0]!.name]).toBe('new');
       await removeAll();
 
       // The failing node as canary: nothing else is started.
@@ -139,35 +116,35 @@ describe('faults during apply', () => {
   });
 
   it('a node cut off from the network: one line naming it, nothing changed', async () => {
-    const cut = topo.nodes[topo.nodes.length - 1]!.name;
+    const cut = topo().nodes[topo().nodes.length - 1]!.name;
     await fault('cut', cut);
     try {
       const r = await npg(['apply', ...common(), '--yes']);
       expect(r.code).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(new RegExp(`^npg: ${cut}: (no SSH session within 4000 ms|cannot connect)`));
-      for (const n of topo.nodes) expect(await guarded(n.name)).toBe(false);
+      for (const n of topo().nodes) expect(await guarded(n.name)).toBe(false);
     } finally {
       await fault('uncut', cut);
     }
   });
 
   it('sshd stopped between plan and change: that node stays old, the others are new', async () => {
-    const loaded = await loadWorkspace(ws.path);
+    const loaded = await loadWorkspace(ws().path);
     if (!loaded.ok) throw new Error(loaded.message);
     const opened = await openSession(loaded.value, { sshConfigPath: null, connectTimeoutMs: 4000 });
     if (!opened.ok) throw new Error(opened.message);
     const session = opened.session;
-    const victim = topo.nodes[2]!.name;
+    const victim = topo().nodes[2]!.name;
     try {
       const prepared = await prepare(session, 'apply', loaded.value.workspace.policy);
       expect(prepared.unplanned).toEqual([]);
       await fault('sshd-stop', victim);
       session.fleet.disconnect(victim);
       const result = await runChanges(session, prepared.changes, {
-        store: localStore(ws.path),
-        workspacePath: ws.path,
-        canary: topo.nodes[0]!.name,
+        store: localStore(ws().path),
+        workspacePath: ws().path,
+        canary: topo().nodes[0]!.name,
         continueOnFailure: true,
       });
       const o = result.outcomes.find((x) => x.node === victim)!;
@@ -180,20 +157,20 @@ describe('faults during apply', () => {
     }
     const s = await states();
     expect(s[victim]).toBe('old');
-    for (const n of topo.nodes.filter((x) => x.name !== victim)) expect(s[n.name]).toBe('new');
+    for (const n of topo().nodes.filter((x) => x.name !== victim)) expect(s[n.name]).toBe('new');
     await removeAll();
   });
 });
 
 describe('host keys and users', () => {
   it('a changed host key is refused naming the node and both fingerprints; nothing changes', async () => {
-    const original = await readFile(ws.knownHosts, 'utf8');
+    const original = await readFile(ws().knownHosts, 'utf8');
     const lines = original.split('\n');
-    const [a, b] = topo.nodes;
+    const [a, b] = topo().nodes;
     // node a's address with node b's key: what a man in the middle (or a reinstalled node) looks like.
     const bLine = lines.find((l) => l.startsWith(`${b!.ipv4} `))!;
     const aLine = lines.find((l) => l.startsWith(`${a!.ipv4} `))!;
-    await writeFile(ws.knownHosts, original.replace(aLine, bLine.replace(b!.ipv4, a!.ipv4)));
+    await writeFile(ws().knownHosts, original.replace(aLine, bLine.replace(b!.ipv4, a!.ipv4)));
     try {
       const r = await npg(['apply', ...common(), '--yes', '--accept-new-host-keys']);
       expect(r.code).toBe(2);
@@ -202,17 +179,17 @@ describe('host keys and users', () => {
           `^npg: ${a!.name}: HOST KEY CHANGED: presents ssh-ed25519 SHA256:\\S+, known_hosts .* has SHA256:\\S+; refusing to connect`,
         ),
       );
-      for (const n of topo.nodes) expect(await guarded(n.name)).toBe(false);
+      for (const n of topo().nodes) expect(await guarded(n.name)).toBe(false);
     } finally {
-      await writeFile(ws.knownHosts, original);
+      await writeFile(ws().knownHosts, original);
     }
   });
 
   it('an unknown host key is refused unless --accept-new-host-keys, which records it', async () => {
-    const original = await readFile(ws.knownHosts, 'utf8');
-    const a = topo.nodes[0]!;
+    const original = await readFile(ws().knownHosts, 'utf8');
+    const a = topo().nodes[0]!;
     await writeFile(
-      ws.knownHosts,
+      ws().knownHosts,
       original
         .split('\n')
         .filter((l) => !l.startsWith(`${a.ipv4} `))
@@ -228,9 +205,9 @@ describe('host keys and users', () => {
       );
       const ok = await npg(['nodes', ...common(), '--check', '--accept-new-host-keys']);
       expect(ok.code, ok.stdout + ok.stderr).toBe(0);
-      expect(await readFile(ws.knownHosts, 'utf8')).toContain(`${a.ipv4} ssh-ed25519 `);
+      expect(await readFile(ws().knownHosts, 'utf8')).toContain(`${a.ipv4} ssh-ed25519 `);
     } finally {
-      await writeFile(ws.knownHosts, original);
+      await writeFile(ws().knownHosts, original);
     }
   });
 
@@ -246,13 +223,13 @@ describe('host keys and users', () => {
       expect(r.code).toBe(2);
       expect(json<ApplyJson>(r).error).toMatch(
         new RegExp(
-          `^${topo.nodes[0]!.name}: ${LAB_USERS.nosudo} cannot run commands as root with sudo -n .*; grant NOPASSWD sudo`,
+          `^${topo().nodes[0]!.name}: ${LAB_USERS.nosudo} cannot run commands as root with sudo -n .*; grant NOPASSWD sudo`,
         ),
       );
       await asUser(LAB_USERS.sudo);
       const ok = await npg(['apply', ...common(), '--yes', '--json']);
       expect(ok.code, ok.stderr).toBe(0);
-      for (const n of topo.nodes) expect(await guarded(n.name)).toBe(true);
+      for (const n of topo().nodes) expect(await guarded(n.name)).toBe(true);
       await removeAll();
     } finally {
       await asUser('root');

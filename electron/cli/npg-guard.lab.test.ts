@@ -3,33 +3,17 @@
 // --ipv6 (IPv6 cases run when the lab has IPv6). Each file works on a private copy of the lab's
 // workspace and removes the guard from every node when it ends.
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  currentLab,
-  fault,
-  type LabTopology,
-  nodeIptables,
-  probeLab,
-  restartKubeProxy,
-  workspacePath,
-} from '../../e2e/lab/lab';
+import { describe, expect, it } from 'vitest';
+import { fault, nodeIptables, probeLab, restartKubeProxy, workspacePath } from '../../e2e/lab/lab';
 import { run } from '../../e2e/lab/sys/exec';
 import { parseWorkspace, serializeWorkspace } from '../../shared/workspace/codec';
-import type { Policy } from '../../shared/workspace/schema';
-import { copyLabWorkspace, type LabWorkspace } from '../engine/test-support/lab-workspace';
+import { copyLabWorkspace } from '../engine/test-support/lab-workspace';
+import { labCliSuite } from './test-support/lab-cli';
 import { json, npg } from './test-support/npg-run';
 
-let topo: LabTopology;
-let ws: LabWorkspace;
-const common = () => ['--workspace', ws.path, '--ssh-config', 'none', '--quiet'];
+const { topo, ws, common, setPolicy } = labCliSuite();
 /** For commands that do not contact nodes (history, policy). */
-const local = () => ['--workspace', ws.path, '--quiet'];
-
-async function setPolicy(policy: Policy): Promise<void> {
-  const r = parseWorkspace(await readFile(ws.path, 'utf8'));
-  if (!r.ok) throw new Error(r.error);
-  await writeFile(ws.path, serializeWorkspace({ ...r.workspace, policy }));
-}
+const local = () => ['--workspace', ws().path, '--quiet'];
 
 async function apply(extra: string[] = []) {
   const r = await npg(['apply', ...common(), '--yes', '--json', ...extra]);
@@ -40,13 +24,13 @@ async function apply(extra: string[] = []) {
 }
 
 async function nat(node: string, v6 = false): Promise<string> {
-  const n = topo.nodes.find((x) => x.name === node)!;
+  const n = topo().nodes.find((x) => x.name === node)!;
   return nodeIptables(n, ['-t', 'nat', '-S'], v6);
 }
 
 /** Everything but our chains, without counters or comments: must not change when we apply. */
 async function notOurs(node: string): Promise<string> {
-  const n = topo.nodes.find((x) => x.name === node)!;
+  const n = topo().nodes.find((x) => x.name === node)!;
   const save = (v6: boolean) => run([v6 ? 'ip6tables-save' : 'iptables-save'], { netns: n.netns });
   const text = `${await save(false)}\n${n.ipv6 ? await save(true) : ''}`;
   return text
@@ -60,27 +44,12 @@ async function outcome(from: string, node: string, port: number, udp = false) {
   return (await probeLab({ from, node, port, udp, timeoutMs: 1500 })).outcome;
 }
 
-beforeAll(async () => {
-  topo = await currentLab();
-  ws = await copyLabWorkspace(workspacePath());
-  // Start from no guard, whatever an earlier run left.
-  const r = await npg(['remove', ...common(), '--yes']);
-  expect(r.code, r.stderr).toBe(0);
-}, 180_000);
-
-afterAll(async () => {
-  if (ws) {
-    await npg(['remove', ...common(), '--yes']);
-    await ws.cleanup();
-  }
-}, 180_000);
-
 describe('npg apply on the lab', () => {
   it('allowed sources reach the pod, blocked ones are refused, TCP and UDP, on every node; nothing else changes', async () => {
-    const c = topo.clients[0]!;
+    const c = topo().clients[0]!;
     const [a, b, blocked] = c.ipv4;
     const v6 = c.ipv6.length > 0;
-    const before = await Promise.all(topo.nodes.map((n) => notOurs(n.name)));
+    const before = await Promise.all(topo().nodes.map((n) => notOurs(n.name)));
     await setPolicy({
       nodePorts: [
         {
@@ -100,8 +69,8 @@ describe('npg apply on the lab', () => {
     const r = await apply();
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.outcome).toBe('ok');
-    expect(r.out.nodes.map((n) => n.status)).toEqual(topo.nodes.map(() => 'applied'));
-    for (const node of topo.nodes) {
+    expect(r.out.nodes.map((n) => n.status)).toEqual(topo().nodes.map(() => 'applied'));
+    for (const node of topo().nodes) {
       expect(await outcome(a!, node.name, 30001), `${a} -> ${node.name}`).toBe('reached');
       expect(await outcome(b!, node.name, 30001), `${b} -> ${node.name}`).toBe('reached');
       expect(await outcome(blocked!, node.name, 30001), `${blocked} -> ${node.name}`).toBe('refused');
@@ -118,7 +87,7 @@ describe('npg apply on the lab', () => {
         expect(await outcome(c.ipv6[0]!, node.name, 30002, true)).toBe('refused');
       }
     }
-    const after = await Promise.all(topo.nodes.map((n) => notOurs(n.name)));
+    const after = await Promise.all(topo().nodes.map((n) => notOurs(n.name)));
     expect(after).toEqual(before);
 
     // Apply twice: nothing to do, nothing sent, no history line.
@@ -133,8 +102,8 @@ describe('npg apply on the lab', () => {
   });
 
   it('verify finds a rule deleted by hand, a rule added by hand, and the entry jump behind KUBE-SERVICES', async () => {
-    const node = topo.nodes[1]!;
-    const [a, b, blocked] = topo.clients[0]!.ipv4;
+    const node = topo().nodes[1]!;
+    const [a, b, blocked] = topo().clients[0]!.ipv4;
     const ok = await npg(['verify', ...common()]);
     expect(ok.code, ok.stdout + ok.stderr).toBe(0);
 
@@ -189,7 +158,7 @@ describe('npg apply on the lab', () => {
     const drift = json<{ nodes: { node: string; findings: { kind: string; message: string }[] }[] }>(v);
     const kinds = drift.nodes.find((n) => n.node === node.name)!.findings.map((f) => f.kind);
     expect(kinds).toContain('entry-after-kube-services');
-    if (topo.options.mode === 'iptables') expect(await outcome(blocked!, node.name, 30001)).toBe('reached');
+    if (topo().options.mode === 'iptables') expect(await outcome(blocked!, node.name, 30001)).toBe('reached');
     const moved = await apply();
     expect(moved.code, moved.stderr).toBe(0);
     expect((await nat(node.name)).split('\n').filter((l) => l.startsWith('-A PREROUTING'))[0]).toContain(
@@ -200,7 +169,7 @@ describe('npg apply on the lab', () => {
   });
 
   it('audit mode blocks nothing and lists the would-be-blocked source', async () => {
-    const [a, , , d] = topo.clients[0]!.ipv4;
+    const [a, , , d] = topo().clients[0]!.ipv4;
     await setPolicy({
       nodePorts: [
         { port: 30001, protocol: 'tcp', mode: 'audit', blackholePort: 65535, allow: [{ cidr: a! }] },
@@ -208,7 +177,7 @@ describe('npg apply on the lab', () => {
     });
     const r = await apply();
     expect(r.code, r.stderr).toBe(0);
-    const node = topo.nodes[0]!;
+    const node = topo().nodes[0]!;
     expect(await outcome(d!, node.name, 30001)).toBe('reached');
     expect(await outcome(a!, node.name, 30001)).toBe('reached');
     const v = await npg(['verify', ...common(), '--json', '--node', node.name]);
@@ -228,7 +197,7 @@ describe('npg apply on the lab', () => {
   });
 
   it('rollback restores the guard as it was before the last change; remove leaves no trace', async () => {
-    const [a, b, blocked] = topo.clients[0]!.ipv4;
+    const [a, b, blocked] = topo().clients[0]!.ipv4;
     await setPolicy({
       nodePorts: [
         { port: 30001, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
@@ -241,7 +210,7 @@ describe('npg apply on the lab', () => {
       ],
     });
     expect((await apply()).code).toBe(0);
-    const node = topo.nodes[2]!.name;
+    const node = topo().nodes[2]!.name;
     expect(await outcome(a!, node, 30001)).toBe('refused');
     const rb = await npg(['rollback', ...common(), '--yes', '--json']);
     expect(rb.code, rb.stderr).toBe(0);
@@ -249,7 +218,7 @@ describe('npg apply on the lab', () => {
     expect(await outcome(b!, node, 30001)).toBe('refused');
     const rm = await npg(['remove', ...common(), '--yes']);
     expect(rm.code, rm.stderr).toBe(0);
-    for (const n of topo.nodes) {
+    for (const n of topo().nodes) {
       expect(await nat(n.name)).not.toContain('NPG-');
       expect(await outcome(blocked!, n.name, 30001)).toBe('reached');
     }
@@ -258,7 +227,7 @@ describe('npg apply on the lab', () => {
   });
 
   it('commit-confirmed: without confirm every node restores its saved guard, also one cut off from the network', async () => {
-    const [a, , blocked] = topo.clients[0]!.ipv4;
+    const [a, , blocked] = topo().clients[0]!.ipv4;
     await setPolicy({
       nodePorts: [
         { port: 30001, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
@@ -266,15 +235,15 @@ describe('npg apply on the lab', () => {
     });
     const r = await apply(['--confirm-within', '10']);
     expect(r.code, r.stderr).toBe(0);
-    const cutNode = topo.nodes[topo.nodes.length - 1]!;
-    for (const n of topo.nodes) expect(await outcome(blocked!, n.name, 30001)).toBe('refused');
+    const cutNode = topo().nodes[topo().nodes.length - 1]!;
+    for (const n of topo().nodes) expect(await outcome(blocked!, n.name, 30001)).toBe('refused');
     await fault('cut', cutNode.name);
     try {
       await new Promise((res) => setTimeout(res, 13_000));
     } finally {
       await fault('uncut', cutNode.name);
     }
-    for (const n of topo.nodes) {
+    for (const n of topo().nodes) {
       expect(await nat(n.name), n.name).not.toContain('NPG-');
       // The node that was cut needs a moment after `uncut` (link up, neighbour entries relearnt,
       // IPv6 DAD on a dual-stack lab) before packets flow again: wait for that, bounded.
@@ -299,7 +268,7 @@ describe('npg apply on the lab', () => {
 
 describe('npg plan, verify --watch, export and import on the lab', () => {
   it('apply without --yes and without a terminal refuses after showing the plan; plan exits 1 while changes are due', async () => {
-    const [a] = topo.clients[0]!.ipv4;
+    const [a] = topo().clients[0]!.ipv4;
     await setPolicy({
       nodePorts: [
         { port: 30007, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: a! }] },
@@ -311,14 +280,14 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
     const r = await npg(['apply', ...common()]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^npg: apply: refusing to change nodes without confirmation: pass --yes/m);
-    for (const n of topo.nodes) expect(await nat(n.name)).not.toContain('NPG-TCP-30007');
+    for (const n of topo().nodes) expect(await nat(n.name)).not.toContain('NPG-TCP-30007');
   });
 
   it("plan warns about the workspace's pod CIDRs and health-check ranges left out of an allow-list; flags add to them", async () => {
-    const r = parseWorkspace(await readFile(ws.path, 'utf8'));
+    const r = parseWorkspace(await readFile(ws().path, 'utf8'));
     if (!r.ok) throw new Error(r.error);
     await writeFile(
-      ws.path,
+      ws().path,
       serializeWorkspace({
         ...r.workspace,
         cluster: { podCidrs: ['198.19.0.0/17'], healthCheckRanges: ['azure'] },
@@ -332,14 +301,14 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
       expect(more.stdout).toMatch(/pod CIDR 198\.18\.96\.0\/24 is not allowed/);
       expect(more.stdout).toMatch(/pod CIDR 198\.19\.0\.0\/17 is not allowed/);
     } finally {
-      await writeFile(ws.path, serializeWorkspace(r.workspace));
+      await writeFile(ws().path, serializeWorkspace(r.workspace));
     }
   });
 
   it('apply --plan refuses a plan made before the node changed, and applies a fresh one', async () => {
-    const planFile = `${ws.dir}/plan.json`;
+    const planFile = `${ws().dir}/plan.json`;
     expect((await npg(['plan', ...common(), '--out', planFile])).code).toBe(1);
-    const n = topo.nodes[0]!;
+    const n = topo().nodes[0]!;
     // PREROUTING changed by hand after the plan was made (our entry goes in front of it).
     const foreign = ['PREROUTING', '1', '-p', 'tcp', '--dport', '39999', '-j', 'RETURN'];
     await nodeIptables(n, ['-t', 'nat', '-I', ...foreign]);
@@ -357,8 +326,8 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
   });
 
   it('verify --watch reports drift as it appears', async () => {
-    const node = topo.nodes[0]!;
-    const [a] = topo.clients[0]!.ipv4;
+    const node = topo().nodes[0]!;
+    const [a] = topo().clients[0]!.ipv4;
     const watching = npg(['verify', ...common(), '--json', '--watch', '1', '--count', '6']);
     await new Promise((r) => setTimeout(r, 2500));
     await nodeIptables(node, [
@@ -390,14 +359,14 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
   }, 60_000);
 
   it('export writes restore files, an install script and JSON; import restores the policy', async () => {
-    const out = `${ws.dir}/export`;
+    const out = `${ws().dir}/export`;
     const e = await npg(['export', ...common(), '--out', out, '--json']);
     expect(e.code, e.stderr).toBe(0);
     const files = json<{ files: string[] }>(e).files;
     expect(files).toEqual(
-      expect.arrayContaining(['install-guard.sh', 'export.json', `${topo.nodes[0]!.name}.v4.rules`]),
+      expect.arrayContaining(['install-guard.sh', 'export.json', `${topo().nodes[0]!.name}.v4.rules`]),
     );
-    const rules = await readFile(`${out}/${topo.nodes[0]!.name}.v4.rules`, 'utf8');
+    const rules = await readFile(`${out}/${topo().nodes[0]!.name}.v4.rules`, 'utf8');
     expect(rules).toMatch(/^\*nat$/m);
     expect(rules).toContain('-A NPG-TCP-30007');
     // A fresh workspace with an empty policy imports it and finds nothing to do on the nodes.
@@ -406,12 +375,12 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
       const args = ['--workspace', other.path, '--quiet'];
       const i = await npg(['import', ...args, '--file', `${out}/export.json`]);
       expect(i.code, i.stderr).toBe(0);
-      const mine = parseWorkspace(await readFile(ws.path, 'utf8'));
+      const mine = parseWorkspace(await readFile(ws().path, 'utf8'));
       const theirs = parseWorkspace(await readFile(other.path, 'utf8'));
       expect(theirs.ok && theirs.workspace.policy).toEqual(mine.ok && mine.workspace.policy);
       const p = await npg(['plan', ...args, '--ssh-config', 'none']);
       expect(p.code, p.stdout + p.stderr).toBe(0);
-      const bad = await npg(['import', ...args, '--file', ws.path]);
+      const bad = await npg(['import', ...args, '--file', ws().path]);
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/^npg: import .*: not JSON/);
     } finally {
@@ -420,7 +389,7 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
   });
 
   it('a 1,000-entry allow-list applies in one transaction per node and works', async () => {
-    const [a, , blocked] = topo.clients[0]!.ipv4;
+    const [a, , blocked] = topo().clients[0]!.ipv4;
     const many = Array.from({ length: 999 }, (_, i) => ({
       cidr: `198.19.${64 + Math.floor(i / 250)}.${(i % 250) + 1}`,
     }));
@@ -437,7 +406,7 @@ describe('npg plan, verify --watch, export and import on the lab', () => {
     });
     const r = await apply();
     expect(r.code, r.stderr).toBe(0);
-    const node = topo.nodes[0]!.name;
+    const node = topo().nodes[0]!.name;
     expect((await nat(node)).split('\n').filter((l) => l.startsWith('-A NPG-TCP-30001 -s')).length).toBe(
       1000,
     );

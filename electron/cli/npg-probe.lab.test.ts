@@ -4,18 +4,13 @@
 // on 30007; then a block rule deleted by hand lets a blocked source connect, which the probes
 // report as drift. Works in iptables and ipvs mode; the IPv6 case runs when the lab has IPv6.
 // Works on a private copy of the lab's workspace and removes the guard from every node when it ends.
-import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BRIDGE_V4, BRIDGE_V6 } from '../../e2e/lab/addressing';
-import { currentLab, type LabNode, type LabTopology, nodeIptables, workspacePath } from '../../e2e/lab/lab';
-import { parseWorkspace, serializeWorkspace } from '../../shared/workspace/codec';
-import type { Policy } from '../../shared/workspace/schema';
-import { copyLabWorkspace, type LabWorkspace } from '../engine/test-support/lab-workspace';
+import { type LabNode, nodeIptables } from '../../e2e/lab/lab';
+import { labCliSuite } from './test-support/lab-cli';
 import { json, npg } from './test-support/npg-run';
 
-let topo: LabTopology;
-let ws: LabWorkspace;
-const common = () => ['--workspace', ws.path, '--ssh-config', 'none', '--quiet'];
+const { topo, common, setPolicy } = labCliSuite();
 
 interface ProbeJson {
   from: string;
@@ -38,12 +33,6 @@ interface VerifyJson {
     notProbed: { port: number; protocol: string; reason: string }[];
     problems: string[];
   };
-}
-
-async function setPolicy(policy: Policy): Promise<void> {
-  const r = parseWorkspace(await readFile(ws.path, 'utf8'));
-  if (!r.ok) throw new Error(r.error);
-  await writeFile(ws.path, serializeWorkspace({ ...r.workspace, policy }));
 }
 
 async function verify(extra: string[]) {
@@ -70,25 +59,11 @@ async function deleteBlockRule(node: LabNode, port: number): Promise<void> {
   await nodeIptables(node, ['-t', 'nat', '-D', chain, String(at + 1)]);
 }
 
-beforeAll(async () => {
-  topo = await currentLab();
-  ws = await copyLabWorkspace(workspacePath());
-  const r = await npg(['remove', ...common(), '--yes']);
-  expect(r.code, r.stderr).toBe(0);
-}, 180_000);
-
-afterAll(async () => {
-  if (ws) {
-    await npg(['remove', ...common(), '--yes']);
-    await ws.cleanup();
-  }
-}, 180_000);
-
 describe('npg verify --probe on the lab', () => {
   it('probes from this machine and from node2 see the guard as the policy says; UDP is not probed', async () => {
-    expect(topo.nodes.length).toBeGreaterThanOrEqual(2);
-    const node2 = topo.nodes[1]!;
-    const [a] = topo.clients[0]!.ipv4;
+    expect(topo().nodes.length).toBeGreaterThanOrEqual(2);
+    const node2 = topo().nodes[1]!;
+    const [a] = topo().clients[0]!.ipv4;
     await setPolicy({
       nodePorts: [
         {
@@ -109,8 +84,8 @@ describe('npg verify --probe on the lab', () => {
     expect(here.code, here.stdout + here.stderr).toBe(0);
     expect(here.out.status).toBe('ok');
     expect(here.out.probes.status).toBe('ok');
-    expect(here.out.probes.results).toHaveLength(topo.nodes.length * 2);
-    for (const n of topo.nodes) {
+    expect(here.out.probes.results).toHaveLength(topo().nodes.length * 2);
+    for (const n of topo().nodes) {
       expect(find(here.out, 'app-host', n.name, 30001)).toMatchObject({
         address: n.ipv4,
         source: BRIDGE_V4,
@@ -135,7 +110,7 @@ describe('npg verify --probe on the lab', () => {
 
     const fromNode2 = await verify(['--probe-from', node2.name]);
     expect(fromNode2.code, fromNode2.stdout + fromNode2.stderr).toBe(0);
-    const others = topo.nodes.filter((n) => n.name !== node2.name);
+    const others = topo().nodes.filter((n) => n.name !== node2.name);
     expect(fromNode2.out.probes.results).toHaveLength(others.length * 2);
     for (const n of others) {
       expect(find(fromNode2.out, node2.name, n.name, 30001)).toMatchObject({
@@ -155,15 +130,15 @@ describe('npg verify --probe on the lab', () => {
     // The human output lists every probe and says what is not probed.
     const human = await npg(['verify', ...common(), '--probe']);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toContain(`hold the policy; ${topo.nodes.length * 2} probes as expected`);
+    expect(human.stdout).toContain(`hold the policy; ${topo().nodes.length * 2} probes as expected`);
     expect(human.stdout).toContain(
-      `${topo.nodes[0]!.name}: tcp/30007 (IPv4): probe from this machine (source ${BRIDGE_V4}) to ${topo.nodes[0]!.ipv4}:30007 refused as expected`,
+      `${topo().nodes[0]!.name}: tcp/30007 (IPv4): probe from this machine (source ${BRIDGE_V4}) to ${topo().nodes[0]!.ipv4}:30007 refused as expected`,
     );
     expect(human.stdout).toContain('udp/30002: UDP is not probed');
   });
 
   it('IPv6: every address the node reports; the v4-only allow-lists block the app host over IPv6', async (ctx) => {
-    const dual = topo.nodes.filter((n) => n.ipv6);
+    const dual = topo().nodes.filter((n) => n.ipv6);
     if (dual.length === 0) ctx.skip();
     const v = await verify(['--probe', '--probe-all-addresses']);
     expect(v.code, v.stdout + v.stderr).toBe(0);
@@ -179,8 +154,8 @@ describe('npg verify --probe on the lab', () => {
   });
 
   it('a block rule deleted by hand: the blocked app host and node2 connect, and the probes say so (exit 1)', async () => {
-    const node1 = topo.nodes[0]!;
-    const node2 = topo.nodes[1]!;
+    const node1 = topo().nodes[0]!;
+    const node2 = topo().nodes[1]!;
     await deleteBlockRule(node1, 30007);
     try {
       const here = await verify(['--probe']);
@@ -193,7 +168,7 @@ describe('npg verify --probe on the lab', () => {
         `${node1.name}: tcp/30007 (IPv4): probe from this machine (source ${BRIDGE_V4}) to ${node1.ipv4}:30007 connected, expected refused (${BRIDGE_V4} is not on the IPv4 allow-list): the guard let a blocked source through`,
       );
       // The other nodes still refuse.
-      for (const n of topo.nodes.slice(1))
+      for (const n of topo().nodes.slice(1))
         expect(find(here.out, 'app-host', n.name, 30007).verdict, n.name).toBe('ok');
 
       const human = await npg(['verify', ...common(), '--probe']);
