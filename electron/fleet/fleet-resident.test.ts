@@ -2,12 +2,9 @@
 // SSH server: a small line-answering shell program started once and asked many times, answers in
 // order, timeouts and cancellation that retire it, a program that cannot start, and the end of the
 // connection ending it.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shippedScript } from './command-policy';
-import { Fleet } from './fleet';
-import { type Fixture, makeFixture, nodeFor } from './test-support/fixture';
-import { makeKeyPair } from './test-support/keys';
-import { startTestServer, type TestServer } from './test-support/ssh-server';
+import { shServerSuite } from './test-support/sh-server-suite';
 import type { ResidentProgram } from './types';
 
 // Answers each line with `got LINE`, `slow` after a second, and `end NONCE` with `END NONCE`.
@@ -32,45 +29,12 @@ function program(script: string, name = 'echoer'): ResidentProgram {
   };
 }
 
-let fx: Fixture;
-let server: TestServer;
-let keyPath: string;
-const fleets: Fleet[] = [];
-
-beforeAll(async () => {
-  fx = await makeFixture();
-  const hostKey = makeKeyPair('ed25519');
-  const userKey = makeKeyPair('ed25519');
-  keyPath = await fx.writeKey('id_user', userKey);
-  server = await startTestServer({
-    hostKey,
-    users: { root: { publicKeys: [userKey.publicLine] } },
-    exec: () => 'sh',
-    live: (command) => command.includes('npg-echoer'),
-  });
-  await fx.trust([[server, hostKey.blob]]);
-});
-afterEach(async () => {
-  await Promise.all(fleets.splice(0).map((f) => f.close()));
-});
-afterAll(async () => {
-  await server.close();
-  await fx.cleanup();
-});
-
-function fleet(): Fleet {
-  const f = new Fleet({
-    nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
-    knownHostsPath: fx.knownHostsPath,
-  });
-  fleets.push(f);
-  return f;
-}
+const { server, fleet } = shServerSuite({ live: (command) => command.includes('npg-echoer') });
 
 describe('resident programs', () => {
   it('starts once and answers every ask in order, concurrent asks included', async () => {
     const f = fleet();
-    const before = server.stats.lives;
+    const before = server().stats.lives;
     const p = program(echoer);
     expect(await f.ask('n1', { program: p, input: 'a\nb\n' })).toMatchObject({
       ok: true,
@@ -83,12 +47,12 @@ describe('resident programs', () => {
       f.ask('n1', { program: p, input: '' }),
     ]);
     expect([x, y, z].map((r) => (r.ok ? r.stdout : r.error.message))).toEqual(['got slow\n', 'got x\n', '']);
-    expect(server.stats.lives - before).toBe(1);
+    expect(server().stats.lives - before).toBe(1);
   });
 
   it('a timeout or a cancel retires the program; the next ask starts a new one', async () => {
     const f = fleet();
-    const before = server.stats.lives;
+    const before = server().stats.lives;
     const p = program(echoer);
     const slow = await f.ask('n1', { program: p, input: 'slow\n', timeoutMs: 200 });
     expect(slow.ok).toBe(false);
@@ -108,12 +72,12 @@ describe('resident programs', () => {
       ok: true,
       stdout: 'got again\n',
     });
-    expect(server.stats.lives - before).toBe(3);
+    expect(server().stats.lives - before).toBe(3);
   });
 
   it('a program that cannot start fails with its status and message, and is tried again next time', async () => {
     const f = fleet();
-    const before = server.stats.lives;
+    const before = server().stats.lives;
     const p = program(broken, 'broken');
     for (let i = 0; i < 2; i++) {
       const r = await f.ask('n1', { program: p, input: 'a\n' });
@@ -123,12 +87,12 @@ describe('resident programs', () => {
         expect(r.error.message).toContain('echoer: cannot start');
       }
     }
-    expect(server.stats.lives - before).toBe(2);
+    expect(server().stats.lives - before).toBe(2);
   });
 
   it('ends with the connection: a dropped session starts a new program', async () => {
     const f = fleet();
-    const before = server.stats.lives;
+    const before = server().stats.lives;
     const p = program(echoer);
     expect(await f.ask('n1', { program: p, input: 'one\n' })).toMatchObject({ ok: true });
     f.disconnect('n1');
@@ -136,7 +100,7 @@ describe('resident programs', () => {
       ok: true,
       stdout: 'got two\n',
     });
-    expect(server.stats.lives - before).toBe(2);
+    expect(server().stats.lives - before).toBe(2);
   });
 
   it('checks the program like any command: an unshipped script is refused before anything is sent', async () => {

@@ -4,12 +4,12 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { shippedScript } from './command-policy';
 import { Fleet } from './fleet';
-import { type Fixture, makeFixture, nodeFor } from './test-support/fixture';
-import { makeKeyPair, type TestKeyPair } from './test-support/keys';
-import { startTestServer, type TestServer } from './test-support/ssh-server';
+import { nodeFor } from './test-support/fixture';
+import { shServerSuite } from './test-support/sh-server-suite';
+import { startTestServer } from './test-support/ssh-server';
 
 const sleepFor = shippedScript('sleep "$1"; echo slept');
 // Exits the shell it runs in, sets a variable, and has `)` in case patterns: in the persistent
@@ -20,47 +20,10 @@ const argsAndExit = shippedScript(
 );
 const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\\n"; exit "$1"');
 
-let fx: Fixture;
-let server: TestServer;
-let serverHostKey: TestKeyPair;
-let serverUserKey: TestKeyPair;
-let keyPath: string;
-const fleets: Fleet[] = [];
-
-beforeAll(async () => {
-  fx = await makeFixture();
-  const hostKey: TestKeyPair = makeKeyPair('ed25519');
-  const userKey = makeKeyPair('ed25519');
-  serverHostKey = hostKey;
-  serverUserKey = userKey;
-  keyPath = await fx.writeKey('id_user', userKey);
-  // Exec requests (the fallback path) also run in a real /bin/sh, so both paths give real answers.
-  server = await startTestServer({
-    hostKey,
-    users: { root: { publicKeys: [userKey.publicLine] } },
-    exec: () => 'sh',
-  });
-  await fx.trust([[server, hostKey.blob]]);
-});
-afterEach(async () => {
-  await Promise.all(fleets.splice(0).map((f) => f.close()));
-});
-afterAll(async () => {
-  await server.close();
-  await fx.cleanup();
-});
-
-function fleet(): Fleet {
-  const f = new Fleet({
-    nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
-    knownHostsPath: fx.knownHostsPath,
-  });
-  fleets.push(f);
-  return f;
-}
+const { server, fleet, fixture, hostKey, userKey, keyPath } = shServerSuite();
 
 function counts() {
-  return { shells: server.stats.shells, execs: server.stats.execs.length };
+  return { shells: server().stats.shells, execs: server().stats.execs.length };
 }
 
 function delta(before: { shells: number; execs: number }) {
@@ -119,11 +82,11 @@ describe('the persistent node shell', () => {
 
   it('keeps output byte for byte: no trailing newline, text that looks like our end marker, 1.5 MiB', async () => {
     const f = fleet();
-    const bare = join(fx.dir, 'bare.txt');
+    const bare = join(fixture().dir, 'bare.txt');
     await writeFile(bare, 'no newline at the end');
-    const fake = join(fx.dir, 'fake-marker.txt');
+    const fake = join(fixture().dir, 'fake-marker.txt');
     await writeFile(fake, '\n%%npg-done-000000000000000000000000 0\n\n%%npg-done-\nafter\n');
-    const big = join(fx.dir, 'big.bin');
+    const big = join(fixture().dir, 'big.bin');
     const bytes = randomBytes(1536 * 1024);
     await writeFile(big, bytes);
     expect(await f.run('n1', { op: 'cmd', argv: ['cat', bare] })).toMatchObject({
@@ -195,23 +158,22 @@ describe('the persistent node shell', () => {
 
   it('a login shell that prints a banner first: every command still gets exactly its own output', async () => {
     const noisy = await startTestServer({
-      hostKey: serverHostKey,
-      users: { root: { publicKeys: [serverUserKey.publicLine] } },
+      hostKey: hostKey(),
+      users: { root: { publicKeys: [userKey().publicLine] } },
       exec: () => 'sh',
       shellBanner: 'Welcome to node-7 (from ~/.bashrc)\n',
     });
+    const f = new Fleet({
+      nodes: [nodeFor(noisy, 'n7', 'root', { identityFiles: [keyPath()] })],
+      knownHostsPath: fixture().knownHostsPath,
+    });
     try {
-      await fx.trust([[noisy, serverHostKey.blob]]);
-      const f = new Fleet({
-        nodes: [nodeFor(noisy, 'n7', 'root', { identityFiles: [keyPath] })],
-        knownHostsPath: fx.knownHostsPath,
-      });
-      fleets.push(f);
+      await fixture().trust([[noisy, hostKey().blob]]);
       const r = await f.run('n7', { op: 'cmd', argv: ['sh', '-c', twoStreams, 'x', '0'] });
       expect(r).toMatchObject({ ok: true, stdout: 'out1\nout2\n', stderr: 'err1', code: 0 });
       expect(noisy.stats.shells).toBe(1);
     } finally {
-      await Promise.all(fleets.splice(0).map((x) => x.close()));
+      await f.close();
       await noisy.close();
     }
   });
