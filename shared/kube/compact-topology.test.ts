@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave } from '../netfilter';
-import { analyzeTopology, quickInspect, toInspectJson } from '.';
+import { analyzeTopology, quickInspect, quickInspectBytes, toInspectJson } from '.';
 import { probabilityAt, probabilityValue } from './rule-facts';
 
 const FIXTURES = new URL('../../e2e/lab/fixtures/', import.meta.url);
@@ -33,8 +33,15 @@ function general(text: string): unknown {
 
 function sameAsGeneral(text: string): boolean {
   const quick = quickInspect(text);
-  if (quick === undefined) return false;
-  expect(quick).toEqual(general(text));
+  const quickBytes = quickInspectBytes(text);
+  if (quick === undefined) {
+    expect(quickBytes).toBeUndefined();
+    return false;
+  }
+  const expected = general(text);
+  expect(quick).toEqual(expected);
+  // What `npg inspect --json` prints on the quick path: the general path's JSON, byte for byte.
+  expect(new TextDecoder().decode(quickBytes)).toBe(JSON.stringify(expected));
   return true;
 }
 

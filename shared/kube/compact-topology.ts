@@ -9,6 +9,7 @@
 import { type NatScan, ruleDport } from '../netfilter/nat-scan';
 import { ASK_DPORT, MOD_SET, PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../netfilter/rule-check';
 import type { StepKind } from './chain-kind';
+import { JsonBytes } from './compact-json';
 import { NotSure, Walker } from './compact-rows';
 import { MARK_MASQ_STEP, NONE, Walk } from './compact-walk';
 import type { InspectJson, InspectJsonNodePort } from './inspect-json';
@@ -29,30 +30,136 @@ function rowsOf(scan: NatScan, id: number): number[] {
 
 /** See the module comment; undefined: ask analyzeTopology. */
 export function compactInspect(scan: NatScan): InspectJson | undefined {
+  const sink = new ObjectSink(scan);
+  if (!walkOrUndefined(scan, sink)) return undefined;
+  return {
+    mode: 'iptables',
+    nodePorts: sink.found,
+    layout: 'ext',
+    backend: scan.backend,
+    warnings: [NO_FILTER_WARNING],
+  };
+}
+
+/**
+ * `JSON.stringify(compactInspect(scan))` as UTF-8 bytes, written as the walk goes
+ * (compact-json.ts): what `npg inspect --json` prints. compact-topology.test.ts checks that the
+ * two are the same.
+ */
+export function compactInspectBytes(scan: NatScan): Uint8Array<ArrayBuffer> | undefined {
+  // The JSON is ~0.45 bytes per byte of a kube-proxy dump.
+  const out = new JsonBytes(scan.text.length >> 1);
+  out.raw('{"mode":"iptables","nodePorts":[');
+  if (!walkOrUndefined(scan, new ByteSink(scan, out))) return undefined;
+  out.raw('],"layout":"ext","backend":');
+  out.string(scan.backend);
+  out.raw(',"warnings":');
+  out.strings([NO_FILTER_WARNING]);
+  out.byte(125);
+  return out.result();
+}
+
+/** What the walk hands over for each NodePort, in output order. */
+interface Sink {
+  nodePort(port: number, protocol: string, front: readonly string[], walk: Walk): void;
+}
+
+class ObjectSink implements Sink {
+  readonly found: InspectJsonNodePort[] = [];
+
+  constructor(private readonly scan: NatScan) {}
+
+  nodePort(port: number, protocol: string, front: readonly string[], walk: Walk): void {
+    const chains = this.scan.chains;
+    const path = front.slice();
+    for (const id of walk.steps) path.push(id === MARK_MASQ_STEP ? 'KUBE-MARK-MASQ' : chains.name(id));
+    const endpointDetails = walk.endpoints;
+    const endpoints: string[] = new Array(endpointDetails.length);
+    for (let i = 0; i < endpointDetails.length; i++) endpoints[i] = endpointDetails[i]!.endpoint;
+    this.found.push({
+      port,
+      protocol,
+      service: walk.service ?? null,
+      endpoints,
+      externalTrafficPolicy: walk.local ? 'Local' : 'Cluster',
+      noEndpoints: walk.noEndpoints,
+      endpointsKnown: true,
+      endpointDetails,
+      guarded: false,
+      foreignRules: NONE,
+      path,
+      notes: walk.notes,
+    });
+  }
+}
+
+/** ObjectSink's objects as JSON bytes, key for key in their order. */
+class ByteSink implements Sink {
+  private first = true;
+
+  constructor(
+    private readonly scan: NatScan,
+    private readonly out: JsonBytes,
+  ) {}
+
+  nodePort(port: number, protocol: string, front: readonly string[], walk: Walk): void {
+    const out = this.out;
+    const chains = this.scan.chains;
+    out.raw(this.first ? '{"port":' : ',{"port":');
+    this.first = false;
+    out.number(port);
+    out.raw(',"protocol":');
+    out.string(protocol);
+    out.raw(',"service":');
+    if (walk.service === undefined) out.raw('null');
+    else out.string(walk.service);
+    out.raw(',"endpoints":');
+    out.endpoints(walk.endpoints);
+    out.raw(walk.local ? '"Local","noEndpoints":' : '"Cluster","noEndpoints":');
+    out.raw(walk.noEndpoints ? 'true' : 'false');
+    out.raw(',"endpointsKnown":true,"endpointDetails":');
+    out.endpointDetails(walk.endpoints);
+    out.raw(',"guarded":false,"foreignRules":[],"path":[');
+    for (let i = 0; i < front.length; i++) {
+      if (i > 0) out.byte(44);
+      out.string(front[i]!);
+    }
+    for (const id of walk.steps) {
+      out.byte(44);
+      if (id === MARK_MASQ_STEP) out.raw('"KUBE-MARK-MASQ"');
+      else out.chainName(chains, id);
+    }
+    out.raw('],"notes":');
+    out.strings(walk.notes);
+    out.byte(125);
+  }
+}
+
+function walkOrUndefined(scan: NatScan, sink: Sink): boolean {
   try {
-    return inspect(scan);
+    return inspect(scan, sink);
   } catch (e) {
-    if (e instanceof NotSure) return undefined;
+    if (e instanceof NotSure) return false;
     throw e;
   }
 }
 
-function inspect(scan: NatScan): InspectJson | undefined {
+function inspect(scan: NatScan, sink: Sink): boolean {
   const chains = scan.chains;
   const w = new Walker(scan);
   const nodeports = chains.findName('KUBE-NODEPORTS');
   const services = chains.findName('KUBE-SERVICES');
   const prerouting = chains.findName('PREROUTING');
   // detectMode / detectLayout / readPortGuards, for the one case handled here.
-  if (nodeports < 0 || chains.findName('KUBE-NODE-PORT') >= 0) return undefined;
-  if (chains.findName('NPG-PREROUTING') >= 0) return undefined;
-  for (const row of rowsOf(scan, services)) if (w.flags(row) & MOD_SET) return undefined;
+  if (nodeports < 0 || chains.findName('KUBE-NODE-PORT') >= 0) return false;
+  if (chains.findName('NPG-PREROUTING') >= 0) return false;
+  for (const row of rowsOf(scan, services)) if (w.flags(row) & MOD_SET) return false;
   let ext = false;
   for (let id = 0; id < chains.size && !ext; id++) {
     if (chains.startsWith(id, 'KUBE-EXT-')) ext = true;
-    else if (chains.startsWith(id, 'KUBE-XLB-')) return undefined;
+    else if (chains.startsWith(id, 'KUBE-XLB-')) return false;
   }
-  if (!ext) return undefined;
+  if (!ext) return false;
   // analyzePrerouting: every rule before kube-proxy's jump must be kube-proxy's own (no foreign
   // rules, no guard entry).
   let kubeJump = false;
@@ -63,7 +170,7 @@ function inspect(scan: NatScan): InspectJson | undefined {
       continue;
     }
     if (t === -1) continue;
-    if (t < 0 || (!kubeJump && !isKube(w.kind(t)))) return undefined;
+    if (t < 0 || (!kubeJump && !isKube(w.kind(t)))) return false;
   }
   // iptablesWalks: KUBE-NODEPORTS rules grouped by port and protocol. A key orders them as the
   // output is sorted (port, then protocol name), so they are walked in output order and no
@@ -73,7 +180,7 @@ function inspect(scan: NatScan): InspectJson | undefined {
   for (const row of rowsOf(scan, nodeports)) {
     const rank = PROTOCOL_RANK[w.protocol(row)] ?? -1;
     const port = ruleDport(scan.rules, row);
-    if (w.flags(row) & ASK_DPORT || rank < 0 || port < 0) return undefined;
+    if (w.flags(row) & ASK_DPORT || rank < 0 || port < 0) return false;
     const key = port * 4 + rank;
     if (!firstOf.has(key)) firstOf.set(key, row);
     else {
@@ -85,7 +192,6 @@ function inspect(scan: NatScan): InspectJson | undefined {
   }
   const keys = Int32Array.from(firstOf.keys()).sort();
   const front = kubeJump ? ['PREROUTING', 'KUBE-SERVICES'] : ['PREROUTING'];
-  const found: InspectJsonNodePort[] = new Array(keys.length);
   const walk = new Walk(w);
   const one = [0];
   for (let k = 0; k < keys.length; k++) {
@@ -98,33 +204,9 @@ function inspect(scan: NatScan): InspectJson | undefined {
     }
     walk.reset(nodeports);
     walk.run(rows);
-    const path = front.slice();
-    for (const id of walk.steps) path.push(id === MARK_MASQ_STEP ? 'KUBE-MARK-MASQ' : chains.name(id));
-    const endpointDetails = walk.endpoints;
-    const endpoints: string[] = new Array(endpointDetails.length);
-    for (let i = 0; i < endpointDetails.length; i++) endpoints[i] = endpointDetails[i]!.endpoint;
-    found[k] = {
-      port: key >> 2,
-      protocol: PROTOCOL_BY_RANK[key & 3]!,
-      service: walk.service ?? null,
-      endpoints,
-      externalTrafficPolicy: walk.local ? 'Local' : 'Cluster',
-      noEndpoints: walk.noEndpoints,
-      endpointsKnown: true,
-      endpointDetails,
-      guarded: false,
-      foreignRules: NONE,
-      path,
-      notes: walk.notes,
-    };
+    sink.nodePort(key >> 2, PROTOCOL_BY_RANK[key & 3]!, front, walk);
   }
-  return {
-    mode: 'iptables',
-    nodePorts: found,
-    layout: 'ext',
-    backend: scan.backend,
-    warnings: [NO_FILTER_WARNING],
-  };
+  return true;
 }
 
 function isKube(kind: StepKind): boolean {

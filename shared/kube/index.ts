@@ -27,7 +27,7 @@ export {
   parseIpvsadm,
 } from './ipvs-parse';
 export type { ParseError } from './parse-result';
-export { quickInspect } from './quick-inspect';
+export { quickInspect, quickInspectBytes } from './quick-inspect';
 export type {
   BackendInfo,
   ClusterIpPath,

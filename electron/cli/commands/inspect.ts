@@ -1,7 +1,12 @@
 // `npg inspect --file DUMP [--ipset FILE] [--ipvs FILE] [--json]`: what a node does with NodePort
 // traffic, from a dump. Without --file it will read the nodes of a workspace (engine issue).
 import type { Command } from 'commander';
-import { type InspectJson, quickInspect, toInspectJson } from '../../../shared/kube/index.js';
+import {
+  type InspectJson,
+  quickInspect,
+  quickInspectBytes,
+  toInspectJson,
+} from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
@@ -50,7 +55,13 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   // A plain nat dump of kube-proxy's iptables mode is walked without building the rule model;
   // for any other input the quick path says so and the general one below reads it.
   if (!opts.table && !opts.ipset && !opts.ipvs) {
-    const quick = quickInspect(text);
+    // --json: the walk writes the JSON bytes itself (no objects, no stringify, no encoding).
+    const quick = opts.json ? quickInspectBytes(text) : quickInspect(text);
+    if (quick instanceof Uint8Array) {
+      process.stdout.write(quick);
+      process.stdout.write('\n');
+      return EXIT_OK;
+    }
     if (quick) {
       print(quick, quick.warnings, opts.json);
       return EXIT_OK;
