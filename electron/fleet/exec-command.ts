@@ -53,6 +53,16 @@ export function outcomeWithin(
   });
 }
 
+/** Ends a long-lived channel from our side (stdin EOF, then close); it may already be closing. */
+export function hangUp(channel: ClientChannel): void {
+  try {
+    channel.end();
+    channel.close();
+  } catch {
+    // already closing
+  }
+}
+
 /** Whether an outcome means we stopped waiting while the command may still run. */
 export function gaveUp(outcome: ExecOutcome): boolean {
   return outcome.status === 'timeout' || outcome.status === 'cancelled';

@@ -8,7 +8,7 @@
 // the program print a line holding a random nonce, and the answer is what came before it.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import { type ExecOutcome, gaveUp, outcomeWithin } from './exec-command';
+import { type ExecOutcome, gaveUp, hangUp, outcomeWithin } from './exec-command';
 import type { ResidentProgram } from './types';
 
 export interface AskOptions {
@@ -127,11 +127,6 @@ export class ResidentChannel {
   close(): void {
     if (this.dead) return;
     this.dead = true;
-    try {
-      this.channel.end();
-      this.channel.close();
-    } catch {
-      // already closing
-    }
+    hangUp(this.channel);
   }
 }

@@ -10,7 +10,7 @@
 // here; the fleet sends the others on their own exec channel.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import { type ExecOutcome, gaveUp, outcomeWithin } from './exec-command';
+import { type ExecOutcome, gaveUp, hangUp, outcomeWithin } from './exec-command';
 
 /** What the channel runs: a POSIX shell reading commands from stdin (the login shell runs it). */
 export const SHELL_PROGRAM = 'exec /bin/sh';
@@ -167,11 +167,6 @@ export class ShellChannel {
   close(): void {
     if (this.dead) return;
     this.dead = true;
-    try {
-      this.channel.end();
-      this.channel.close();
-    } catch {
-      // already closing
-    }
+    hangUp(this.channel);
   }
 }
