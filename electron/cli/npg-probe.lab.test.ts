@@ -191,6 +191,43 @@ describe('npg verify --probe on the lab', () => {
     expect(find(again.out, 'app-host', node1.name, 30007).outcome).toBe('refused');
   });
 
+  it("an allowed source stopped by a service without endpoints is not drift (the guard's block rule counted nothing); stopped by the guard, it is", async () => {
+    const node1 = topo().nodes[0]!;
+    const empty = 30004; // default/empty: a NodePort without endpoints
+    await setPolicy({
+      nodePorts: [
+        { port: empty, protocol: 'tcp', mode: 'enforce', blackholePort: 65535, allow: [{ cidr: BRIDGE_V4 }] },
+      ],
+    });
+    const applied = await npg(['apply', ...common(), '--yes']);
+    expect(applied.code, applied.stderr).toBe(0);
+
+    const r = await verify(['--probe']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const n of topo().nodes) {
+      const p = find(r.out, 'app-host', n.name, empty);
+      expect(p, JSON.stringify(p)).toMatchObject({ expected: 'connected', verdict: 'ok' });
+      // kube-proxy rejects what has no endpoints (iptables mode); the guard let it through.
+      if (p.outcome !== 'connected')
+        expect(p.message).toMatch(/but not by the guard: its block rule counted no connection/);
+    }
+
+    // The app host's allow rule deleted by hand on node1: now the guard itself refuses it.
+    const chain = `NPG-TCP-${empty}`;
+    const rules = (await nodeIptables(node1, ['-t', 'nat', '-S', chain]))
+      .split('\n')
+      .filter((l) => l.startsWith(`-A ${chain} `));
+    const at = rules.findIndex((l) => l.includes(`-s ${BRIDGE_V4}/32`));
+    expect(at, rules.join('\n')).toBeGreaterThanOrEqual(0);
+    await nodeIptables(node1, ['-t', 'nat', '-D', chain, String(at + 1)]);
+    const drift = await verify(['--probe']);
+    expect(drift.code, drift.stdout + drift.stderr).toBe(1);
+    expect(find(drift.out, 'app-host', node1.name, empty)).toMatchObject({
+      outcome: 'refused',
+      verdict: 'drift',
+    });
+  });
+
   it('bad probe flags: exit 2 before any connection', async () => {
     const r = await npg(['verify', ...common(), '--probe-from', 'no-such-node']);
     expect(r.code).toBe(2);

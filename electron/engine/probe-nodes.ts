@@ -12,6 +12,7 @@ import { connect } from 'node:net';
 import { toCidr } from '../../shared/guard/cidr.js';
 import { desiredGuard, type GuardedPort } from '../../shared/guard/desired.js';
 import {
+  blockCounterSettles,
   judgeProbe,
   type NotProbed,
   type ProbeJob,
@@ -49,7 +50,21 @@ export interface ProbeOptions {
   readonly source?: string;
   /** Also every global address the node reports (verify's read), not only its inventory host. */
   readonly nodeAddresses?: ReadonlyMap<string, readonly string[]>;
+  /**
+   * The guard's block-rule counters (blockCounterKey -> packets) before the probes, and a way to
+   * read them again for some nodes after: an allowed source that did not get through while its
+   * port's block rule counted nothing was not stopped by the guard (judgeProbe).
+   */
+  readonly blockCounters?: {
+    readonly before: ReadonlyMap<string, number>;
+    readonly after: (nodes: readonly string[]) => Promise<ReadonlyMap<string, number>>;
+  };
   readonly signal?: AbortSignal;
+}
+
+/** The key of one block rule's counter: node, family and guarded port. */
+export function blockCounterKey(node: string, family: Family, protocol: string, port: number): string {
+  return `${node} ${family} ${protocol}/${port}`;
 }
 
 export interface ProbeReport {
@@ -215,7 +230,13 @@ export async function probeNodes(
   const plan = planProbes(desired.desired.ports, targets);
   const notes: string[] = [];
   const results: ProbeResult[] = [];
-  const judge = (job: ProbeJob, from: ProbeOrigin, source: string | undefined, outcome: ProbeOutcome) =>
+  const judge = (
+    job: ProbeJob,
+    from: ProbeOrigin,
+    source: string | undefined,
+    outcome: ProbeOutcome,
+    guardCounted?: boolean,
+  ) =>
     judgeProbe(
       job,
       from,
@@ -223,6 +244,7 @@ export async function probeNodes(
       source,
       outcome,
       timeoutMs,
+      guardCounted,
     );
   const late = (): string | undefined =>
     options.signal?.aborted
@@ -317,6 +339,42 @@ export async function probeNodes(
     }
   }
 
-  const status: ProbeVerdict = problems.length > 0 ? 'error' : probeStatus(results);
-  return { status, results, notProbed: plan.notProbed, notes, problems };
+  const settled = await settleByCounters(results, options.blockCounters, judge);
+  const status: ProbeVerdict = problems.length > 0 ? 'error' : probeStatus(settled);
+  return { status, results: settled, notProbed: plan.notProbed, notes, problems };
+}
+
+/**
+ * Allowed sources that did not get through, judged again with their port's block counter: read
+ * once more on their nodes only, compared with the count before the probes.
+ */
+async function settleByCounters(
+  results: readonly ProbeResult[],
+  counters: ProbeOptions['blockCounters'],
+  judge: (
+    job: ProbeJob,
+    from: ProbeOrigin,
+    source: string | undefined,
+    outcome: ProbeOutcome,
+    counted: boolean,
+  ) => ProbeResult,
+): Promise<readonly ProbeResult[]> {
+  const suspects = results.filter(blockCounterSettles);
+  if (counters === undefined || suspects.length === 0) return results;
+  const after = await counters.after([...new Set(suspects.map((r) => r.node))]);
+  return results.map((r) => {
+    if (!blockCounterSettles(r)) return r;
+    const key = blockCounterKey(r.node, r.family, r.protocol, r.port);
+    const was = counters.before.get(key);
+    const now = after.get(key);
+    if (was === undefined || now === undefined) return r;
+    const job: ProbeJob = {
+      node: r.node,
+      address: r.address,
+      family: r.family,
+      port: r.port,
+      protocol: r.protocol,
+    };
+    return judge(job, r.from, r.source, r.outcome, now > was);
+  });
 }

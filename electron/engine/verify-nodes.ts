@@ -10,6 +10,7 @@ import type { Family } from '../../shared/netfilter/index.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import type { ProgressListener } from '../fleet/index.js';
 import { listBlockedSources } from './kill-established.js';
+import { blockCounterKey } from './probe-nodes.js';
 import { verifySnapshot } from './send-change.js';
 import { explain, readNode, type Session } from './session.js';
 import type { PendingConfirm } from './snapshot.js';
@@ -40,6 +41,17 @@ export interface VerifyResult {
   readonly nodes: readonly NodeVerifyResult[];
 }
 
+/** Each verified node's block-rule counters, by blockCounterKey (probe-nodes.ts). */
+export function blockCountersOf(result: VerifyResult): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of result.nodes) {
+    if (!n.ok) continue;
+    for (const f of n.verify.findings)
+      if (f.kind === 'counters') out.set(blockCounterKey(n.node, f.family, f.protocol, f.port), f.packets);
+  }
+  return out;
+}
+
 export async function verifyNodes(
   session: Session,
   policy: Policy,
@@ -50,13 +62,15 @@ export async function verifyNodes(
     readonly read?: 'guard' | 'nat';
     /** How long a guard read may be reused through nft listings (verify-read.ts; 0: never). */
     readonly quickReadMaxAgeMs?: number;
+    /** Only these nodes of the session (default: all). */
+    readonly nodes?: readonly string[];
   } = {},
 ): Promise<VerifyResult> {
   const what = options.read ?? 'guard';
   const all = desiredGuard(policy);
   const chains = all.ok ? all.desired.families.flatMap((f) => f.chains.map((c) => c.name)) : [];
   const results = await session.fleet.runOnAll<NodeVerifyResult>(
-    session.nodes,
+    options.nodes ? session.nodes.filter((n) => options.nodes?.includes(n)) : session.nodes,
     async (ctx) => {
       const node = ctx.node.name;
       const snap =

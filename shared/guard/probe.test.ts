@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../workspace/schema';
 import { desiredGuard, type GuardedPort } from './desired';
 import {
+  blockCounterSettles,
   expectProbe,
   judgeProbe,
   type ProbeJob,
@@ -180,6 +181,33 @@ describe('judgeProbe', () => {
     expect(probeStatus([])).toBe('ok');
     expect(probeStatus([{ verdict: 'ok' }, { verdict: 'drift' }])).toBe('drift');
     expect(probeStatus([{ verdict: 'error' }, { verdict: 'drift' }])).toBe('error');
+  });
+  it("an allowed source refused or dropped while the port's block rule counted nothing: not the guard, not drift", () => {
+    for (const kind of ['refused', 'timeout'] as const) {
+      const r = judgeProbe(job(30001), HERE, port(30001), '198.18.0.1', { kind }, 2000, false);
+      expect(r.verdict, kind).toBe('ok');
+      expect(r.message, kind).toMatch(/but not by the guard: its block rule counted no connection/);
+      expect(
+        blockCounterSettles(judgeProbe(job(30001), HERE, port(30001), '198.18.0.1', { kind }, 2000)),
+      ).toBe(true);
+    }
+    // The rule counted (or nobody knows): the guard may have done it, drift as before.
+    for (const counted of [true, undefined])
+      expect(
+        judgeProbe(job(30001), HERE, port(30001), '198.18.0.1', { kind: 'refused' }, 2000, counted).verdict,
+      ).toBe('drift');
+    // A blocked source that connected is drift whatever the counter says.
+    const through = judgeProbe(
+      job(30007),
+      HERE,
+      port(30007),
+      '198.18.0.1',
+      { kind: 'connected' },
+      2000,
+      false,
+    );
+    expect(through.verdict).toBe('drift');
+    expect(blockCounterSettles(through)).toBe(false);
   });
 });
 

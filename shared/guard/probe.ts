@@ -142,7 +142,13 @@ function hint(expected: Expected, o: ProbeOutcome): string {
   return '';
 }
 
-/** Compare one probe's outcome with what the policy says; the message names node, port, source, outcome. */
+/**
+ * Compare one probe's outcome with what the policy says; the message names node, port, source,
+ * outcome. `guardCounted`: whether the port's block rule counted a new connection on that node
+ * while the probes ran (unknown: undefined). The guard answers every source it blocks through that
+ * rule, so an allowed source refused or dropped while the rule counted nothing was stopped by
+ * something else (kube-proxy for a service without endpoints, the pod, a firewall): not drift.
+ */
 export function judgeProbe(
   job: ProbeJob,
   from: ProbeOrigin,
@@ -150,6 +156,7 @@ export function judgeProbe(
   source: string | undefined,
   outcome: ProbeOutcome,
   timeoutMs: number,
+  guardCounted?: boolean,
 ): ProbeResult {
   const where = `${job.node}: ${job.protocol}/${job.port} (${familyName(job.family)})`;
   const route = `probe from ${originName(from)}${source ? ` (source ${source})` : ''} to ${job.address}:${job.port}`;
@@ -170,6 +177,16 @@ export function judgeProbe(
       verdict: 'ok',
       message: `${where}: ${route} ${happened} as expected (${exp.reason})`,
     };
+  if (
+    exp.expected === 'connected' &&
+    guardCounted === false &&
+    (outcome.kind === 'refused' || outcome.kind === 'timeout')
+  )
+    return {
+      ...withExp,
+      verdict: 'ok',
+      message: `${where}: ${route} ${happened}, but not by the guard: its block rule counted no connection while the probes ran (${exp.reason}; ${outcome.kind === 'refused' ? 'a service without endpoints, or the pod refused' : 'something else dropped it'})`,
+    };
   if (outcome.kind === 'connected' || outcome.kind === 'refused' || outcome.kind === 'timeout') {
     const why = hint(exp.expected, outcome);
     return {
@@ -183,6 +200,11 @@ export function judgeProbe(
     verdict: 'error',
     message: `${where}: ${route} ${happened}; expected ${exp.expected} (${exp.reason}): could not check`,
   };
+}
+
+/** A probe the guard's block counter can settle: an allowed source that did not get through. */
+export function blockCounterSettles(r: ProbeResult): boolean {
+  return r.verdict === 'drift' && r.expected === 'connected';
 }
 
 /** The worst verdict (error over drift over ok), as verify ranks its statuses. */

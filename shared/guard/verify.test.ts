@@ -124,7 +124,9 @@ describe('verifyNode', () => {
   });
 
   it('a blackhole listener or the guard in the other backend fails the check (exit 1), it does not stop it', () => {
-    const listener = verify(withGuard(KUBE_NAT_V4, V4), { listeningPorts: [{ protocol: 'tcp', port: 65535 }] });
+    const listener = verify(withGuard(KUBE_NAT_V4, V4), {
+      listeningPorts: [{ protocol: 'tcp', port: 65535 }],
+    });
     expect(listener.status).toBe('drift');
     expect(listener.findings.map((f) => f.kind)).toEqual(['blackhole-listener']);
     const backends = verify(withGuard(KUBE_NAT_V4, V4), { backends: { guard: 'legacy', kubeProxy: 'nft' } });

@@ -11,7 +11,7 @@ import type { Policy } from '../../../shared/workspace/schema.js';
 import { type ProbeReport, probeNodes } from '../../engine/probe-nodes.js';
 import { PROBE_MAX_SECONDS } from '../../engine/probe-script.js';
 import type { Session } from '../../engine/session.js';
-import { type VerifyResult, verifyNodes } from '../../engine/verify-nodes.js';
+import { blockCountersOf, type VerifyResult, verifyNodes } from '../../engine/verify-nodes.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import {
   type FleetCliOptions,
@@ -211,6 +211,10 @@ async function verifyRound(
           nodeAddresses: new Map(verify.nodes.flatMap((n) => (n.ok ? [[n.node, n.addresses] as const] : []))),
         }
       : {}),
+    blockCounters: {
+      before: blockCountersOf(verify),
+      after: async (nodes) => blockCountersOf(await verifyNodes(session, policy, { read, nodes })),
+    },
     ...(run.signal ? { signal: run.signal } : {}),
   });
   const status = RANK[probes.status] > RANK[verify.status] ? probes.status : verify.status;
