@@ -5,7 +5,8 @@
 // "parse" and "topology" are the quick path `npg inspect` takes for such a dump (every rule line
 // checked into typed arrays, netfilter/nat-scan.ts; the walk on them, kube/compact-topology.ts);
 // the last three columns are the general path it falls back to for other input (the lazy parse
-// and analyzeTopology), measured in the same loop.
+// and analyzeTopology), measured in the same loop; "json bytes" is the walk as `npg inspect
+// --json` runs it, writing the JSON text's bytes (compact-json.ts) instead of objects.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -18,7 +19,7 @@ import { run } from '../e2e/lab/sys/exec.js';
 import { withTempNetns } from '../e2e/lab/sys/netns.js';
 // @ts-expect-error: the build script is plain JavaScript without type declarations.
 import { buildNode } from '../scripts/build-node.mjs';
-import { compactInspect } from '../shared/kube/compact-topology.js';
+import { compactInspect, compactInspectBytes } from '../shared/kube/compact-topology.js';
 import { analyzeTopology } from '../shared/kube/index.js';
 import { findTable, parseIptablesSave } from '../shared/netfilter/index.js';
 import { type NatScan, scanNatDump } from '../shared/netfilter/nat-scan.js';
@@ -96,7 +97,7 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
   console.log(
-    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           general parse  topology  ratio',
+    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           general parse  topology  ratio  json bytes',
   );
   try {
     for (const n of SIZES) {
@@ -128,11 +129,15 @@ async function main(): Promise<void> {
         const topoTimes: number[] = [];
         const generalTimes: number[] = [];
         const generalTopoTimes: number[] = [];
+        const bytesTimes: number[] = [];
         let ruleCount = 0;
         let found = 0;
         // One untimed round first: the first size would otherwise also time the JIT's warm-up.
         const warm = scanNatDump(dump);
-        if (warm) compactInspect(warm);
+        if (warm) {
+          compactInspect(warm);
+          compactInspectBytes(warm);
+        }
         const warmGeneral = parseIptablesSave(dump, { lazy: true });
         if (warmGeneral.ok) analyzeTopology({ nat: findTable(warmGeneral.ruleset, 'nat')! });
         for (let i = 0; i < REPEAT_IN_PROCESS; i++) {
@@ -150,6 +155,7 @@ async function main(): Promise<void> {
           if (!scan) throw new Error('the quick scan did not read the dump');
           const quick = scan;
           topoTimes.push(await timeIt(() => (found = compactInspect(quick)?.nodePorts.length ?? -1)));
+          bytesTimes.push(await timeIt(() => compactInspectBytes(quick)));
         }
         if (found !== n) throw new Error(`topology found ${found} NodePorts, expected ${n}`);
 
@@ -185,6 +191,7 @@ async function main(): Promise<void> {
             `    ${ms(median(generalTimes))}`,
             ms(median(generalTopoTimes)),
             `  ${((median(generalTimes) + median(generalTopoTimes)) / save).toFixed(3)}`,
+            ms(median(bytesTimes)),
           ].join(' '),
         );
       });
