@@ -94,3 +94,25 @@ export function isKubeKind(kind: StepKind): boolean {
       return assertNever(kind, 'step kind');
   }
 }
+
+/**
+ * How a NodePort's walk goes on from a chain, shared by both walks (service-chains.ts on the rule
+ * model, compact-walk.ts on the scan) so that they cannot disagree: how deep it goes, which jumps
+ * it follows, and which chains' KUBE-MARK-MASQ jumps concern NodePort traffic (the service
+ * chains' ones test the cluster IP).
+ */
+export const WALK_MAX_DEPTH = 8;
+export const WALK_FOLLOWS: ReadonlySet<StepKind> = new Set([
+  'KUBE-EXT',
+  'KUBE-SVC',
+  'KUBE-SVL',
+  'KUBE-XLB',
+  'KUBE-FW',
+  'KUBE-MARK-DROP',
+]);
+export const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set([
+  'KUBE-NODEPORTS',
+  'KUBE-EXT',
+  'KUBE-XLB',
+  'KUBE-FW',
+]);

@@ -2,22 +2,10 @@
 // and chain ids, from the KUBE-NODEPORTS rules of a port to its endpoints.
 import { R_PROBABILITY_END, R_PROBABILITY_START } from '../netfilter/nat-scan';
 import { ASK_PROBABILITY, HAS_CONDITIONS, MOD_RECENT, MOD_STATISTIC } from '../netfilter/rule-check';
-import type { StepKind } from './chain-kind';
+import { MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { NotSure, type Walker } from './compact-rows';
 import type { InspectJsonEndpoint } from './inspect-json';
 import { probabilityAt, serviceFromComment } from './rule-facts';
-
-const MAX_DEPTH = 8;
-
-const FOLLOWED: ReadonlySet<StepKind> = new Set([
-  'KUBE-EXT',
-  'KUBE-SVC',
-  'KUBE-SVL',
-  'KUBE-XLB',
-  'KUBE-FW',
-  'KUBE-MARK-DROP',
-]);
-const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set(['KUBE-NODEPORTS', 'KUBE-EXT', 'KUBE-XLB', 'KUBE-FW']);
 
 /** No notes, no foreign rules: one shared empty list (the output is readonly). */
 export const NONE: readonly never[] = [];
@@ -84,7 +72,7 @@ export class Walk {
         if (decides && this.always < 0 && (w.flags(row) & HAS_CONDITIONS) === 0) this.always = chain;
         continue;
       }
-      if (!FOLLOWED.has(tk)) continue;
+      if (!WALK_FOLLOWS.has(tk)) continue;
       if ((w.flags(row) & HAS_CONDITIONS) === 0) return row;
       if (fallback < 0) fallback = row;
     }
@@ -145,8 +133,8 @@ export class Walk {
   run(entry: readonly number[]): void {
     let next = this.nextOf(this.steps[0]!, 0, 0, 'KUBE-NODEPORTS', entry);
     if (next < 0) this.note('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
-    for (let depth = 0; next >= 0 && depth < MAX_DEPTH; depth++) next = this.enter(next);
-    if (next >= 0) this.note(`walk stopped after ${MAX_DEPTH} chains`);
+    for (let depth = 0; next >= 0 && depth < WALK_MAX_DEPTH; depth++) next = this.enter(next);
+    if (next >= 0) this.note(`walk stopped after ${WALK_MAX_DEPTH} chains`);
     // endpointsKnown is always true here: every chain a rule names is in the scan.
     if (this.endpoints.length === 0) this.noEndpoints = true;
     if (this.always >= 0) {

@@ -7,7 +7,7 @@ import { decodeMatch, ruleComment } from '../netfilter/decode';
 import type { Chain, Rule } from '../netfilter/model';
 import { ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
 import type { ChainIndex } from './chain-index';
-import { chainKind, type StepKind } from './chain-kind';
+import { chainKind, MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { joinHostPort, splitHostPort } from './host-port';
 import { stepVia } from './path-steps';
 import {
@@ -37,18 +37,6 @@ export interface ServiceWalk {
   readonly clusterChain?: string;
   readonly notes: readonly string[];
 }
-
-const MAX_DEPTH = 8;
-const FOLLOWED: ReadonlySet<StepKind> = new Set([
-  'KUBE-EXT',
-  'KUBE-SVC',
-  'KUBE-SVL',
-  'KUBE-XLB',
-  'KUBE-FW',
-  'KUBE-MARK-DROP',
-]);
-/** Chains whose KUBE-MARK-MASQ jumps concern NodePort traffic (the service chains' ones test the cluster IP). */
-const MASQ_DECIDERS: ReadonlySet<StepKind> = new Set(['KUBE-NODEPORTS', 'KUBE-EXT', 'KUBE-XLB', 'KUBE-FW']);
 
 function hasLocalSourceRule(chain: Chain): boolean {
   return chain.rules.some((r) => {
@@ -192,7 +180,7 @@ function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefi
       if (MASQ_DECIDERS.has(kind)) d.masqRules.push(rule);
       continue;
     }
-    if (!FOLLOWED.has(tk)) continue;
+    if (!WALK_FOLLOWS.has(tk)) continue;
     if (!hasConditions(rule)) return rule;
     fallback ??= rule;
   }
@@ -295,8 +283,8 @@ export function walkServiceChains(
   };
   let next = nextOf(d, entry, 'KUBE-NODEPORTS');
   if (!next) d.notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
-  for (let depth = 0; next && depth < MAX_DEPTH; depth++) next = enter(d, next);
-  if (next) d.notes.push(`walk stopped after ${MAX_DEPTH} chains`);
+  for (let depth = 0; next && depth < WALK_MAX_DEPTH; depth++) next = enter(d, next);
+  if (next) d.notes.push(`walk stopped after ${WALK_MAX_DEPTH} chains`);
   if (d.endpoints.length === 0 && d.endpointsKnown) d.noEndpoints = true;
 
   const always = d.masqRules.find((r) => !hasConditions(r));
