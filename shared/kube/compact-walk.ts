@@ -4,6 +4,7 @@ import { R_PROBABILITY_END, R_PROBABILITY_START } from '../netfilter/nat-scan';
 import { ASK_PROBABILITY, HAS_CONDITIONS, MOD_RECENT, MOD_STATISTIC } from '../netfilter/rule-check';
 import { MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { NotSure, type Walker } from './compact-rows';
+import { sortEndpoints } from './endpoint-order';
 import type { InspectJsonEndpoint } from './inspect-json';
 import { probabilityAt, serviceFromComment } from './rule-facts';
 
@@ -147,15 +148,3 @@ export class Walk {
 
 /** In `Walk.steps`, the KUBE-MARK-MASQ step (by name: the chain need not exist). */
 export const MARK_MASQ_STEP = -2;
-
-function sortEndpoints(endpoints: InspectJsonEndpoint[]): void {
-  for (let i = 1; i < endpoints.length; i++) {
-    const e = endpoints[i]!;
-    let j = i - 1;
-    while (j >= 0 && endpoints[j]!.endpoint > e.endpoint) {
-      endpoints[j + 1] = endpoints[j]!;
-      j--;
-    }
-    endpoints[j + 1] = e;
-  }
-}

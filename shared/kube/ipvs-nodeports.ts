@@ -4,12 +4,13 @@
 // node's addresses at that port.
 import type { Rule } from '../netfilter/model';
 import type { ChainIndex } from './chain-index';
+import { sortEndpoints } from './endpoint-order';
 import { joinHostPort } from './host-port';
 import type { IpsetList } from './ipset-parse';
 import type { IpvsTable } from './ipvs-parse';
 import { stepVia } from './path-steps';
 import { type ServiceProtocol, setMatches } from './rule-facts';
-import { type ServiceWalk, sortEndpoints } from './service-chains';
+import type { ServiceWalk } from './service-chains';
 import type { Endpoint, MasqueradeMode, PathStep } from './topology';
 
 // IPv6 sets carry a `KUBE-6-` prefix, and ipset names stop at 31 characters

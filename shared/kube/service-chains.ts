@@ -8,6 +8,7 @@ import type { Chain, Rule } from '../netfilter/model';
 import { ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
 import type { ChainIndex } from './chain-index';
 import { chainKind, MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
+import { sortEndpoints } from './endpoint-order';
 import { joinHostPort, splitHostPort } from './host-port';
 import { stepVia } from './path-steps';
 import {
@@ -235,22 +236,6 @@ function enter(d: Draft, via: Rule): Rule | undefined {
   // LOCAL-source traffic. An external client's packet finds no endpoint here.
   if (!following) d.noEndpoints = true;
   return following;
-}
-
-/**
- * By endpoint string, as the CLI contract wants. An insertion sort: service chains hold a handful
- * of endpoints, and Array.prototype.sort allocates a work copy per call, 5,000 times per table.
- */
-export function sortEndpoints(endpoints: Endpoint[]): void {
-  for (let i = 1; i < endpoints.length; i++) {
-    const e = endpoints[i]!;
-    let j = i - 1;
-    while (j >= 0 && endpoints[j]!.endpoint > e.endpoint) {
-      endpoints[j + 1] = endpoints[j]!;
-      j--;
-    }
-    endpoints[j + 1] = e;
-  }
 }
 
 function stepIndex(steps: readonly PathStep[], chain: string): number {
