@@ -6,7 +6,9 @@
 // checked into typed arrays, netfilter/nat-scan.ts; the walk on them, kube/compact-topology.ts);
 // the last three columns are the general path it falls back to for other input (the lazy parse
 // and analyzeTopology), measured in the same loop; "json bytes" is the walk as `npg inspect
-// --json` runs it, writing the JSON text's bytes (compact-json.ts) instead of objects.
+// --json` runs it, writing the JSON text's bytes (compact-json.ts) instead of objects. "node
+// start" is `node -e 0` and "node floor" bench/node-floor.mjs: what any Node.js CLI pays before
+// and besides its parsing (start, read the dump, write the output), run alternately with the CLI.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -26,6 +28,8 @@ import { type NatScan, scanNatDump } from '../shared/netfilter/nat-scan.js';
 
 const SIZES = [1000, 2500, 5000];
 const CLI = 'dist/node/npg.mjs';
+/** Start node, read the dump, one pass over its bytes, write the output's size: no parsing. */
+const FLOOR = 'bench/node-floor.mjs';
 const ENDPOINTS = 3;
 const REPEAT = 5;
 /** In-process timings are cheap and the machine is shared: more runs for a steadier median. */
@@ -97,7 +101,7 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}`,
   );
   console.log(
-    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           general parse  topology  ratio  json bytes',
+    'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           general parse  topology  ratio  json bytes   node start  node floor  floor ratio',
   );
   try {
     for (const n of SIZES) {
@@ -159,18 +163,26 @@ async function main(): Promise<void> {
         }
         if (found !== n) throw new Error(`topology found ${found} NodePorts, expected ${n}`);
 
+        // What the CLI prints, for the floor to write as many bytes.
+        const printed = spawnSync(process.execPath, [CLI, 'inspect', '--file', dumpPath, '--json'], {
+          maxBuffer: 1 << 30,
+        });
+        if (printed.status !== 0) throw new Error(`npg inspect failed: ${printed.stderr}`);
         const cliTimes: number[] = [];
+        const startTimes: number[] = [];
+        const floorTimes: number[] = [];
+        // Alternated with the CLI runs, so that both see the same load.
+        const spawnTimed = (args: string[]): Promise<number> =>
+          timeIt(() => {
+            const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+            if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${r.stderr}`);
+          });
         for (let i = 0; i < REPEAT; i++) {
-          cliTimes.push(
-            await timeIt(() => {
-              // The bundle bin/npg.js imports, run directly: the launcher would rebuild it whenever
-              // a source file is newer (another engineer editing the tree), which is no start-up.
-              const r = spawnSync(process.execPath, [CLI, 'inspect', '--file', dumpPath, '--json'], {
-                stdio: ['ignore', 'ignore', 'pipe'],
-              });
-              if (r.status !== 0) throw new Error(`npg inspect failed: ${r.stderr}`);
-            }),
-          );
+          startTimes.push(await spawnTimed(['-e', '0']));
+          floorTimes.push(await spawnTimed([FLOOR, dumpPath, String(printed.stdout.length)]));
+          // The bundle bin/npg.js imports, run directly: the launcher would rebuild it whenever a
+          // source file is newer (another engineer editing the tree), which is no start-up.
+          cliTimes.push(await spawnTimed([CLI, 'inspect', '--file', dumpPath, '--json']));
         }
         const heap = peakHeap(dumpPath);
         const save = median(saveTimes);
@@ -192,6 +204,9 @@ async function main(): Promise<void> {
             ms(median(generalTopoTimes)),
             `  ${((median(generalTimes) + median(generalTopoTimes)) / save).toFixed(3)}`,
             ms(median(bytesTimes)),
+            `   ${ms(median(startTimes))}`,
+            ms(median(floorTimes)),
+            `  ${(median(floorTimes) / save).toFixed(3)}`,
           ].join(' '),
         );
       });
@@ -203,6 +218,9 @@ async function main(): Promise<void> {
     );
     console.log(
       'targets: parse+topo ratio <= 0.1, cli ratio <= 0.25, heap/dump <= 8x, time per rule flat across sizes',
+    );
+    console.log(
+      `node floor: ${FLOOR} (start node, read the dump, one pass over its bytes, write the output's size; no parsing), the least any Node.js CLI pays`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
