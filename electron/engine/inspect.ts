@@ -4,6 +4,7 @@
 import {
   analyzeTopology,
   type IpsetList,
+  type IpvsTable,
   parseIpsetList,
   parseIpvsadm,
   type Topology,
@@ -43,7 +44,21 @@ export interface InspectOptions {
   readonly lazy?: boolean;
 }
 
-export function inspectDump(input: DumpInput, options: InspectOptions = {}): InspectOutcome {
+/** A dump read and checked, before any topology: what the tracer needs. */
+export interface ReadDump {
+  readonly ruleset: Ruleset;
+  readonly nat: Table;
+  readonly ipsets?: IpsetList;
+  readonly ipvs?: IpvsTable;
+  readonly warnings: readonly string[];
+}
+
+export type ReadDumpOutcome =
+  | { readonly ok: true; readonly value: ReadDump }
+  | { readonly ok: false; readonly message: string };
+
+/** Parses the dump and its ipset / ipvsadm companions; every error names its input and line. */
+export function readDump(input: DumpInput, options: InspectOptions = {}): ReadDumpOutcome {
   const parsed = parseIptablesSave(input.text, {
     ...(input.table ? { table: input.table } : {}),
     ...(options.lazy ? { lazy: true } : {}),
@@ -61,42 +76,58 @@ export function inspectDump(input: DumpInput, options: InspectOptions = {}): Ins
       message: `${input.source}: no nat table in the dump (tables: ${tables}); save it with iptables-save -t nat`,
     };
   }
-  const extra: string[] = [];
-  let ipsets: Parameters<typeof analyzeTopology>[0]['ipsets'];
+  const warnings = [...parsed.warnings];
+  let ipsets: IpsetList | undefined;
   if (input.ipsets) {
     const r = parseIpsetList(input.ipsets.text);
     if (!r.ok)
       return { ok: false, message: at(input.ipsets.source, r.error.line, r.error.text, r.error.message) };
     ipsets = r.ipsets;
-    extra.push(...r.warnings);
+    warnings.push(...r.warnings);
   }
-  let ipvs: Parameters<typeof analyzeTopology>[0]['ipvs'];
+  let ipvs: IpvsTable | undefined;
   if (input.ipvs) {
     const r = parseIpvsadm(input.ipvs.text);
     if (!r.ok)
       return { ok: false, message: at(input.ipvs.source, r.error.line, r.error.text, r.error.message) };
     ipvs = r.ipvs;
-    extra.push(...r.warnings);
+    warnings.push(...r.warnings);
   }
-  const filter = findTable(parsed.ruleset, 'filter');
-  const mangle = findTable(parsed.ruleset, 'mangle');
+  return {
+    ok: true,
+    value: {
+      ruleset: parsed.ruleset,
+      nat,
+      ...(ipsets ? { ipsets } : {}),
+      ...(ipvs ? { ipvs } : {}),
+      warnings,
+    },
+  };
+}
+
+export function inspectDump(input: DumpInput, options: InspectOptions = {}): InspectOutcome {
+  const read = readDump(input, options);
+  if (!read.ok) return read;
+  const { ruleset, nat, ipsets, ipvs } = read.value;
+  const filter = findTable(ruleset, 'filter');
+  const mangle = findTable(ruleset, 'mangle');
   const topology = analyzeTopology({
     nat,
     ...(filter ? { filter } : {}),
     ...(mangle ? { mangle } : {}),
     ...(ipsets ? { ipsets } : {}),
     ...(ipvs ? { ipvs } : {}),
-    backend: parsed.ruleset.backend,
-    headerComments: parsed.ruleset.comments,
+    backend: ruleset.backend,
+    headerComments: ruleset.comments,
   });
   return {
     ok: true,
     value: {
-      ruleset: parsed.ruleset,
+      ruleset,
       nat,
       topology,
       ...(ipsets ? { ipsets } : {}),
-      warnings: [...parsed.warnings, ...extra, ...topology.warnings],
+      warnings: [...read.value.warnings, ...topology.warnings],
     },
   };
 }

@@ -4,7 +4,7 @@ import type { TraceOutcomeView, TraceResponse } from '../../shared/api.js';
 import { serializeRule } from '../../shared/netfilter/index.js';
 import { assertNever } from '../../shared/netfilter/model.js';
 import { parseAddress, type Trace, tracePacket, type Verdict } from '../../shared/trace/index.js';
-import { type DumpInput, inspectDump } from './inspect.js';
+import { type DumpInput, readDump } from './inspect.js';
 
 export interface TraceDumpInput {
   readonly dump: DumpInput;
@@ -73,7 +73,9 @@ export function traceDump(input: TraceDumpInput): TraceDumpOutcome {
     if (!parseAddress(a))
       return { ok: false, message: `local address ${JSON.stringify(a)}: not an IPv4 or IPv6 address` };
   }
-  const inspected = inspectDump(input.dump);
+  // The tracer reads only the chains a packet visits: a lazy parse decodes just those rules
+  // (every rule is still checked), and no topology is built for a walk that does not use it.
+  const inspected = readDump(input.dump, { lazy: true });
   if (!inspected.ok) return inspected;
   const trace = tracePacket({
     nat: inspected.value.nat,
@@ -85,6 +87,8 @@ export function traceDump(input: TraceDumpInput): TraceDumpOutcome {
       ...(input.inInterface ? { inInterface: input.inInterface } : {}),
     },
     localAddresses: input.localAddresses,
+    // Known from the dump's header: the tracer need not decode rules to find an address.
+    ...(inspected.value.ruleset.family !== 'unknown' ? { family: inspected.value.ruleset.family } : {}),
     ...(inspected.value.ipsets ? { ipsets: inspected.value.ipsets } : {}),
   });
   return { ok: true, value: { trace, view: traceView(trace) } };

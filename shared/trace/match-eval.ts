@@ -4,6 +4,7 @@
 import { and, portConditions, type Tri } from '../kube/port-match';
 import { decodeMatch, type KnownMatch } from '../netfilter/decode-match';
 import type { MatchOption, Rule } from '../netfilter/model';
+import { ASK, lazyFacts, ruleDestination } from '../netfilter/rule-view';
 import { addressTypeAny } from './address-type';
 import { cidrContains, compareAddresses, type ParsedAddress, type ParsedCidr, parseAddress } from './cidr';
 import type { setMatcher } from './ipset-match';
@@ -203,7 +204,25 @@ function addressCondition(value: string, negated: boolean, address: ParsedAddres
   return c ? negate(cidrContains(c, address) ? 'yes' : 'no', negated) : 'unknown';
 }
 
+/**
+ * Whether a lazily parsed rule certainly misses the packet, from the facts its line was read with:
+ * its -d, positive -p and single --dport. A rule misses when any one condition says no (see
+ * evaluateRule), so this answers as the decoded rule would; KUBE-SERVICES and KUBE-NODEPORTS of a
+ * big node are thousands of such rules, and decoding each cost most of a trace.
+ */
+function lazyMiss(rule: Rule, ctx: EvalContext): boolean {
+  const facts = lazyFacts(rule);
+  if (facts === undefined) return false;
+  const d = ruleDestination(rule);
+  if (d && addressCondition(d.value, d.negated, ctx.dst, ctx) === 'no') return true;
+  const protocol = facts.protocolName();
+  if (protocol !== ASK && protocol !== undefined && protocol !== ctx.packet.protocol) return true;
+  const dport = facts.singleDport();
+  return dport !== ASK && dport !== undefined && dport !== ctx.packet.dport;
+}
+
 export function evaluateRule(rule: Rule, ctx: EvalContext, mark: MarkState): Evaluation {
+  if (lazyMiss(rule, ctx)) return NO;
   const p = ctx.packet;
   let reason: string | undefined;
   const unknown = (why: string) => {
