@@ -1,26 +1,32 @@
-// The compact reading of a plain `iptables-save -t nat` dump for `npg inspect`: no Rule, Chain or
-// Table objects, only typed arrays of what the topology asks (per chain, where its rules are; per
-// rule, its target, protocol, single --dport, and its comment, probability and DNAT destination
-// as offsets into the text) and a ChainTable of names.
+// The compact reading of a plain `iptables-save` dump for `npg inspect`: no Rule, Chain or Table
+// objects, only typed arrays of what the topology asks (per chain, where its rules are; per rule,
+// its target, protocol, single --dport, and its comment, probability and DNAT destination as
+// offsets into the text) and a ChainTable of names, per table. The dump is `iptables-save -t nat`
+// or a whole `iptables-save [-c]` (raw, mangle, filter, nat, security in any order): every table
+// is read by the same code into its own chain table and rows, so a chain name means the chain of
+// its own table. The nat table's rows are what the walk reads; the filter table's are kept for
+// the few facts the topology takes from it (compact-topology.ts); the others are checked and
+// dropped.
 //
-// Every rule line is still checked: with the lazy parse's own checks (line-tokens.ts,
-// rule-check.ts), which accept a strict subset of what the full parser accepts. Whatever this
-// reader is not sure of (another table, an IPv6 address, a line the checks leave to the full
-// reader, a comment or declaration of an unusual form, a chain whose rules are not together, a
-// truncated dump) makes it return undefined without a word: the caller then parses the dump the
-// full way (parse.ts), which reads it or reports the error with its line and text. So this never
-// accepts a dump the parser rejects, and never words an error itself.
+// Every rule line of every table is still checked: with the lazy parse's own checks
+// (line-tokens.ts, rule-check.ts), which accept a strict subset of what the full parser accepts,
+// and every declaration against its own table's built-in chains (TableBuilder.declare). Whatever
+// this reader is not sure of (no nat table, a table twice, an IPv6 address, a line the checks
+// leave to the full reader, a comment or declaration of an unusual form, a chain whose rules are
+// not together, a truncated dump) makes it return undefined without a word: the caller then
+// parses the dump the full way (parse.ts), which reads it or reports the error with its line and
+// text. So this never accepts a dump the parser rejects, and never words an error itself.
 
 import { ChainTable } from './chain-table.js';
 import { readHeaderComment } from './header.js';
-import { isBuiltinTarget } from './known-names.js';
+import { BUILTIN_CHAINS, BUILTIN_TABLES, isBuiltinTarget } from './known-names.js';
 import { createLineTokens, scanLineTokens, tokenIs, tokenText } from './line-tokens.js';
-import type { Backend } from './model.js';
+import type { Backend, BuiltinTable } from './model.js';
 import { MAX_LINE_LENGTH } from './parse.js';
 import { checkRule, createRuleScan, GOTO, TARGET_OPTIONS } from './rule-check.js';
 import { primeRuleChecks } from './rule-check-priming.js';
 
-// Columns of NatScan.rules, one row per rule in dump order. Few on purpose: on the machines this
+// Columns of TableScan.rules, one row per rule in dump order. Few on purpose: on the machines this
 // runs on, every fresh page of memory costs as much as reading a hundred rules.
 /** A chain id (>= 0), or one of the T_* codes. */
 export const R_TARGET = 0;
@@ -61,15 +67,22 @@ export const T_NONE = -1;
 export const T_DNAT = -2;
 export const T_BUILTIN = -3;
 
-export interface NatScan {
-  readonly text: string;
-  readonly backend: Backend;
+/** One table's chains and rule rows. */
+export interface TableScan {
   readonly chains: ChainTable;
   /** Per chain id: the row of its first rule, and how many rules follow it (0: none). */
   readonly firstRule: Int32Array;
   readonly ruleCount: Int32Array;
   readonly rules: Int32Array;
   readonly ruleTotal: number;
+}
+
+/** The nat table's scan (what the walk reads), with what the topology needs of the dump. */
+export interface NatScan extends TableScan {
+  readonly text: string;
+  readonly backend: Backend;
+  /** The filter table of a whole dump; undefined when the dump has none (`-t nat`). */
+  readonly filter: TableScan | undefined;
 }
 
 const CR = 13;
@@ -90,12 +103,13 @@ const CHARS_PER_CHAIN = 330;
 /** How many declared chains a new run of rules may skip (chains without rules) before a lookup. */
 const LOOKAHEAD = 4;
 
-const NAT_BUILTINS = ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'];
+/** Every built-in chain name: in a table without that chain, its declaration is an error. */
+export const BUILTIN_CHAIN_NAMES = ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'];
 
 /** See the module comment; undefined: parse the dump the full way. */
 export function scanNatDump(text: string): NatScan | undefined {
   primeRuleChecks();
-  const scanner = new NatScanner(text);
+  const scanner = new DumpScanner(text);
   const len = text.length;
   let pos = 0;
   // The loop only splits lines: each kind of line is read by its own method, so that the JIT
@@ -122,36 +136,39 @@ export function scanNatDump(text: string): NatScan | undefined {
   return scanner.finish();
 }
 
-class NatScanner {
-  private readonly chains: ChainTable;
-  private rules: Int32Array<ArrayBuffer>;
-  private firstRule = new Int32Array(1024).fill(-1);
-  private ruleCount = new Int32Array(1024);
-  private declared = new Uint8Array(1024);
-  private readonly tokens = createLineTokens();
-  private readonly scan = createRuleScan();
-  private rows = 0;
-  private runChain = -1;
-  /** 0: before `*nat`; 1: inside; 2: after COMMIT. */
-  private state = 0;
+/** The dump's structure: `*table` ... COMMIT sections, header comments; each table's lines go to its TableScanner. */
+class DumpScanner {
+  /** The table being read, between `*table` and COMMIT. */
+  private table: TableScanner | undefined;
+  /** The tables read so far, as bits of BUILTIN_TABLES indexes (a table twice is an error). */
+  private seen = 0;
+  private nat: TableScan | undefined;
+  private filter: TableScan | undefined;
   private backend: Backend | undefined;
 
-  constructor(private readonly text: string) {
-    this.chains = new ChainTable(text, Math.ceil(text.length / CHARS_PER_CHAIN));
-    this.rules = new Int32Array(Math.max(64, Math.ceil(text.length / CHARS_PER_RULE)) * RULE_COLUMNS);
-  }
+  constructor(private readonly text: string) {}
 
   finish(): NatScan | undefined {
-    if (this.state !== 2) return undefined;
+    const nat = this.nat;
+    if (this.table !== undefined || nat === undefined) return undefined;
     return {
       text: this.text,
       backend: this.backend ?? 'unknown',
-      chains: this.chains,
-      firstRule: this.firstRule,
-      ruleCount: this.ruleCount,
-      rules: this.rules,
-      ruleTotal: this.rows,
+      chains: nat.chains,
+      firstRule: nat.firstRule,
+      ruleCount: nat.ruleCount,
+      rules: nat.rules,
+      ruleTotal: nat.ruleTotal,
+      filter: this.filter,
     };
+  }
+
+  rule(start: number, end: number): boolean {
+    return this.table?.rule(start, end) === true;
+  }
+
+  declaration(start: number, end: number): boolean {
+    return this.table?.declaration(start, end) === true;
   }
 
   comment(start: number, end: number): boolean {
@@ -171,23 +188,70 @@ class NatScanner {
     return true;
   }
 
-  /** `*nat` and COMMIT; anything else is not the plain case. */
+  /** `*table` and COMMIT; anything else is not the plain case. */
   other(start: number, end: number, c: number): boolean {
     const text = this.text;
     if (c === STAR) {
-      if (this.state !== 0 || end - start !== 4 || !text.startsWith('*nat', start)) return false;
-      this.state = 1;
+      if (this.table !== undefined) return false;
+      const name = text.slice(start + 1, end);
+      const index = BUILTIN_TABLES.indexOf(name as BuiltinTable);
+      // The nat table alone until the topology reads the filter facts from the scan.
+      if (name !== 'nat') return false;
+      if (index < 0 || (this.seen & (1 << index)) !== 0) return false;
+      this.seen |= 1 << index;
+      // Arrays sized for this table's lines: the nat table of a large node is nearly the whole
+      // dump, the others a few hundred bytes.
+      const commit = text.indexOf('\nCOMMIT', end);
+      const size = (commit < 0 ? text.length : commit) - end;
+      this.table = new TableScanner(text, BUILTIN_TABLES[index]!, size);
       return true;
     }
-    if (this.state !== 1 || end - start !== 6 || !text.startsWith('COMMIT', start)) return false;
-    this.state = 2;
+    const table = this.table;
+    if (table === undefined || end - start !== 6 || !text.startsWith('COMMIT', start)) return false;
+    if (table.name === 'nat') this.nat = table.result();
+    else if (table.name === 'filter') this.filter = table.result();
+    this.table = undefined;
     return true;
+  }
+}
+
+/** The chains and rules of one table. */
+class TableScanner {
+  private readonly chains: ChainTable;
+  private rules: Int32Array<ArrayBuffer>;
+  private firstRule = new Int32Array(1024).fill(-1);
+  private ruleCount = new Int32Array(1024);
+  private declared = new Uint8Array(1024);
+  private readonly tokens = createLineTokens();
+  private readonly scan = createRuleScan();
+  private readonly builtins: readonly string[];
+  private rows = 0;
+  private runChain = -1;
+
+  constructor(
+    private readonly text: string,
+    readonly name: BuiltinTable,
+    /** About how many characters the table's lines take. */
+    size: number,
+  ) {
+    this.builtins = BUILTIN_CHAINS[name];
+    this.chains = new ChainTable(text, Math.ceil(size / CHARS_PER_CHAIN));
+    this.rules = new Int32Array(Math.max(64, Math.ceil(size / CHARS_PER_RULE)) * RULE_COLUMNS);
+  }
+
+  result(): TableScan {
+    return {
+      chains: this.chains,
+      firstRule: this.firstRule,
+      ruleCount: this.ruleCount,
+      rules: this.rules,
+      ruleTotal: this.rows,
+    };
   }
 
   /** `:NAME POLICY [p:b]`, split by single blanks, plain characters only. */
   declaration(start: number, end: number): boolean {
     const text = this.text;
-    if (this.state !== 1) return false;
     const space1 = text.indexOf(' ', start);
     const space2 = space1 < 0 ? -1 : text.indexOf(' ', space1 + 1);
     if (space1 <= start + 1 || space2 < 0 || space2 <= space1 + 1 || space2 >= end - 1) return false;
@@ -203,15 +267,17 @@ class NatScanner {
     this.declared[id] = 1;
     const policyLength = space2 - space1 - 1;
     const chains = this.chains;
-    if (isNatBuiltin(chains, id)) {
+    for (const builtin of BUILTIN_CHAIN_NAMES) {
+      if (!chains.is(id, builtin)) continue;
+      // A built-in name of another table (FORWARD in nat) is an error the full parser words.
+      if (!this.builtins.includes(builtin)) return false;
       return (
         (policyLength === 1 && text.charCodeAt(space1 + 1) === DASH) ||
         (policyLength === 6 && text.startsWith('ACCEPT', space1 + 1)) ||
         (policyLength === 4 && text.startsWith('DROP', space1 + 1))
       );
     }
-    // Any other built-in name (FORWARD in nat) is an error the full parser words.
-    return policyLength === 1 && text.charCodeAt(space1 + 1) === DASH && !chains.is(id, 'FORWARD');
+    return policyLength === 1 && text.charCodeAt(space1 + 1) === DASH;
   }
 
   /** `[p:b] -A CHAIN ...` or `-A CHAIN ...`, checked by the lazy parse's checks. */
@@ -219,7 +285,7 @@ class NatScanner {
     const text = this.text;
     const tokens = this.tokens;
     const scan = this.scan;
-    if (this.state !== 1 || !scanLineTokens(text, start, end, tokens)) return false;
+    if (!scanLineTokens(text, start, end, tokens)) return false;
     const at = text.charCodeAt(start) === BRACKET ? 1 : 0;
     if (at === 1 && !isCounters(text, tokens.starts[0]!, tokens.ends[0]!)) return false;
     if (tokens.count < at + 2 || !tokenIs(text, tokens, at, '-A') || tokens.quoted[at + 1]) return false;
@@ -333,11 +399,6 @@ function hasColon(text: string, start: number, end: number): boolean {
 
 function hasDash(text: string, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (text.charCodeAt(i) === DASH) return true;
-  return false;
-}
-
-function isNatBuiltin(chains: ChainTable, id: number): boolean {
-  for (const name of NAT_BUILTINS) if (chains.is(id, name)) return true;
   return false;
 }
 
