@@ -1,17 +1,25 @@
-// `npg inspect`'s topology on the compact scan of a plain nat dump (netfilter/nat-scan.ts): the
-// same InspectJson that toInspectJson(analyzeTopology(...)) gives, walked over chain ids and rule
+// `npg inspect`'s topology on the compact scan of a plain dump (netfilter/nat-scan.ts): the same
+// InspectJson that toInspectJson(analyzeTopology(...)) gives, walked over chain ids and rule
 // rows, with objects made only for what is printed. It handles kube-proxy's iptables mode in the
 // >= 1.24 layout with nothing in front of it (no guard chains, no foreign PREROUTING rules, no
 // set matches); for anything else, or any rule fact the scan left to the full decoder, it returns
 // undefined and the caller takes the general path (analyze.ts), which knows every case.
 // compact-topology.test.ts checks that both give the same output wherever this one answers.
+//
+// Of the other tables only filter changes the output: without it, a warning that NodePorts
+// without endpoints are not listed; with it, the ports its KUBE-EXTERNAL-SERVICES turns away
+// (mergeTurnedAway in analyze.ts). Those rules are few (one per service without endpoints), so
+// they are read by the general code (readTurnedAway on the parsed lines), not again on rows.
 
-import { type NatScan, ruleDport } from '../netfilter/nat-scan';
+import { findTable, parseIptablesSave } from '../netfilter/index';
+import { type NatScan, R_START, RULE_COLUMNS, ruleDport, type TableScan } from '../netfilter/nat-scan';
 import { ASK_DPORT, MOD_SET, PROTO_SCTP, PROTO_TCP, PROTO_UDP } from '../netfilter/rule-check';
+import { indexChains } from './chain-index';
 import type { StepKind } from './chain-kind';
 import { JsonBytes } from './compact-json';
 import { NotSure, Walker } from './compact-rows';
-import { MARK_MASQ_STEP, NONE, Walk } from './compact-walk';
+import { NONE, namedStep, Walk } from './compact-walk';
+import { EXTERNAL_SERVICES_CHAIN, readTurnedAway, type TurnedAway } from './external-services';
 import type { InspectJson, InspectJsonNodePort } from './inspect-json';
 
 const NO_FILTER_WARNING =
@@ -21,7 +29,7 @@ const NO_FILTER_WARNING =
 const PROTOCOL_RANK: Readonly<Record<number, number>> = { [PROTO_SCTP]: 0, [PROTO_TCP]: 1, [PROTO_UDP]: 2 };
 const PROTOCOL_BY_RANK = ['sctp', 'tcp', 'udp'] as const;
 
-function rowsOf(scan: NatScan, id: number): number[] {
+function rowsOf(scan: TableScan, id: number): number[] {
   const out: number[] = [];
   if (id < 0) return out;
   for (let row = scan.firstRule[id]!, n = scan.ruleCount[id]!; n > 0; row++, n--) out.push(row);
@@ -37,7 +45,7 @@ export function compactInspect(scan: NatScan): InspectJson | undefined {
     nodePorts: sink.found,
     layout: 'ext',
     backend: scan.backend,
-    warnings: [NO_FILTER_WARNING],
+    warnings: warningsOf(scan),
   };
 }
 
@@ -54,9 +62,14 @@ export function compactInspectBytes(scan: NatScan): Uint8Array<ArrayBuffer> | un
   out.raw('],"layout":"ext","backend":');
   out.string(scan.backend);
   out.raw(',"warnings":');
-  out.strings([NO_FILTER_WARNING]);
+  out.strings(warningsOf(scan));
   out.byte(125);
   return out.result();
+}
+
+/** analyzeTopology's warnings in the case handled here: none once the dump has a filter table. */
+function warningsOf(scan: NatScan): readonly string[] {
+  return scan.filter === undefined ? [NO_FILTER_WARNING] : NONE;
 }
 
 /** What the walk hands over for each NodePort, in output order. */
@@ -72,7 +85,7 @@ class ObjectSink implements Sink {
   nodePort(port: number, protocol: string, front: readonly string[], walk: Walk): void {
     const chains = this.scan.chains;
     const path = front.slice();
-    for (const id of walk.steps) path.push(id === MARK_MASQ_STEP ? 'KUBE-MARK-MASQ' : chains.name(id));
+    for (const id of walk.steps) path.push(id < 0 ? namedStep(id) : chains.name(id));
     const endpointDetails = walk.endpoints;
     const endpoints: string[] = new Array(endpointDetails.length);
     for (let i = 0; i < endpointDetails.length; i++) endpoints[i] = endpointDetails[i]!.endpoint;
@@ -126,7 +139,7 @@ class ByteSink implements Sink {
     }
     for (const id of walk.steps) {
       out.byte(44);
-      if (id === MARK_MASQ_STEP) out.raw('"KUBE-MARK-MASQ"');
+      if (id < 0) out.string(namedStep(id));
       else out.chainName(chains, id);
     }
     out.raw('],"notes":');
@@ -190,23 +203,72 @@ function inspect(scan: NatScan, sink: Sink): boolean {
       else more.set(key, [firstOf.get(key)!, row]);
     }
   }
-  const keys = Int32Array.from(firstOf.keys()).sort();
+  // readTurnedAway / mergeTurnedAway: ports filter turns away join the walked ones in key order.
+  const away = scan.filter === undefined ? undefined : turnedAway(scan.filter);
+  let keys = Int32Array.from(firstOf.keys());
+  if (away !== undefined) {
+    const extra: number[] = [];
+    for (const key of away.keys()) if (!firstOf.has(key)) extra.push(key);
+    if (extra.length > 0) {
+      const all = new Int32Array(keys.length + extra.length);
+      all.set(keys);
+      all.set(extra, keys.length);
+      keys = all;
+    }
+  }
+  keys.sort();
   const front = kubeJump ? ['PREROUTING', 'KUBE-SERVICES'] : ['PREROUTING'];
   const walk = new Walk(w);
   const one = [0];
+  let via: boolean | undefined;
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
-    const first = firstOf.get(key)!;
-    let rows = more?.get(key);
-    if (rows === undefined) {
-      one[0] = first;
-      rows = one;
+    const t = away?.get(key);
+    const first = firstOf.get(key);
+    if (first === undefined) {
+      // turnedAwayWalk: through KUBE-NODEPORTS when KUBE-SERVICES jumps there.
+      via ??= rowsOf(scan, services).some((row) => w.target(row) === nodeports);
+      walk.onlyTurnedAway(nodeports, via, t!.service, t!.local);
+    } else {
+      let rows = more?.get(key);
+      if (rows === undefined) {
+        one[0] = first;
+        rows = one;
+      }
+      walk.reset(nodeports);
+      walk.run(rows);
+      if (t !== undefined) walk.turnAway(t.service, t.local);
     }
-    walk.reset(nodeports);
-    walk.run(rows);
     sink.nodePort(key >> 2, PROTOCOL_BY_RANK[key & 3]!, front, walk);
   }
   return true;
+}
+
+/**
+ * readTurnedAway (external-services.ts) on the rules of filter KUBE-EXTERNAL-SERVICES, keyed as
+ * the walk's ports are. Usually there are none; otherwise their lines are parsed the full way
+ * (each was checked when the dump was scanned), so what they say is read by the general code.
+ */
+function turnedAway(filter: TableScan): Map<number, TurnedAway> | undefined {
+  const id = filter.chains.findName(EXTERNAL_SERVICES_CHAIN);
+  const rows = rowsOf(filter, id);
+  if (rows.length === 0) return undefined;
+  const text = filter.chains.text;
+  const lines = ['*filter'];
+  for (const row of rows) {
+    const start = filter.rules[row * RULE_COLUMNS + R_START]!;
+    const end = text.indexOf('\n', start);
+    lines.push(text.slice(start, end < 0 ? text.length : end));
+  }
+  lines.push('COMMIT', '');
+  const parsed = parseIptablesSave(lines.join('\n'));
+  const table = parsed.ok ? findTable(parsed.ruleset, 'filter') : undefined;
+  if (table === undefined) throw new NotSure();
+  const out = new Map<number, TurnedAway>();
+  for (const t of readTurnedAway(indexChains(table)).values()) {
+    out.set(t.port * 4 + PROTOCOL_BY_RANK.indexOf(t.protocol), t);
+  }
+  return out;
 }
 
 function isKube(kind: StepKind): boolean {

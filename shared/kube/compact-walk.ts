@@ -5,6 +5,7 @@ import { ASK_PROBABILITY, HAS_CONDITIONS, MOD_RECENT, MOD_STATISTIC } from '../n
 import { MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { NotSure, type Walker } from './compact-rows';
 import { sortEndpoints } from './endpoint-order';
+import { EXTERNAL_SERVICES_CHAIN } from './external-services';
 import type { InspectJsonEndpoint } from './inspect-json';
 import { probabilityAt, serviceFromComment } from './rule-facts';
 
@@ -131,6 +132,36 @@ export class Walk {
     return following;
   }
 
+  /**
+   * mergeTurnedAway (analyze.ts) after `run`: filter KUBE-EXTERNAL-SERVICES also turns this port
+   * away; `service` and `local` are its rule's (readTurnedAway).
+   */
+  turnAway(service: string | undefined, local: boolean): void {
+    this.steps.push(FILTER_INPUT_STEP, EXTERNAL_SERVICES_STEP);
+    if (this.endpoints.length > 0 && !local) this.note(STALE_NOTE);
+    if (this.service === undefined) this.service = service;
+    this.local ||= local;
+    this.noEndpoints = true;
+  }
+
+  /**
+   * turnedAwayWalk (analyze.ts) instead of `reset` and `run`: a port only filter
+   * KUBE-EXTERNAL-SERVICES knows; through KUBE-NODEPORTS when KUBE-SERVICES jumps there.
+   */
+  onlyTurnedAway(
+    nodeports: number,
+    viaNodeports: boolean,
+    service: string | undefined,
+    local: boolean,
+  ): void {
+    this.reset(nodeports);
+    if (!viaNodeports) this.steps.length = 0;
+    this.steps.push(FILTER_INPUT_STEP, EXTERNAL_SERVICES_STEP);
+    this.service = service;
+    this.local = local;
+    this.noEndpoints = true;
+  }
+
   run(entry: readonly number[]): void {
     let next = this.nextOf(this.steps[0]!, 0, 0, 'KUBE-NODEPORTS', entry);
     if (next < 0) this.note('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
@@ -148,3 +179,16 @@ export class Walk {
 
 /** In `Walk.steps`, the KUBE-MARK-MASQ step (by name: the chain need not exist). */
 export const MARK_MASQ_STEP = -2;
+/** In `Walk.steps`, filterSteps (external-services.ts): filter INPUT, then KUBE-EXTERNAL-SERVICES. */
+export const FILTER_INPUT_STEP = -3;
+export const EXTERNAL_SERVICES_STEP = -4;
+const STEP_NAMES = ['KUBE-MARK-MASQ', 'INPUT', EXTERNAL_SERVICES_CHAIN];
+
+/** The chain name of a step that is no nat chain id (MARK_MASQ_STEP and the filter steps). */
+export function namedStep(step: number): string {
+  return STEP_NAMES[-step - 2]!;
+}
+
+/** mergeTurnedAway's note (analyze.ts). */
+const STALE_NOTE =
+  'filter KUBE-EXTERNAL-SERVICES rejects this port although nat has endpoints (stale rules?)';
