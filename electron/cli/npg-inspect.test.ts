@@ -1,6 +1,6 @@
 // The `npg inspect` contract, end to end through the real binary on real iptables-save fixtures.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,39 @@ describe('npg inspect', () => {
       expect(quick.stderr).toBe('');
       expect(quick.stdout).toBe(general.stdout);
     }
+  });
+
+  it('a whole iptables-save dump (the quick path) prints what the general path prints', () => {
+    // A blank line of a tab is nothing to the parser and not the plain case to the quick path:
+    // the same dump, through the general path.
+    for (const name of [
+      'iptables-v4-current.iptables-save.txt',
+      'lab-iptables-current-node1.iptables-save.txt',
+    ]) {
+      const file = `${FIX}/${name}`;
+      const general = join(tmp, `general-${name}`);
+      writeFileSync(general, `${readFileSync(file, 'utf8')}\t\n`);
+      for (const json of [['--json'], []]) {
+        const quick = npg(['inspect', '--file', file, ...json]);
+        expect(quick.code).toBe(0);
+        expect(quick.stderr).toBe('');
+        expect(quick.stdout).toBe(npg(['inspect', '--file', general, ...json]).stdout);
+      }
+    }
+  });
+
+  it("a whole dump with a bad line in a table the walk does not read: the parser's error", () => {
+    const text = readFileSync(`${FIX}/iptables-v4-current.iptables-save.txt`, 'utf8');
+    const lines = text.split('\n');
+    const at = lines.indexOf('COMMIT');
+    lines.splice(at, 0, '[0:0] -A PREROUTING -m statistic --probabilty 0.5 -j ACCEPT');
+    const bad = join(tmp, 'bad-mangle.txt');
+    writeFileSync(bad, lines.join('\n'));
+    const r = npg(['inspect', '--file', bad, '--json']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^npg: ${bad} line ${at + 1}: .*probabilty`));
   });
 
   it('--help lists options with an example', () => {

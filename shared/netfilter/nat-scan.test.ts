@@ -1,10 +1,13 @@
-// The compact scan reads a plain `iptables-save -t nat` dump, and for anything it is not sure of
-// it answers undefined (the full parser then reads the dump or words the error). In particular it
-// never accepts input the full parser rejects: every bad line below is rejected by both.
+// The compact scan reads a plain `iptables-save -t nat` dump or a whole `iptables-save` dump, and
+// for anything it is not sure of it answers undefined (the full parser then reads the dump or
+// words the error). In particular it never accepts input the full parser rejects: every bad line
+// below is rejected by both, in whichever table it stands.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { KNOWN_OPTION_TARGETS } from './known-names.js';
+import { BUILTIN_CHAINS, BUILTIN_TABLES, isBuiltinChainName, KNOWN_OPTION_TARGETS } from './known-names.js';
+import { findTable } from './model.js';
 import {
+  BUILTIN_CHAIN_NAMES,
   MAX_FLAG,
   MAX_PROTOCOL,
   R_TARGET,
@@ -21,6 +24,11 @@ import { DESTINATION_NEGATED, PROTO_ASK, PROTO_TCP } from './rule-check.js';
 
 const NAT = readFileSync(
   new URL('../../e2e/lab/fixtures/iptables-v4-current.iptables-save-t-nat.txt', import.meta.url),
+  'utf8',
+);
+
+const WHOLE = readFileSync(
+  new URL('../../e2e/lab/fixtures/iptables-v4-current.iptables-save.txt', import.meta.url),
   'utf8',
 );
 
@@ -108,7 +116,9 @@ describe('scanNatDump', () => {
   // Valid input outside the plain case: left to the full parser, which reads it.
   const other: [string, string][] = [
     ['an IPv6 address', dump('-A PREROUTING -d 2001:2::1/128 -j KUBE-SERVICES')],
-    ['a second table', `${dump()}*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n`],
+    ['a table twice', `${dump()}${dump()}`],
+    ['no nat table', '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n'],
+    ['a table with no COMMIT after a whole one', `${dump()}*filter\n:INPUT ACCEPT [0:0]\n`],
     ['CRLF line ends', dump('-A PREROUTING -j KUBE-SERVICES').replaceAll('\n', '\r\n')],
     ['no COMMIT', dump().replace('COMMIT\n', '')],
     [
@@ -125,5 +135,65 @@ describe('scanNatDump', () => {
   ];
   it.each(other)('%s: undefined', (_what, text) => {
     expect(scanNatDump(text)).toBeUndefined();
+  });
+
+  it('reads a whole dump: the nat rows as in a nat dump, and the filter table beside them', () => {
+    const scan = scanNatDump(WHOLE)!;
+    expect(scan).toBeDefined();
+    const parsed = parseIptablesSave(WHOLE);
+    if (!parsed.ok) throw new Error(parsed.error.message);
+    for (const [name, rows] of [
+      ['nat', scan],
+      ['filter', scan.filter!],
+    ] as const) {
+      const chains = findTable(parsed.ruleset, name)!.chains;
+      expect(rows.ruleTotal).toBe(chains.reduce((n, c) => n + c.rules.length, 0));
+      for (const c of chains) expect(rows.ruleCount[rows.chains.findName(c.name)]).toBe(c.rules.length);
+    }
+    expect(scanNatDump(dump())!.filter).toBeUndefined();
+  });
+
+  it('knows every built-in chain name', () => {
+    expect(new Set(BUILTIN_CHAIN_NAMES)).toEqual(new Set(Object.values(BUILTIN_CHAINS).flat()));
+    for (const name of BUILTIN_CHAIN_NAMES) expect(isBuiltinChainName(name)).toBe(true);
+  });
+
+  // Every built-in chain name with every policy, declared in every table: the scan accepts a
+  // subset of what the parser accepts, and the whole dump's usual declarations.
+  const declarations = BUILTIN_TABLES.flatMap((table) =>
+    [...BUILTIN_CHAIN_NAMES, 'KUBE-X'].flatMap((chain) =>
+      ['-', 'ACCEPT', 'DROP', 'QUEUE'].map((policy) => [table, chain, policy] as const),
+    ),
+  );
+  it.each(declarations)('*%s :%s %s: accepted only when the parser accepts it', (table, chain, policy) => {
+    const line = `:${chain} ${policy} [0:0]`;
+    const text = table === 'nat' ? dump(line) : `${dump()}*${table}\n${line}\nCOMMIT\n`;
+    const parsed = parseIptablesSave(text, { lazy: true });
+    const usual =
+      chain === 'KUBE-X' ? policy === '-' : BUILTIN_CHAINS[table].includes(chain) && policy !== 'QUEUE';
+    // In nat, PREROUTING and KUBE-NODEPORTS are declared by dump() already.
+    const twice = table === 'nat' && chain === 'PREROUTING';
+    expect(scanNatDump(text) !== undefined).toBe(usual && !twice);
+    expect(parsed.ok).toBe(usual && !twice);
+  });
+
+  // Bad lines in the tables the walk does not read: undefined, and the parser names the line.
+  const otherTables: [string, string, string][] = [
+    ['mangle', 'a misspelt option', '-A PREROUTING -m statistic --probabilty 0.5 -j ACCEPT'],
+    ['mangle', 'an unterminated quote', '-A PREROUTING -m comment --comment "oops -j ACCEPT'],
+    ['filter', 'bad counters', '[0:x] -A INPUT -j ACCEPT'],
+    ['raw', 'a target option of another target', '-A PREROUTING -j DNAT --to-ports 80'],
+    ['security', 'an unknown command', '-Q INPUT'],
+    ['filter', 'a second declaration', ':INPUT ACCEPT [0:0]'],
+  ];
+  it.each(otherTables)('*%s, %s: undefined, and the parser names the line', (table, _what, line) => {
+    const text = `${dump()}*${table}\n:INPUT ACCEPT [0:0]\n${line}\nCOMMIT\n`.replace(
+      table === 'raw' ? ':INPUT ACCEPT' : '\u0000',
+      ':OUTPUT ACCEPT',
+    );
+    expect(scanNatDump(text)).toBeUndefined();
+    const r = parseIptablesSave(text, { lazy: true });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.line).toBe(8);
   });
 });

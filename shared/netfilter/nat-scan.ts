@@ -195,8 +195,6 @@ class DumpScanner {
       if (this.table !== undefined) return false;
       const name = text.slice(start + 1, end);
       const index = BUILTIN_TABLES.indexOf(name as BuiltinTable);
-      // The nat table alone until the topology reads the filter facts from the scan.
-      if (name !== 'nat') return false;
       if (index < 0 || (this.seen & (1 << index)) !== 0) return false;
       this.seen |= 1 << index;
       // Arrays sized for this table's lines: the nat table of a large node is nearly the whole
