@@ -185,6 +185,40 @@ describe('quickInspect on a whole iptables-save dump', () => {
     expect(quickInspect(allServed(WHOLE))!.nodePorts.some((n) => n.port === 30004)).toBe(false);
   });
 
+  const reject = WHOLE.split('\n').find((l) => l.includes('-A KUBE-EXTERNAL-SERVICES'))!;
+  it.each([
+    [
+      'a REJECT for a port nat has endpoints for (stale rules)',
+      reject.replace('--dport 30004', '--dport 30001'),
+    ],
+    [
+      'a DROP for a port without local endpoints',
+      reject.replace('has no endpoints', 'has no local endpoints').replace(/-j REJECT.*/, '-j DROP'),
+    ],
+    ['a REJECT without a comment', reject.replace(/ -m comment --comment "[^"]*"/, '')],
+    ['a REJECT for udp', reject.replace(/tcp/g, 'udp')],
+    [
+      'two rules for one port (the first wins)',
+      `${reject}\n${reject.replace('has no endpoints', 'has no local endpoints')}`,
+    ],
+    ['a rule that turns nothing away', reject.replace(/-j REJECT.*/, '-j ACCEPT')],
+  ])('filter KUBE-EXTERNAL-SERVICES with %s: the general path JSON', (_what, line) => {
+    expect(sameAsGeneral(WHOLE.replace(reject, `${reject}\n${line}`))).toBe(true);
+    expect(sameAsGeneral(WHOLE.replace(reject, line))).toBe(true);
+  });
+
+  it('a port only filter knows, with no KUBE-SERVICES jump to KUBE-NODEPORTS: the general path JSON', () => {
+    const text = WHOLE.replace(/^.*-A KUBE-SERVICES .*-j KUBE-NODEPORTS\n/m, '');
+    expect(text).not.toBe(WHOLE);
+    expect(sameAsGeneral(text)).toBe(true);
+    expect(quickInspect(text)!.nodePorts.find((n) => n.port === 30004)!.path).toEqual([
+      'PREROUTING',
+      'KUBE-SERVICES',
+      'INPUT',
+      'KUBE-EXTERNAL-SERVICES',
+    ]);
+  });
+
   it('no nat table: no answer (the general path names the missing table)', () => {
     expect(quickInspect(withoutTable(WHOLE, 'nat'))).toBeUndefined();
   });
