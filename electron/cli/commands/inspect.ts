@@ -52,8 +52,9 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
       'inspect: --file DUMP is required (reading live nodes from a workspace comes with `npg discover`)',
     );
   const text = await readInput(opts.file, 'dump');
-  // A plain nat dump of kube-proxy's iptables mode is walked without building the rule model;
-  // for any other input the quick path says so and the general one below reads it.
+  // A plain dump of kube-proxy's iptables mode (the nat table alone or every table) is walked
+  // without building the rule model; for any other input the quick path says so and the general
+  // one below reads it.
   if (!opts.table && !opts.ipset && !opts.ipvs) {
     // --json: the walk writes the JSON bytes itself (no objects, no stringify, no encoding).
     const quick = opts.json ? quickInspectBytes(text) : quickInspect(text);
