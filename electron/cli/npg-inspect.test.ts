@@ -82,8 +82,38 @@ describe('npg inspect', () => {
     const missing = npg(['inspect', '--file', join(tmp, 'nope.txt')]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/nope\.txt: no such file/);
-    expect(npg(['inspect']).code).toBe(2);
     expect(npg(['inspect', '--frobnicate']).code).toBe(2);
+  });
+
+  it('the dump and live-node forms: options of the other form are refused in one line, nothing read', () => {
+    const dump = `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`;
+    const cases: [string[], RegExp][] = [
+      [
+        ['--file', dump, '--node', 'node1'],
+        /^npg: inspect: --node reads live nodes; it does not go with --file$/,
+      ],
+      [['--file', dump, '--workspace', join(tmp, 'ws.yaml')], /--workspace reads live nodes/],
+      [['--ipset', dump], /^npg: inspect: --ipset goes with --file/],
+      [['--table', 'nat'], /^npg: inspect: --table goes with --file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = npg(['inspect', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim(), args.join(' ')).toMatch(message);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    const none = spawnSync(process.execPath, ['bin/npg.js', 'inspect'], {
+      encoding: 'utf8',
+      env: { ...process.env, NPG_WORKSPACE: '' },
+    });
+    expect(none.status).toBe(2);
+    expect(none.stderr.trim()).toBe(
+      "npg: inspect: give --file DUMP, or --workspace FILE (or set NPG_WORKSPACE) to read the workspace's nodes",
+    );
+    const missing = npg(['inspect', '--workspace', join(tmp, 'no-such-workspace.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr.trim()).toMatch(/no-such-workspace\.yaml/);
   });
 
   it('a plain nat dump (the quick path) prints what the general path prints', () => {

@@ -2,49 +2,14 @@
 // (bad input: exit 2 before any node is contacted), per-node progress on stderr, JSON on stdout,
 // and the interactive confirmation that --yes skips.
 import { createInterface } from 'node:readline/promises';
-import { type Command, Option } from 'commander';
 import { type LocalStore, localStore } from '../../engine/local-store.js';
 import { openSession, type Session, type SessionOptions, selectNodes } from '../../engine/session.js';
 import { type LoadedWorkspace, loadWorkspace } from '../../engine/workspace-file.js';
 import type { ProgressEvent } from '../../fleet/index.js';
 import { CliError, EXIT_FAILURE } from '../exit.js';
+import type { FleetCliOptions } from './fleet-options.js';
 
-export interface FleetCliOptions {
-  readonly workspace?: string;
-  readonly json?: boolean;
-  readonly node?: readonly string[];
-  readonly acceptNewHostKeys?: boolean;
-  readonly sshConfig?: string;
-  readonly concurrency?: string;
-  readonly connectTimeout?: string;
-  readonly quiet?: boolean;
-  readonly stateDir?: string;
-}
-
-export type Runner = (p: Promise<number>) => void;
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** --workspace (or NPG_WORKSPACE) and --json, for every command that reads the workspace. */
-export function workspaceOptions(cmd: Command): Command {
-  return cmd
-    .option('--workspace <FILE>', 'the workspace file (default: $NPG_WORKSPACE)')
-    .option('--json', 'machine-readable result on stdout')
-    .option('--quiet', 'no per-node progress on stderr')
-    .addOption(
-      new Option('--state-dir <DIR>', 'local history and saved states (default: <workspace>.npg)').hideHelp(),
-    );
-}
-
-/** Connection options, for commands that contact nodes. */
-export function fleetOptions(cmd: Command): Command {
-  return workspaceOptions(cmd)
-    .option('--node <NAME>', 'only this node (repeat or comma-separate)', collect)
-    .option('--accept-new-host-keys', 'record host keys known_hosts lacks (check the fingerprints first)')
-    .option('--ssh-config <FILE>', 'ssh config to read, or "none" (default ~/.ssh/config)')
-    .option('--concurrency <N>', 'nodes worked on at once (default 32)')
-    .option('--connect-timeout <SECONDS>', 'per SSH hop: TCP, key exchange, login (default 15)');
-}
+export { type FleetCliOptions, fleetOptions, type Runner, workspaceOptions } from './fleet-options.js';
 
 export async function loadOrFail(opts: FleetCliOptions): Promise<LoadedWorkspace> {
   const path = opts.workspace ?? process.env.NPG_WORKSPACE;

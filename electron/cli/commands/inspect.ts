@@ -1,5 +1,5 @@
 // `npg inspect --file DUMP [--ipset FILE] [--ipvs FILE] [--json]`: what a node does with NodePort
-// traffic, from a dump. Without --file it will read the nodes of a workspace (engine issue).
+// traffic, from a dump. Without --file it reads the nodes of a workspace (inspect-nodes.ts).
 import type { Command } from 'commander';
 import {
   type InspectJson,
@@ -9,36 +9,20 @@ import {
 } from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_OK } from '../exit.js';
-import { formatTable } from '../format-table.js';
 import { readInput } from '../io.js';
+import { type FleetCliOptions, fleetOptions, type Runner } from './fleet-options.js';
+import { humanReport } from './inspect-report.js';
 
-export interface InspectOptions {
+export interface InspectOptions extends FleetCliOptions {
   readonly file?: string;
   readonly table?: string;
   readonly ipset?: string;
   readonly ipvs?: string;
-  readonly json?: boolean;
 }
 
-function humanReport(t: InspectJson, warnings: readonly string[]): string {
-  const rows = t.nodePorts.map((np) => [
-    String(np.port),
-    np.protocol,
-    np.service ?? '-',
-    np.noEndpoints ? 'none' : np.endpointsKnown ? np.endpoints.join(' ') : 'unknown (no ipvsadm output)',
-    [
-      np.guarded ? 'guarded' : '',
-      np.externalTrafficPolicy === 'Local' ? 'ETP=Local' : '',
-      np.foreignRules.length ? 'foreign-rule' : '',
-    ]
-      .filter(Boolean)
-      .join(','),
-  ]);
-  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
-  const body = rows.length
-    ? formatTable(['PORT', 'PROTO', 'SERVICE', 'ENDPOINTS', 'NOTES'], rows)
-    : 'no NodePorts found';
-  return [head, body, ...warnings.map((w) => `warning: ${w}`)].join('\n');
+/** The first of `flags` that is set, as it is spelled on the command line. */
+function firstSet(flags: readonly (readonly [string, unknown])[]): string | undefined {
+  return flags.find(([, value]) => value !== undefined)?.[0];
 }
 
 function print(json: InspectJson, warnings: readonly string[], asJson: boolean | undefined): void {
@@ -47,10 +31,30 @@ function print(json: InspectJson, warnings: readonly string[], asJson: boolean |
 }
 
 export async function runInspect(opts: InspectOptions): Promise<number> {
-  if (!opts.file)
-    throw new CliError(
-      'inspect: --file DUMP is required (reading live nodes from a workspace comes with `npg discover`)',
-    );
+  if (!opts.file) {
+    const dumpOnly = firstSet([
+      ['--table', opts.table],
+      ['--ipset', opts.ipset],
+      ['--ipvs', opts.ipvs],
+    ]);
+    if (dumpOnly)
+      throw new CliError(`inspect: ${dumpOnly} goes with --file (a live node is read whole, its ipsets too)`);
+    if (opts.workspace === undefined && !process.env.NPG_WORKSPACE)
+      throw new CliError(
+        "inspect: give --file DUMP, or --workspace FILE (or set NPG_WORKSPACE) to read the workspace's nodes",
+      );
+    // The engine (workspace, SSH) is loaded only here: the dump form starts without it.
+    return (await import('./inspect-nodes.js')).runInspectNodes(opts);
+  }
+  const nodesOnly = firstSet([
+    ['--workspace', opts.workspace],
+    ['--node', opts.node],
+    ['--accept-new-host-keys', opts.acceptNewHostKeys],
+    ['--ssh-config', opts.sshConfig],
+    ['--concurrency', opts.concurrency],
+    ['--connect-timeout', opts.connectTimeout],
+  ]);
+  if (nodesOnly) throw new CliError(`inspect: ${nodesOnly} reads live nodes; it does not go with --file`);
   const text = await readInput(opts.file, 'dump');
   // A plain dump of kube-proxy's iptables mode (the nat table alone or every table) is walked
   // without building the rule model; for any other input the quick path says so and the general
@@ -88,21 +92,33 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   return EXIT_OK;
 }
 
-export function registerInspect(program: Command, run: (p: Promise<number>) => void): void {
-  program
-    .command('inspect')
-    .description('show every NodePort of a node: its chain path, service and endpoints')
-    .option('--file <DUMP>', 'iptables-save output, `iptables -t nat -S`, or an excerpt; - for stdin')
-    .option('--table <NAME>', 'read a headerless excerpt as this table (nat, filter, ...)')
-    .option('--ipset <FILE>', '`ipset list` output (ipvs mode)')
-    .option('--ipvs <FILE>', '`ipvsadm -Ln` output (ipvs mode)')
-    .option(
-      '--json',
-      'machine-readable output: {"mode", "nodePorts": [{"port","protocol","service","endpoints"}]}',
-    )
+export function registerInspect(program: Command, run: Runner): void {
+  fleetOptions(
+    program
+      .command('inspect')
+      .description(
+        "show every NodePort of a node: its chain path, service and endpoints (a dump, or the workspace's nodes)",
+      )
+      .option('--file <DUMP>', 'iptables-save output, `iptables -t nat -S`, or an excerpt; - for stdin')
+      .option('--table <NAME>', 'read a headerless excerpt as this table (nat, filter, ...)')
+      .option('--ipset <FILE>', '`ipset list` output (ipvs mode)')
+      .option('--ipvs <FILE>', '`ipvsadm -Ln` output (ipvs mode)'),
+  )
     .addHelpText(
       'after',
-      "\nExamples:\n  sudo iptables-save -c > node1.txt && npg inspect --file node1.txt\n  npg inspect --file node1.txt --json | jq '.nodePorts[] | select(.port==30001)'\n  npg inspect --file nat.txt --ipset ipset.txt --ipvs ipvsadm.txt",
+      [
+        '',
+        'Without --file, every node of the workspace is read over SSH (as `npg discover` reads it) and',
+        'shown per node and IP family. --json prints {"mode", "nodePorts": [{"port", "protocol",',
+        '"service", "endpoints", "path", ...}]} for a dump, {"nodes": [{"node", "ok", "families": [...]}]}',
+        'for live nodes.',
+        '',
+        'Examples:',
+        '  sudo iptables-save -c > node1.txt && npg inspect --file node1.txt',
+        "  npg inspect --file node1.txt --json | jq '.nodePorts[] | select(.port==30001)'",
+        '  npg inspect --file nat.txt --ipset ipset.txt --ipvs ipvsadm.txt',
+        '  npg inspect --workspace cluster.yaml --node node2',
+      ].join('\n'),
     )
     .action((opts: InspectOptions) => run(runInspect(opts)));
 }
