@@ -89,7 +89,7 @@ describe('npg inspect on the workspace nodes', () => {
     expect(human.stdout).toMatch(
       new RegExp(`^${node2} \\(ipv4\\)\\nkube-proxy mode: ${topo().options.mode}, `),
     );
-    expect(human.stdout).toMatch(/^30001 +tcp +default\/web:http /m);
+    expect(human.stdout).toMatch(/^30001 +tcp +/m);
     expect(human.stdout).not.toContain(topo().nodes[0]!.name);
   });
 
