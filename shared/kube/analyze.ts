@@ -6,7 +6,7 @@ import { ruleTargetName } from '../netfilter/rule-view';
 import { type ChainIndex, indexChains } from './chain-index';
 import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
-import { filterSteps, readTurnedAway, type TurnedAway } from './external-services';
+import { filterSteps, readTurnedAway, STALE_REJECT_NOTE, type TurnedAway } from './external-services';
 import { readPortGuards } from './guard-chains';
 import { ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
 import { readMasquerade } from './masquerade';
@@ -112,13 +112,7 @@ function mergeTurnedAway(
       continue;
     }
     const w = f.walk;
-    const notes =
-      w.endpoints.length > 0 && !t.local
-        ? [
-            ...w.notes,
-            'filter KUBE-EXTERNAL-SERVICES rejects this port although nat has endpoints (stale rules?)',
-          ]
-        : w.notes;
+    const notes = w.endpoints.length > 0 && !t.local ? [...w.notes, STALE_REJECT_NOTE] : w.notes;
     found[i] = {
       ...f,
       walk: {

@@ -5,7 +5,7 @@ import { ASK_PROBABILITY, HAS_CONDITIONS, MOD_RECENT, MOD_STATISTIC } from '../n
 import { MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { NotSure, type Walker } from './compact-rows';
 import { sortEndpoints } from './endpoint-order';
-import { EXTERNAL_SERVICES_CHAIN } from './external-services';
+import { EXTERNAL_SERVICES_CHAIN, STALE_REJECT_NOTE } from './external-services';
 import type { InspectJsonEndpoint } from './inspect-json';
 import { probabilityAt, serviceFromComment } from './rule-facts';
 
@@ -138,7 +138,7 @@ export class Walk {
    */
   turnAway(service: string | undefined, local: boolean): void {
     this.steps.push(FILTER_INPUT_STEP, EXTERNAL_SERVICES_STEP);
-    if (this.endpoints.length > 0 && !local) this.note(STALE_NOTE);
+    if (this.endpoints.length > 0 && !local) this.note(STALE_REJECT_NOTE);
     if (this.service === undefined) this.service = service;
     this.local ||= local;
     this.noEndpoints = true;
@@ -188,7 +188,3 @@ const STEP_NAMES = ['KUBE-MARK-MASQ', 'INPUT', EXTERNAL_SERVICES_CHAIN];
 export function namedStep(step: number): string {
   return STEP_NAMES[-step - 2]!;
 }
-
-/** mergeTurnedAway's note (analyze.ts). */
-const STALE_NOTE =
-  'filter KUBE-EXTERNAL-SERVICES rejects this port although nat has endpoints (stale rules?)';

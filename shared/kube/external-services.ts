@@ -10,6 +10,10 @@ import type { PathStep } from './topology';
 
 export const EXTERNAL_SERVICES_CHAIN = 'KUBE-EXTERNAL-SERVICES';
 
+/** The note on a port filter turns away while nat still sends it to endpoints. */
+export const STALE_REJECT_NOTE =
+  'filter KUBE-EXTERNAL-SERVICES rejects this port although nat has endpoints (stale rules?)';
+
 export interface TurnedAway {
   readonly port: number;
   readonly protocol: ServiceProtocol;
