@@ -84,6 +84,52 @@ function peakHeap(dumpPath: string): { retained: number; peakRss: number } {
   return { retained: Math.max(out.retained, out.peak), peakRss: out.peakRss };
 }
 
+/**
+ * The README's commands on the largest node, as people run them: a whole `iptables-save -c` dump
+ * (every table, the README's example), `npg inspect` for people and for machines, `npg trace` of a
+ * packet to one of its NodePorts. Baseline: that iptables-save, same run.
+ */
+async function readmeCommands(
+  ns: string,
+  dir: string,
+  n: number,
+  spawnTimed: (args: string[]) => Promise<number>,
+): Promise<string[]> {
+  let whole = '';
+  const saveTimes: number[] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    saveTimes.push(
+      await timeIt(async () => {
+        whole = await run(['iptables-save', '-c'], { netns: ns, timeoutMs: 120_000 });
+      }),
+    );
+  }
+  const path = join(dir, `all-${n}.txt`);
+  writeFileSync(path, whole);
+  const port = /-A KUBE-NODEPORTS .*--dport (\d+)/.exec(whole)?.[1];
+  if (port === undefined) throw new Error('no NodePort in the whole dump');
+  const commands: [string, string[]][] = [
+    ['npg inspect --file ALL --json', [CLI, 'inspect', '--file', path, '--json']],
+    ['npg inspect --file ALL', [CLI, 'inspect', '--file', path]],
+    [
+      `npg trace --file ALL (to NodePort ${port})`,
+      [CLI, 'trace', '--file', path, '--src', '198.18.5.5', '--dst', '198.18.0.11', '--dport', port],
+    ],
+  ];
+  const times = commands.map((): number[] => []);
+  for (let i = 0; i < REPEAT; i++) {
+    for (const [k, [, args]] of commands.entries()) times[k]!.push(await spawnTimed(args));
+  }
+  const save = median(saveTimes);
+  return [
+    `README's commands, ${n} services, whole dump (iptables-save -c, ${(whole.length / 1e6).toFixed(1)} MB): iptables-save -c ${ms(save)}`,
+    ...commands.map(
+      ([label], k) =>
+        `  ${label.padEnd(40)} ${ms(median(times[k]!))}  ${(median(times[k]!) / save).toFixed(3)} x`,
+    ),
+  ];
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
     console.error('npm run bench: needs root (it loads the rules into a network namespace)');
@@ -103,6 +149,7 @@ async function main(): Promise<void> {
   console.log(
     'services  rules     dump MB   iptables-save   parse     topology  parse+topo  ratio  cli       cli ratio  heap/dump           general parse  topology  ratio  json bytes   node start  node floor  floor ratio',
   );
+  const readme: string[] = [];
   try {
     for (const n of SIZES) {
       const rules = generateKubeProxyRules({
@@ -209,8 +256,10 @@ async function main(): Promise<void> {
             `  ${(median(floorTimes) / save).toFixed(3)}`,
           ].join(' '),
         );
+        if (n === SIZES[SIZES.length - 1]) readme.push(...(await readmeCommands(ns, dir, n, spawnTimed)));
       });
     }
+    for (const line of readme) console.log(line);
     console.log(
       `load average at the end: ${loadavg()
         .map((x) => x.toFixed(2))

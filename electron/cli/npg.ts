@@ -15,10 +15,16 @@ const run = (p: Promise<number>): void => {
 };
 
 // Commands are loaded on demand (the bundle is split per dynamic import, scripts/build-node.mjs):
-// `npg inspect --file` needs neither the workspace (yaml, zod) nor SSH, and compiling those
-// modules was most of its start-up. Every other invocation, --help included, loads them all.
-if (process.argv[2] === 'inspect') {
-  (await import('./commands/inspect.js')).registerInspect(program, run);
+// `npg inspect --file` and `npg trace` need neither the workspace (yaml, zod) nor SSH, and
+// compiling those modules was most of their start-up. Every other invocation, --help included,
+// loads them all.
+const onDump: Readonly<Record<string, () => Promise<void>>> = {
+  inspect: async () => (await import('./commands/inspect.js')).registerInspect(program, run),
+  trace: async () => (await import('./commands/trace.js')).registerTrace(program, run),
+};
+const only = onDump[process.argv[2] ?? ''];
+if (only) {
+  await only();
 } else {
   const [inspect, trace, nodes, discover, policy, change, verify, confirm, history, exportCmd] =
     await Promise.all([
