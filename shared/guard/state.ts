@@ -4,6 +4,7 @@
 // kube-proxy's thousands of rules cost nothing here.
 import type { Family, Rule, Ruleset } from '../netfilter/model';
 import { findTable } from '../netfilter/model';
+import { plainRule, ruleTargetName } from '../netfilter/rule-view';
 import { serializeRule } from '../netfilter/serialize';
 import { fingerprint } from './hash';
 import { type ChainName, HOOK_CHAIN, isGuardChainName } from './names';
@@ -91,8 +92,11 @@ export function extractGuardState(
       const position = (i + 1) as RulePosition;
       if (chain.name === HOOK_CHAIN && isKubeServicesJump(rule)) kubeServicesAt ??= position;
       if (isEntryJump(rule)) entryJumps.push({ position, rule });
-      else if (rule.target && isGuardChainName(rule.target.name)) {
-        foreignReferences.push({ chain: chain.name, position, target: rule.target.name, rule });
+      else {
+        // By name, so that a lazily parsed node's tens of thousands of rules are not decoded.
+        const target = ruleTargetName(rule);
+        if (target !== undefined && isGuardChainName(target))
+          foreignReferences.push({ chain: chain.name, position, target, rule });
       }
     });
   }
@@ -141,6 +145,6 @@ export function guardStateHash(states: readonly FamilyGuardState[]): string {
 
 /** The rule without its counters and source line: what saved state and comparisons keep. */
 export function bareRule(rule: Rule): Rule {
-  const { counters: _c, line: _l, ...rest } = rule;
+  const { counters: _c, line: _l, ...rest } = plainRule(rule);
   return rest;
 }

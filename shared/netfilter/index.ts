@@ -15,7 +15,7 @@ export {
   parseIptablesSave,
 } from './parse.js';
 export { quoteValue } from './quote.js';
-export { lazyFacts, ruleDestination, ruleHasModule, ruleTargetName } from './rule-view.js';
+export { lazyFacts, plainRule, ruleDestination, ruleHasModule, ruleTargetName } from './rule-view.js';
 export {
   type SerializeOptions,
   serializeRule,

@@ -104,6 +104,8 @@ describe('lazy parse', () => {
     });
     // iptables-save output is read lazily nearly everywhere (excerpts are read the full way).
     if (/\*nat/.test(text)) expect(lazyRules.some((r) => r instanceof LazyRule)).toBe(true);
+    // As JSON a lazy rule is the eager one (never its store, which holds the whole dump).
+    expect(JSON.stringify(freshRules)).toBe(JSON.stringify(eagerRules));
   });
 
   it('reads declarations as the eager parse does, errors included', () => {

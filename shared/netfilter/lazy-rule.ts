@@ -198,6 +198,11 @@ export class LazyRule implements Rule {
     return this.full().target;
   }
 
+  /** JSON of the decoded rule, as the eager parse's object gives: never the store (the whole dump). */
+  toJSON(): Rule {
+    return this.full();
+  }
+
   // Facts read from the text. Each returns `ASK` when the rule is not in the simple shape the
   // scan records; the caller then decodes the rule the ordinary way.
 

@@ -25,6 +25,14 @@ export function ruleDestination(rule: Rule): Negatable<string> | undefined {
   return rule instanceof LazyRule ? rule.destinationValue() : rule.destination;
 }
 
+/**
+ * The rule as a plain object, as the eager parse makes it: a lazily parsed rule keeps its fields
+ * behind getters, which an object spread or Object.keys does not see.
+ */
+export function plainRule(rule: Rule): Rule {
+  return rule instanceof LazyRule ? rule.toJSON() : rule;
+}
+
 /** The lazily parsed rule, when `rule` is one: its text facts answer the questions above. */
 export function lazyFacts(rule: Rule): LazyRule | undefined {
   return rule instanceof LazyRule ? rule : undefined;
