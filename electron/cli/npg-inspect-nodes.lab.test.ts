@@ -93,6 +93,23 @@ describe('npg inspect on the workspace nodes', () => {
     expect(human.stdout).not.toContain(topo().nodes[0]!.name);
   });
 
+  it('--port shows that NodePort on every node and family; a port no node has exits 1', async () => {
+    const { code, stderr, out } = await inspectNodes(['--port', '30001/tcp']);
+    expect(code, stderr).toBe(0);
+    for (const n of out.nodes) {
+      if (!n.ok) throw new Error(`${n.node}: ${n.error}`);
+      for (const f of n.families) expect(byKey(f.nodePorts), `${n.node} ${f.family}`).toEqual(['30001/tcp']);
+    }
+    const human = await npg(['inspect', ...common(), '--port', '30001']);
+    expect(human.code, human.stderr).toBe(0);
+    for (const node of topo().nodes)
+      expect(human.stdout).toMatch(new RegExp(`^${node.name} \\(ipv4\\)\\n.*\\n30001/tcp  `, 'm'));
+    expect(human.stdout).toMatch(/^ {2}path {6}PREROUTING -> KUBE-SERVICES -> /m);
+    const missing = await npg(['inspect', ...common(), '--port', '30099']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('no NodePort 30099 here');
+  });
+
   it('a guarded port shows as guarded on every node', async () => {
     await setPolicy({
       nodePorts: [

@@ -161,6 +161,86 @@ describe('npg inspect', () => {
     expect(r.stderr).toMatch(new RegExp(`^npg: ${bad} line ${at + 1}: .*probabilty`));
   });
 
+  it('--port: one NodePort in detail (path, endpoint shares and chains, foreign rules); JSON filtered', () => {
+    const whole = `${FIX}/iptables-v4-current.iptables-save.txt`;
+    const r = npg(['inspect', '--file', whole, '--port', '30001']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[1]).toBe('30001/tcp  default/web:http  ETP=Cluster  not guarded');
+    expect(lines[2]).toMatch(
+      /^ {2}path {6}PREROUTING -> KUBE-SERVICES -> KUBE-NODEPORTS -> KUBE-EXT-\w+ -> KUBE-MARK-MASQ -> KUBE-SVC-\w+$/,
+    );
+    const endpoints = lines.filter((l) => l.startsWith('  endpoint  '));
+    expect(endpoints).toHaveLength(4);
+    for (const l of endpoints)
+      expect(l).toMatch(/^ {2}endpoint {2}198\.19\.\d+\.\d+:8080 +25\.0% {2}KUBE-SEP-\w+$/);
+    expect(r.stdout).not.toMatch(/^30002/m);
+
+    const foreign = npg([
+      'inspect',
+      '--file',
+      `${FIX}/iptables-v4-current-oneliner-guard.iptables-save.txt`,
+      '--port',
+      '30001/tcp',
+    ]);
+    expect(foreign.stdout).toMatch(/^ {2}foreign {3}PREROUTING rule #1: redirect \(line \d+\)$/m);
+    const guarded = npg([
+      'inspect',
+      '--file',
+      `${FIX}/iptables-v4-current-npg-guard.iptables-save.txt`,
+      '--port',
+      '30001',
+    ]);
+    expect(guarded.stdout).toMatch(/^30001\/tcp {2}default\/web:http {2}ETP=Cluster {2}guarded$/m);
+    const none = npg(['inspect', '--file', whole, '--port', '30004']);
+    expect(none.stdout).toContain('  endpoint  none (kube-proxy rejects or drops this port)');
+
+    // JSON: the contract's shape with only that NodePort, as in the whole output.
+    const all = JSON.parse(npg(['inspect', '--file', whole, '--json']).stdout);
+    const one = JSON.parse(npg(['inspect', '--file', whole, '--json', '--port', '30002/udp']).stdout);
+    expect(one).toEqual({
+      ...all,
+      nodePorts: all.nodePorts.filter((n: { port: number }) => n.port === 30002),
+    });
+    // The general path (--table) prints the same detail.
+    const general = npg([
+      'inspect',
+      '--file',
+      `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`,
+      '--table',
+      'nat',
+      '--port',
+      '30001',
+    ]);
+    const quick = npg([
+      'inspect',
+      '--file',
+      `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`,
+      '--port',
+      '30001',
+    ]);
+    expect(general.stdout).toBe(quick.stdout);
+  });
+
+  it('--port: a port that is not there exits 1; a bad --port exits 2 in one line', () => {
+    const whole = `${FIX}/iptables-v4-current.iptables-save.txt`;
+    const missing = npg(['inspect', '--file', whole, '--port', '30099']);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain('no NodePort 30099 here');
+    expect(npg(['inspect', '--file', whole, '--port', '30001/udp']).code).toBe(1);
+    expect(
+      JSON.parse(npg(['inspect', '--file', whole, '--port', '30099', '--json']).stdout).nodePorts,
+    ).toEqual([]);
+    for (const bad of ['0', '65536', '3x', '30001/icmp', '']) {
+      const r = npg(['inspect', '--file', whole, '--port', bad]);
+      expect(r.code, bad).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.trim()).toBe(
+        `npg: --port ${JSON.stringify(bad)}: a port from 1 to 65535, optionally /tcp, /udp or /sctp (30001, 30002/udp)`,
+      );
+    }
+  });
+
   it('--help lists options with an example', () => {
     const r = npg(['inspect', '--help']);
     expect(r.code).toBe(0);

@@ -5,8 +5,9 @@ import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
 import type { Family } from '../../../shared/netfilter/index.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
-import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { type FleetCliOptions, loadOrFail, printJson, progress, withSession } from './common.js';
+import { type PortFilter, selectPort } from './inspect-port.js';
 import { humanReport } from './inspect-report.js';
 
 export interface FamilyInspection extends InspectJson {
@@ -27,17 +28,26 @@ export function inspectSnapshot(s: NodeSnapshot): NodeInspection {
   return { node: s.node, ok: true, families };
 }
 
-export function nodesReport(inspections: readonly NodeInspection[]): string {
+/** Only the NodePort `port` asks for, in every family. */
+function onlyPort(n: NodeInspection, port: PortFilter | undefined): NodeInspection {
+  if (!n.ok || !port) return n;
+  return { ...n, families: n.families.map((f) => ({ ...f, ...selectPort(f, port) })) };
+}
+
+export function nodesReport(inspections: readonly NodeInspection[], port?: PortFilter): string {
   return inspections
     .map((n) => {
       if (!n.ok) return `${n.node}: not read: ${n.error}`;
       if (n.families.length === 0) return `${n.node}: no nat table read`;
-      return n.families.map((f) => `${n.node} (${f.family})\n${humanReport(f, f.warnings)}`).join('\n\n');
+      return n.families
+        .map((f) => `${n.node} (${f.family})\n${humanReport(f, f.warnings, port)}`)
+        .join('\n\n');
     })
     .join('\n\n');
 }
 
-export async function runInspectNodes(opts: FleetCliOptions): Promise<number> {
+/** `port`: only that NodePort; exit 1 when a node that was read has it in no family. */
+export async function runInspectNodes(opts: FleetCliOptions, port?: PortFilter): Promise<number> {
   const loaded = await loadOrFail(opts);
   return withSession(loaded, opts, async (session) => {
     const results = await readNodes(session, session.nodes, 'full', { onProgress: progress(opts, 'read') });
@@ -45,8 +55,12 @@ export async function runInspectNodes(opts: FleetCliOptions): Promise<number> {
       (r): NodeInspection =>
         r.ok ? inspectSnapshot(r.value) : { node: r.node, ok: false, error: readErrorMessage(r.error) },
     );
-    if (opts.json) printJson({ nodes: inspections });
-    else process.stdout.write(`${nodesReport(inspections)}\n`);
-    return inspections.every((n) => n.ok) ? EXIT_OK : EXIT_FAILURE;
+    if (opts.json) printJson({ nodes: inspections.map((n) => onlyPort(n, port)) });
+    else process.stdout.write(`${nodesReport(inspections, port)}\n`);
+    if (!inspections.every((n) => n.ok)) return EXIT_FAILURE;
+    const missing = inspections.some(
+      (n) => n.ok && port && n.families.every((f) => selectPort(f, port).nodePorts.length === 0),
+    );
+    return missing ? EXIT_DIFFERENCE : EXIT_OK;
   });
 }

@@ -2,8 +2,16 @@
 // Shared by the dump (--file) and the live-node forms.
 import type { InspectJson } from '../../../shared/kube/index.js';
 import { formatTable } from '../format-table.js';
+import { type PortFilter, portReport, selectPort } from './inspect-port.js';
 
-export function humanReport(t: InspectJson, warnings: readonly string[]): string {
+/** `port`: only that NodePort, in detail (inspect-port.ts), instead of the table. */
+export function humanReport(t: InspectJson, warnings: readonly string[], port?: PortFilter): string {
+  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
+  const body = port ? portReport(selectPort(t, port), port) : nodePortTable(t);
+  return [head, body, ...warnings.map((w) => `warning: ${w}`)].join('\n');
+}
+
+function nodePortTable(t: InspectJson): string {
   const rows = t.nodePorts.map((np) => [
     String(np.port),
     np.protocol,
@@ -17,9 +25,7 @@ export function humanReport(t: InspectJson, warnings: readonly string[]): string
       .filter(Boolean)
       .join(','),
   ]);
-  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
-  const body = rows.length
+  return rows.length
     ? formatTable(['PORT', 'PROTO', 'SERVICE', 'ENDPOINTS', 'NOTES'], rows)
     : 'no NodePorts found';
-  return [head, body, ...warnings.map((w) => `warning: ${w}`)].join('\n');
 }

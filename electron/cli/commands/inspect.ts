@@ -8,9 +8,10 @@ import {
   toInspectJson,
 } from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
-import { CliError, EXIT_OK } from '../exit.js';
+import { CliError, EXIT_DIFFERENCE, EXIT_OK } from '../exit.js';
 import { readInput } from '../io.js';
 import { type FleetCliOptions, fleetOptions, type Runner } from './fleet-options.js';
+import { type PortFilter, parsePortFilter, selectPort } from './inspect-port.js';
 import { humanReport } from './inspect-report.js';
 
 export interface InspectOptions extends FleetCliOptions {
@@ -18,6 +19,7 @@ export interface InspectOptions extends FleetCliOptions {
   readonly table?: string;
   readonly ipset?: string;
   readonly ipvs?: string;
+  readonly port?: string;
 }
 
 /** The first of `flags` that is set, as it is spelled on the command line. */
@@ -25,12 +27,20 @@ function firstSet(flags: readonly (readonly [string, unknown])[]): string | unde
   return flags.find(([, value]) => value !== undefined)?.[0];
 }
 
-function print(json: InspectJson, warnings: readonly string[], asJson: boolean | undefined): void {
-  if (asJson) process.stdout.write(`${JSON.stringify(json)}\n`);
-  else process.stdout.write(`${humanReport(json, warnings)}\n`);
+/** Prints the node's NodePorts (or the one --port asks for); exit 1 when that port is not there. */
+function print(
+  json: InspectJson,
+  warnings: readonly string[],
+  opts: InspectOptions,
+  port?: PortFilter,
+): number {
+  if (opts.json) process.stdout.write(`${JSON.stringify(port ? selectPort(json, port) : json)}\n`);
+  else process.stdout.write(`${humanReport(json, warnings, port)}\n`);
+  return port && selectPort(json, port).nodePorts.length === 0 ? EXIT_DIFFERENCE : EXIT_OK;
 }
 
 export async function runInspect(opts: InspectOptions): Promise<number> {
+  const port = opts.port === undefined ? undefined : parsePortFilter(opts.port);
   if (!opts.file) {
     const dumpOnly = firstSet([
       ['--table', opts.table],
@@ -44,7 +54,7 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
         "inspect: give --file DUMP, or --workspace FILE (or set NPG_WORKSPACE) to read the workspace's nodes",
       );
     // The engine (workspace, SSH) is loaded only here: the dump form starts without it.
-    return (await import('./inspect-nodes.js')).runInspectNodes(opts);
+    return (await import('./inspect-nodes.js')).runInspectNodes(opts, port);
   }
   const nodesOnly = firstSet([
     ['--workspace', opts.workspace],
@@ -60,17 +70,15 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   // without building the rule model; for any other input the quick path says so and the general
   // one below reads it.
   if (!opts.table && !opts.ipset && !opts.ipvs) {
-    // --json: the walk writes the JSON bytes itself (no objects, no stringify, no encoding).
-    const quick = opts.json ? quickInspectBytes(text) : quickInspect(text);
+    // --json of every NodePort: the walk writes the JSON bytes itself (no objects, no stringify,
+    // no encoding).
+    const quick = opts.json && !port ? quickInspectBytes(text) : quickInspect(text);
     if (quick instanceof Uint8Array) {
       process.stdout.write(quick);
       process.stdout.write('\n');
       return EXIT_OK;
     }
-    if (quick) {
-      print(quick, quick.warnings, opts.json);
-      return EXIT_OK;
-    }
+    if (quick) return print(quick, quick.warnings, opts, port);
   }
   const r = inspectDump(
     {
@@ -88,8 +96,7 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
     { lazy: true },
   );
   if (!r.ok) throw new CliError(r.message);
-  print(toInspectJson(r.value.topology), r.value.warnings, opts.json);
-  return EXIT_OK;
+  return print(toInspectJson(r.value.topology), r.value.warnings, opts, port);
 }
 
 export function registerInspect(program: Command, run: Runner): void {
@@ -102,7 +109,11 @@ export function registerInspect(program: Command, run: Runner): void {
       .option('--file <DUMP>', 'iptables-save output, `iptables -t nat -S`, or an excerpt; - for stdin')
       .option('--table <NAME>', 'read a headerless excerpt as this table (nat, filter, ...)')
       .option('--ipset <FILE>', '`ipset list` output (ipvs mode)')
-      .option('--ipvs <FILE>', '`ipvsadm -Ln` output (ipvs mode)'),
+      .option('--ipvs <FILE>', '`ipvsadm -Ln` output (ipvs mode)')
+      .option(
+        '--port <PORT[/PROTO]>',
+        'only this NodePort, with its chain path and each endpoint (exit 1 where it is not)',
+      ),
   )
     .addHelpText(
       'after',
@@ -117,7 +128,8 @@ export function registerInspect(program: Command, run: Runner): void {
         '  sudo iptables-save -c > node1.txt && npg inspect --file node1.txt',
         "  npg inspect --file node1.txt --json | jq '.nodePorts[] | select(.port==30001)'",
         '  npg inspect --file nat.txt --ipset ipset.txt --ipvs ipvsadm.txt',
-        '  npg inspect --workspace cluster.yaml --node node2',
+        '  npg inspect --file node1.txt --port 30001',
+        '  npg inspect --workspace cluster.yaml --node node2 --port 30002/udp',
       ].join('\n'),
     )
     .action((opts: InspectOptions) => run(runInspect(opts)));
