@@ -4,7 +4,7 @@
 import { and, portConditions, type Tri } from '../kube/port-match';
 import { decodeMatch, type KnownMatch } from '../netfilter/decode-match';
 import type { MatchOption, Rule } from '../netfilter/model';
-import { ASK, lazyFacts, ruleDestination } from '../netfilter/rule-view';
+import { ASK, lazyFacts } from '../netfilter/rule-view';
 import { addressTypeAny } from './address-type';
 import { cidrContains, compareAddresses, type ParsedAddress, type ParsedCidr, parseAddress } from './cidr';
 import type { setMatcher } from './ipset-match';
@@ -213,7 +213,7 @@ function addressCondition(value: string, negated: boolean, address: ParsedAddres
 function lazyMiss(rule: Rule, ctx: EvalContext): boolean {
   const facts = lazyFacts(rule);
   if (facts === undefined) return false;
-  const d = ruleDestination(rule);
+  const d = facts.destinationValue();
   if (d && addressCondition(d.value, d.negated, ctx.dst, ctx) === 'no') return true;
   const protocol = facts.protocolName();
   if (protocol !== ASK && protocol !== undefined && protocol !== ctx.packet.protocol) return true;

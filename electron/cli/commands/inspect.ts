@@ -34,9 +34,10 @@ function print(
   opts: InspectOptions,
   port?: PortFilter,
 ): number {
-  if (opts.json) process.stdout.write(`${JSON.stringify(port ? selectPort(json, port) : json)}\n`);
+  const shown = port ? selectPort(json, port) : json;
+  if (opts.json) process.stdout.write(`${JSON.stringify(shown)}\n`);
   else process.stdout.write(`${humanReport(json, warnings, port)}\n`);
-  return port && selectPort(json, port).nodePorts.length === 0 ? EXIT_DIFFERENCE : EXIT_OK;
+  return port && shown.nodePorts.length === 0 ? EXIT_DIFFERENCE : EXIT_OK;
 }
 
 export async function runInspect(opts: InspectOptions): Promise<number> {
