@@ -1,18 +1,25 @@
-// `npg plan`, `npg apply`, `npg rollback`, `npg remove`: read every node, plan the change, show it,
-// and (except plan) confirm, then roll it out: canary first, the rest in parallel, stop at the first
-// failure unless --continue. Exit 0 done (or nothing to do), 1 a difference (blocked, stale, drift
-// after the change, skipped nodes; for plan: changes needed), 2 bad input or failure to run.
+// `npg plan`, `npg apply`, `npg rollback`, `npg remove`: the CLI face of the change use case
+// (engine/use-cases/change.ts), which reads, plans, gates, asks and rolls out. Here: flags in, the
+// plan and outcomes out (stdout), progress and refusals on stderr, and the report's exit code:
+// 0 done (or nothing to do), 1 a difference (blocked, stale, drift after the change, skipped nodes;
+// for plan: changes needed), 2 bad input or failure to run.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { familyName } from '../../../shared/guard/cidr.js';
-import type { Cluster } from '../../../shared/workspace/schema.js';
-import { checkSavedPlan, gateChange, type SavedPlan, savedPlanOf } from '../../engine/change-gate.js';
-import type { ChangeOp, NodeChange } from '../../engine/node-change.js';
-import { groupedPlanLines, planLines } from '../../engine/plan-text.js';
-import { checkPolicy, parseCheckCidrs, policyHash, prepare } from '../../engine/prepare.js';
-import { type NodeOutcome, planHashOf, runChanges } from '../../engine/run-changes.js';
-import { writeFileAtomic } from '../../engine/workspace-file.js';
-import { CliError, EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { checkSavedPlan, type SavedPlan } from '../../engine/change-gate.js';
+import type { ChangeOp } from '../../engine/node-change.js';
+import {
+  type ChangeChecks,
+  type ChangeEvent,
+  type ChangeReport,
+  type ChangeRequest,
+  checkChangeRequest,
+  checksOf,
+  runChange,
+} from '../../engine/use-cases/change.js';
+import { changeJson, outcomeLine } from '../../engine/use-cases/change-format.js';
+import { progressOf } from '../../engine/use-cases/io.js';
+import { type LoadedWorkspace, writeFileAtomic } from '../../engine/workspace-file.js';
+import { CliError, EXIT_FAILURE } from '../exit.js';
 import {
   confirmOrRefuse,
   type FleetCliOptions,
@@ -42,87 +49,15 @@ interface ChangeOptions extends FleetCliOptions {
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-function planJson(c: NodeChange) {
-  return {
-    node: c.node,
-    noop: c.plan.noop,
-    stateHash: c.plan.stateHash,
-    backend: c.snapshot.toolBackend,
-    families: c.plan.families.map((f) => ({ family: f.family, noop: f.noop, edits: f.edits.length })),
-    diff: planLines(c.plan).slice(1),
-    transactions: c.restores,
-    warnings: c.plan.warnings.map((w) => w.message),
-    errors: c.plan.errors.map((e) => e.message),
-  };
-}
-
-function outcomeJson(o: NodeOutcome) {
-  switch (o.status) {
-    case 'applied':
-      return {
-        node: o.node,
-        status: o.verify && o.verify.status !== 'ok' ? 'drift' : 'applied',
-        ...(o.verify
-          ? {
-              verify: o.verify.status,
-              findings: o.verify.findings.filter((f) => f.severity !== 'info').map((f) => f.message),
-            }
-          : {}),
-        ...(o.timer ? { timer: o.timer } : {}),
-        ...(o.killed ? { killed: o.killed } : {}),
-        ...(o.message ? { message: o.message } : {}),
-      };
-    case 'failed':
-      return { node: o.node, status: o.status, state: o.state, message: o.message };
-    case 'unchanged':
-      return { node: o.node, status: o.status };
-    default:
-      return { node: o.node, status: o.status, message: o.message };
-  }
-}
-
-function outcomeLine(o: NodeOutcome): string {
-  switch (o.status) {
-    case 'unchanged':
-      return `${o.node}: unchanged`;
-    case 'applied': {
-      const bad = o.verify?.findings.filter((f) => f.severity !== 'info') ?? [];
-      const head = bad.length
-        ? `${o.node}: changed, but verify found: ${bad.map((f) => f.message.replace(`${o.node}: `, '')).join('; ')}`
-        : `${o.node}: changed and verified${o.verify ? '' : ' (not verified)'}`;
-      const at = Number(o.timer?.split(' ')[1]);
-      const timer = o.timer
-        ? `; rolls back at ${Number.isFinite(at) ? new Date(at * 1000).toISOString() : '?'} (node clock) unless confirmed`
-        : '';
-      const killed = o.killed?.deleted.length
-        ? `; ${o.killed.deleted.length} established flow(s) of blocked sources cut`
-        : '';
-      return `${head}${timer}${killed}${o.message ? ` (${o.message})` : ''}`;
-    }
-    case 'failed':
-      return `${o.message}${o.state === 'old' || o.message.includes('old guard') ? '' : ` [state: ${o.state}]`}`;
-    default:
-      return o.message;
-  }
-}
-
 /** The workspace's `cluster` values, plus what --pod-cidr / --lb-health-check add for this run. */
-function checksFrom(opts: ChangeOptions, cluster: Cluster | undefined) {
-  const pods = parseCheckCidrs('--pod-cidr', [
-    ...(cluster?.podCidrs ?? []),
-    ...(opts.podCidr ?? []).flatMap((v) => v.split(',')),
-  ]);
-  if (!pods.ok) throw new CliError(pods.message);
-  const lb = parseCheckCidrs('--lb-health-check', [
-    ...(cluster?.healthCheckRanges ?? []),
-    ...(opts.lbHealthCheck ?? []).flatMap((v) => v.split(',')),
-  ]);
-  if (!lb.ok) throw new CliError(lb.message);
-  return {
+function checksFrom(opts: ChangeOptions, loaded: LoadedWorkspace): ChangeChecks {
+  const r = checksOf(loaded.workspace.cluster, {
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
-    ...(pods.cidrs.length ? { podCidrs: pods.cidrs } : {}),
-    ...(lb.cidrs.length ? { healthCheckRanges: lb.cidrs } : {}),
-  };
+    podCidrs: (opts.podCidr ?? []).flatMap((v) => v.split(',')),
+    healthCheckRanges: (opts.lbHealthCheck ?? []).flatMap((v) => v.split(',')),
+  });
+  if (!r.ok) throw new CliError(r.message);
+  return r.checks;
 }
 
 async function readPlanFile(path: string): Promise<SavedPlan> {
@@ -137,126 +72,83 @@ async function readPlanFile(path: string): Promise<SavedPlan> {
   return r.plan;
 }
 
-export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOptions): Promise<number> {
-  const loaded = await loadOrFail(opts);
-  const policy = loaded.workspace.policy;
+/** The flags as a request; every check that needs no connection runs here (exit 2, nothing sent). */
+async function requestOf(
+  op: ChangeOp | 'plan',
+  opts: ChangeOptions,
+  loaded: LoadedWorkspace,
+): Promise<ChangeRequest> {
   const confirmSeconds = secondsFlag('--confirm-within', opts.confirmWithin, 10, 86_400);
-  const checks = op === 'apply' || op === 'plan' ? checksFrom(opts, loaded.workspace.cluster) : {};
-  if (op === 'apply' || op === 'plan') {
-    const problems = checkPolicy(policy);
-    if (problems.length > 0)
+  const checks = op === 'apply' || op === 'plan' ? checksFrom(opts, loaded) : {};
+  const req: ChangeRequest = {
+    op,
+    checks,
+    ...(confirmSeconds ? { confirmSeconds } : {}),
+    ...(opts.canary !== undefined ? { canary: opts.canary } : {}),
+    ...(opts.continue ? { continueOnFailure: true } : {}),
+    ...(opts.killEstablished ? { killEstablished: true } : {}),
+  };
+  const valid = checkChangeRequest(loaded, req);
+  if (!valid.ok) throw new CliError(valid.message);
+  return opts.plan !== undefined ? { ...req, savedPlan: await readPlanFile(opts.plan) } : req;
+}
+
+/** Progress on stderr as the nodes are read and changed; the plan on stdout once it is made. */
+function eventPrinter(opts: ChangeOptions): (e: ChangeEvent) => void {
+  const read = progress(opts, 'read');
+  return (e) => {
+    if (e.kind === 'read') read?.(progressOf(e));
+    else if (e.kind === 'planned') {
+      if (!opts.json) process.stdout.write(`${e.lines.join('\n')}\n`);
+    } else if (!opts.quiet && !opts.json) process.stderr.write(`npg: ${outcomeLine(e.outcome)}\n`);
+  };
+}
+
+/** What the report says after the plan was printed; `path` is the workspace, for the confirm hint. */
+async function printReport(report: ChangeReport, opts: ChangeOptions, path: string): Promise<void> {
+  switch (report.outcome) {
+    case 'planned':
+      if (opts.out) await writeFileAtomic(opts.out, `${JSON.stringify(report.savedPlan, null, 2)}\n`, 0o644);
+      if (opts.json) printJson(changeJson(report));
+      return;
+    case 'held':
+      if (opts.json) printJson(changeJson(report));
+      else if (report.gate.outcome === 'nothing') note(opts, report.gate.message);
+      else process.stderr.write(`npg: ${report.gate.message}\n`);
+      return;
+    case 'ran': {
+      if (opts.json) return printJson(changeJson(report));
+      const { run, confirmSeconds } = report;
+      process.stdout.write(`${run.outcomes.map(outcomeLine).join('\n')}\n`);
+      if (confirmSeconds && run.outcomes.some((o) => o.status === 'applied' && o.timer))
+        process.stdout.write(
+          `confirm within ${confirmSeconds} s: npg confirm --workspace ${path} (otherwise the nodes restore their saved guard)\n`,
+        );
+      return;
+    }
+    default:
+      // confirmOrRefuse throws its own refusals; these are the other ways nothing was sent.
       throw new CliError(
-        `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}; nothing sent`,
+        `${report.op}: ${report.outcome === 'cancelled' ? 'cancelled' : 'not confirmed'}; nothing changed`,
+        EXIT_FAILURE,
       );
   }
-  if (opts.canary !== undefined && !loaded.workspace.inventory.nodes.some((n) => n.name === opts.canary))
-    throw new CliError(`--canary ${JSON.stringify(opts.canary)}: not a node of the inventory`);
-  const planFile = opts.plan !== undefined ? await readPlanFile(opts.plan) : undefined;
+}
+
+export async function runChangeCommand(op: ChangeOp | 'plan', opts: ChangeOptions): Promise<number> {
+  const loaded = await loadOrFail(opts);
+  const req = await requestOf(op, opts, loaded);
   const store = storeOf(loaded, opts);
-  const verb = op === 'plan' ? 'apply' : op;
-
   return withSession(loaded, opts, async (session) => {
-    const prepared = await prepare(session, verb, policy, {
-      checks,
-      store,
-      onProgress: progress(opts, 'read'),
+    const report = await runChange(session, loaded, store, req, {
+      onEvent: eventPrinter(opts),
+      confirm: async (question) => {
+        await confirmOrRefuse(opts.yes, op, question);
+        return true;
+      },
     });
-    const { changes, unplanned, untouched } = prepared;
-    if (!opts.json) {
-      const lines = groupedPlanLines(changes.map((c) => c.plan));
-      for (const u of prepared.untouched) lines.push(u.message);
-      for (const u of unplanned) lines.push(u.message);
-      process.stdout.write(`${lines.join('\n')}\n`);
-    }
-    if (op === 'plan') {
-      if (opts.out) {
-        const file = savedPlanOf(prepared, loaded.path, policyHash(policy), new Date().toISOString());
-        await writeFileAtomic(opts.out, `${JSON.stringify(file, null, 2)}\n`, 0o644);
-      }
-      if (opts.json)
-        printJson({
-          op: 'plan',
-          nodes: changes.map(planJson),
-          unplanned,
-          untouched,
-          planHash: planHashOf(changes),
-        });
-      if (unplanned.some((u) => u.status === 'unreachable')) return EXIT_FAILURE;
-      const due = changes.some((c) => !c.plan.noop || c.plan.errors.length > 0);
-      return !due && unplanned.length === 0 ? EXIT_OK : EXIT_DIFFERENCE;
-    }
-
-    const gate = gateChange(prepared, {
-      op,
-      policyHash: policyHash(policy),
-      ...(opts.continue ? { continueOnFailure: true } : {}),
-      ...(planFile ? { saved: planFile } : {}),
-    });
-    if (!gate.go) {
-      if (gate.outcome === 'nothing') {
-        if (opts.json)
-          printJson({
-            op,
-            outcome: 'ok',
-            nodes: changes.map((c) => ({ node: c.node, status: 'unchanged' })),
-            unplanned,
-            untouched,
-          });
-        else note(opts, gate.message);
-        return unplanned.length > 0 ? EXIT_DIFFERENCE : EXIT_OK;
-      }
-      if (opts.json)
-        printJson({
-          op,
-          outcome: gate.outcome,
-          error: gate.message,
-          nodes: changes.map(planJson),
-          unplanned,
-          untouched,
-        });
-      else process.stderr.write(`npg: ${gate.message}\n`);
-      return gate.outcome === 'failed' ? EXIT_FAILURE : EXIT_DIFFERENCE;
-    }
-    const work = gate.work;
-    const fams = new Set(work.flatMap((c) => c.restores.map((r) => familyName(r.family))));
-    await confirmOrRefuse(
-      opts.yes,
-      op,
-      `${op} on ${work.length} node${work.length === 1 ? '' : 's'} (${[...fams].join(', ')})${confirmSeconds ? `, rolled back after ${confirmSeconds} s unless confirmed` : ''}?`,
-    );
-    const result = await runChanges(session, changes, {
-      store,
-      workspacePath: loaded.path,
-      policyHash: policyHash(policy),
-      ...(confirmSeconds ? { confirmSeconds } : {}),
-      ...(opts.continue ? { continueOnFailure: true } : {}),
-      ...(opts.canary ? { canary: opts.canary } : {}),
-      ...(opts.killEstablished ? { killEstablished: true } : {}),
-      onNodeDone:
-        opts.quiet || opts.json ? undefined : (o) => process.stderr.write(`npg: ${outcomeLine(o)}\n`),
-    });
-    if (opts.json) {
-      printJson({
-        op,
-        token: result.token,
-        planHash: result.planHash,
-        outcome: result.outcome,
-        ...(confirmSeconds ? { confirmWithinSeconds: confirmSeconds } : {}),
-        nodes: result.outcomes.map(outcomeJson),
-        unplanned,
-        untouched,
-        plans: changes.map(planJson),
-      });
-    } else {
-      process.stdout.write(`${result.outcomes.map(outcomeLine).join('\n')}\n`);
-      if (confirmSeconds && result.outcomes.some((o) => o.status === 'applied' && o.timer))
-        process.stdout.write(
-          `confirm within ${confirmSeconds} s: npg confirm --workspace ${loaded.path} (otherwise the nodes restore their saved guard)\n`,
-        );
-    }
-    if (result.outcome === 'failed' || unplanned.some((u) => u.status === 'unreachable')) return EXIT_FAILURE;
-    if (result.outcome === 'difference' || unplanned.length > 0) return EXIT_DIFFERENCE;
-    return EXIT_OK;
+    await printReport(report, opts, loaded.path);
+    return report.exitCode;
   });
 }
 
