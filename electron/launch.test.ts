@@ -33,11 +33,11 @@ describe('Electron shell', () => {
     try {
       const win = await app.firstWindow();
       await expect.poll(() => win.title()).toBe('NodePort Guard');
-      // The preload exposes named API functions and nothing else.
+      // The preload exposes named API functions, cancel and the menu subscription, and nothing else.
       const exposed = await win.evaluate(() =>
         Object.keys((globalThis as unknown as { npg: object }).npg).sort(),
       );
-      expect(exposed).toEqual([...apiMethods].sort());
+      expect(exposed).toEqual([...apiMethods, 'cancel', 'onMenu'].sort());
     } finally {
       await app.close();
     }

@@ -1,30 +1,101 @@
-// The Electron shell: build the services, register the API, open the window. No logic here.
+// The Electron shell, as a composition root: build the services, lock the session down, register
+// the API, open the window, install the menu. Every decision is a tested function elsewhere
+// (host/security.ts, host/ipc-main.ts + shell/call-registry.ts, shell/*.ts, window-options.ts).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow, Menu, nativeTheme, session, shell, type WebContents } from 'electron';
+import { readRecent } from './engine/service/workspace-files.js';
 import { createEngineService } from './engine/service.js';
 import { createDispatcher } from './host/dispatch.js';
 import { registerIpcApi } from './host/ipc-main.js';
-import { isAllowedNavigation, secureWebPreferences } from './host/security.js';
+import {
+  contentSecurityPolicy,
+  externalLinkTarget,
+  isAllowedNavigation,
+  secureWebPreferences,
+  withCspHeaders,
+} from './host/security.js';
+import { MENU_CHANNEL } from './shell/channels.js';
+import { type MenuAction, type MenuMessage, menuTemplate } from './shell/menu.js';
+import { resolveStartWorkspace, workspaceFromArgv } from './shell/start-workspace.js';
 import { windowOptions } from './window-options.js';
 
-const rendererIndex = join(__dirname, '../renderer/index.html');
-const appUrl = pathToFileURL(rendererIndex).href;
+const appUrl = pathToFileURL(join(__dirname, '../renderer/index.html')).href;
+const csp = contentSecurityPolicy({ allowWebSocket: false });
 
 app.enableSandbox();
-app.whenReady().then(() => {
-  registerIpcApi(createDispatcher(createEngineService()), appUrl);
-  const win = new BrowserWindow({
-    ...windowOptions(),
-    webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
+app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+app.on('window-all-closed', () => app.quit());
+app
+  .whenReady()
+  .then(async () => {
+    lockDownSession();
+    const startWorkspace = await resolveStartWorkspace({
+      argvWorkspace: workspaceFromArgv(process.argv, process.cwd()),
+      lastWorkspace: async () => (await readRecent())[0]?.path ?? null,
+    });
+    const engine = createEngineService(startWorkspace === null ? {} : { startWorkspace });
+    app.on('will-quit', () => void engine.close());
+    registerIpcApi(createDispatcher(engine), appUrl);
+    const win = openWindow();
+    installMenu((action) => sendMenuAction(win, action));
+  })
+  .catch((err: unknown) => {
+    console.error('NodePort Guard: start-up failed:', err);
+    app.exit(1);
   });
-  win.webContents.on('will-navigate', (e, url) => {
-    if (!isAllowedNavigation(url, appUrl)) e.preventDefault();
+
+/** No permission is ever granted, and our bundle's responses carry our CSP. */
+function lockDownSession(): void {
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  ses.setPermissionCheckHandler(() => false);
+  // Belt and braces: webRequest hooks have not always fired for file:// responses (electron#23485;
+  // recent versions do), so the header is one layer only. The CSP also holds through the sandbox,
+  // contextIsolation, the refused navigations below, and should be repeated as a <meta> tag in
+  // renderer/index.html.
+  ses.webRequest.onHeadersReceived((details, callback) =>
+    callback({ responseHeaders: withCspHeaders(details.url, details.responseHeaders, csp) }),
+  );
+}
+
+/** Every webContents (the window, and anything else that ever appears): no webviews, no navigation
+ * away from our bundle, no new windows; allow-listed links open in the user's browser. */
+function hardenContents(contents: WebContents): void {
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.on('will-navigate', (event) => {
+    if (!isAllowedNavigation(event.url, appUrl)) event.preventDefault();
   });
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url);
+  contents.on('will-redirect', (event) => {
+    if (!isAllowedNavigation(event.url, appUrl)) event.preventDefault();
+  });
+  contents.setWindowOpenHandler(({ url }) => {
+    const target = externalLinkTarget(url);
+    if (target !== undefined) void shell.openExternal(target);
     return { action: 'deny' };
   });
+}
+
+function openWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    ...windowOptions({ dark: nativeTheme.shouldUseDarkColors }),
+    webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
+  });
+  // The launch test (shell/electron-launch.test.ts) waits for this line; shipped builds stay quiet.
+  win.webContents.once('did-finish-load', () => {
+    if (!app.isPackaged) console.log('NodePort Guard: window ready');
+  });
   void win.loadURL(appUrl);
-});
-app.on('window-all-closed', () => app.quit());
+  return win;
+}
+
+function installMenu(onAction: (action: MenuAction) => void): void {
+  const template = menuTemplate({ isMac: process.platform === 'darwin', packaged: app.isPackaged, onAction });
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+function sendMenuAction(win: BrowserWindow, action: MenuAction): void {
+  if (win.isDestroyed() || win.webContents.isDestroyed()) return;
+  const msg: MenuMessage = { action };
+  win.webContents.send(MENU_CHANNEL, msg);
+}

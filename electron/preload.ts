@@ -1,8 +1,7 @@
-// Exposes the api.ts methods as named functions on window.npg — never ipcRenderer itself.
+// Exposes window.npg: the api.ts methods as named functions (with streaming and cancel) and
+// onMenu — never ipcRenderer itself. The logic is in shell/bridge.ts, unit-tested.
 import { contextBridge, ipcRenderer } from 'electron';
 import { apiMethods } from '../shared/api.js';
+import { createBridge } from './shell/bridge.js';
 
-const bridge = Object.fromEntries(
-  apiMethods.map((method) => [method, (req: unknown) => ipcRenderer.invoke(`npg:${method}`, req)]),
-);
-contextBridge.exposeInMainWorld('npg', Object.freeze(bridge));
+contextBridge.exposeInMainWorld('npg', createBridge(ipcRenderer, apiMethods));
