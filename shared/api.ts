@@ -1,44 +1,20 @@
-// The one contract between the UI and the engine. Every transport (Electron IPC, the loopback
-// WebSocket host) and every client is derived from this file: adding a method means adding its
-// request schema and response type here, and implementing it in the engine's service. Requests
-// are validated with these schemas at every host boundary, because the renderer is untrusted input.
-import { z } from 'zod';
+// The one contract between the UI and the engine. One method table gives, per method, its request
+// schema and its response type; the engine's service, the host dispatcher, the Electron preload,
+// the WebSocket host and the renderer's client are all derived from it. Adding a method means a
+// line here and its implementation in the engine's service (electron/engine/service.ts).
+import type { z } from 'zod';
+import { ApiEventSchema } from './api/events';
+import * as R from './api/requests';
+import type * as V from './api/views';
+import type { ApiEvent } from './api/views';
 
-/** 64 MiB: a 5,000-service iptables-save dump is ~10 MB; anything far larger is a mistake. */
-const MAX_DUMP_CHARS = 64 * 1024 * 1024;
-
-const Ipv4OrV6 = z.string().min(2).max(64);
-
-export const InspectRequestSchema = z.strictObject({
-  /** iptables-save output (or an excerpt, or `iptables -t nat -S`). */
-  text: z.string().max(MAX_DUMP_CHARS),
-  /** Read an excerpt without a `*table` header as this table. */
-  table: z.enum(['nat', 'filter', 'mangle', 'raw', 'security']).optional(),
-  /** `ipset list` output, for ipvs mode. */
-  ipsets: z.string().max(MAX_DUMP_CHARS).optional(),
-  /** `ipvsadm -Ln` output, for ipvs mode. */
-  ipvs: z.string().max(MAX_DUMP_CHARS).optional(),
-});
-
-export const TraceRequestSchema = z.strictObject({
-  text: z.string().max(MAX_DUMP_CHARS),
-  table: z.enum(['nat']).optional(),
-  ipsets: z.string().max(MAX_DUMP_CHARS).optional(),
-  src: Ipv4OrV6,
-  dst: Ipv4OrV6,
-  dport: z.number().int().min(1).max(65535),
-  protocol: z.enum(['tcp', 'udp', 'sctp']).default('tcp'),
-  inInterface: z.string().max(15).optional(),
-  /** The node's own addresses (addrtype LOCAL); defaults to [dst]. */
-  localAddresses: z.array(Ipv4OrV6).max(1024).optional(),
-});
-
-export type InspectRequest = z.infer<typeof InspectRequestSchema>;
-export type TraceRequest = z.input<typeof TraceRequestSchema>;
+export { ApiEventSchema } from './api/events';
+export * from './api/requests';
+export type * from './api/views';
 
 /** Errors cross the boundary as data, with a one-line message naming what and where. */
 export interface ApiError {
-  readonly code: 'bad-input' | 'failed' | 'unknown-method';
+  readonly code: 'bad-input' | 'failed' | 'unknown-method' | 'cancelled';
   readonly message: string;
 }
 
@@ -46,95 +22,112 @@ export type ApiResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: ApiError };
 
-export interface EndpointView {
-  readonly address: string;
-  readonly probability: number;
-  readonly chain?: string;
-  readonly node?: string;
+/** A method: its request schema, and (as a phantom type) its response. */
+interface MethodSpec<S extends z.ZodType, T> {
+  readonly request: S;
+  /** Type only: never read at run time. */
+  readonly response?: T;
+  /** Long calls stream progress events and can be cancelled. */
+  readonly streams: boolean;
 }
 
-export interface PathStepView {
-  readonly chain: string;
-  readonly kind: string;
-  /** The rule that leads here, as an iptables-save line. */
-  readonly via?: string;
-  readonly packets?: number;
-  readonly bytes?: number;
-}
+const method =
+  <T>() =>
+  <S extends z.ZodType>(request: S, opts: { streams?: boolean } = {}): MethodSpec<S, T> => ({
+    request,
+    streams: opts.streams ?? false,
+  });
 
-export interface NodePortView {
-  readonly port: number;
-  readonly protocol: string;
-  readonly service?: string;
-  readonly endpoints: readonly EndpointView[];
-  readonly path: readonly PathStepView[];
-  readonly noEndpoints: boolean;
-  readonly localOnly: boolean;
-  readonly guarded: boolean;
-  readonly notes: readonly string[];
-}
-
-export interface InspectResponse {
-  readonly mode: string;
-  readonly layout: string;
-  readonly backend: string;
-  readonly nodePorts: readonly NodePortView[];
-  readonly warnings: readonly string[];
-}
-
-export interface TraceHopView {
-  readonly chain: string;
-  readonly rule: string;
-  readonly line?: number;
-}
-
-export interface TraceOutcomeView {
-  readonly verdict: 'dnat' | 'redirect' | 'accept' | 'drop' | 'unknown' | 'unchanged';
-  readonly probability: number;
-  readonly detail: string;
-  readonly hops: readonly TraceHopView[];
-}
-
-export interface TraceResponse {
-  readonly outcomes: readonly TraceOutcomeView[];
-}
-
-/** Method name -> request schema. The host validates against these before calling the service. */
-export const requestSchemas = {
-  inspect: InspectRequestSchema,
-  trace: TraceRequestSchema,
+/** The method table. Order is the order of the on-call flow. */
+export const methods = {
+  // offline analysis of a dump
+  inspect: method<V.InspectResponse>()(R.InspectRequestSchema),
+  trace: method<V.TraceResponse>()(R.TraceRequestSchema),
+  chainRules: method<V.ChainRulesView>()(R.ChainRulesRequestSchema),
+  // the workspace
+  recentWorkspaces: method<readonly V.RecentWorkspaceView[]>()(R.NoRequestSchema),
+  startWorkspace: method<string | null>()(R.NoRequestSchema),
+  openWorkspace: method<V.WorkspaceView>()(R.OpenWorkspaceRequestSchema),
+  createWorkspace: method<V.WorkspaceView>()(R.CreateWorkspaceRequestSchema),
+  sshConfigHosts: method<readonly V.InventoryNodeView[]>()(R.NoRequestSchema),
+  closeWorkspace: method<null>()(R.NoRequestSchema),
+  // nodes
+  discover: method<V.DiscoverResponse>()(R.DiscoverRequestSchema, { streams: true }),
+  hostKeyDecision: method<null>()(R.HostKeyDecisionRequestSchema),
+  nodePort: method<V.NodePortView>()(R.NodePortRequestSchema),
+  observedSources: method<V.ObservedSourcesResponse>()(R.PortRequestSchema, { streams: true }),
+  // policy
+  setPolicy: method<V.PolicyResponse>()(R.SetPolicyRequestSchema),
+  dropPolicy: method<V.PolicyResponse>()(R.PortRequestSchema),
+  saveGroup: method<V.WorkspaceView>()(R.SaveGroupRequestSchema),
+  deleteGroup: method<V.WorkspaceView>()(R.DeleteGroupRequestSchema),
+  // rollout
+  plan: method<V.PlanResponse>()(R.NoRequestSchema, { streams: true }),
+  apply: method<V.ChangeResponse>()(R.ApplyRequestSchema, { streams: true }),
+  confirm: method<V.ConfirmResponse>()(R.NoRequestSchema, { streams: true }),
+  rollback: method<V.ChangeResponse>()(R.RollbackRequestSchema, { streams: true }),
+  remove: method<V.ChangeResponse>()(R.NoRequestSchema, { streams: true }),
+  verify: method<V.VerifyResponse>()(R.VerifyRequestSchema, { streams: true }),
+  watch: method<V.VerifyResponse | null>()(R.WatchRequestSchema, { streams: true }),
+  // the record
+  export: method<V.ExportResponse>()(R.ExportRequestSchema),
+  history: method<V.HistoryResponse>()(R.NoRequestSchema),
 } as const;
 
-export type ApiMethod = keyof typeof requestSchemas;
+type Methods = typeof methods;
+export type ApiMethod = keyof Methods;
+export type RequestOf<M extends ApiMethod> = z.input<Methods[M]['request']>;
+export type ParsedRequestOf<M extends ApiMethod> = z.output<Methods[M]['request']>;
+export type ResponseOf<M extends ApiMethod> = Exclude<Methods[M]['response'], undefined>;
 
-/** What the engine implements and what every client exposes. */
-export interface NpgApi {
-  inspect(req: InspectRequest): Promise<ApiResult<InspectResponse>>;
-  trace(req: TraceRequest): Promise<ApiResult<TraceResponse>>;
+export const apiMethods = Object.keys(methods) as readonly ApiMethod[];
+
+/** How a caller follows a long call: its events as they come, and a signal that cancels it. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+  readonly onEvent?: (event: ApiEvent) => void;
 }
 
-export const apiMethods = Object.keys(requestSchemas) as readonly ApiMethod[];
+/** What every client exposes: one async function per method. */
+export type NpgApi = {
+  readonly [M in ApiMethod]: (req: RequestOf<M>, opts?: CallOptions) => Promise<ApiResult<ResponseOf<M>>>;
+};
+
+/** What the engine implements: parsed requests, and the call's signal and event sink. */
+export interface EngineCall {
+  readonly signal: AbortSignal;
+  readonly emit: (event: ApiEvent) => void;
+}
+export type EngineApi = {
+  readonly [M in ApiMethod]: (req: ParsedRequestOf<M>, call: EngineCall) => Promise<ApiResult<ResponseOf<M>>>;
+};
 
 /** Parse and validate a call at a trust boundary; the only way a request reaches the service. */
 export function checkRequest(
-  method: unknown,
+  name: unknown,
   payload: unknown,
 ): { ok: true; method: ApiMethod; payload: unknown } | { ok: false; error: ApiError } {
-  if (typeof method !== 'string' || !Object.hasOwn(requestSchemas, method)) {
+  if (typeof name !== 'string' || !Object.hasOwn(methods, name)) {
     return {
       ok: false,
-      error: { code: 'unknown-method', message: `unknown API method: ${String(method).slice(0, 60)}` },
+      error: { code: 'unknown-method', message: `unknown API method: ${String(name).slice(0, 60)}` },
     };
   }
-  const schema = requestSchemas[method as ApiMethod];
+  const schema: z.ZodType = methods[name as ApiMethod].request;
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'request';
     return {
       ok: false,
-      error: { code: 'bad-input', message: `${method}: ${where}: ${issue?.message ?? 'invalid'}` },
+      error: { code: 'bad-input', message: `${name}: ${where}: ${issue?.message ?? 'invalid'}` },
     };
   }
-  return { ok: true, method: method as ApiMethod, payload: parsed.data };
+  return { ok: true, method: name as ApiMethod, payload: parsed.data };
+}
+
+/** Parse an event at the receiving end; a malformed one is dropped by the caller, loudly. */
+export function checkEvent(event: unknown): ApiEvent | undefined {
+  const r = ApiEventSchema.safeParse(event);
+  return r.success ? r.data : undefined;
 }

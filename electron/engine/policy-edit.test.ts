@@ -24,6 +24,27 @@ describe('editPolicy', () => {
     expect(r.policy.nodePorts[0]).toMatchObject({ mode: 'enforce', blackholePort: 65535 });
   });
 
+  it('replaces the list with labelled entries (the UI chips), each label checked', () => {
+    const r = editPolicy(empty, {
+      port: 30001,
+      protocol: 'tcp',
+      entries: [{ cidr: '198.18.100.0/24', label: 'office' }, { cidr: '198.18.101.7' }],
+    });
+    if (!r.ok) throw new Error(r.errors.join('\n'));
+    expect(r.policy.nodePorts[0]!.allow).toEqual([
+      { cidr: '198.18.100.0/24', label: 'office' },
+      { cidr: '198.18.101.7/32' },
+    ]);
+    const bad = editPolicy(empty, {
+      port: 30001,
+      protocol: 'tcp',
+      entries: [{ cidr: '198.18.100.0/24', label: 'a; rm -rf /' }, { cidr: '300.1.1.1' }],
+    });
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/allow\[0\] label .*shell metacharacters/);
+    expect(!bad.ok && bad.errors.join('\n')).toMatch(/allow\[1\]/);
+  });
+
   it('adds and removes entries, keeps mode and blackhole port, sorts ports', () => {
     const a = editPolicy(empty, {
       port: 30002,

@@ -20,6 +20,8 @@ export interface PolicyEdit {
   readonly protocol: Protocol;
   /** Replace the allow-list with these entries. */
   readonly allow?: readonly string[];
+  /** Replace the allow-list with these entries, each with its own label (the UI's chips). */
+  readonly entries?: readonly AllowEntry[];
   readonly add?: readonly string[];
   readonly remove?: readonly string[];
   /** Label for the entries given in allow/add. */
@@ -94,6 +96,12 @@ export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
       if (!r.ok) errors.push(r.error.message);
     });
   check('--allow', edit.allow);
+  edit.entries?.forEach((e, i) => {
+    const r = parseCidr(e.cidr, `allow[${i}]`);
+    if (!r.ok) errors.push(r.error.message);
+    const l = e.label === undefined ? undefined : textFieldProblem(`allow[${i}] label`, e.label, 200);
+    if (l) errors.push(l);
+  });
   check('--add', edit.add);
   check('--remove', edit.remove);
   const existing = policy.nodePorts.findIndex((p) => p.protocol === edit.protocol && p.port === edit.port);
@@ -113,7 +121,12 @@ export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
 
   const labelled = (cidr: string): AllowEntry =>
     edit.label === undefined ? { cidr } : { cidr, label: edit.label };
-  let allow: AllowEntry[] = edit.allow !== undefined ? edit.allow.map(labelled) : [...(current?.allow ?? [])];
+  let allow: AllowEntry[] =
+    edit.entries !== undefined
+      ? edit.entries.map((e) => (e.label ? { cidr: e.cidr, label: e.label } : { cidr: e.cidr }))
+      : edit.allow !== undefined
+        ? edit.allow.map(labelled)
+        : [...(current?.allow ?? [])];
   allow.push(...(edit.add ?? []).map(labelled));
   if (edit.remove && edit.remove.length > 0) {
     const canon = (text: string): string | undefined => {

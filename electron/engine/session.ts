@@ -10,6 +10,7 @@ import {
   openFleet,
   type ProgressListener,
   type StepOutcome,
+  type UnknownHostKeyDecider,
 } from '../fleet/index.js';
 import { READ_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput, type ScriptOutput } from './sections.js';
@@ -27,6 +28,8 @@ export interface SessionOptions {
   readonly stepTimeoutMs?: number;
   /** Only these nodes (inventory names); default all. */
   readonly nodes?: readonly string[];
+  /** Asks a person about an unknown host key (the UI's prompt); overrides acceptNewHostKeys. */
+  readonly onUnknownHostKey?: UnknownHostKeyDecider;
 }
 
 export interface Session {
@@ -63,8 +66,9 @@ export async function openSession(
 ): Promise<OpenResult> {
   const selected = selectNodes(loaded, options.nodes);
   if (!selected.ok) return selected;
-  const decide = async (): Promise<HostKeyDecision> =>
-    options.acceptNewHostKeys ? 'accept-and-record' : 'reject';
+  const decide: UnknownHostKeyDecider =
+    options.onUnknownHostKey ??
+    (async (): Promise<HostKeyDecision> => (options.acceptNewHostKeys ? 'accept-and-record' : 'reject'));
   const opened = await openFleet(loaded.workspace.inventory, {
     workspaceDir: loaded.dir,
     onUnknownHostKey: decide,

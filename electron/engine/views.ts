@@ -1,9 +1,8 @@
 // Topology -> the view types of shared/api.ts: what the UI draws. Rules become iptables-save lines
 // here so the renderer never needs the netfilter model.
-import type { InspectResponse, NodePortView, PathStepView } from '../../shared/api.js';
-import type { NodePort, PathStep } from '../../shared/kube/index.js';
+import type { NodePortView, PathStepView } from '../../shared/api.js';
+import type { NodePort, PathStep, Topology } from '../../shared/kube/index.js';
 import { serializeRule } from '../../shared/netfilter/index.js';
-import type { Inspected } from './inspect.js';
 
 function stepView(step: PathStep): PathStepView {
   return {
@@ -16,12 +15,9 @@ function stepView(step: PathStep): PathStepView {
 
 export function nodePortView(np: NodePort): NodePortView {
   const notes = [...np.notes];
-  for (const f of np.foreign)
-    notes.push(
-      `foreign PREROUTING rule #${f.position} (${f.effect}) stands before kube-proxy: ${serializeRule(f.rule)}`,
-    );
   if (np.guard && !np.guard.effective)
     notes.push('guard chain present but not effective: its entry jump is missing or behind KUBE-SERVICES');
+  const guard = np.guard;
   return {
     port: np.port,
     protocol: np.protocol,
@@ -30,22 +26,45 @@ export function nodePortView(np: NodePort): NodePortView {
       address: e.endpoint,
       probability: e.probability,
       ...(e.sepChain ? { chain: e.sepChain } : {}),
+      ...(e.via?.counters ? { packets: e.via.counters.packets, bytes: e.via.counters.bytes } : {}),
     })),
     path: np.path.map(stepView),
     noEndpoints: np.noEndpoints,
     localOnly: np.externalTrafficPolicyLocal,
-    guarded: np.guard?.effective ?? false,
+    guarded: guard?.effective ?? false,
+    ...(guard
+      ? {
+          guard: {
+            chain: guard.chain,
+            allow: guard.allow.map((a) => ({
+              source: `${a.negated ? '! ' : ''}${a.source}`,
+              ...(a.label ? { label: a.label } : {}),
+            })),
+            ...(guard.block?.toPort !== undefined ? { blockToPort: guard.block.toPort } : {}),
+            effective: guard.effective,
+          },
+        }
+      : {}),
+    foreign: np.foreign.map((f) => ({ position: f.position, effect: f.effect, rule: serializeRule(f.rule) })),
+    masquerade: np.masquerade,
+    ...(np.clusterIp
+      ? {
+          clusterIp: {
+            address: np.clusterIp.address,
+            ...(np.clusterIp.port !== undefined ? { port: np.clusterIp.port } : {}),
+            path: np.clusterIp.path.map(stepView),
+          },
+        }
+      : {}),
     notes,
   };
 }
 
-export function inspectView(inspected: Inspected): InspectResponse {
-  const t = inspected.topology;
+export function topologyView(t: Topology) {
   return {
     mode: t.mode,
     layout: t.layout,
     backend: t.backend.backend,
     nodePorts: t.nodePorts.map(nodePortView),
-    warnings: inspected.warnings,
   };
 }

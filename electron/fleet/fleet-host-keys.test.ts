@@ -106,6 +106,19 @@ describe('host key checking', () => {
     expect(asks).toBe(1);
   });
 
+  it('trusts a key once without recording it: the next fleet asks again', async () => {
+    await writeFile(fx.knownHostsPath, '# existing\n');
+    let asks = 0;
+    const once: UnknownHostKeyDecider = async () => {
+      asks++;
+      return 'accept-once';
+    };
+    expect(await fleet(once).run('n1', idRequest)).toMatchObject({ ok: true });
+    expect(await readFile(fx.knownHostsPath, 'utf8')).toBe('# existing\n');
+    expect(await fleet(once).run('n1', idRequest)).toMatchObject({ ok: true });
+    expect(asks).toBe(2);
+  });
+
   it('records hashed when asked to, and reads hashed entries back', async () => {
     await writeFile(fx.knownHostsPath, '');
     expect(await fleet(async () => 'accept-and-record', true).run('n1', idRequest)).toMatchObject({

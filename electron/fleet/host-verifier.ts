@@ -81,6 +81,7 @@ export function makeHostVerifier(
     decide(subject, fingerprint, keyType)
       .catch(() => 'reject' as const)
       .then(async (decision) => {
+        if (decision === 'accept-once') return undefined;
         if (decision !== 'accept-and-record') {
           return fleetError.hostKeyUnknown(node, hop, fingerprint, keyType, 'rejected');
         }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { lookupSshHost, parseProxyJump, parseSshConfig, type SshConfigFile } from './ssh-config';
+import {
+  concreteHostNames,
+  lookupSshHost,
+  parseProxyJump,
+  parseSshConfig,
+  type SshConfigFile,
+} from './ssh-config';
 
 function parse(text: string): SshConfigFile {
   const r = parseSshConfig(text);
@@ -64,5 +70,15 @@ describe('ProxyJump values', () => {
     expect(parseProxyJump('none')).toEqual({ ok: true, jumps: [] });
     expect(parseProxyJump('a b')).toMatchObject({ ok: false });
     expect(parseProxyJump('a:0')).toMatchObject({ ok: false });
+  });
+});
+
+describe('hosts to import', () => {
+  it('lists concrete Host names once, never patterns or negations', () => {
+    const r = parseSshConfig(
+      'Host node1 node2\n  HostName 198.18.0.11\nHost *.prod !bad web-?\n  User x\nHost node1\n  Port 2222\n',
+    );
+    if (!r.ok) throw new Error(r.message);
+    expect(concreteHostNames(r.config)).toEqual(['node1', 'node2']);
   });
 });

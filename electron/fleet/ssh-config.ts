@@ -154,3 +154,14 @@ export function parseProxyJump(value: string): JumpSpecParse {
   }
   return { ok: true, jumps };
 }
+
+/** The concrete names of `Host` lines (no patterns or negations): hosts a user can import as nodes. */
+export function concreteHostNames(config: SshConfigFile): string[] {
+  const names: string[] = [];
+  for (const line of config.lines) {
+    if (line.type !== SSHConfig.DIRECTIVE || !('config' in line) || !/^host$/i.test(line.param)) continue;
+    for (const n of valueList(line.value))
+      if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(n) && !names.includes(n)) names.push(n);
+  }
+  return names;
+}

@@ -114,7 +114,8 @@ export interface HostKeySubject {
   readonly forNode: string;
 }
 
-export type HostKeyDecision = 'accept-and-record' | 'reject';
+/** `accept-once`: trust the key for this connection only, without recording it (the UI's "trust once"). */
+export type HostKeyDecision = 'accept-and-record' | 'accept-once' | 'reject';
 
 /** Asked when a host presents a key that known_hosts does not have (never for a changed key). */
 export type UnknownHostKeyDecider = (

@@ -1,61 +1,49 @@
-import { useMemo } from 'react';
-import { createClient } from './api/client';
-import { DumpLoader } from './components/dump-loader';
-import { NodePortList } from './components/nodeport-list';
-import { PathView } from './components/path-view';
-import { TracePanel } from './components/trace-panel';
-import { selectSelected, useApp } from './state/store';
+// The window: a header that says where you are, and one of three screens (start, the cluster
+// workspace, offline dump analysis). Stores by concern live in their feature folders.
+import { useEffect } from 'react';
+import { DumpScreen } from './dump/dump-screen';
+import { HelpSheet, useShortcuts } from './shell/use-shortcuts';
+import { StartScreen } from './start/start-screen';
+import { WorkspaceScreen, WorkspaceSummary } from './workspace/workspace-screen';
+import { useWorkspace } from './workspace/workspace-store';
 
 export function App() {
-  const api = useMemo(() => createClient(), []);
-  const inspect = useApp((s) => s.inspect);
-  const error = useApp((s) => s.error);
-  const dumpName = useApp((s) => s.dumpName);
-  const selected = useApp(selectSelected);
-
+  const screen = useWorkspace((s) => s.screen);
+  const close = useWorkspace((s) => s.close);
+  const [help, setHelp] = useShortcuts();
+  // The Electron app menu: File > Open workspace returns to the start screen; Help > shortcuts.
+  useEffect(
+    () =>
+      window.npg?.onMenu((msg) => {
+        if (msg.action === 'shortcuts') setHelp(true);
+        if (msg.action === 'open-workspace') void useWorkspace.getState().close();
+      }),
+    [setHelp],
+  );
   return (
     <div className="app">
       <header className="topbar">
         <h1>NodePort Guard</h1>
-        {inspect && (
-          <span className="summary" data-testid="summary">
-            {dumpName} · kube-proxy {inspect.mode}
-            {inspect.layout !== 'unknown' ? ` (${inspect.layout} layout)` : ''} · iptables-{inspect.backend} ·{' '}
-            {inspect.nodePorts.length} NodePorts
-          </span>
+        {screen === 'workspace' && <WorkspaceSummary />}
+        <span className="spacer" />
+        {screen !== 'start' && (
+          <button type="button" className="button" onClick={() => void close()}>
+            {screen === 'workspace' ? 'Close workspace' : 'Back to start'}
+          </button>
         )}
+        <button
+          type="button"
+          className="button"
+          aria-label="Keyboard shortcuts"
+          onClick={() => setHelp(!help)}
+        >
+          ?
+        </button>
       </header>
-      {error && (
-        <p className="error banner" role="alert" data-testid="error">
-          {error}
-        </p>
-      )}
-      <main className="layout">
-        <aside className="sidebar">
-          <DumpLoader api={api} />
-          {inspect && <NodePortList />}
-        </aside>
-        <section className="content">
-          {!inspect && (
-            <p className="empty">Load a node's rules to see how each NodePort's packets travel.</p>
-          )}
-          {inspect?.warnings.map((w) => (
-            <p className="warning" key={w}>
-              {w}
-            </p>
-          ))}
-          {selected && (
-            <>
-              <h2 className="np-title">
-                {selected.port}/{selected.protocol}{' '}
-                <span className="muted">{selected.service ?? 'unnamed service'}</span>
-              </h2>
-              <PathView np={selected} />
-              <TracePanel api={api} np={selected} />
-            </>
-          )}
-        </section>
-      </main>
+      {screen === 'start' && <StartScreen />}
+      {screen === 'workspace' && <WorkspaceScreen />}
+      {screen === 'dump' && <DumpScreen />}
+      {help && <HelpSheet onClose={() => setHelp(false)} />}
     </div>
   );
 }

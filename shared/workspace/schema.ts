@@ -130,11 +130,29 @@ export const PolicySchema = z.strictObject({
     }),
 });
 
+/** Saved address groups (office, VPN, health checkers): the UI's palette, by name. */
+export const AddressGroupSchema = z.strictObject({
+  name: plainText(64).min(1),
+  entries: z.array(AllowEntrySchema).max(10_000),
+});
+
 export const WorkspaceSchema = z.strictObject({
   version: z.literal(1),
   inventory: InventorySchema,
   cluster: ClusterSchema.optional(),
   policy: PolicySchema.default({ nodePorts: [] }),
+  groups: z
+    .array(AddressGroupSchema)
+    .max(200)
+    .superRefine((groups, ctx) => {
+      const seen = new Set<string>();
+      groups.forEach((g, i) => {
+        if (seen.has(g.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `${g.name} is named twice` });
+        seen.add(g.name);
+      });
+    })
+    .optional(),
 });
 
 export type SshEndpoint = z.infer<typeof SshEndpointSchema>;
@@ -147,3 +165,4 @@ export type NodePortPolicy = z.infer<typeof NodePortPolicySchema>;
 export type Policy = z.infer<typeof PolicySchema>;
 export type Cluster = z.infer<typeof ClusterSchema>;
 export type Workspace = z.infer<typeof WorkspaceSchema>;
+export type AddressGroup = z.infer<typeof AddressGroupSchema>;

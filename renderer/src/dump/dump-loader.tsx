@@ -1,15 +1,14 @@
 import { type DragEvent, useState } from 'react';
-import type { NpgApi } from '../../../shared/api';
-import { useApp } from '../state/store';
+import { useDump } from './dump-store';
 
 /** Open, drop or paste an iptables-save dump (or `iptables -t nat -S`, or a ticket excerpt). */
-export function DumpLoader({ api }: { api: NpgApi }) {
-  const loadDump = useApp((s) => s.loadDump);
-  const loading = useApp((s) => s.loading);
+export function DumpLoader() {
+  const loadDump = useDump((s) => s.loadDump);
+  const loading = useDump((s) => s.loading);
   const [paste, setPaste] = useState('');
   const [over, setOver] = useState(false);
 
-  const readFile = async (file: File) => loadDump(api, await file.text(), file.name);
+  const readFile = async (file: File) => loadDump(await file.text(), file.name);
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
@@ -56,7 +55,7 @@ export function DumpLoader({ api }: { api: NpgApi }) {
         type="button"
         className="button button--primary"
         disabled={!paste.trim() || loading}
-        onClick={() => void loadDump(api, paste, 'pasted rules')}
+        onClick={() => void loadDump(paste, 'pasted rules')}
       >
         {loading ? 'Reading…' : 'Inspect pasted rules'}
       </button>

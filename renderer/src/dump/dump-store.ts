@@ -1,73 +1,57 @@
-// App state: a few slices, updated only through `set`, read through the named selectors below.
+// Offline analysis of one dump: the engine holds the dump (by id); the window keeps its
+// NodePorts, the selection, the filter and the last trace.
 import { create } from 'zustand';
-import type { InspectResponse, NodePortView, NpgApi, TraceResponse } from '../../../shared/api';
+import type { InspectResponse, NodePortView, TraceResponse } from '../../../shared/api';
+import { api } from '../api/client';
+import { portKey } from '../nodeports/nodeport-list';
 
-export interface DumpSlice {
+export interface DumpStore {
   readonly dumpName?: string;
-  readonly dumpText?: string;
   readonly loading: boolean;
   readonly error?: string;
   readonly inspect?: InspectResponse;
-  loadDump(api: NpgApi, text: string, name: string): Promise<void>;
-}
-
-export interface SelectionSlice {
   readonly selected?: string;
   readonly filter: string;
-  select(key: string | undefined): void;
-  setFilter(text: string): void;
-}
-
-export interface TraceSlice {
   readonly traceSrc: string;
   readonly traceNode: string;
   readonly traceBusy: boolean;
   readonly traceError?: string;
   readonly trace?: TraceResponse;
+  loadDump(text: string, name: string): Promise<void>;
+  select(key: string | undefined): void;
+  setFilter(text: string): void;
   setTraceInput(src: string, node: string): void;
-  runTrace(api: NpgApi, np: NodePortView): Promise<void>;
+  runTrace(np: NodePortView): Promise<void>;
 }
 
-export type AppState = DumpSlice & SelectionSlice & TraceSlice;
-
-export const nodePortKey = (np: Pick<NodePortView, 'port' | 'protocol'>): string =>
-  `${np.protocol}/${np.port}`;
-
-export const useApp = create<AppState>()((set, get) => ({
+export const useDump = create<DumpStore>()((set, get) => ({
   loading: false,
   filter: '',
   traceSrc: '',
   traceNode: '',
   traceBusy: false,
 
-  async loadDump(api, text, name) {
-    set({
-      loading: true,
-      error: undefined,
-      dumpName: name,
-      dumpText: text,
-      trace: undefined,
-      traceError: undefined,
-    });
+  async loadDump(text, name) {
+    set({ loading: true, error: undefined, dumpName: name, trace: undefined, traceError: undefined });
     const r = await api.inspect({ text });
     if (!r.ok) {
       set({ loading: false, error: r.error.message, inspect: undefined, selected: undefined });
       return;
     }
     const first = r.value.nodePorts[0];
-    set({ loading: false, inspect: r.value, selected: first ? nodePortKey(first) : undefined });
+    set({ loading: false, inspect: r.value, selected: first ? portKey(first) : undefined });
   },
 
   select: (key) => set({ selected: key, trace: undefined, traceError: undefined }),
   setFilter: (text) => set({ filter: text }),
   setTraceInput: (src, node) => set({ traceSrc: src, traceNode: node }),
 
-  async runTrace(api, np) {
-    const { dumpText, traceSrc, traceNode } = get();
-    if (!dumpText) return;
+  async runTrace(np) {
+    const { inspect, traceSrc, traceNode } = get();
+    if (!inspect) return;
     set({ traceBusy: true, traceError: undefined });
     const r = await api.trace({
-      text: dumpText,
+      source: { dumpId: inspect.dumpId },
       src: traceSrc.trim(),
       dst: traceNode.trim(),
       dport: np.port,
@@ -81,6 +65,5 @@ export const useApp = create<AppState>()((set, get) => ({
   },
 }));
 
-export const selectNodePorts = (s: AppState): readonly NodePortView[] => s.inspect?.nodePorts ?? [];
-export const selectSelected = (s: AppState): NodePortView | undefined =>
-  s.inspect?.nodePorts.find((np) => nodePortKey(np) === s.selected);
+export const selectDumpSelected = (s: DumpStore): NodePortView | undefined =>
+  s.inspect?.nodePorts.find((np) => portKey(np) === s.selected);

@@ -1,3 +1,5 @@
+// The text view of a NodePort's path (kept as the fallback beside the diagram): left to right,
+// fanning out to endpoints; foreign rules in front of kube-proxy named in their place.
 import type { NodePortView, PathStepView } from '../../../shared/api';
 
 const KIND_CLASS: Record<string, string> = {
@@ -6,9 +8,9 @@ const KIND_CLASS: Record<string, string> = {
   'KUBE-SEP': 'step--sep',
 };
 
-function Step({ step }: { step: PathStepView }) {
-  return (
-    <div className={`step ${KIND_CLASS[step.kind] ?? ''}`} title={step.via}>
+function Step({ step, onClick }: { step: PathStepView; onClick?: (chain: string) => void }) {
+  const body = (
+    <>
       {step.kind !== step.chain && <div className="step-kind">{step.kind}</div>}
       <div className="step-chain">{step.chain}</div>
       {step.packets !== undefined && (
@@ -16,19 +18,39 @@ function Step({ step }: { step: PathStepView }) {
           {step.packets.toLocaleString()} pkts · {(step.bytes ?? 0).toLocaleString()} B
         </div>
       )}
+    </>
+  );
+  return onClick ? (
+    <button
+      type="button"
+      className={`step ${KIND_CLASS[step.kind] ?? ''}`}
+      title={step.via}
+      onClick={() => onClick(step.chain)}
+      aria-label={`${step.chain}: show its rules`}
+    >
+      {body}
+    </button>
+  ) : (
+    <div className={`step ${KIND_CLASS[step.kind] ?? ''}`} title={step.via}>
+      {body}
     </div>
   );
 }
 
-/** The chain path a packet for this NodePort takes, left to right, fanning out to endpoints. */
-export function PathView({ np }: { np: NodePortView }) {
+export function PathView({ np, onChainClick }: { np: NodePortView; onChainClick?: (chain: string) => void }) {
+  const notes = [
+    ...np.foreign.map(
+      (f) => `foreign PREROUTING rule #${f.position} (${f.effect}) stands before kube-proxy: ${f.rule}`,
+    ),
+    ...np.notes,
+  ];
   return (
     <section className="path" aria-label={`Packet path for ${np.port}/${np.protocol}`}>
       <div className="path-row">
         {np.path.map((step, i) => (
           <div className="path-cell" key={`${step.chain} ${step.via ?? ''}`}>
             {i > 0 && <span className="arrow">→</span>}
-            <Step step={step} />
+            <Step step={step} onClick={onChainClick} />
           </div>
         ))}
         <span className="arrow">→</span>
@@ -42,9 +64,9 @@ export function PathView({ np }: { np: NodePortView }) {
           ))}
         </div>
       </div>
-      {np.notes.length > 0 && (
+      {notes.length > 0 && (
         <ul className="notes">
-          {np.notes.map((n) => (
+          {notes.map((n) => (
             <li key={n}>{n}</li>
           ))}
         </ul>

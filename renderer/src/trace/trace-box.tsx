@@ -1,5 +1,6 @@
-import type { NodePortView, NpgApi } from '../../../shared/api';
-import { useApp } from '../state/store';
+// "Would this source get through?": the tracer's answer, in words, with the rule that decides.
+// The same box serves a loaded dump and a live node; the caller runs the trace.
+import type { TraceResponse } from '../../../shared/api';
 
 const VERDICT_TEXT: Record<string, string> = {
   dnat: 'reaches a pod',
@@ -10,57 +11,78 @@ const VERDICT_TEXT: Record<string, string> = {
   unknown: 'cannot tell',
 };
 
-/** "Would this source get through?" — the tracer's answer on the loaded rules. */
-export function TracePanel({ api, np }: { api: NpgApi; np: NodePortView }) {
-  const { traceSrc, traceNode, traceBusy, traceError, trace, setTraceInput, runTrace } = useApp();
+export interface TraceBoxProps {
+  readonly target: string;
+  readonly src: string;
+  readonly dst: string;
+  /** Live nodes know their own address: the field may stay empty. */
+  readonly dstOptional?: boolean;
+  readonly busy: boolean;
+  readonly error?: string;
+  readonly result?: TraceResponse;
+  onChange(src: string, dst: string): void;
+  onTrace(): void;
+}
+
+export function verdictLine(o: TraceResponse['outcomes'][number]): string {
+  const pct = `${(o.probability * 100).toFixed(o.probability === 1 ? 0 : 1)}%`;
+  return `${VERDICT_TEXT[o.verdict] ?? o.verdict} (${pct}): ${o.detail}`;
+}
+
+export function TraceBox(props: TraceBoxProps) {
+  const { target, src, dst, dstOptional, busy, error, result, onChange, onTrace } = props;
   return (
     <section className="trace" aria-label="Trace a packet">
-      <h3>
-        Trace a packet to {np.port}/{np.protocol}
-      </h3>
       <form
         className="trace-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void runTrace(api, np);
+          onTrace();
         }}
       >
+        <strong className="trace-title">Trace to {target}</strong>
         <label>
           Source address
           <input
-            value={traceSrc}
+            value={src}
             placeholder="198.18.100.10"
-            onChange={(e) => setTraceInput(e.target.value, traceNode)}
+            aria-invalid={Boolean(error)}
+            aria-describedby={error ? 'trace-error' : undefined}
+            onChange={(e) => onChange(e.target.value, dst)}
           />
         </label>
         <label>
           Node address
           <input
-            value={traceNode}
-            placeholder="198.18.0.11"
-            onChange={(e) => setTraceInput(traceSrc, e.target.value)}
+            value={dst}
+            placeholder={dstOptional ? "the node's own" : '198.18.0.11'}
+            onChange={(e) => onChange(src, e.target.value)}
           />
         </label>
         <button
           type="submit"
           className="button button--primary"
-          disabled={traceBusy || !traceSrc || !traceNode}
+          disabled={busy || !src || (!dst && !dstOptional)}
         >
-          Trace
+          {busy ? 'Tracing…' : 'Trace'}
         </button>
       </form>
-      {traceError && (
-        <p className="error" role="alert">
-          {traceError}
+      {error && (
+        <p className="error" role="alert" id="trace-error">
+          {error}
         </p>
       )}
-      {trace && (
-        <ul className="outcomes" data-testid="trace-outcomes">
-          {trace.outcomes.map((o) => (
+      {result && (
+        <ul className="outcomes" data-testid="trace-outcomes" aria-live="polite">
+          {result.outcomes.map((o) => (
             <li key={`${o.verdict} ${o.detail}`} className={`outcome outcome--${o.verdict}`}>
               <strong>{VERDICT_TEXT[o.verdict] ?? o.verdict}</strong>{' '}
               <span className="muted">({(o.probability * 100).toFixed(1)}%)</span> {o.detail}
-              <div className="hops">{o.hops.map((h) => h.chain).join(' → ')}</div>
+              <div className="hops">
+                {o.hops
+                  .map((h) => `${h.chain}${h.line !== undefined ? ` (line ${h.line})` : ''}`)
+                  .join(' → ')}
+              </div>
             </li>
           ))}
         </ul>

@@ -1,0 +1,98 @@
+// Dumps loaded for offline analysis. The engine keeps each one (a few at most) under an id, so the
+// UI sends 10 MB once and then asks for traces and chain listings by id.
+import { randomUUID } from 'node:crypto';
+import type {
+  ApiResult,
+  ChainRulesView,
+  InspectResponse,
+  ParsedRequestOf,
+  TraceResponse,
+} from '../../../shared/api.js';
+import { findTable, type Ruleset, serializeRule } from '../../../shared/netfilter/index.js';
+import { type DumpInput, inspectDump } from '../inspect.js';
+import { traceDump } from '../trace.js';
+import { topologyView } from '../views.js';
+import { badInput, ok } from './results.js';
+
+/** Enough for a comparison of a few nodes; older dumps are dropped first. */
+const MAX_DUMPS = 4;
+
+interface HeldDump {
+  readonly input: DumpInput;
+  readonly ruleset: Ruleset;
+}
+
+export class DumpStore {
+  private readonly dumps = new Map<string, HeldDump>();
+
+  inspect(req: ParsedRequestOf<'inspect'>): ApiResult<InspectResponse> {
+    const input: DumpInput = {
+      text: req.text,
+      source: 'rules',
+      ...(req.table ? { table: req.table } : {}),
+      ...(req.ipsets ? { ipsets: { text: req.ipsets, source: 'ipset list' } } : {}),
+      ...(req.ipvs ? { ipvs: { text: req.ipvs, source: 'ipvsadm output' } } : {}),
+    };
+    const r = inspectDump(input);
+    if (!r.ok) return badInput(r.message);
+    const dumpId = randomUUID();
+    this.dumps.set(dumpId, { input, ruleset: r.value.ruleset });
+    while (this.dumps.size > MAX_DUMPS) {
+      const oldest = this.dumps.keys().next().value;
+      if (oldest === undefined) break;
+      this.dumps.delete(oldest);
+    }
+    return ok({ dumpId, ...topologyView(r.value.topology), warnings: r.value.warnings });
+  }
+
+  trace(
+    dumpId: string,
+    req: Omit<ParsedRequestOf<'trace'>, 'source'> & { readonly dst: string },
+  ): ApiResult<TraceResponse> {
+    const held = this.dumps.get(dumpId);
+    if (!held) return badInput(`trace: dump ${dumpId} is no longer loaded; load it again`);
+    return traceOn(held.input, req, [req.dst]);
+  }
+
+  chainRules(dumpId: string, chain: string): ApiResult<ChainRulesView> {
+    const held = this.dumps.get(dumpId);
+    if (!held) return badInput(`chain ${chain}: dump ${dumpId} is no longer loaded; load it again`);
+    return chainRulesOf(held.ruleset, chain, 'ipv4');
+  }
+}
+
+export function traceOn(
+  input: DumpInput,
+  req: Omit<ParsedRequestOf<'trace'>, 'source'> & { readonly dst: string },
+  localAddresses: readonly string[],
+): ApiResult<TraceResponse> {
+  const r = traceDump({
+    dump: input,
+    src: req.src,
+    dst: req.dst,
+    dport: req.dport,
+    protocol: req.protocol,
+    ...(req.inInterface ? { inInterface: req.inInterface } : {}),
+    localAddresses: localAddresses.includes(req.dst) ? localAddresses : [req.dst, ...localAddresses],
+  });
+  return r.ok ? ok(r.value.view) : badInput(r.message);
+}
+
+/** A nat chain's rules numbered as `iptables -t nat -L CHAIN --line-numbers` numbers them. */
+export function chainRulesOf(
+  ruleset: Ruleset,
+  chain: string,
+  family: 'ipv4' | 'ipv6',
+): ApiResult<ChainRulesView> {
+  const found = findTable(ruleset, 'nat')?.chains.find((c) => c.name === chain);
+  if (!found) return badInput(`chain ${chain}: not in the nat table`);
+  return ok({
+    chain,
+    family,
+    rules: found.rules.map((r, i) => ({
+      number: i + 1,
+      text: serializeRule(r),
+      ...(r.counters ? { packets: r.counters.packets, bytes: r.counters.bytes } : {}),
+    })),
+  });
+}

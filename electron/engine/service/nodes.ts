@@ -1,0 +1,225 @@
+// The UI's node use cases: discover (every node read, each reported as it answers), one
+// NodePort's path on one node, traces and chain listings on a node's last read, and the sources
+// seen right now (conntrack) for a NodePort.
+import type {
+  ApiResult,
+  ChainRulesView,
+  DiscoverResponse,
+  EngineCall,
+  NodePortView,
+  NodeStatusView,
+  NodeSummaryView,
+  ObservedSourcesResponse,
+  ParsedRequestOf,
+  TraceResponse,
+} from '../../../shared/api.js';
+import { parseConntrackFlows } from '../../../shared/guard/audit.js';
+import { parseCidr } from '../../../shared/guard/cidr.js';
+import { entryJumpRule } from '../../../shared/guard/rules.js';
+import { entryHealthy } from '../../../shared/guard/state.js';
+import { clusterView } from '../cluster.js';
+import { readErrorMessage, readNode } from '../session.js';
+import type { NodeSnapshot } from '../snapshot.js';
+import { nodePortView } from '../views.js';
+import { chainRulesOf, traceOn } from './dumps.js';
+import { badInput, ok } from './results.js';
+import type { WorkspaceState } from './workspace-state.js';
+
+export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
+  const chains = s.families.flatMap((f) => f.state.chains.filter((c) => c.name !== 'NPG-PREROUTING'));
+  const healthy = s.families.every((f) =>
+    f.state.chains.length === 0 ? f.state.entryJumps.length === 0 : entryHealthy(f.state, entryJumpRule()),
+  );
+  return {
+    node: s.node,
+    mode: s.mode,
+    backend: s.kubeBackend,
+    families: s.guardFamilies,
+    nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
+    guard: s.families.every((f) => f.state.chains.length === 0) ? 'none' : healthy ? 'healthy' : 'unhealthy',
+    guardChains: chains.length,
+    ...(s.pending ? { pending: s.pending.token } : {}),
+    addresses: s.addresses,
+    warnings: s.warnings,
+  };
+}
+
+export async function discover(
+  state: WorkspaceState,
+  call: EngineCall,
+): Promise<ApiResult<DiscoverResponse>> {
+  const loaded = state.require('discover');
+  const names = loaded.workspace.inventory.nodes.map((n) => n.name);
+  const statuses = new Map<string, NodeStatusView>();
+  const report = (s: NodeStatusView) => {
+    statuses.set(s.node, s);
+    call.emit({ kind: 'node', status: s });
+  };
+  for (const node of names) report({ node, state: 'connecting' });
+  await state.follow(call, async () => {
+    const session = await state.session();
+    await session.fleet.runOnAll(
+      names,
+      async (ctx) => {
+        const node = ctx.node.name;
+        const started = Date.now();
+        const r = await readNode(ctx.run, node, 'full');
+        const durationMs = Date.now() - started;
+        if (r.ok) {
+          state.snapshots.set(node, r.value);
+          report({ node, state: 'ok', summary: nodeSummary(r.value), durationMs });
+        } else {
+          state.snapshots.delete(node);
+          report({
+            node,
+            state: 'failed',
+            error: readErrorMessage(r.error),
+            errorKind: r.error.kind,
+            durationMs,
+          });
+        }
+        return r;
+      },
+      {
+        signal: call.signal,
+        onProgress: (e) => {
+          if (e.phase === 'running' && statuses.get(e.node)?.state === 'connecting')
+            report({ node: e.node, state: 'reading' });
+        },
+      },
+    );
+  });
+  state.readAt = new Date().toISOString();
+  return ok(clusterResponse(state, names, statuses));
+}
+
+function clusterResponse(
+  state: WorkspaceState,
+  names: readonly string[],
+  statuses: ReadonlyMap<string, NodeStatusView>,
+): DiscoverResponse {
+  const snaps = names.flatMap((n) => {
+    const s = state.snapshots.get(n);
+    return s ? [s] : [];
+  });
+  const view = clusterView(snaps);
+  const policy = state.require('discover').workspace.policy.nodePorts;
+  return {
+    nodes: names.map((node) => statuses.get(node) ?? { node, state: 'failed', error: `${node}: not read` }),
+    nodePorts: view.nodePorts.map((p) => {
+      const key = `${p.protocol}/${p.port}`;
+      const pol = policy.find((x) => x.port === p.port && x.protocol === p.protocol);
+      return {
+        ...p,
+        ...(pol ? { policy: pol.mode } : {}),
+        differsOn: view.differing
+          .filter((d) => d.differences.some((line) => line.includes(`NodePort ${key}`)))
+          .map((d) => d.node),
+      };
+    }),
+    differing: view.differing,
+    readAt: state.readAt ?? new Date().toISOString(),
+  };
+}
+
+function snapshotOf(state: WorkspaceState, node: string): NodeSnapshot | string {
+  state.require('read');
+  const s = state.snapshots.get(node);
+  return s ?? `${node}: not read yet (or its last read failed); discover first`;
+}
+
+export function nodePort(state: WorkspaceState, req: ParsedRequestOf<'nodePort'>): ApiResult<NodePortView> {
+  const s = snapshotOf(state, req.node);
+  if (typeof s === 'string') return badInput(s);
+  const fam = s.families.find((f) => f.family === req.family);
+  const np = fam?.topology?.nodePorts.find((p) => p.port === req.port && p.protocol === req.protocol);
+  if (!np)
+    return badInput(
+      `${req.node}: ${req.protocol}/${req.port} is not a NodePort there (${req.family === 'ipv4' ? 'IPv4' : 'IPv6'})`,
+    );
+  return ok(nodePortView(np));
+}
+
+export function traceOnNode(
+  state: WorkspaceState,
+  node: string,
+  req: Omit<ParsedRequestOf<'trace'>, 'source'>,
+): ApiResult<TraceResponse> {
+  const s = snapshotOf(state, node);
+  if (typeof s === 'string') return badInput(s);
+  const src = parseCidr(req.src);
+  const family = src.ok ? src.value.family : 'ipv4';
+  const fam = s.families.find((f) => f.family === family);
+  if (!fam) return badInput(`${node}: no ${family === 'ipv4' ? 'IPv4' : 'IPv6'} rules were read`);
+  const local = s.addresses.filter((a) => (family === 'ipv6') === a.includes(':'));
+  const dst = req.dst ?? local[0];
+  if (!dst) return badInput(`${node}: no node address of that family is known; type one`);
+  return traceOn({ text: fam.text, source: node }, { ...req, dst }, local);
+}
+
+export function chainRulesOnNode(
+  state: WorkspaceState,
+  node: string,
+  chain: string,
+  family: 'ipv4' | 'ipv6',
+): ApiResult<ChainRulesView> {
+  const s = snapshotOf(state, node);
+  if (typeof s === 'string') return badInput(s);
+  const fam = s.families.find((f) => f.family === family);
+  if (!fam) return badInput(`${node}: no ${family} rules were read`);
+  return chainRulesOf(fam.ruleset, chain, family);
+}
+
+/** Sources with flows to the port right now, on every node (conntrack), most flows first. */
+export async function observedSources(
+  state: WorkspaceState,
+  req: ParsedRequestOf<'observedSources'>,
+  call: EngineCall,
+): Promise<ApiResult<ObservedSourcesResponse>> {
+  const loaded = state.require('observed sources');
+  const names = loaded.workspace.inventory.nodes.map((n) => n.name);
+  const counts = new Map<string, { count: number; nodes: Set<string> }>();
+  const errors: string[] = [];
+  await state.follow(call, async () => {
+    const session = await state.session();
+    await session.fleet.runOnAll(
+      names,
+      async (ctx) => {
+        for (const family of ['ipv4', 'ipv6'] as const) {
+          const r = await ctx.run({
+            op: 'conntrack -L',
+            argv: ['conntrack', '-L', '-f', family, '-p', req.protocol, '--orig-port-dst', String(req.port)],
+            okExitCodes: [0, 1],
+          });
+          if (!r.ok) {
+            errors.push(readErrorMessage(r.error));
+            return { ok: true, value: null };
+          }
+          for (const f of parseConntrackFlows(r.stdout)) {
+            if (f.destinationPort !== req.port) continue;
+            const c = counts.get(f.source) ?? { count: 0, nodes: new Set<string>() };
+            c.count += 1;
+            c.nodes.add(ctx.node.name);
+            counts.set(f.source, c);
+          }
+        }
+        return { ok: true, value: null };
+      },
+      { signal: call.signal },
+    );
+  });
+  return ok({
+    port: req.port,
+    protocol: req.protocol,
+    sources: [...counts]
+      .sort((a, b) => b[1].count - a[1].count || a[0].localeCompare(b[0]))
+      .slice(0, 1000)
+      .map(([source, c]) => ({
+        source,
+        count: c.count,
+        nodes: [...c.nodes].sort(),
+        from: 'conntrack' as const,
+      })),
+    errors,
+  });
+}

@@ -1,0 +1,172 @@
+// The open workspace of the UI's engine: the file as read, its fleet session (connections stay
+// open between calls, so a click does not pay for SSH handshakes), the last read of every node,
+// and the host-key questions waiting for a person. One workspace at a time, like a window.
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import type { ApiEvent, EngineCall, HostKeyPromptView, WorkspaceView } from '../../../shared/api.js';
+import type { Workspace } from '../../../shared/workspace/schema.js';
+import type { HostKeyDecision, HostKeySubject } from '../../fleet/index.js';
+import { type LocalStore, localStore } from '../local-store.js';
+import { openSession, type Session } from '../session.js';
+import type { NodeSnapshot } from '../snapshot.js';
+import { type LoadedWorkspace, loadWorkspace, saveWorkspace } from '../workspace-file.js';
+
+export function workspaceView(loaded: LoadedWorkspace): WorkspaceView {
+  const ws = loaded.workspace;
+  return {
+    path: loaded.path,
+    name: basename(loaded.path).replace(/\.ya?ml$/i, ''),
+    nodes: ws.inventory.nodes.map((n) => ({
+      name: n.name,
+      host: n.host,
+      ...(n.port !== undefined ? { port: n.port } : {}),
+      ...((n.user ?? ws.inventory.defaults?.user) ? { user: n.user ?? ws.inventory.defaults?.user } : {}),
+      ...(n.proxyJump ? { proxyJump: n.proxyJump } : {}),
+    })),
+    policy: ws.policy.nodePorts.map((p) => ({
+      port: p.port,
+      protocol: p.protocol,
+      mode: p.mode,
+      blackholePort: p.blackholePort,
+      ...(p.service ? { service: p.service } : {}),
+      allow: p.allow.map((a) => ({ cidr: a.cidr, ...(a.label ? { label: a.label } : {}) })),
+    })),
+    groups: (ws.groups ?? []).map((g) => ({
+      name: g.name,
+      entries: g.entries.map((a) => ({ cidr: a.cidr, ...(a.label ? { label: a.label } : {}) })),
+    })),
+    podCidrs: ws.cluster?.podCidrs ?? [],
+    healthCheckRanges: ws.cluster?.healthCheckRanges ?? [],
+  };
+}
+
+interface PendingPrompt {
+  readonly view: HostKeyPromptView;
+  readonly resolve: (d: HostKeyDecision) => void;
+}
+
+/** How long a host-key question waits for a person before it is refused. */
+const PROMPT_TIMEOUT_MS = 10 * 60_000;
+
+export class WorkspaceState {
+  private loadedWs: LoadedWorkspace | undefined;
+  private sessionP: Promise<Session> | undefined;
+  private readonly prompts = new Map<string, PendingPrompt>();
+  /** Keys trusted "once": for this app session, not recorded (a reconnect does not ask again). */
+  private readonly trustedOnce = new Set<string>();
+  /** Emit of the call that is working on the nodes now: where host-key questions go. */
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+  readonly snapshots = new Map<string, NodeSnapshot>();
+  readAt: string | undefined;
+
+  get loaded(): LoadedWorkspace | undefined {
+    return this.loadedWs;
+  }
+
+  require(what: string): LoadedWorkspace {
+    if (!this.loadedWs) throw new NoWorkspace(`${what}: no workspace is open; open or create one first`);
+    return this.loadedWs;
+  }
+
+  store(): LocalStore {
+    const l = this.require('local state');
+    return localStore(l.path);
+  }
+
+  async open(path: string): Promise<{ ok: true; view: WorkspaceView } | { ok: false; message: string }> {
+    const r = await loadWorkspace(path);
+    if (!r.ok) return r;
+    await this.close();
+    this.loadedWs = r.value;
+    return { ok: true, view: workspaceView(r.value) };
+  }
+
+  /** Replace the workspace file with `next` (atomic; refused if someone else changed the file). */
+  async save(next: Workspace): Promise<{ ok: true; view: WorkspaceView } | { ok: false; message: string }> {
+    const loaded = this.require('save');
+    const saved = await saveWorkspace(loaded, next);
+    if (!saved.ok) return saved;
+    const again = await loadWorkspace(loaded.path);
+    if (!again.ok) return again;
+    const inventoryChanged =
+      JSON.stringify(again.value.workspace.inventory) !== JSON.stringify(loaded.workspace.inventory);
+    this.loadedWs = again.value;
+    if (inventoryChanged) await this.closeSession();
+    return { ok: true, view: workspaceView(again.value) };
+  }
+
+  async close(): Promise<void> {
+    await this.closeSession();
+    this.loadedWs = undefined;
+    this.snapshots.clear();
+    this.readAt = undefined;
+  }
+
+  private async closeSession(): Promise<void> {
+    const s = this.sessionP;
+    this.sessionP = undefined;
+    for (const p of this.prompts.values()) p.resolve('reject');
+    this.prompts.clear();
+    if (s) await s.then((x) => x.close()).catch(() => undefined);
+  }
+
+  /** The fleet session, opened on first use; host-key questions go to the calls following it. */
+  async session(): Promise<Session> {
+    const loaded = this.require('connect');
+    this.sessionP ??= openSession(loaded, {
+      onUnknownHostKey: (subject, fingerprint, keyType) => this.ask(subject, fingerprint, keyType),
+    }).then((r) => {
+      if (!r.ok) {
+        this.sessionP = undefined;
+        throw new Error(r.message);
+      }
+      return r.session;
+    });
+    return this.sessionP;
+  }
+
+  /** While `call` runs, host-key questions are sent to it as events. */
+  follow<T>(call: EngineCall, fn: () => Promise<T>): Promise<T> {
+    this.listeners.add(call.emit);
+    return fn().finally(() => {
+      this.listeners.delete(call.emit);
+      // Nobody is left to answer: refuse the open questions rather than leave connections hanging.
+      if (this.listeners.size === 0) for (const p of [...this.prompts.values()]) p.resolve('reject');
+    });
+  }
+
+  private ask(subject: HostKeySubject, fingerprint: string, keyType: string): Promise<HostKeyDecision> {
+    const onceKey = `${subject.host}:${subject.port} ${fingerprint}`;
+    if (this.trustedOnce.has(onceKey)) return Promise.resolve('accept-once');
+    if (this.listeners.size === 0) return Promise.resolve('reject');
+    const view: HostKeyPromptView = {
+      requestId: randomUUID(),
+      node: subject.role === 'node' ? subject.name : subject.forNode,
+      host: subject.host,
+      port: subject.port,
+      role: subject.role,
+      fingerprint,
+      keyType,
+    };
+    return new Promise<HostKeyDecision>((resolve) => {
+      const timer = setTimeout(() => settle('reject'), PROMPT_TIMEOUT_MS);
+      const settle = (d: HostKeyDecision) => {
+        clearTimeout(timer);
+        this.prompts.delete(view.requestId);
+        if (d === 'accept-once') this.trustedOnce.add(onceKey);
+        resolve(d);
+      };
+      this.prompts.set(view.requestId, { view, resolve: settle });
+      for (const emit of this.listeners) emit({ kind: 'host-key', prompt: view });
+    });
+  }
+
+  decide(requestId: string, decision: 'once' | 'always' | 'reject'): boolean {
+    const p = this.prompts.get(requestId);
+    if (!p) return false;
+    p.resolve(decision === 'once' ? 'accept-once' : decision === 'always' ? 'accept-and-record' : 'reject');
+    return true;
+  }
+}
+
+export class NoWorkspace extends Error {}

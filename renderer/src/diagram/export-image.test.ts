@@ -1,0 +1,18 @@
+// @vitest-environment node
+import { describe, expect, it } from 'vitest';
+import { exportSize } from './export-image';
+
+describe('exportSize', () => {
+  it('draws at scale 1 with padding, PNG at 2x', () => {
+    expect(exportSize(1000, 400, 'png')).toEqual({ width: 1048, height: 448, scale: 1, pixelRatio: 2 });
+    expect(exportSize(1000, 400, 'svg').pixelRatio).toBe(1);
+  });
+
+  it('shrinks a 500-endpoint diagram to what a canvas holds', () => {
+    const s = exportSize(2300, 31_000, 'png');
+    expect(s.height).toBeLessThanOrEqual(16_000);
+    expect(s.scale).toBeLessThan(1);
+    expect(s.width * s.height * s.pixelRatio ** 2).toBeLessThanOrEqual(100e6 + 1);
+    expect(Math.max(s.width, s.height) * s.pixelRatio).toBeLessThanOrEqual(16_001);
+  });
+});

@@ -1,0 +1,428 @@
+// Step 1 of the diagram pipeline: a NodePort's walk (plus an optional packet trace) as a graph in
+// our own types. Pure data in, pure data out; layout and React Flow come later.
+import { edgeCounters, percent } from './format';
+import type { DiagramEndpoint, DiagramNodePort, DiagramStep, DiagramTrace } from './types';
+
+export type GNodeKind =
+  | 'hook'
+  | 'kube'
+  | 'guard'
+  | 'foreign'
+  | 'sep'
+  | 'endpoint'
+  | 'blackhole'
+  | 'ipvs'
+  | 'reject';
+export type GEdgeKind = 'normal' | 'block' | 'foreign';
+export type GRow = 'nodeport' | 'cluster-ip';
+
+export interface GBadge {
+  readonly text: string;
+  readonly tone: 'info' | 'warn' | 'bad';
+  /** Said in full to screen readers and shown as a tooltip. */
+  readonly title: string;
+}
+
+export interface GCounters {
+  readonly packets: number;
+  readonly bytes?: number;
+}
+
+export interface GNode {
+  readonly id: string;
+  readonly kind: GNodeKind;
+  readonly row: GRow;
+  /** The netfilter chain this node is, when it is one: what a click opens. */
+  readonly chain?: string;
+  /** Main text: a chain name, an address, a verdict. */
+  readonly label: string;
+  /** What the node is, in words: "service chain", "pod endpoint". */
+  readonly role: string;
+  /** A second line: a rule, a share, an address. */
+  readonly sublabel?: string;
+  /** Full text behind the sublabel (the rule that leads here), for a tooltip. */
+  readonly detail?: string;
+  readonly counters?: GCounters;
+  readonly badges: readonly GBadge[];
+  /** On the traced packet's way. */
+  readonly lit: boolean;
+  /** A trace is shown and the packet does not come here. */
+  readonly dimmed: boolean;
+}
+
+export interface GEdge {
+  readonly id: string;
+  readonly source: string;
+  readonly target: string;
+  readonly kind: GEdgeKind;
+  /** "33.3% · 1.2k pkts", "block: all but 2 allowed". */
+  readonly label?: string;
+  readonly lit: boolean;
+  readonly dimmed: boolean;
+}
+
+export interface GraphModel {
+  readonly nodes: readonly GNode[];
+  readonly edges: readonly GEdge[];
+}
+
+export interface GraphOptions {
+  readonly trace?: DiagramTrace;
+  readonly showClusterIp?: boolean;
+}
+
+type Draft<T> = { -readonly [K in keyof T]: T[K] };
+type DraftNode = Draft<Omit<GNode, 'badges'>> & { badges: GBadge[] };
+
+const ROLE: Readonly<Record<string, string>> = {
+  PREROUTING: 'netfilter hook',
+  OUTPUT: 'netfilter hook',
+  INPUT: 'netfilter hook',
+  POSTROUTING: 'netfilter hook',
+  NPG: 'guard chain',
+  foreign: 'foreign rule',
+  IPVS: 'IPVS virtual service',
+  'KUBE-SERVICES': 'services chain',
+  'KUBE-NODEPORTS': 'NodePorts chain',
+  'KUBE-NODE-PORT': 'NodePort set match',
+  'KUBE-EXT': 'external traffic chain',
+  'KUBE-SVC': 'service chain',
+  'KUBE-SVL': 'local service chain',
+  'KUBE-XLB': 'local traffic chain',
+  'KUBE-FW': 'load-balancer firewall chain',
+  'KUBE-SEP': 'endpoint chain',
+};
+
+function nodeKindOf(stepKind: string): GNodeKind {
+  switch (stepKind) {
+    case 'PREROUTING':
+    case 'OUTPUT':
+    case 'INPUT':
+    case 'POSTROUTING':
+      return 'hook';
+    case 'NPG':
+      return 'guard';
+    case 'foreign':
+      return 'foreign';
+    case 'IPVS':
+      return 'ipvs';
+    case 'KUBE-SEP':
+      return 'sep';
+    default:
+      return 'kube';
+  }
+}
+
+const MARK_MASQ = 'KUBE-MARK-MASQ';
+const MARK_DROP = 'KUBE-MARK-DROP';
+const DEFAULT_BLACKHOLE_PORT = 65535;
+
+/** `-j TARGET` / `-g TARGET` of an iptables-save rule. */
+export function jumpTarget(rule: string | undefined): string | undefined {
+  if (!rule) return undefined;
+  return /(?:^|\s)(?:-j|-g|--jump|--goto)\s+(\S+)/.exec(rule)?.[1];
+}
+
+/** Rule texts compare equal whatever their spacing and counters prefix (`[12:345]`). */
+export function sameRule(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const norm = (s: string) =>
+    s
+      .replace(/^\s*\[\d+:\d+\]\s*/, '')
+      .replace(/\s+/g, ' ')
+      .trim();
+  return norm(a) === norm(b);
+}
+
+/**
+ * The NodePort's steps, completed from the rest of the view: foreign rules and the guard that the
+ * path does not list are put where they act (right after the hook), so that they are never lost.
+ */
+function completeSteps(np: DiagramNodePort): DiagramStep[] {
+  const steps = [...np.path];
+  const extraForeign = np.foreign
+    .filter((f) => !steps.some((s) => s.kind === 'foreign' && sameRule(s.via, f.rule)))
+    .sort((a, b) => a.position - b.position)
+    .map((f): DiagramStep => ({ chain: 'PREROUTING', kind: 'foreign', via: f.rule }));
+  const afterHook = steps[0] && nodeKindOf(steps[0].kind) === 'hook' ? 1 : 0;
+  steps.splice(afterHook, 0, ...extraForeign);
+  if (np.guard && !steps.some((s) => s.kind === 'NPG')) {
+    let at = afterHook;
+    while (steps[at]?.kind === 'foreign') at++;
+    steps.splice(at, 0, { chain: np.guard.chain, kind: 'NPG' });
+  }
+  return steps;
+}
+
+function foreignLabel(step: DiagramStep): string {
+  if (step.chain !== 'PREROUTING' && step.chain !== '') return step.chain;
+  const target = jumpTarget(step.via);
+  return target ? `-j ${target}` : 'foreign rule';
+}
+
+class Builder {
+  readonly nodes: DraftNode[] = [];
+  readonly edges: Draft<GEdge>[] = [];
+
+  node(n: Omit<DraftNode, 'badges' | 'lit' | 'dimmed'> & { badges?: GBadge[] }): DraftNode {
+    const draft: DraftNode = { ...n, badges: n.badges ?? [], lit: false, dimmed: false };
+    this.nodes.push(draft);
+    return draft;
+  }
+
+  edge(source: DraftNode, target: DraftNode, kind: GEdgeKind, label?: string): void {
+    const e: Draft<GEdge> = {
+      id: `${source.id}->${target.id}`,
+      source: source.id,
+      target: target.id,
+      kind,
+      lit: false,
+      dimmed: false,
+    };
+    if (label) e.label = label;
+    this.edges.push(e);
+  }
+}
+
+function counters(packets: number | undefined, bytes: number | undefined): GCounters | undefined {
+  if (packets === undefined) return undefined;
+  return bytes === undefined ? { packets } : { packets, bytes };
+}
+
+/** One row of chain steps: KUBE-MARK-* steps become badges of the step before, not hops. */
+function buildRow(
+  b: Builder,
+  steps: readonly DiagramStep[],
+  row: GRow,
+  prefix: string,
+  np: DiagramNodePort,
+): DraftNode[] {
+  const spine: DraftNode[] = [];
+  steps.forEach((step, i) => {
+    const prev = spine.at(-1);
+    if (step.kind === MARK_MASQ || step.kind === MARK_DROP) {
+      if (!prev) return;
+      prev.badges.push(
+        step.kind === MARK_MASQ
+          ? {
+              text: np.masquerade === 'conditional' ? 'MASQ?' : 'MASQ',
+              tone: 'info',
+              title: `jumps to ${MARK_MASQ}: source NAT (masquerade) ${np.masquerade === 'conditional' ? 'for some sources' : 'for every packet'}`,
+            }
+          : { text: 'DROP mark', tone: 'bad', title: `jumps to ${MARK_DROP}: the packet is dropped` },
+      );
+      return;
+    }
+    const kind = nodeKindOf(step.kind);
+    const n = b.node({
+      id: `${prefix}/${i}`,
+      kind,
+      row,
+      label: kind === 'foreign' ? foreignLabel(step) : step.chain,
+      role: ROLE[step.kind] ?? 'chain',
+    });
+    // A foreign rule opens the chain it jumps to, or PREROUTING, where it lives.
+    if (kind !== 'ipvs') n.chain = step.chain;
+    if (kind === 'ipvs') n.label = 'IPVS';
+    const c = counters(step.packets, step.bytes);
+    if (c) n.counters = c;
+    if (step.via) n.detail = step.via;
+    if (kind === 'foreign') {
+      if (step.via) n.sublabel = step.via;
+      const f = np.foreign.find((fr) => sameRule(fr.rule, step.via));
+      if (f) n.badges.push({ text: f.effect, tone: 'warn', title: `in front of kube-proxy: ${f.effect}` });
+    }
+    if (prev) {
+      const edgeKind = kind === 'foreign' || prev.kind === 'foreign' ? 'foreign' : 'normal';
+      b.edge(prev, n, edgeKind, edgeCounters(step.packets));
+    }
+    spine.push(n);
+  });
+  return spine;
+}
+
+function addGuard(b: Builder, spine: readonly DraftNode[], np: DiagramNodePort): DraftNode | undefined {
+  const guards = spine.filter((n) => n.kind === 'guard');
+  const portGuard = guards.find((n) => n.chain === np.guard?.chain) ?? guards.at(-1);
+  if (!portGuard) return undefined;
+  const allow = np.guard?.allow ?? [];
+  if (np.guard) {
+    portGuard.sublabel = `allows ${allow.length} source${allow.length === 1 ? '' : 's'}`;
+    portGuard.detail = allow.map((a) => (a.label ? `${a.label} ${a.source}` : a.source)).join(', ');
+    if (!np.guard.effective) {
+      portGuard.badges.push({
+        text: 'not effective',
+        tone: 'warn',
+        title: 'the guard chain exists but packets do not reach it before kube-proxy',
+      });
+    }
+  }
+  const port = np.guard?.blockToPort ?? DEFAULT_BLACKHOLE_PORT;
+  const hole = b.node({
+    id: 'blackhole',
+    kind: 'blackhole',
+    row: 'nodeport',
+    label: `REDIRECT :${port}`,
+    sublabel: '(blackhole)',
+    role: 'blocked: redirected to a closed port',
+  });
+  const label = !np.guard
+    ? 'block'
+    : allow.length === 0
+      ? 'block: every source'
+      : `block: all but ${allow.length} allowed`;
+  b.edge(portGuard, hole, 'block', label);
+  return portGuard;
+}
+
+function addEndpoints(b: Builder, from: DraftNode | undefined, np: DiagramNodePort): void {
+  if (!from) return;
+  if (np.localOnly) {
+    from.badges.push({
+      text: 'local only',
+      tone: 'info',
+      title: 'externalTrafficPolicy Local: only endpoints on this node',
+    });
+  }
+  if (np.noEndpoints) {
+    const dropped = from.badges.some((x) => x.text === 'DROP mark');
+    const none = b.node({
+      id: 'reject',
+      kind: 'reject',
+      row: 'nodeport',
+      label: dropped ? 'no local endpoints: dropped' : 'no endpoints: rejected',
+      role: 'no endpoints',
+    });
+    b.edge(from, none, 'normal');
+    return;
+  }
+  const viaSep = from.kind !== 'ipvs';
+  np.endpoints.forEach((ep: DiagramEndpoint, i) => {
+    const share = percent(ep.probability);
+    const c = counters(ep.packets, ep.bytes);
+    const edgeLabel = [share, edgeCounters(ep.packets)].filter(Boolean).join(' · ');
+    const sep =
+      viaSep && ep.chain
+        ? b.node({
+            id: `sep/${i}`,
+            kind: 'sep',
+            row: 'nodeport',
+            chain: ep.chain,
+            label: ep.chain,
+            role: ROLE['KUBE-SEP'] ?? 'endpoint chain',
+          })
+        : undefined;
+    const end = b.node({
+      id: `ep/${i}`,
+      kind: 'endpoint',
+      row: 'nodeport',
+      label: ep.address,
+      role: 'pod endpoint',
+    });
+    end.sublabel = `${share} of new connections`;
+    if (sep) {
+      if (c) sep.counters = c;
+      b.edge(from, sep, 'normal', edgeLabel);
+      b.edge(sep, end, 'normal');
+    } else {
+      if (c) end.counters = c;
+      b.edge(from, end, 'normal', edgeLabel);
+    }
+  });
+}
+
+function addClusterIp(b: Builder, np: DiagramNodePort): DraftNode[] {
+  const cip = np.clusterIp;
+  if (!cip || cip.path.length === 0) return [];
+  const row = buildRow(b, cip.path, 'cluster-ip', 'cip', np);
+  const first = row[0];
+  if (first) {
+    const target = cip.port === undefined ? cip.address : withPort(cip.address, cip.port);
+    first.sublabel = `to ${target}`;
+    first.detail = `Traffic from this node to ClusterIP ${target}`;
+  }
+  return row;
+}
+
+function withPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Lights what the traced packet went through and dims the rest. */
+function applyTrace(b: Builder, trace: DiagramTrace, spine: readonly DraftNode[]): void {
+  const visited = new Set<string>();
+  for (const hop of trace.hops) {
+    visited.add(hop.chain);
+    const target = jumpTarget(hop.rule);
+    if (target) visited.add(target);
+  }
+  const byId = new Map(b.nodes.map((n) => [n.id, n]));
+  const preds = new Map<string, DraftNode[]>();
+  for (const e of b.edges) {
+    const src = byId.get(e.source);
+    if (src) preds.set(e.target, [...(preds.get(e.target) ?? []), src]);
+  }
+  const predLit = (n: DraftNode) => (preds.get(n.id) ?? []).some((p) => p.lit);
+  const ended = trace.verdict === 'redirect' || trace.verdict === 'drop';
+  const clusterHookVisited = b.nodes.some(
+    (n) => n.row === 'cluster-ip' && n.kind === 'hook' && visited.has(n.chain ?? ''),
+  );
+
+  // Nodes come in walk order (spine, guard, endpoints), so a predecessor is decided first.
+  for (const n of b.nodes) {
+    if (n.row === 'cluster-ip' && !clusterHookVisited) continue;
+    switch (n.kind) {
+      case 'hook':
+      case 'kube':
+      case 'guard':
+      case 'sep':
+        n.lit = n.chain !== undefined && visited.has(n.chain);
+        break;
+      case 'foreign':
+        n.lit =
+          trace.hops.some((h) => sameRule(h.rule, n.detail)) ||
+          (n.chain !== undefined && n.chain !== 'PREROUTING' && visited.has(n.chain));
+        break;
+      case 'ipvs':
+        n.lit = !ended && predLit(n);
+        break;
+      case 'endpoint':
+        // Without the endpoint's address, a lit KUBE-SEP (its DNAT rule matched) says which one.
+        n.lit =
+          trace.endpoint !== undefined
+            ? trace.endpoint === n.label
+            : trace.verdict === 'dnat' && (preds.get(n.id) ?? []).some((p) => p.kind === 'sep' && p.lit);
+        break;
+      case 'blackhole':
+        n.lit = trace.verdict === 'redirect' && predLit(n);
+        break;
+      case 'reject':
+        n.lit = trace.verdict !== 'dnat' && trace.verdict !== 'redirect' && predLit(n);
+        break;
+    }
+  }
+  // Rules in PREROUTING the packet went past without matching: on its way, though not lit.
+  const lastLit = spine.findLastIndex((n) => n.lit);
+  const passed = new Set(
+    spine
+      .filter((n, i) => i < lastLit && !n.lit && (n.kind === 'foreign' || n.kind === 'guard'))
+      .map((n) => n.id),
+  );
+  for (const n of b.nodes) n.dimmed = !n.lit && !passed.has(n.id);
+  const onWay = (id: string) => passed.has(id) || byId.get(id)?.lit === true;
+  for (const e of b.edges) {
+    e.lit = onWay(e.source) && onWay(e.target);
+    e.dimmed = !e.lit;
+  }
+}
+
+/** The graph of one NodePort: its chain walk, guard, foreign rules, endpoints, and trace. */
+export function buildGraph(np: DiagramNodePort, options: GraphOptions = {}): GraphModel {
+  const b = new Builder();
+  const spine = buildRow(b, completeSteps(np), 'nodeport', 'np', np);
+  addGuard(b, spine, np);
+  addEndpoints(b, spine.at(-1), np);
+  if (options.showClusterIp) addClusterIp(b, np);
+  if (options.trace) applyTrace(b, options.trace, spine);
+  return { nodes: b.nodes, edges: b.edges };
+}

@@ -1,0 +1,34 @@
+// Where the diagram opens: all of it when it can be read that way, otherwise its start (where the
+// packet enters, top left) at a zoom that still reads; the minimap and "fit view" show the rest.
+
+export interface InitialViewport {
+  readonly x: number;
+  readonly y: number;
+  readonly zoom: number;
+  /** The whole graph is in view. */
+  readonly fitsAll: boolean;
+}
+
+export const VIEW_PAD = 24;
+/** Below this zoom, 11 px labels stop being readable. */
+export const READABLE_ZOOM = 0.6;
+export const MAX_INITIAL_ZOOM = 1;
+
+export function initialViewport(
+  graph: { readonly width: number; readonly height: number },
+  pane: { readonly width: number; readonly height: number },
+): InitialViewport {
+  const w = Math.max(1, graph.width);
+  const h = Math.max(1, graph.height);
+  const availW = Math.max(1, pane.width - 2 * VIEW_PAD);
+  const availH = Math.max(1, pane.height - 2 * VIEW_PAD);
+  const fit = Math.min(availW / w, availH / h);
+  if (fit >= READABLE_ZOOM) {
+    const zoom = Math.min(fit, MAX_INITIAL_ZOOM);
+    return { x: (pane.width - w * zoom) / 2, y: (pane.height - h * zoom) / 2, zoom, fitsAll: true };
+  }
+  const zoom = Math.min(MAX_INITIAL_ZOOM, Math.max(READABLE_ZOOM, availW / w));
+  const x = w * zoom <= availW ? (pane.width - w * zoom) / 2 : VIEW_PAD;
+  const y = h * zoom <= availH ? (pane.height - h * zoom) / 2 : VIEW_PAD;
+  return { x, y, zoom, fitsAll: false };
+}

@@ -1,0 +1,73 @@
+// The middle column: the selected NodePort's path on one node (the diagram), its rules on a
+// click, and the live trace on that node.
+import { useEffect } from 'react';
+import { PathView } from '../dump/path-view';
+import { useNodes } from '../nodes/nodes-store';
+import { TraceBox } from '../trace/trace-box';
+import { ChainRules } from './chain-rules';
+import { useSelection } from './selection-store';
+
+export function PathPanel() {
+  const cluster = useNodes((s) => s.cluster);
+  const sel = useSelection();
+  const np = cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === sel.selected);
+
+  // Draw the first node that serves the port unless the user picked one that does.
+  useEffect(() => {
+    if (np && (!sel.node || !np.nodes.includes(sel.node))) sel.setNode(np.nodes[0]);
+  }, [np, sel.node, sel.setNode]);
+
+  if (!cluster) return <p className="empty">Nodes are being read; the NodePorts appear as they answer.</p>;
+  if (!np)
+    return <p className="empty">Pick a NodePort on the left (type its port or service name to find it).</p>;
+  return (
+    <div className="path-panel">
+      <header className="np-head">
+        <h2 className="np-title">
+          {np.port}/{np.protocol} <span className="muted">{np.service ?? 'unnamed service'}</span>
+        </h2>
+        <span className="muted">
+          guarded on {np.guardedOn.length}/{np.nodes.length}
+          {np.differsOn.length > 0 ? ` · differs on ${np.differsOn.join(', ')}` : ''}
+        </span>
+      </header>
+      <div className="node-picker" role="toolbar" aria-label="Node whose path is drawn">
+        {np.nodes.map((n) => (
+          <button
+            key={n}
+            type="button"
+            aria-pressed={n === sel.node}
+            className={`chip-button ${n === sel.node ? 'chip-button--on' : ''}`}
+            onClick={() => sel.setNode(n)}
+          >
+            {n}
+            {np.guardedOn.includes(n) ? ' ●' : ''}
+          </button>
+        ))}
+      </div>
+      {sel.detailError && (
+        <p className="error" role="alert">
+          {sel.detailError}
+        </p>
+      )}
+      {sel.detail && <PathView np={sel.detail} onChainClick={(c) => void sel.openChain(c)} />}
+      {sel.chainError && (
+        <p className="error" role="alert">
+          {sel.chainError}
+        </p>
+      )}
+      {sel.chain && <ChainRules chain={sel.chain} onClose={() => void sel.openChain(undefined)} />}
+      <TraceBox
+        target={`${np.port}/${np.protocol} on ${sel.node ?? '?'}`}
+        src={sel.traceSrc}
+        dst={sel.traceDst}
+        dstOptional
+        busy={sel.traceBusy}
+        error={sel.traceError}
+        result={sel.trace}
+        onChange={sel.setTraceInput}
+        onTrace={() => void sel.runTrace()}
+      />
+    </div>
+  );
+}

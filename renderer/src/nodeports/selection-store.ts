@@ -1,0 +1,105 @@
+// What the engineer is looking at: the NodePort picked in the list, the node whose path is drawn,
+// that path (read from the node's last discover), a chain's rules, and the live trace.
+import { create } from 'zustand';
+import type { ChainRulesView, NodePortView, TraceResponse } from '../../../shared/api';
+import { api } from '../api/client';
+
+export interface SelectionStore {
+  readonly filter: string;
+  readonly selected?: string;
+  readonly node?: string;
+  readonly detail?: NodePortView;
+  readonly detailError?: string;
+  readonly chain?: ChainRulesView;
+  readonly chainError?: string;
+  readonly traceSrc: string;
+  readonly traceDst: string;
+  readonly traceBusy: boolean;
+  readonly traceError?: string;
+  readonly trace?: TraceResponse;
+  setFilter(text: string): void;
+  select(key: string | undefined): void;
+  setNode(node: string | undefined): void;
+  loadDetail(): Promise<void>;
+  openChain(chain: string | undefined): Promise<void>;
+  setTraceInput(src: string, dst: string): void;
+  runTrace(): Promise<void>;
+  reset(): void;
+}
+
+export function parseKey(key: string): { protocol: 'tcp' | 'udp' | 'sctp'; port: number } | undefined {
+  const m = /^(tcp|udp|sctp)\/(\d{1,5})$/.exec(key);
+  return m ? { protocol: m[1] as 'tcp' | 'udp' | 'sctp', port: Number(m[2]) } : undefined;
+}
+
+const cleared = {
+  detail: undefined,
+  detailError: undefined,
+  chain: undefined,
+  chainError: undefined,
+  trace: undefined,
+  traceError: undefined,
+};
+
+export const useSelection = create<SelectionStore>()((set, get) => ({
+  filter: '',
+  traceSrc: '',
+  traceDst: '',
+  traceBusy: false,
+
+  setFilter: (text) => set({ filter: text }),
+  select(key) {
+    set({ selected: key, ...cleared });
+    void get().loadDetail();
+  },
+  setNode(node) {
+    set({ node, ...cleared });
+    void get().loadDetail();
+  },
+
+  async loadDetail() {
+    const { selected, node } = get();
+    const k = selected ? parseKey(selected) : undefined;
+    if (!k || !node) return;
+    const r = await api.nodePort({ node, port: k.port, protocol: k.protocol });
+    if (get().selected !== selected || get().node !== node) return;
+    set(
+      r.ok
+        ? { detail: r.value, detailError: undefined }
+        : { detail: undefined, detailError: r.error.message },
+    );
+  },
+
+  async openChain(chain) {
+    const node = get().node;
+    if (!chain || !node) {
+      set({ chain: undefined, chainError: undefined });
+      return;
+    }
+    const r = await api.chainRules({ source: { node }, chain });
+    set(r.ok ? { chain: r.value, chainError: undefined } : { chain: undefined, chainError: r.error.message });
+  },
+
+  setTraceInput: (src, dst) => set({ traceSrc: src, traceDst: dst }),
+
+  async runTrace() {
+    const { selected, node, traceSrc, traceDst } = get();
+    const k = selected ? parseKey(selected) : undefined;
+    if (!k || !node) return;
+    set({ traceBusy: true, traceError: undefined });
+    const r = await api.trace({
+      source: { node },
+      src: traceSrc.trim(),
+      ...(traceDst.trim() ? { dst: traceDst.trim() } : {}),
+      dport: k.port,
+      protocol: k.protocol,
+    });
+    set(
+      r.ok
+        ? { traceBusy: false, trace: r.value }
+        : { traceBusy: false, trace: undefined, traceError: r.error.message },
+    );
+  },
+
+  reset: () => set({ filter: '', selected: undefined, node: undefined, ...cleared }),
+}));

@@ -1,0 +1,90 @@
+// The nodes: each one's connection state as it answers, kube-proxy mode and backend, guard state,
+// and its error in words beside it. A changed host key is a red refusal naming where the old key is.
+import type { NodeStatusView } from '../../../shared/api';
+import { useWorkspace } from '../workspace/workspace-store';
+import { HostKeyPrompts } from './host-key-prompt';
+import { useNodes } from './nodes-store';
+
+function stateText(s: NodeStatusView | undefined): { text: string; tone: string } {
+  switch (s?.state) {
+    case undefined:
+      return { text: 'not read', tone: 'plain' };
+    case 'connecting':
+      return { text: 'connecting…', tone: 'busy' };
+    case 'reading':
+      return { text: 'reading…', tone: 'busy' };
+    case 'failed':
+      return { text: s.errorKind?.startsWith('host-key') ? 'host key refused' : 'unreachable', tone: 'bad' };
+    case 'ok': {
+      const g = s.summary?.guard;
+      return g === 'unhealthy'
+        ? { text: 'drift', tone: 'warn' }
+        : g === 'healthy'
+          ? { text: 'guarded', tone: 'guard' }
+          : { text: 'ok', tone: 'ok' };
+    }
+  }
+}
+
+export function NodesPanel() {
+  const nodes = useWorkspace((s) => s.workspace?.nodes ?? []);
+  const statuses = useNodes((s) => s.statuses);
+  const discovering = useNodes((s) => s.discovering);
+  const error = useNodes((s) => s.error);
+  const discover = useNodes((s) => s.discover);
+  const cancel = useNodes((s) => s.cancel);
+  return (
+    <section className="nodes" aria-label="Nodes">
+      <header className="panel-head">
+        <h2>Nodes</h2>
+        {discovering ? (
+          <button type="button" className="button" onClick={cancel}>
+            Cancel
+          </button>
+        ) : (
+          <button
+            type="button"
+            className="button"
+            onClick={() => void discover()}
+            title="Read every node again (R)"
+          >
+            Refresh
+          </button>
+        )}
+      </header>
+      <HostKeyPrompts />
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <ul className="node-list" data-testid="node-list">
+        {nodes.map((n) => {
+          const s = statuses[n.name];
+          const st = stateText(s);
+          return (
+            <li key={n.name} className={`node node--${st.tone}`} data-testid={`node-${n.name}`}>
+              <div className="node-line">
+                <span className="node-name">{n.name}</span>
+                <span className={`pill pill--${st.tone}`}>{st.text}</span>
+              </div>
+              <div className="node-meta muted">
+                {s?.summary
+                  ? `${s.summary.mode} · ${s.summary.backend} · ${s.summary.families.join('+')} · ${s.summary.nodePorts} NodePorts${s.summary.pending ? ' · confirm pending' : ''}`
+                  : `${n.user ? `${n.user}@` : ''}${n.host}${n.port ? `:${n.port}` : ''}`}
+              </div>
+              {s?.error && (
+                <div
+                  className={`node-error ${s.errorKind === 'host-key-changed' ? 'node-error--refusal' : ''}`}
+                  role="note"
+                >
+                  {s.error}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,75 @@
+// The nodes of the open workspace: each node's state as it answers (never one global spinner),
+// the cluster's NodePorts merged across nodes, and host-key questions waiting for the user.
+import { create } from 'zustand';
+import type { ApiEvent, DiscoverResponse, HostKeyPromptView, NodeStatusView } from '../../../shared/api';
+import { api } from '../api/client';
+
+export interface NodesStore {
+  readonly statuses: Readonly<Record<string, NodeStatusView>>;
+  readonly cluster?: DiscoverResponse;
+  readonly discovering: boolean;
+  readonly error?: string;
+  readonly prompts: readonly HostKeyPromptView[];
+  readonly controller?: AbortController;
+  discover(): Promise<void>;
+  cancel(): void;
+  answer(requestId: string, decision: 'once' | 'always' | 'reject'): Promise<void>;
+  reset(): void;
+  /** Events of other long calls (plan, apply) that carry node states or host-key questions. */
+  onEvent(e: ApiEvent): void;
+}
+
+export const useNodes = create<NodesStore>()((set, get) => ({
+  statuses: {},
+  discovering: false,
+  prompts: [],
+
+  onEvent(e) {
+    if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));
+    else if (e.kind === 'host-key') set((s) => ({ prompts: [...s.prompts, e.prompt] }));
+  },
+
+  async discover() {
+    get().controller?.abort();
+    const controller = new AbortController();
+    set({ discovering: true, error: undefined, controller });
+    const r = await api.discover({ refresh: true }, { signal: controller.signal, onEvent: get().onEvent });
+    if (get().controller !== controller) return; // a newer discover took over
+    if (r.ok) {
+      const statuses = Object.fromEntries(r.value.nodes.map((n) => [n.node, n]));
+      set({ discovering: false, cluster: r.value, statuses, controller: undefined, prompts: [] });
+    } else {
+      set({
+        discovering: false,
+        controller: undefined,
+        prompts: [],
+        error:
+          r.error.code === 'cancelled'
+            ? 'Discover cancelled: the nodes below show what had answered.'
+            : r.error.message,
+      });
+    }
+  },
+
+  cancel() {
+    get().controller?.abort();
+  },
+
+  async answer(requestId, decision) {
+    set((s) => ({ prompts: s.prompts.filter((p) => p.requestId !== requestId) }));
+    const r = await api.hostKeyDecision({ requestId, decision });
+    if (!r.ok) set({ error: r.error.message });
+  },
+
+  reset: () => {
+    get().controller?.abort();
+    set({
+      statuses: {},
+      cluster: undefined,
+      discovering: false,
+      error: undefined,
+      prompts: [],
+      controller: undefined,
+    });
+  },
+}));
