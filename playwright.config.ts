@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from '@playwright/test';
 
 // The UI is driven in Debian's Chromium against the loopback web host (Electron's binary cannot
@@ -28,7 +30,8 @@ export default defineConfig({
   webServer: {
     command: `node dist/node/web-host.mjs --port ${PORT}`,
     url: `http://127.0.0.1:${PORT}/`,
-    env: { NPG_WEB_TOKEN: E2E_TOKEN },
+    // Its own recent-workspaces list, not the user's.
+    env: { NPG_WEB_TOKEN: E2E_TOKEN, NPG_CONFIG_DIR: join(tmpdir(), 'npg-e2e-config') },
     reuseExistingServer: false,
     timeout: 30_000,
   },

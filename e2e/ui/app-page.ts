@@ -10,9 +10,11 @@ export class AppPage {
     page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
   }
 
+  /** The start screen, then offline analysis of one dump. */
   async open(token: string) {
     await this.page.goto(`/?token=${token}`);
     await expect(this.page.getByRole('heading', { name: 'NodePort Guard' })).toBeVisible();
+    await this.page.getByTestId('open-dump').click();
   }
 
   async loadDumpFile(name: string, text: string) {
@@ -33,7 +35,7 @@ export class AppPage {
   async trace(src: string, node: string) {
     await this.page.getByLabel('Source address').fill(src);
     await this.page.getByLabel('Node address').fill(node);
-    await this.page.getByRole('button', { name: 'Trace' }).click();
+    await this.page.getByRole('button', { name: 'Trace', exact: true }).click();
     return this.page.getByTestId('trace-outcomes');
   }
 }

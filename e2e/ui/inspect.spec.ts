@@ -15,6 +15,11 @@ test('open a dump, read a NodePort path, see its endpoints', async ({ page }, in
   await expect(page.getByTestId('summary')).toContainText('7 NodePorts');
 
   await app.nodePort(30001).click();
+  // The diagram draws the chains; the text view lists the same path for a quick read.
+  const diagram = page.getByRole('region', { name: /Packet path 30001\/tcp/ });
+  for (const chain of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS'])
+    await expect(diagram).toContainText(chain);
+  await page.getByRole('button', { name: 'Show as text' }).click();
   const path = page.getByLabel('Packet path for 30001/tcp');
   for (const chain of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS'])
     await expect(path).toContainText(chain);

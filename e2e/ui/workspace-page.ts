@@ -89,7 +89,7 @@ export class WorkspacePage {
   async trace(src: string) {
     const box = this.page.getByRole('region', { name: 'Trace a packet' });
     await box.getByLabel('Source address').fill(src);
-    await box.getByRole('button', { name: 'Trace' }).click();
+    await box.getByRole('button', { name: 'Trace', exact: true }).click();
     return this.page.getByTestId('trace-outcomes');
   }
 

@@ -40,6 +40,11 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await probeLab({ from: '198.18.100.13', node: 'node1', port: 30001 });
 
     await app.findNodePort('30001', 'tcp/30001');
+    const diagram = page.getByRole('region', { name: /Packet path 30001\/tcp/ });
+    for (const chain of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS'])
+      await expect(diagram).toContainText(chain);
+    await shot(page, info, '02-diagram');
+    await page.getByRole('button', { name: 'Show as text' }).click();
     const path = page.getByLabel('Packet path for 30001/tcp');
     for (const chain of ['PREROUTING', 'KUBE-SERVICES', 'KUBE-NODEPORTS'])
       await expect(path).toContainText(chain);
@@ -47,7 +52,7 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     const web = lab.services('ipv4').find((s) => s.nodePort === 30001);
     expect(web, 'the lab serves 30001').toBeTruthy();
     await expect(path.locator('.endpoint')).toHaveCount(web!.endpoints.length);
-    await shot(page, info, '02-nodeport');
+    await page.getByRole('button', { name: 'Show the diagram' }).click();
 
     // Before any guard, a stranger reaches a pod.
     await expect(await app.trace('198.18.100.13')).toContainText('reaches a pod');

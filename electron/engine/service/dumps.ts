@@ -57,7 +57,8 @@ export class DumpStore {
   chainRules(dumpId: string, chain: string): ApiResult<ChainRulesView> {
     const held = this.dumps.get(dumpId);
     if (!held) return badInput(`chain ${chain}: dump ${dumpId} is no longer loaded; load it again`);
-    return chainRulesOf(held.ruleset, chain, 'ipv4');
+    // The dump's own family (an ip6tables-save dump lists IPv6 rules), not a fixed ipv4.
+    return chainRulesOf(held.ruleset, chain, held.ruleset.family === 'ipv6' ? 'ipv6' : 'ipv4');
   }
 }
 

@@ -22,8 +22,15 @@ import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
 import { nodePortView } from '../views.js';
 import { chainRulesOf, traceOn } from './dumps.js';
-import { badInput, ok } from './results.js';
+import { badInput, cancelled, ok } from './results.js';
 import type { WorkspaceState } from './workspace-state.js';
+
+/**
+ * The contract's bound on a summary's addresses (NodeSummarySchema). An ipvs-mode node carries
+ * every ClusterIP on kube-ipvs0, so a large cluster has more: the first ones (the node's own
+ * interfaces come first in `ip -o addr`) are shown, rather than an event the contract refuses.
+ */
+const MAX_SUMMARY_ADDRESSES = 1024;
 
 export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
   const chains = s.families.flatMap((f) => f.state.chains.filter((c) => c.name !== 'NPG-PREROUTING'));
@@ -39,7 +46,7 @@ export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
     guard: s.families.every((f) => f.state.chains.length === 0) ? 'none' : healthy ? 'healthy' : 'unhealthy',
     guardChains: chains.length,
     ...(s.pending ? { pending: s.pending.token } : {}),
-    addresses: s.addresses,
+    addresses: s.addresses.slice(0, MAX_SUMMARY_ADDRESSES),
     warnings: s.warnings,
   };
 }
@@ -69,7 +76,8 @@ export async function discover(
           state.snapshots.set(node, r.value);
           report({ node, state: 'ok', summary: nodeSummary(r.value), durationMs });
         } else {
-          state.snapshots.delete(node);
+          // A read cut short by a cancel says nothing about the node: keep its last good read.
+          if (r.error.kind !== 'cancelled') state.snapshots.delete(node);
           report({
             node,
             state: 'failed',
@@ -89,6 +97,7 @@ export async function discover(
       },
     );
   });
+  if (call.signal.aborted) return cancelled('discover');
   state.readAt = new Date().toISOString();
   return ok(clusterResponse(state, names, statuses));
 }
@@ -208,6 +217,7 @@ export async function observedSources(
       { signal: call.signal },
     );
   });
+  if (call.signal.aborted) return cancelled('observed sources');
   return ok({
     port: req.port,
     protocol: req.protocol,

@@ -8,7 +8,7 @@ import { readHistory } from '../history.js';
 import { operatorName } from '../local-store.js';
 import { readErrorMessage, readNodes } from '../session.js';
 import { ioReason, writeFileAtomic } from '../workspace-file.js';
-import { failed, ok } from './results.js';
+import { cancelled, failed, ok } from './results.js';
 import type { WorkspaceState } from './workspace-state.js';
 
 export async function exportGuard(
@@ -20,6 +20,7 @@ export async function exportGuard(
   return state.follow(call, async () => {
     const session = await state.session();
     const results = await readNodes(session, session.nodes, 'nat', { signal: call.signal });
+    if (call.signal.aborted) return cancelled('export');
     const failures = results.flatMap((r) => (r.ok ? [] : [readErrorMessage(r.error)]));
     if (failures.length > 0)
       return failed(

@@ -23,11 +23,15 @@ import { confirmLine, runConfirm } from '../use-cases/confirm-change.js';
 import type { NodeStepEvent } from '../use-cases/io.js';
 import { runVerify, type VerifyEvent, type VerifyReport, watchVerify } from '../use-cases/verify.js';
 import { findingsOf, probeInfoOf } from '../use-cases/verify-format.js';
+import type { LoadedWorkspace } from '../workspace-file.js';
 import { badInput, cancelled, ok } from './results.js';
 import type { WorkspaceState } from './workspace-state.js';
 
-/** The plan the user last saw, by its hash: apply refuses when the nodes changed since. */
-const shownPlans = new WeakMap<WorkspaceState, SavedPlan>();
+/**
+ * The plan the user last saw, per workspace as read: apply refuses when the nodes changed since.
+ * Any save or reopen makes a new LoadedWorkspace, so an edited policy always needs a new plan.
+ */
+const shownPlans = new WeakMap<LoadedWorkspace, SavedPlan>();
 
 function stepEvents(call: EngineCall, what: string) {
   return (e: NodeStepEvent<string>) => {
@@ -91,7 +95,7 @@ export async function plan(state: WorkspaceState, call: EngineCall): Promise<Api
       },
     );
     if (report.outcome === 'cancelled') return cancelled('plan');
-    if (report.outcome === 'planned') shownPlans.set(state, report.savedPlan);
+    if (report.outcome === 'planned') shownPlans.set(loaded, report.savedPlan);
     const nodes = report.prepared.changes.map(nodePlanView);
     const groups = new Map<string, { nodes: string[]; diff: readonly string[] }>();
     for (const n of nodes) {
@@ -117,7 +121,7 @@ export async function change(
   call: EngineCall,
 ): Promise<ApiResult<ChangeResponse>> {
   const loaded = state.require(op);
-  const saved = shownPlans.get(state);
+  const saved = shownPlans.get(loaded);
   const savedPlan = op === 'apply' && req.planHash && saved?.planHash === req.planHash ? saved : undefined;
   if (op === 'apply' && req.planHash && !savedPlan)
     return badInput('apply: the plan shown is not the latest one of this workspace; plan again');

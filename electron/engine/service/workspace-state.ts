@@ -77,6 +77,8 @@ export class WorkspaceState {
     const r = await loadWorkspace(path);
     if (!r.ok) return r;
     await this.close();
+    // "Trust once" holds for one opening of one workspace: another file may name other hosts.
+    this.trustedOnce.clear();
     this.loadedWs = r.value;
     return { ok: true, view: workspaceView(r.value) };
   }

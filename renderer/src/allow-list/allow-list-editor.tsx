@@ -35,6 +35,7 @@ import { canonicalCidr, chipName } from './validate';
 
 export type { AllowListEditorProps, Chip, ChipGroup, GuardMode, ObservedSource } from './types';
 
+const OVERLAY_STYLE = { width: 'max-content', maxWidth: 420, height: 'auto' } as const;
 const EMPTY_PAYLOAD: DragPayload = { from: 'palette', chips: [] };
 const payloadOf = (active: { data: { current?: unknown } }): DragPayload =>
   (active.data.current as DragPayload | undefined) ?? EMPTY_PAYLOAD;
@@ -161,7 +162,7 @@ export function AllowListEditor(props: AllowListEditorProps) {
 
   const holding = held ? (held.from === 'allow' ? 'own' : 'palette') : null;
   return (
-    <div className="ale" data-dragging={held ? '' : undefined} aria-disabled={disabled || undefined}>
+    <div className="ale" data-dragging={held ? '' : undefined} data-disabled={disabled ? '' : undefined}>
       <header className="ale-head">
         <div className="ale-title">
           <h2>Allow-list</h2>
@@ -214,7 +215,10 @@ export function AllowListEditor(props: AllowListEditorProps) {
             removeTarget={held?.from === 'allow'}
           />
         </div>
-        <DragOverlay dropAnimation={null}>{held && <HeldChip payload={held} />}</DragOverlay>
+        {/* Sized to the chip, not to the row it came from (a list row is as wide as the list). */}
+        <DragOverlay dropAnimation={null} style={OVERLAY_STYLE}>
+          {held && <HeldChip payload={held} />}
+        </DragOverlay>
       </DndContext>
       <div className="ale-visually-hidden" aria-live="polite" data-testid="allow-announce">
         {said.text}

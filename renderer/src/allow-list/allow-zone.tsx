@@ -1,11 +1,16 @@
-// The drop zone "Allowed sources": one row per entry (address, label, edit, remove). Rows are memoised
-// and do no per-row parsing, so a 1,000-entry list re-renders only the rows that changed.
-import { type DraggableAttributes, useDraggable, useDroppable } from '@dnd-kit/core';
+// The drop zone "Allowed sources": one row per entry (address, label, edit, remove).
+//
+// Size: dnd-kit re-renders every useDraggable on each drag start, area change and end. A row per hook
+// made picking up a chip cost ~1,000 renders on a 1,000-entry list, so the list has ONE draggable:
+// a row arms it (its element and chip) on pointerdown/keydown, in the capture phase, just before
+// dnd-kit's own handler reads them. Rows are memoised, consume no dnd-kit context and know their
+// chip, not their position: a drag, or removing one entry, re-renders no other row.
+import { useDraggable, useDroppable } from '@dnd-kit/core';
 import {
+  type HTMLAttributes,
   type KeyboardEvent,
   memo,
   type RefObject,
-  useCallback,
   useId,
   useLayoutEffect,
   useMemo,
@@ -38,6 +43,8 @@ interface AllowZoneProps {
 }
 
 const ROW_ATTRIBUTES = { role: 'listitem', roleDescription: 'draggable address', tabIndex: -1 } as const;
+/** The list's one draggable. */
+const LIST_DRAGGABLE = 'allow-row';
 
 export const AllowZone = memo(function AllowZone(props: AllowZoneProps) {
   const { entries, mode, disabled, actions, request, zoneRef, holding } = props;
@@ -49,6 +56,41 @@ export const AllowZone = memo(function AllowZone(props: AllowZoneProps) {
 
   // Row ids: the CIDR, with a counter if a caller's list repeats one (the editor itself never does).
   const ids = useMemo(() => uniqueKeys(entries.map((e) => e.cidr)), [entries]);
+
+  const armed = useRef<Chip | null>(null);
+  const data = useMemo<DragPayload>(
+    () => ({
+      from: 'allow',
+      get chips() {
+        return armed.current ? [armed.current] : [];
+      },
+    }),
+    [],
+  );
+  const drag = useDraggable({ id: LIST_DRAGGABLE, data, disabled, attributes: ROW_ATTRIBUTES });
+  const { setNodeRef: setDragNode, setActivatorNodeRef: setDragActivator, listeners } = drag;
+  const role = drag.attributes.role;
+  const describedBy = drag.attributes['aria-describedby'];
+  const roleDescription = drag.attributes['aria-roledescription'];
+  // The same attributes on every row, equal across renders (dnd-kit's own object changes per drag).
+  const rowDrag = useMemo<RowDrag>(
+    () => ({
+      attributes: {
+        role,
+        tabIndex: -1,
+        'aria-roledescription': roleDescription,
+        'aria-describedby': describedBy,
+      },
+      listeners,
+      arm(el: HTMLLIElement, chip: Chip) {
+        armed.current = chip;
+        setDragNode(el);
+        setDragActivator(el);
+      },
+    }),
+    [role, roleDescription, describedBy, listeners, setDragNode, setDragActivator],
+  );
+  const heldChip = drag.isDragging ? armed.current : null;
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the request is for the render of a new list.
   useLayoutEffect(() => {
@@ -108,7 +150,9 @@ export const AllowZone = memo(function AllowZone(props: AllowZoneProps) {
                 chip={chip}
                 editing={editing === ids[i]}
                 disabled={disabled}
+                held={heldChip === chip}
                 actions={rowActions}
+                drag={rowDrag}
               />
             ))}
           </ul>
@@ -123,59 +167,26 @@ interface RowActions extends ZoneActions {
   stopEdit(): void;
 }
 
+interface RowDrag {
+  readonly attributes: HTMLAttributes<HTMLElement>;
+  readonly listeners: ReturnType<typeof useDraggable>['listeners'];
+  /** Point the list's draggable at this row and chip (before dnd-kit's handler runs). */
+  arm(el: HTMLLIElement, chip: Chip): void;
+}
+
 interface AllowRowProps {
   readonly id: string;
   readonly chip: Chip;
   readonly editing: boolean;
   readonly disabled: boolean;
-  readonly actions: RowActions;
-}
-
-/**
- * dnd-kit re-renders every draggable when a drag starts, moves between areas or ends; this wrapper
- * is only the hook, and the row's markup (RowBody) gets props that stay equal, so 1,000 rows cost
- * 1,000 hook calls, not 1,000 DOM diffs. Rows know their chip, not their position: removing one
- * entry re-renders nothing else.
- */
-const AllowRow = memo(function AllowRow({ id, chip, editing, disabled, actions }: AllowRowProps) {
-  const data = useMemo<DragPayload>(() => ({ from: 'allow', chips: [chip] }), [chip]);
-  const { setNodeRef, setActivatorNodeRef, attributes, listeners, isDragging } = useDraggable({
-    id: `allow:${id}`,
-    data,
-    disabled: disabled || editing,
-    attributes: ROW_ATTRIBUTES,
-  });
-  const ref = useCallback(
-    (el: HTMLLIElement | null) => {
-      setNodeRef(el);
-      setActivatorNodeRef(el);
-    },
-    [setNodeRef, setActivatorNodeRef],
-  );
-  return (
-    <RowBody
-      id={id}
-      chip={chip}
-      editing={editing}
-      disabled={disabled}
-      actions={actions}
-      rowRef={ref}
-      attributes={attributes}
-      listeners={listeners}
-      held={isDragging}
-    />
-  );
-});
-
-interface RowBodyProps extends AllowRowProps {
-  readonly rowRef: (el: HTMLLIElement | null) => void;
-  readonly attributes: DraggableAttributes;
-  readonly listeners: ReturnType<typeof useDraggable>['listeners'];
   readonly held: boolean;
+  readonly actions: RowActions;
+  readonly drag: RowDrag;
 }
 
-const RowBody = memo(function RowBody(props: RowBodyProps) {
-  const { id, chip, editing, disabled, actions, rowRef, attributes, listeners, held } = props;
+const AllowRow = memo(function AllowRow(props: AllowRowProps) {
+  const { id, chip, editing, disabled, held, actions, drag } = props;
+  const { listeners } = drag;
   const name = chipName(chip);
   const onKeyDown = (e: KeyboardEvent<HTMLLIElement>) => {
     if (e.target === e.currentTarget && !disabled) {
@@ -195,9 +206,10 @@ const RowBody = memo(function RowBody(props: RowBodyProps) {
 
   return (
     <li
-      ref={rowRef}
-      {...attributes}
+      {...drag.attributes}
       {...listeners}
+      onPointerDownCapture={(e) => drag.arm(e.currentTarget, chip)}
+      onKeyDownCapture={(e) => drag.arm(e.currentTarget, chip)}
       onKeyDown={onKeyDown}
       aria-label={name}
       className={`ale-chip ale-chip--allow${held ? ' ale-chip--held' : ''}`}

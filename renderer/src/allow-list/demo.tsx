@@ -65,9 +65,10 @@ function big(n: number): Chip[] {
 
 function Demo() {
   const n = Number(params.get('n') ?? 0);
-  const [entries, setEntries] = useState<Chip[]>(() =>
-    n > 0 ? [...initialEntries, ...big(n)] : initialEntries,
-  );
+  const [entries, setEntries] = useState<Chip[]>(() => {
+    if (params.has('empty')) return [];
+    return n > 0 ? [...initialEntries, ...big(n)] : initialEntries;
+  });
   const [mode, setMode] = useState<GuardMode>('enforce');
   const [savedGroups, setSavedGroups] = useState(groups);
   const [loading, setLoading] = useState(params.has('loading'));

@@ -135,6 +135,7 @@ export const Palette = memo(function Palette(props: PaletteProps) {
         {error && (
           <p className="ale-error ale-small" role="alert" data-testid="observed-error">
             Could not read connections: {error}
+            {/[.!?]$/.test(error) ? '' : '.'}
             {onRefresh ? ' Press Refresh to try again.' : ''}
           </p>
         )}

@@ -3,12 +3,22 @@
 import '@xyflow/react/dist/style.css';
 import './diagram.css';
 import { Controls, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow } from '@xyflow/react';
-import { type KeyboardEvent, useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
+import {
+  type KeyboardEvent,
+  useCallback,
+  useEffect,
+  useEffectEvent,
+  useId,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+} from 'react';
 import { diagramSummary, exportFileName } from './describe';
 import { download, type ImageKind, renderImage } from './export-image';
-import { buildGraph } from './graph-model';
+import { buildGraph, type GraphModel } from './graph-model';
 import { type LaidOutGraph, layoutGraph, layoutKey, prewarmLayout, relabel } from './layout';
-import { edgeTypes, nodeTypes, toFlow } from './to-flow';
+import { edgeTypes, miniMapNodeClass, nodeTypes, toFlow } from './to-flow';
 import type { DiagramNodePort, DiagramTrace } from './types';
 import { initialViewport } from './viewport';
 
@@ -54,20 +64,21 @@ const LEGEND: readonly { readonly cls: string; readonly text: string }[] = [
   { cls: 'endpoint', text: 'endpoint' },
 ];
 
+const MINIMAP_STYLE = { width: 150, height: 100 } as const;
+
 const nextFrame = () => new Promise<void>((resolve) => requestAnimationFrame(() => resolve()));
 
 function Diagram({ np, trace, onChainClick, showClusterIp = false, theme }: ChainDiagramProps) {
   const graph = useMemo(() => buildGraph(np, { trace, showClusterIp }), [np, trace, showClusterIp]);
   const key = useMemo(() => layoutKey(graph), [graph]);
-  const latest = useRef(graph);
-  latest.current = graph;
+  const currentGraph = useEffectEvent(() => graph);
   const [laid, setLaid] = useState<Laid>();
 
   // Lay out only when the structure changes; counters moving or a new trace keep the positions.
   useEffect(() => {
     let live = true;
     const startedAt = performance.now();
-    void layoutGraph(latest.current, {
+    void layoutGraph(currentGraph(), {
       onFallback: (err) => console.warn('diagram: elkjs layout unavailable, using the simple layout:', err),
     }).then((g) => {
       if (!live) return;
@@ -80,10 +91,14 @@ function Diagram({ np, trace, onChainClick, showClusterIp = false, theme }: Chai
   }, [key]);
 
   const pending = laid?.key !== key;
-  const shown = useMemo(() => {
-    if (!laid) return undefined;
-    return laid.key === key ? relabel(laid.graph, graph) : laid.graph;
-  }, [laid, key, graph]);
+  // The graph drawn on the current layout: the latest one whose structure matches it. While a new
+  // layout is pending it stays as it was, so React Flow does not redraw every node for nothing.
+  const [matched, setMatched] = useState<GraphModel>();
+  if (laid?.key === key && matched !== graph) setMatched(graph);
+  const shown = useMemo(
+    () => (laid && matched && layoutKey(matched) === laid.key ? relabel(laid.graph, matched) : laid?.graph),
+    [laid, matched],
+  );
   const flow = useMemo(() => (shown ? toFlow(shown) : { nodes: [], edges: [] }), [shown]);
   const chainOf = useMemo(() => new Map((shown?.nodes ?? []).map((n) => [n.id, n.chain])), [shown]);
 
@@ -131,6 +146,16 @@ function Diagram({ np, trace, onChainClick, showClusterIp = false, theme }: Chai
     },
     [chainOf, onChainClick],
   );
+
+  // Stable, so that a new `open` does not re-render every node (React Flow passes it to each).
+  const openLatest = useRef(open);
+  useLayoutEffect(() => {
+    openLatest.current = open;
+  });
+  const onNodeClick = useCallback((_: unknown, node: { readonly id: string }) => {
+    // Selecting a chain name's text is not a click on the chain.
+    if (!window.getSelection()?.toString()) openLatest.current(node.id);
+  }, []);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.key !== 'Enter') return;
@@ -219,10 +244,7 @@ function Diagram({ np, trace, onChainClick, showClusterIp = false, theme }: Chai
           nodesConnectable={false}
           edgesFocusable={false}
           elementsSelectable
-          onNodeClick={(_, node) => {
-            // Selecting a chain name's text is not a click on the chain.
-            if (!window.getSelection()?.toString()) open(node.id);
-          }}
+          onNodeClick={onNodeClick}
           onlyRenderVisibleElements={many && exporting === undefined}
           minZoom={0.05}
           maxZoom={2}
@@ -230,17 +252,15 @@ function Diagram({ np, trace, onChainClick, showClusterIp = false, theme }: Chai
           selectionKeyCode={null}
           multiSelectionKeyCode={null}
         >
-          <Controls showInteractive={false} position="bottom-left" />
+          <Controls showInteractive={false} position="bottom-left" orientation="horizontal" />
           {!fitsAll && (
             <MiniMap
-              style={{ width: 150, height: 100 }}
+              style={MINIMAP_STYLE}
               pannable
               zoomable
               position="bottom-right"
               ariaLabel="Overview of the whole diagram"
-              nodeClassName={(n) =>
-                `dg-mini dg-mini--${(n.data as { node?: { kind?: string } }).node?.kind ?? 'kube'}`
-              }
+              nodeClassName={miniMapNodeClass}
             />
           )}
         </ReactFlow>

@@ -25,11 +25,11 @@ describe('diagramSummary', () => {
     const np = guardedNodePort();
     expect(diagramSummary(np, buildGraph(np))).toBe(
       '30001/tcp default/web:http: 7 chains on the way, guarded by NPG-TCP-30001 allowing 3 sources, ' +
-        '1 foreign rule in front of kube-proxy, 4 endpoints.',
+        '1 foreign rule in front of kube-proxy, 4 endpoints, client address masqueraded.',
     );
     const t = redirectTrace();
     expect(diagramSummary(np, buildGraph(np, { trace: t }), t)).toMatch(
-      /Trace: redirected \(blocked\) \(198\.18\.0\.9 is not allowed.*\); 4 steps lit\.$/,
+      /masqueraded\. Trace: redirected \(blocked\) \(198\.18\.0\.9 is not allowed.*\); 4 steps lit\.$/,
     );
   });
 

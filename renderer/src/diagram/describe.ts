@@ -28,7 +28,9 @@ const VERDICT: Readonly<Record<DiagramTrace['verdict'], string>> = {
 /** One or two sentences for the aria-live region: what the diagram shows, and the trace's outcome. */
 export function diagramSummary(np: DiagramNodePort, graph: GraphModel, trace?: DiagramTrace): string {
   const head = `${np.port}/${np.protocol}${np.service ? ` ${np.service}` : ''}`;
-  const chains = graph.nodes.filter((n) => n.row === 'nodeport' && n.chain !== undefined && n.kind !== 'sep');
+  const chains = graph.nodes.filter(
+    (n) => n.row === 'nodeport' && n.chain !== undefined && n.kind !== 'sep' && n.kind !== 'foreign',
+  );
   const parts = [`${plural(chains.length, 'chain')} on the way`];
   if (np.guard) {
     parts.push(
@@ -42,6 +44,8 @@ export function diagramSummary(np: DiagramNodePort, graph: GraphModel, trace?: D
   if (np.noEndpoints) parts.push(np.localOnly ? 'no local endpoints' : 'no endpoints');
   else if (np.endpoints.length === 0) parts.push('endpoints not known');
   else parts.push(`${plural(np.endpoints.length, 'endpoint')}${np.localOnly ? ' (local only)' : ''}`);
+  if (np.masquerade === 'always') parts.push('client address masqueraded');
+  else if (np.masquerade === 'conditional') parts.push('client address masqueraded for some sources');
   let text = `${head}: ${parts.join(', ')}.`;
   if (trace) {
     const lit = graph.nodes.filter((n) => n.lit).length;

@@ -50,6 +50,18 @@ export function inlineSvgStyles(root: Element): () => void {
   };
 }
 
+/**
+ * Paints the whole SVG picture's background: html-to-image paints it on the (shifted) viewport
+ * only, which would leave the padding transparent.
+ */
+export function withBackground(svg: string, color: string): string {
+  const open = /<svg\b[^>]*>/.exec(svg);
+  if (!open) return svg;
+  const at = open.index + open[0].length;
+  const safe = color.replace(/["<>&]/g, '');
+  return `${svg.slice(0, at)}<rect width="100%" height="100%" fill="${safe}"/>${svg.slice(at)}`;
+}
+
 export async function renderImage(
   viewport: HTMLElement,
   graph: { readonly width: number; readonly height: number },
@@ -80,7 +92,8 @@ export async function renderImage(
     }
     const dataUrl = await toSvg(viewport, options);
     const comma = dataUrl.indexOf(',');
-    return new Blob([decodeURIComponent(dataUrl.slice(comma + 1))], { type: 'image/svg+xml' });
+    const svg = withBackground(decodeURIComponent(dataUrl.slice(comma + 1)), background);
+    return new Blob([svg], { type: 'image/svg+xml' });
   } finally {
     undo();
   }

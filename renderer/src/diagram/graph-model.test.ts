@@ -1,14 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { buildGraph, type GraphModel, jumpTarget, sameRule } from './graph-model';
-import {
-  dnatTrace,
-  droppedNodePort,
-  guardedNodePort,
-  ipvsNodePort,
-  redirectTrace,
-  wideNodePort,
-} from './samples';
+import { buildGraph, type GraphModel } from './graph-model';
+import { dnatTrace, droppedNodePort, guardedNodePort, ipvsNodePort, wideNodePort } from './samples';
 import type { DiagramNodePort } from './types';
 
 const node = (g: GraphModel, id: string) => {
@@ -140,40 +133,6 @@ describe('buildGraph: other shapes', () => {
   });
 });
 
-describe('buildGraph: a trace lights its way and dims the rest', () => {
-  const np = guardedNodePort();
-
-  it('lights the block edge for a redirect', () => {
-    const g = buildGraph(np, { trace: redirectTrace() });
-    expect(edge(g, 'np/3', 'blackhole')).toMatchObject({ lit: true, dimmed: false });
-    expect(node(g, 'blackhole').lit).toBe(true);
-    expect(node(g, 'np/4')).toMatchObject({ label: 'KUBE-SERVICES', lit: false, dimmed: true });
-    expect(edge(g, 'np/3', 'np/4')).toMatchObject({ lit: false, dimmed: true });
-    // The foreign rule did not match, but the packet went past it.
-    expect(node(g, 'np/1')).toMatchObject({ lit: false, dimmed: false });
-    expect(edge(g, 'np/0', 'np/1').lit).toBe(true);
-    expect(g.nodes.filter((n) => n.kind === 'endpoint').every((n) => n.dimmed)).toBe(true);
-  });
-
-  it('lights the endpoint a DNAT went to and nothing else of the fan', () => {
-    const g = buildGraph(np, { trace: dnatTrace(np, 2), showClusterIp: true });
-    expect(node(g, 'ep/2').lit).toBe(true);
-    expect(node(g, 'sep/2').lit).toBe(true);
-    expect(edge(g, 'np/8', 'sep/2').lit).toBe(true);
-    expect(edge(g, 'sep/2', 'ep/2').lit).toBe(true);
-    expect(node(g, 'ep/1').dimmed).toBe(true);
-    expect(edge(g, 'np/3', 'blackhole').dimmed).toBe(true);
-    expect(node(g, 'np/6').lit).toBe(true);
-    expect(g.nodes.filter((n) => n.row === 'cluster-ip').every((n) => n.dimmed)).toBe(true);
-  });
-
-  it('finds the endpoint through its KUBE-SEP when the trace does not name it', () => {
-    const t = dnatTrace(np, 1);
-    const g = buildGraph(np, { trace: { ...t, endpoint: undefined } });
-    expect(g.nodes.filter((n) => n.kind === 'endpoint' && n.lit).map((n) => n.id)).toEqual(['ep/1']);
-  });
-});
-
 describe('buildGraph: size', () => {
   it('handles 100 endpoints', () => {
     const g = buildGraph(wideNodePort(100));
@@ -189,15 +148,5 @@ describe('buildGraph: size', () => {
     expect(performance.now() - t0).toBeLessThan(500);
     expect(new Set(g.nodes.map((n) => n.id)).size).toBe(5 + 1000);
     expect(node(g, 'ep/499').lit).toBe(true);
-  });
-});
-
-describe('rule helpers', () => {
-  it('reads jump targets and compares rules loosely', () => {
-    expect(jumpTarget('-A X -p tcp -j KUBE-SVC-AB')).toBe('KUBE-SVC-AB');
-    expect(jumpTarget('-A X -g CALI-PRE')).toBe('CALI-PRE');
-    expect(jumpTarget('-A X -p tcp')).toBeUndefined();
-    expect(sameRule('[1:60] -A X  -j ACCEPT', '-A X -j ACCEPT')).toBe(true);
-    expect(sameRule('-A X -j ACCEPT', '-A X -j DROP')).toBe(false);
   });
 });

@@ -1,6 +1,8 @@
 // Step 1 of the diagram pipeline: a NodePort's walk (plus an optional packet trace) as a graph in
 // our own types. Pure data in, pure data out; layout and React Flow come later.
 import { edgeCounters, percent } from './format';
+import { jumpTarget, sameRule } from './rule-text';
+import { lightTrace } from './trace-light';
 import type { DiagramEndpoint, DiagramNodePort, DiagramStep, DiagramTrace } from './types';
 
 export type GNodeKind =
@@ -116,23 +118,6 @@ function nodeKindOf(stepKind: string): GNodeKind {
 const MARK_MASQ = 'KUBE-MARK-MASQ';
 const MARK_DROP = 'KUBE-MARK-DROP';
 const DEFAULT_BLACKHOLE_PORT = 65535;
-
-/** `-j TARGET` / `-g TARGET` of an iptables-save rule. */
-export function jumpTarget(rule: string | undefined): string | undefined {
-  if (!rule) return undefined;
-  return /(?:^|\s)(?:-j|-g|--jump|--goto)\s+(\S+)/.exec(rule)?.[1];
-}
-
-/** Rule texts compare equal whatever their spacing and counters prefix (`[12:345]`). */
-export function sameRule(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return false;
-  const norm = (s: string) =>
-    s
-      .replace(/^\s*\[\d+:\d+\]\s*/, '')
-      .replace(/\s+/g, ' ')
-      .trim();
-  return norm(a) === norm(b);
-}
 
 /**
  * The NodePort's steps, completed from the rest of the view: foreign rules and the guard that the
@@ -348,74 +333,6 @@ function withPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-/** Lights what the traced packet went through and dims the rest. */
-function applyTrace(b: Builder, trace: DiagramTrace, spine: readonly DraftNode[]): void {
-  const visited = new Set<string>();
-  for (const hop of trace.hops) {
-    visited.add(hop.chain);
-    const target = jumpTarget(hop.rule);
-    if (target) visited.add(target);
-  }
-  const byId = new Map(b.nodes.map((n) => [n.id, n]));
-  const preds = new Map<string, DraftNode[]>();
-  for (const e of b.edges) {
-    const src = byId.get(e.source);
-    if (src) preds.set(e.target, [...(preds.get(e.target) ?? []), src]);
-  }
-  const predLit = (n: DraftNode) => (preds.get(n.id) ?? []).some((p) => p.lit);
-  const ended = trace.verdict === 'redirect' || trace.verdict === 'drop';
-  const clusterHookVisited = b.nodes.some(
-    (n) => n.row === 'cluster-ip' && n.kind === 'hook' && visited.has(n.chain ?? ''),
-  );
-
-  // Nodes come in walk order (spine, guard, endpoints), so a predecessor is decided first.
-  for (const n of b.nodes) {
-    if (n.row === 'cluster-ip' && !clusterHookVisited) continue;
-    switch (n.kind) {
-      case 'hook':
-      case 'kube':
-      case 'guard':
-      case 'sep':
-        n.lit = n.chain !== undefined && visited.has(n.chain);
-        break;
-      case 'foreign':
-        n.lit =
-          trace.hops.some((h) => sameRule(h.rule, n.detail)) ||
-          (n.chain !== undefined && n.chain !== 'PREROUTING' && visited.has(n.chain));
-        break;
-      case 'ipvs':
-        n.lit = !ended && predLit(n);
-        break;
-      case 'endpoint':
-        // Without the endpoint's address, a lit KUBE-SEP (its DNAT rule matched) says which one.
-        n.lit =
-          trace.endpoint !== undefined
-            ? trace.endpoint === n.label
-            : trace.verdict === 'dnat' && (preds.get(n.id) ?? []).some((p) => p.kind === 'sep' && p.lit);
-        break;
-      case 'blackhole':
-        n.lit = trace.verdict === 'redirect' && predLit(n);
-        break;
-      case 'reject':
-        n.lit = trace.verdict !== 'dnat' && trace.verdict !== 'redirect' && predLit(n);
-        break;
-    }
-  }
-  // Rules in PREROUTING the packet went past without matching: on its way, though not lit.
-  const lastLit = spine.findLastIndex((n) => n.lit);
-  const passed = new Set(
-    spine
-      .filter((n, i) => i < lastLit && !n.lit && (n.kind === 'foreign' || n.kind === 'guard'))
-      .map((n) => n.id),
-  );
-  for (const n of b.nodes) n.dimmed = !n.lit && !passed.has(n.id);
-  const onWay = (id: string) => passed.has(id) || byId.get(id)?.lit === true;
-  for (const e of b.edges) {
-    e.lit = onWay(e.source) && onWay(e.target);
-    e.dimmed = !e.lit;
-  }
-}
-
 /** The graph of one NodePort: its chain walk, guard, foreign rules, endpoints, and trace. */
 export function buildGraph(np: DiagramNodePort, options: GraphOptions = {}): GraphModel {
   const b = new Builder();
@@ -423,6 +340,12 @@ export function buildGraph(np: DiagramNodePort, options: GraphOptions = {}): Gra
   addGuard(b, spine, np);
   addEndpoints(b, spine.at(-1), np);
   if (options.showClusterIp) addClusterIp(b, np);
-  if (options.trace) applyTrace(b, options.trace, spine);
-  return { nodes: b.nodes, edges: b.edges };
+  const graph: GraphModel = { nodes: b.nodes, edges: b.edges };
+  return options.trace
+    ? lightTrace(
+        graph,
+        options.trace,
+        spine.map((n) => n.id),
+      )
+    : graph;
 }

@@ -13,6 +13,12 @@ export type FlowEdge = Edge<ChainEdgeData, 'chain'>;
 export const nodeTypes: NodeTypes = { chain: ChainNode };
 export const edgeTypes: EdgeTypes = { chain: ChainEdge };
 
+/** The minimap colours a node by its kind (see diagram.css). */
+export function miniMapNodeClass(n: Node): string {
+  const kind = (n.data as Partial<ChainNodeData>).node?.kind ?? 'kube';
+  return `dg-mini dg-mini--${kind}`;
+}
+
 export interface Flow {
   readonly nodes: FlowNode[];
   readonly edges: FlowEdge[];

@@ -4,9 +4,10 @@ import { initialViewport, READABLE_ZOOM, VIEW_PAD } from './viewport';
 
 describe('initialViewport', () => {
   it('fits and centres a graph that reads at that zoom, never above 1', () => {
+    // Vertically centred between the top padding and the controls' strip.
     expect(initialViewport({ width: 500, height: 100 }, { width: 1000, height: 600 })).toEqual({
       x: 250,
-      y: 250,
+      y: 24 + (600 - 24 - 56 - 100) / 2,
       zoom: 1,
       fitsAll: true,
     });
@@ -18,7 +19,7 @@ describe('initialViewport', () => {
   it('opens a wide graph at its left end, readable', () => {
     const v = initialViewport({ width: 3000, height: 300 }, { width: 1000, height: 600 });
     expect(v).toMatchObject({ x: VIEW_PAD, zoom: READABLE_ZOOM, fitsAll: false });
-    expect(v.y).toBeCloseTo((600 - 300 * READABLE_ZOOM) / 2);
+    expect(v.y).toBeCloseTo(24 + (600 - 24 - 56 - 300 * READABLE_ZOOM) / 2);
   });
 
   it('opens a tall graph (100 endpoints) at its top, as wide as the pane allows', () => {

@@ -1,5 +1,5 @@
 // Builds and serves the diagram demo page on its own (the app's build does not include it):
-//   npx vite build --config renderer/src/diagram/vite.demo.config.ts   -> /tmp/npg-diagram-demo
+//   npx vite build --config renderer/src/diagram/vite.demo.config.ts   -> dist/diagram-demo
 //   npx vite preview --config renderer/src/diagram/vite.demo.config.ts
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vite';
@@ -11,7 +11,7 @@ export default defineConfig({
   base: './',
   plugins: [react()],
   build: {
-    outDir: '/tmp/npg-diagram-demo',
+    outDir: '../../../dist/diagram-demo',
     emptyOutDir: true,
     sourcemap: true,
     chunkSizeWarningLimit: 3000,

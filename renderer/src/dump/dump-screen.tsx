@@ -3,10 +3,10 @@
 import type { NodePortView } from '../../../shared/api';
 import { NodePortList, portKey } from '../nodeports/nodeport-list';
 import { NodePortRow } from '../nodeports/nodeport-row';
+import { PathDiagram } from '../nodeports/path-diagram';
 import { TraceBox } from '../trace/trace-box';
 import { DumpLoader } from './dump-loader';
 import { selectDumpSelected, useDump } from './dump-store';
-import { PathView } from './path-view';
 
 const searchText = (np: NodePortView) =>
   `${np.endpoints.map((e) => e.address).join(' ')} ${np.guarded ? 'guarded' : 'open'}`;
@@ -72,7 +72,7 @@ export function DumpScreen() {
                 {selected.port}/{selected.protocol}{' '}
                 <span className="muted">{selected.service ?? 'unnamed service'}</span>
               </h2>
-              <PathView np={selected} />
+              <PathDiagram np={selected} trace={s.trace} />
               <TraceBox
                 target={`${selected.port}/${selected.protocol}`}
                 src={s.traceSrc}

@@ -1,10 +1,10 @@
 // The middle column: the selected NodePort's path on one node (the diagram), its rules on a
 // click, and the live trace on that node.
 import { useEffect } from 'react';
-import { PathView } from '../dump/path-view';
 import { useNodes } from '../nodes/nodes-store';
 import { TraceBox } from '../trace/trace-box';
 import { ChainRules } from './chain-rules';
+import { PathDiagram } from './path-diagram';
 import { useSelection } from './selection-store';
 
 export function PathPanel() {
@@ -50,7 +50,9 @@ export function PathPanel() {
           {sel.detailError}
         </p>
       )}
-      {sel.detail && <PathView np={sel.detail} onChainClick={(c) => void sel.openChain(c)} />}
+      {sel.detail && (
+        <PathDiagram np={sel.detail} trace={sel.trace} onChainClick={(c) => void sel.openChain(c)} />
+      )}
       {sel.chainError && (
         <p className="error" role="alert">
           {sel.chainError}

@@ -5,6 +5,7 @@ import { useEffect, useMemo } from 'react';
 import { AllowListEditor } from '../allow-list/allow-list-editor';
 import { useSelection } from '../nodeports/selection-store';
 import { useNodes } from '../nodes/nodes-store';
+import { groupedLineText, groupNodeLines } from '../rollout/node-lines';
 import { useRollout } from '../rollout/rollout-store';
 import { useWorkspace } from '../workspace/workspace-store';
 import { type Draft, sameDraft, savedDraft, usePolicy } from './policy-store';
@@ -30,11 +31,10 @@ export function PolicyPanel() {
 
   const warnings = useMemo(() => {
     if (!key || !plan) return [];
-    const [proto, port] = key.split('/');
-    const mark = `${proto}/${port}:`;
-    return [
-      ...new Set(plan.nodes.flatMap((n) => [...n.errors, ...n.warnings]).filter((w) => w.includes(mark))),
-    ];
+    const mark = `${key}:`;
+    return groupNodeLines(plan.nodes.map((n) => ({ node: n.node, lines: [...n.errors, ...n.warnings] })))
+      .filter((g) => g.text.startsWith(mark))
+      .map((g) => groupedLineText(g));
   }, [key, plan]);
 
   if (!key || !ws) return <p className="muted pad">Pick a NodePort to edit who may reach it.</p>;
@@ -62,7 +62,16 @@ export function PolicyPanel() {
       />
       {p.error && (
         <p className="error" role="alert" data-testid="policy-error">
-          {p.error}
+          {p.error}{' '}
+          {p.error.includes('changed by someone else') && (
+            <button
+              type="button"
+              className="link-button"
+              onClick={() => void useWorkspace.getState().open(ws.path)}
+            >
+              Reopen the workspace to see their change
+            </button>
+          )}
         </p>
       )}
       {p.notes.length > 0 && (

@@ -2,6 +2,7 @@
 // errors in words, then Apply with per-node progress and the countdown to confirm.
 import { useState } from 'react';
 import { Countdown } from './countdown';
+import { groupedLineText, groupNodeLines } from './node-lines';
 import { useRollout } from './rollout-store';
 
 /** A destructive button that asks once more in place (no modal): the second click acts. */
@@ -139,13 +140,16 @@ export function PlanTab() {
       )}
       {plan && (
         <div className="plan" data-testid="plan">
-          {plan.nodes
-            .flatMap((n) => [...n.errors, ...n.warnings].map((w) => ({ w, error: n.errors.includes(w) })))
-            .map(({ w, error }) => (
-              <p key={w} className={error ? 'error' : 'warning'}>
-                {w}
-              </p>
-            ))}
+          {groupNodeLines(plan.nodes.map((n) => ({ node: n.node, lines: n.errors }))).map((g) => (
+            <p key={`e ${g.text}`} className="error">
+              {groupedLineText(g)}
+            </p>
+          ))}
+          {groupNodeLines(plan.nodes.map((n) => ({ node: n.node, lines: n.warnings }))).map((g) => (
+            <p key={`w ${g.text}`} className="warning">
+              {groupedLineText(g)}
+            </p>
+          ))}
           {plan.unplanned.map((u) => (
             <p key={u.node} className="error">
               {u.message}

@@ -113,6 +113,7 @@ export const useRollout = create<RolloutStore>()((set, get) => {
             : undefined,
         ...(r.value.exitCode !== 0 && r.value.message ? { error: r.value.message } : {}),
       });
+      void useNodes.getState().discover();
       void get().runVerify();
     },
 
@@ -134,7 +135,10 @@ export const useRollout = create<RolloutStore>()((set, get) => {
           ? { change: r.value, outcomes: r.value.nodes, confirmBy: undefined, planStale: true }
           : { error: r.error.message },
       );
-      if (r.ok) void get().runVerify();
+      if (r.ok) {
+        void useNodes.getState().discover();
+        void get().runVerify();
+      }
     },
 
     async remove() {
@@ -145,6 +149,7 @@ export const useRollout = create<RolloutStore>()((set, get) => {
           ? { change: r.value, outcomes: r.value.nodes, confirmBy: undefined, planStale: true }
           : { error: r.error.message },
       );
+      if (r.ok) void useNodes.getState().discover();
     },
 
     async runVerify(probe = false) {

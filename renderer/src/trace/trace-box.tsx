@@ -78,11 +78,12 @@ export function TraceBox(props: TraceBoxProps) {
             <li key={`${o.verdict} ${o.detail}`} className={`outcome outcome--${o.verdict}`}>
               <strong>{VERDICT_TEXT[o.verdict] ?? o.verdict}</strong>{' '}
               <span className="muted">({(o.probability * 100).toFixed(1)}%)</span> {o.detail}
-              <div className="hops">
+              <details className="hops">
+                <summary>the rules on the way ({o.hops.length})</summary>
                 {o.hops
                   .map((h) => `${h.chain}${h.line !== undefined ? ` (line ${h.line})` : ''}`)
                   .join(' → ')}
-              </div>
+              </details>
             </li>
           ))}
         </ul>
