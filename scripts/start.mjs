@@ -24,7 +24,8 @@ if (!bin) {
   bin = electronBinary();
 }
 if (bin && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.platform !== 'linux')) {
-  const child = spawn(bin, ['.'], { stdio: 'inherit' });
+  // `npm start -- --workspace FILE` opens that workspace in the window (electron/shell/start-workspace.ts).
+  const child = spawn(bin, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   console.log(
