@@ -3,10 +3,11 @@
 // (host/security.ts, host/ipc-main.ts + shell/call-registry.ts, shell/*.ts, window-options.ts).
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { app, BrowserWindow, Menu, nativeTheme, session, shell, type WebContents } from 'electron';
 import { readRecent } from './engine/service/workspace-files.js';
-import { createEngineService } from './engine/service.js';
-import { createDispatcher } from './host/dispatch.js';
+import type { EngineOptions } from './engine/service.js';
+import { startEngineThread } from './host/engine-thread.js';
 import { registerIpcApi } from './host/ipc-main.js';
 import {
   contentSecurityPolicy,
@@ -34,9 +35,23 @@ app
       argvWorkspace: workspaceFromArgv(process.argv, process.cwd()),
       lastWorkspace: async () => (await readRecent())[0]?.path ?? null,
     });
-    const engine = createEngineService(startWorkspace === null ? {} : { startWorkspace });
-    app.on('will-quit', () => void engine.close());
-    registerIpcApi(createDispatcher(engine), appUrl);
+    // The engine runs in its own thread (host/engine-worker.ts): parsing a big dump or reading
+    // many nodes never blocks this thread's IPC, window and menu.
+    const workerData: EngineOptions = startWorkspace === null ? {} : { startWorkspace };
+    const engine = startEngineThread({
+      spawn: () => new Worker(join(__dirname, 'engine-worker.cjs'), { workerData }),
+    });
+    // Quit once the engine has closed its SSH sessions (close() gives up after a few seconds).
+    let engineClosed = false;
+    app.on('will-quit', (event) => {
+      if (engineClosed) return;
+      event.preventDefault();
+      void engine.close().finally(() => {
+        engineClosed = true;
+        app.quit();
+      });
+    });
+    registerIpcApi(engine.dispatch, appUrl);
     const win = openWindow();
     installMenu((action) => sendMenuAction(win, action));
   })

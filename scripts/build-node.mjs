@@ -52,6 +52,10 @@ export async function buildNode({ only } = {}) {
     jobs.push(
       build({ ...electronCommon, entryPoints: { main: 'electron/main.ts' }, external: ['electron'] }),
     );
+    // The engine's thread (worker_threads), started by main: parsing and node reads run there.
+    jobs.push(
+      build({ ...electronCommon, entryPoints: { 'engine-worker': 'electron/host/engine-worker.ts' } }),
+    );
     // A sandboxed preload can require nothing but `electron`: bundle everything else into it.
     jobs.push(
       build({

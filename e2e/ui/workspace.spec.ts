@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_TOKEN } from '../../playwright.config';
-import { currentLab, fault, probeLab, restartKubeProxy } from '../lab/lab';
+import { currentLab, fault, nodeIptables, probeLab, restartKubeProxy } from '../lab/lab';
 import { labWorkspaceCopy, WorkspacePage } from './workspace-page';
 
 test.describe.configure({ mode: 'serial' });
@@ -54,6 +54,11 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await expect(path.locator('.endpoint')).toHaveCount(web!.endpoints.length);
     await page.getByRole('button', { name: 'Show the diagram' }).click();
 
+    // Bad input in the trace box: one line beside it, nothing else changes.
+    await app.trace('198.18.100.300');
+    await expect(page.getByRole('region', { name: 'Trace a packet' }).getByRole('alert')).toContainText(
+      '198.18.100.300',
+    );
     // Before any guard, a stranger reaches a pod.
     await expect(await app.trace('198.18.100.13')).toContainText('reaches a pod');
 
@@ -70,8 +75,11 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await expect(app.allowChips()).toHaveCount(2);
     const vpn = app.paletteChip('198.18.100.12/32');
     await vpn.focus();
+    // Each step is spoken to screen readers; wait for the words, as a keyboard user hears them.
     await page.keyboard.press('Space');
+    await expect(page.getByText('Picked up 198.18.100.12/32').first()).toBeAttached();
     await page.keyboard.press('ArrowUp');
+    await expect(page.getByText('Over the allow-list').first()).toBeAttached();
     await page.keyboard.press('Space');
     await expect(app.allowChips()).toHaveCount(3);
     // The stranger seen now would be cut off: the palette says so before anything is applied.
@@ -92,6 +100,16 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
     await expect(page.getByTestId('outcomes')).toContainText('changed and verified');
     await shot(page, info, '05-countdown');
+    // Second thoughts: Roll back inside the countdown restores the nodes as they were (no guard).
+    await page.getByRole('button', { name: 'Roll back', exact: true }).click();
+    await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 60_000 });
+    await expect(page.getByTestId('outcomes')).toContainText('node1: changed and verified');
+    expect((await probeLab({ from: '198.18.100.13', node: 'node1', port: 30001 })).outcome).toBe('reached');
+    // And again, for good this time.
+    await page.getByRole('button', { name: 'Plan again' }).click();
+    await expect(page.getByTestId('apply')).toBeEnabled({ timeout: 30_000 });
+    await page.getByTestId('apply').click();
+    await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
     await page.getByTestId('confirm').click();
     await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 30_000 });
 
@@ -125,13 +143,25 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await app.drawerTab('Verify').click();
     await expect(page.getByTestId('cell-node2-tcp/30001')).toContainText('✓', { timeout: 30_000 });
 
-    // Export for the ticket, checked against the nodes' rules.
+    // Rolling back the heal changes nothing: our chains are what they were; only their place moved.
+    await app.drawerTab('Plan · Apply').click();
+    await page.getByRole('button', { name: 'Roll back last change' }).click();
+    await page.getByRole('button', { name: 'Click again: roll back on every node' }).click();
+    await expect(page.getByTestId('change-message')).toContainText('nothing to rollback', {
+      timeout: 60_000,
+    });
+
+    // Export for the ticket, checked against the rules on the node.
     await app.drawerTab('Export').click();
     await page.getByTestId('export').click();
     await expect(page.getByRole('tab', { name: 'node1.v4.rules' })).toBeVisible({ timeout: 30_000 });
     await page.getByRole('tab', { name: 'node1.v4.rules' }).click();
-    await expect(page.getByTestId('export-text')).toContainText('NPG-TCP-30001');
-    await expect(page.getByTestId('export-text')).toContainText('198.18.100.10/31');
+    const exported = (await page.getByTestId('export-text').textContent()) ?? '';
+    const onNode = (await nodeIptables(lab.nodes[0]!, ['-t', 'nat', '-S', 'NPG-TCP-30001']))
+      .split('\n')
+      .filter((l) => l.startsWith('-A '));
+    expect(onNode.length).toBe(3); // office, vpn, block (the IPv6 entry lives in ip6tables)
+    for (const rule of onNode) expect(exported).toContain(rule);
     await shot(page, info, '08-export');
 
     // Remove the guard: the stranger reaches a pod again.
@@ -142,8 +172,17 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     expect((await probeLab({ from: '198.18.100.13', node: 'node1', port: 30001 })).outcome).toBe('reached');
 
     await app.drawerTab('History').click();
-    await expect(page.getByTestId('history')).toContainText('apply');
+    await expect(page.getByTestId('history')).toContainText('rollback');
   } finally {
+    // A run that failed half-way must not leave a guard on the shared lab.
+    try {
+      execFileSync('node', ['dist/node/npg.mjs', 'remove', '--workspace', ws.path, '--yes', '--quiet'], {
+        timeout: 60_000,
+        stdio: 'ignore',
+      });
+    } catch {
+      // nothing to remove, or the nodes were never trusted
+    }
     rmSync(ws.dir, { recursive: true, force: true });
   }
 });

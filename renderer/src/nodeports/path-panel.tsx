@@ -12,6 +12,12 @@ export function PathPanel() {
   const sel = useSelection();
   const np = cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === sel.selected);
 
+  // A new read of the nodes (refresh, or after a change) redraws the path from it.
+  const loadDetail = sel.loadDetail;
+  useEffect(() => {
+    if (cluster) void loadDetail();
+  }, [cluster, loadDetail]);
+
   // Draw the first node that serves the port unless the user picked one that does.
   useEffect(() => {
     if (np && (!sel.node || !np.nodes.includes(sel.node))) sel.setNode(np.nodes[0]);

@@ -5,6 +5,9 @@ import { useWorkspace } from '../workspace/workspace-store';
 import { HostKeyPrompts } from './host-key-prompt';
 import { useNodes } from './nodes-store';
 
+/** One empty list, so the selector's answer is stable while no workspace is open. */
+const NO_NODES: readonly never[] = [];
+
 function stateText(s: NodeStatusView | undefined): { text: string; tone: string } {
   switch (s?.state) {
     case undefined:
@@ -27,7 +30,7 @@ function stateText(s: NodeStatusView | undefined): { text: string; tone: string 
 }
 
 export function NodesPanel() {
-  const nodes = useWorkspace((s) => s.workspace?.nodes ?? []);
+  const nodes = useWorkspace((s) => s.workspace?.nodes ?? NO_NODES);
   const statuses = useNodes((s) => s.statuses);
   const discovering = useNodes((s) => s.discovering);
   const error = useNodes((s) => s.error);

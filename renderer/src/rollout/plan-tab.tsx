@@ -2,6 +2,7 @@
 // errors in words, then Apply with per-node progress and the countdown to confirm.
 import { useState } from 'react';
 import { Countdown } from './countdown';
+import { Impact } from './impact';
 import { groupedLineText, groupNodeLines } from './node-lines';
 import { useRollout } from './rollout-store';
 
@@ -129,6 +130,15 @@ export function PlanTab() {
           The policy or the nodes changed since this plan: plan again before applying.
         </p>
       )}
+      {s.change?.message && !s.busy && (
+        <p
+          className={s.change.exitCode === 0 ? 'notice' : 'warning'}
+          data-testid="change-message"
+          role="status"
+        >
+          {s.change.op}: {s.change.message}
+        </p>
+      )}
       {s.outcomes.length > 0 && (
         <ul className="outcome-list" data-testid="outcomes" aria-live="polite">
           {s.outcomes.map((o) => (
@@ -138,6 +148,7 @@ export function PlanTab() {
           ))}
         </ul>
       )}
+      {plan && <Impact />}
       {plan && (
         <div className="plan" data-testid="plan">
           {groupNodeLines(plan.nodes.map((n) => ({ node: n.node, lines: n.errors }))).map((g) => (

@@ -44,7 +44,8 @@ export interface RolloutStore {
   confirm(): Promise<void>;
   rollback(): Promise<void>;
   remove(): Promise<void>;
-  runVerify(probe?: boolean): Promise<void>;
+  /** probe: connect from this machine; probeFrom: also from that node (by SSH). */
+  runVerify(probe?: boolean, probeFrom?: string): Promise<void>;
   toggleWatch(): void;
   runExport(dir?: string): Promise<void>;
   loadHistory(): Promise<void>;
@@ -152,8 +153,10 @@ export const useRollout = create<RolloutStore>()((set, get) => {
       if (r.ok) void useNodes.getState().discover();
     },
 
-    async runVerify(probe = false) {
-      const r = await run('verify', (signal, onEvent) => api.verify({ probe }, { signal, onEvent }));
+    async runVerify(probe = false, probeFrom?: string) {
+      const r = await run('verify', (signal, onEvent) =>
+        api.verify({ probe, ...(probeFrom ? { probeFrom } : {}) }, { signal, onEvent }),
+      );
       set(r.ok ? { verify: r.value } : { error: r.error.message });
     },
 

@@ -1,12 +1,18 @@
 // Verify as a grid: nodes x guarded NodePorts; a red cell says why in words. Probes prove it with
 // real connections; the watch re-verifies every few seconds and turns a cell red on drift.
 import { useState } from 'react';
+import { useWorkspace } from '../workspace/workspace-store';
 import { useRollout } from './rollout-store';
 import { verifyGrid } from './verify-grid';
+
+/** One empty list, so the selector's answer is stable while no workspace is open. */
+const NO_NODES: readonly never[] = [];
 
 export function VerifyTab() {
   const s = useRollout();
   const [open, setOpen] = useState<string | undefined>();
+  const [from, setFrom] = useState('');
+  const nodes = useWorkspace((w) => w.workspace?.nodes ?? NO_NODES);
   const grid = s.verify ? verifyGrid(s.verify) : undefined;
   const reasons = open ? findReasons(grid, open) : undefined;
   return (
@@ -24,10 +30,25 @@ export function VerifyTab() {
           type="button"
           className="button"
           disabled={Boolean(s.busy)}
-          onClick={() => void s.runVerify(true)}
+          onClick={() => void s.runVerify(true, from || undefined)}
         >
           Verify with probes
         </button>
+        <label className="inline">
+          from here and
+          <select
+            value={from}
+            onChange={(e) => setFrom(e.target.value)}
+            aria-label="Also probe from this node"
+          >
+            <option value="">no node</option>
+            {nodes.map((n) => (
+              <option key={n.name} value={n.name}>
+                {n.name}
+              </option>
+            ))}
+          </select>
+        </label>
         <button
           type="button"
           role="switch"
