@@ -2,23 +2,12 @@
 // differ from the rest (mode, backend, NodePorts, endpoints). kube-proxy writes the same rules on
 // every node except for externalTrafficPolicy: Local services, whose endpoints are per node, so
 // those endpoints are not compared.
+import type { ClusterNodePortView } from '../../shared/api.js';
 import type { NodePort } from '../../shared/kube/index.js';
 import type { NodeSnapshot } from './snapshot.js';
 
-export interface ClusterNodePort {
-  readonly port: number;
-  readonly protocol: string;
-  readonly service?: string;
-  /** Nodes that serve it (IPv4 rules). */
-  readonly nodes: readonly string[];
-  /** Union over nodes, sorted. */
-  readonly endpoints: readonly string[];
-  readonly local: boolean;
-  /** Nodes where our guard is in front of it and effective. */
-  readonly guardedOn: readonly string[];
-  /** Also served over IPv6 on these nodes. */
-  readonly ipv6On: readonly string[];
-}
+/** A NodePort merged across nodes, as the API shows it, before the workspace's policy is added. */
+export type ClusterNodePort = Omit<ClusterNodePortView, 'policy' | 'differsOn'>;
 
 export interface NodeDifference {
   readonly node: string;

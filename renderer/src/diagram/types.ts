@@ -1,81 +1,37 @@
-// What the diagram takes: plain data mirroring the engine's NodePort view. The caller maps the
-// API's types onto these; nothing here knows React, React Flow or elkjs.
+// What the diagram takes: the API's NodePort view as it is, and a traced packet. Nothing here
+// knows React, React Flow or elkjs.
 
-/** One chain a NodePort's packet enters, in walk order. */
-export interface DiagramStep {
-  readonly chain: string;
-  /**
-   * The chain's role: 'PREROUTING' | 'OUTPUT' | 'NPG' | 'KUBE-SERVICES' | 'KUBE-NODEPORTS' |
-   * 'KUBE-NODE-PORT' | 'KUBE-EXT' | 'KUBE-SVC' | 'KUBE-SVL' | 'KUBE-XLB' | 'KUBE-FW' | 'KUBE-SEP' |
-   * 'KUBE-MARK-MASQ' | 'KUBE-MARK-DROP' | 'IPVS' | 'foreign' | anything else (drawn as a plain chain).
-   */
-  readonly kind: string;
-  /** The rule that leads here, as iptables-save text. */
-  readonly via?: string;
-  readonly packets?: number;
-  readonly bytes?: number;
-}
+import type {
+  EndpointView,
+  ForeignRuleView,
+  GuardView,
+  NodePortView,
+  PathStepView,
+  TraceHopView,
+  TraceOutcomeView,
+} from '../../../shared/api';
 
-export interface DiagramEndpoint {
-  /** `10.244.1.5:8080`, `[2001:db8::a]:8080`. */
-  readonly address: string;
-  /** Share of new connections, 0..1. */
-  readonly probability: number;
-  /** KUBE-SEP-XXXX (iptables mode); absent in ipvs mode. */
-  readonly chain?: string;
-  readonly packets?: number;
-  readonly bytes?: number;
-}
+/**
+ * One chain a NodePort's packet enters, in walk order. `kind` is the chain's role: 'PREROUTING' |
+ * 'OUTPUT' | 'NPG' | 'KUBE-SERVICES' | 'KUBE-NODEPORTS' | 'KUBE-NODE-PORT' | 'KUBE-EXT' | 'KUBE-SVC'
+ * | 'KUBE-SVL' | 'KUBE-XLB' | 'KUBE-FW' | 'KUBE-SEP' | 'KUBE-MARK-MASQ' | 'KUBE-MARK-DROP' | 'IPVS'
+ * | 'foreign' | anything else (drawn as a plain chain).
+ */
+export type DiagramStep = PathStepView;
+/** An endpoint with its share of new connections (0..1) and, in iptables mode, its KUBE-SEP chain. */
+export type DiagramEndpoint = EndpointView;
+export type DiagramAllowEntry = GuardView['allow'][number];
+/** Our guard chain; `effective` is false when packets do not reach it before kube-proxy. */
+export type DiagramGuard = GuardView;
+export type DiagramForeignRule = ForeignRuleView;
+export type DiagramClusterIp = NonNullable<NodePortView['clusterIp']>;
+/** The API's NodePort view is the diagram's input as it is; its notes are shown elsewhere. */
+export type DiagramNodePort = Omit<NodePortView, 'notes'>;
 
-export interface DiagramAllowEntry {
-  readonly source: string;
-  readonly label?: string;
-}
+export type DiagramVerdict = TraceOutcomeView['verdict'];
 
-export interface DiagramGuard {
-  readonly chain: string;
-  readonly allow: readonly DiagramAllowEntry[];
-  readonly blockToPort?: number;
-  /** False when the guard exists but packets do not reach it before kube-proxy. */
-  readonly effective: boolean;
-}
-
-export interface DiagramForeignRule {
-  readonly position: number;
-  readonly effect: string;
-  readonly rule: string;
-}
-
-export interface DiagramClusterIp {
-  readonly address: string;
-  readonly port?: number;
-  readonly path: readonly DiagramStep[];
-}
-
-export interface DiagramNodePort {
-  readonly port: number;
-  readonly protocol: string;
-  readonly service?: string;
-  readonly path: readonly DiagramStep[];
-  readonly endpoints: readonly DiagramEndpoint[];
-  readonly noEndpoints: boolean;
-  readonly localOnly: boolean;
-  readonly guarded: boolean;
-  readonly guard?: DiagramGuard;
-  readonly foreign: readonly DiagramForeignRule[];
-  readonly masquerade: 'always' | 'conditional' | 'never';
-  readonly clusterIp?: DiagramClusterIp;
-}
-
-export type DiagramVerdict = 'dnat' | 'redirect' | 'accept' | 'drop' | 'unknown' | 'unchanged';
-
-export interface DiagramTraceHop {
-  /** The chain the matching rule lives in. */
-  readonly chain: string;
-  /** The rule that matched, as iptables-save text. */
-  readonly rule: string;
-  readonly line?: number;
-}
+/** One rule a traced packet matched: its chain, its iptables-save text, its line. */
+export type DiagramTraceHop = TraceHopView;
 
 export interface DiagramTrace {
   readonly verdict: DiagramVerdict;
