@@ -42,6 +42,7 @@ const method =
 export const methods = {
   // offline analysis of a dump
   inspect: method<V.InspectResponse>()(R.InspectRequestSchema),
+  dumpNodePort: method<V.NodePortView>()(R.DumpNodePortRequestSchema),
   trace: method<V.TraceResponse>()(R.TraceRequestSchema),
   chainRules: method<V.ChainRulesView>()(R.ChainRulesRequestSchema),
   // the workspace

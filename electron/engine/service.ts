@@ -46,6 +46,7 @@ export function createEngineService(options: EngineOptions = {}): EngineApi & { 
 
   const api: EngineApi = {
     inspect: async (req) => dumps.inspect(req),
+    dumpNodePort: async (req) => dumps.nodePort(req),
     trace: guarded(async (req) => {
       const { source, ...rest } = req;
       if ('node' in source) return traceOnNode(state, source.node, rest);

@@ -1,6 +1,6 @@
 // Topology -> the view types of shared/api.ts: what the UI draws. Rules become iptables-save lines
 // here so the renderer never needs the netfilter model.
-import type { NodePortView, PathStepView } from '../../shared/api.js';
+import type { NodePortSummaryView, NodePortView, PathStepView } from '../../shared/api.js';
 import type { NodePort, PathStep, Topology } from '../../shared/kube/index.js';
 import { serializeRule } from '../../shared/netfilter/index.js';
 
@@ -60,11 +60,23 @@ export function nodePortView(np: NodePort): NodePortView {
   };
 }
 
+export function nodePortSummary(np: NodePort): NodePortSummaryView {
+  return {
+    port: np.port,
+    protocol: np.protocol,
+    ...(np.service ? { service: np.service } : {}),
+    endpoints: np.endpoints.map((e) => e.endpoint),
+    noEndpoints: np.noEndpoints,
+    localOnly: np.externalTrafficPolicyLocal,
+    guarded: np.guard?.effective ?? false,
+  };
+}
+
 export function topologyView(t: Topology) {
   return {
     mode: t.mode,
     layout: t.layout,
     backend: t.backend.backend,
-    nodePorts: t.nodePorts.map(nodePortView),
+    nodePorts: t.nodePorts.map(nodePortSummary),
   };
 }

@@ -56,6 +56,12 @@ export const TraceRequestSchema = z.strictObject({
   inInterface: z.string().max(15).optional(),
 });
 
+export const DumpNodePortRequestSchema = z.strictObject({
+  dumpId: z.string().min(1).max(64),
+  port,
+  protocol: protocol.default('tcp'),
+});
+
 export const ChainRulesRequestSchema = z.strictObject({
   source,
   chain: chainName,

@@ -56,13 +56,26 @@ export interface NodePortView {
   readonly notes: readonly string[];
 }
 
+/** One row of a NodePort list: enough to find and judge it; its path comes on demand. */
+export interface NodePortSummaryView {
+  readonly port: number;
+  readonly protocol: string;
+  readonly service?: string;
+  /** Endpoint addresses (`ip:port`), for the list's filter and count. */
+  readonly endpoints: readonly string[];
+  readonly noEndpoints: boolean;
+  readonly localOnly: boolean;
+  readonly guarded: boolean;
+}
+
 export interface InspectResponse {
-  /** The engine keeps the dump; trace and chain reads name it instead of sending it again. */
+  /** The engine keeps the dump; paths, traces and chain reads name it instead of sending it again. */
   readonly dumpId: string;
   readonly mode: string;
   readonly layout: string;
   readonly backend: string;
-  readonly nodePorts: readonly NodePortView[];
+  /** The list only: a 5,000-service node's full paths are ~10 MB, one NodePort's a few KB. */
+  readonly nodePorts: readonly NodePortSummaryView[];
   readonly warnings: readonly string[];
 }
 

@@ -25,7 +25,18 @@ describe('inspect, then trace and chainRules by dumpId', () => {
     expect(ports).toEqual(expect.arrayContaining(['30001/tcp', '30002/udp', '30005/sctp', '30007/tcp']));
     const web = inspected.nodePorts.find((p) => p.port === 30001)!;
     expect(web.endpoints.length).toBeGreaterThan(0);
-    expect(web.path.map((s) => s.chain)).toContain('KUBE-NODEPORTS');
+    // The list carries no paths; one NodePort's path comes by id.
+    expect(web).not.toHaveProperty('path');
+    const detail = value(
+      await engine.dumpNodePort({ dumpId: inspected.dumpId, port: 30001, protocol: 'tcp' }, call()),
+    );
+    expect(detail.path.map((s) => s.chain)).toContain('KUBE-NODEPORTS');
+    expect(detail.endpoints.map((e) => e.address)).toEqual(web.endpoints);
+    const missing = await engine.dumpNodePort(
+      { dumpId: inspected.dumpId, port: 31999, protocol: 'tcp' },
+      call(),
+    );
+    expect(!missing.ok && missing.error.message).toBe('tcp/31999: not a NodePort of this dump');
 
     const traced = value(
       await engine.trace(

@@ -5,13 +5,15 @@ import type {
   ApiResult,
   ChainRulesView,
   InspectResponse,
+  NodePortView,
   ParsedRequestOf,
   TraceResponse,
 } from '../../../shared/api.js';
+import type { Topology } from '../../../shared/kube/index.js';
 import { findTable, type Ruleset, serializeRule } from '../../../shared/netfilter/index.js';
 import { type DumpInput, inspectDump } from '../inspect.js';
 import { traceDump } from '../trace.js';
-import { topologyView } from '../views.js';
+import { nodePortView, topologyView } from '../views.js';
 import { badInput, ok } from './results.js';
 
 /** Enough for a comparison of a few nodes; older dumps are dropped first. */
@@ -20,6 +22,7 @@ const MAX_DUMPS = 4;
 interface HeldDump {
   readonly input: DumpInput;
   readonly ruleset: Ruleset;
+  readonly topology: Topology;
 }
 
 export class DumpStore {
@@ -33,16 +36,25 @@ export class DumpStore {
       ...(req.ipsets ? { ipsets: { text: req.ipsets, source: 'ipset list' } } : {}),
       ...(req.ipvs ? { ipvs: { text: req.ipvs, source: 'ipvsadm output' } } : {}),
     };
-    const r = inspectDump(input);
+    // Lazy: every rule is checked, but only the rules a NodePort's path shows are decoded, on demand.
+    const r = inspectDump(input, { lazy: true });
     if (!r.ok) return badInput(r.message);
     const dumpId = randomUUID();
-    this.dumps.set(dumpId, { input, ruleset: r.value.ruleset });
+    this.dumps.set(dumpId, { input, ruleset: r.value.ruleset, topology: r.value.topology });
     while (this.dumps.size > MAX_DUMPS) {
       const oldest = this.dumps.keys().next().value;
       if (oldest === undefined) break;
       this.dumps.delete(oldest);
     }
     return ok({ dumpId, ...topologyView(r.value.topology), warnings: r.value.warnings });
+  }
+
+  /** One NodePort's full path, from a dump held by id. */
+  nodePort(req: ParsedRequestOf<'dumpNodePort'>): ApiResult<NodePortView> {
+    const held = this.dumps.get(req.dumpId);
+    if (!held) return badInput(`dump ${req.dumpId} is no longer loaded; load it again`);
+    const np = held.topology.nodePorts.find((p) => p.port === req.port && p.protocol === req.protocol);
+    return np ? ok(nodePortView(np)) : badInput(`${req.protocol}/${req.port}: not a NodePort of this dump`);
   }
 
   trace(

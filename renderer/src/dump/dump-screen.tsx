@@ -1,6 +1,6 @@
 // Offline analysis: load one node's rules (a file, a paste), find a NodePort, read its path,
 // trace a source. Nothing here touches a cluster.
-import type { NodePortView } from '../../../shared/api';
+import type { NodePortSummaryView } from '../../../shared/api';
 import { NodePortList, portKey } from '../nodeports/nodeport-list';
 import { NodePortRow } from '../nodeports/nodeport-row';
 import { PathDiagram } from '../nodeports/path-diagram';
@@ -8,8 +8,8 @@ import { TraceBox } from '../trace/trace-box';
 import { DumpLoader } from './dump-loader';
 import { selectDumpSelected, useDump } from './dump-store';
 
-const searchText = (np: NodePortView) =>
-  `${np.endpoints.map((e) => e.address).join(' ')} ${np.guarded ? 'guarded' : 'open'}`;
+const searchText = (np: NodePortSummaryView) =>
+  `${np.endpoints.join(' ')} ${np.guarded ? 'guarded' : 'open'}`;
 
 export function DumpScreen() {
   const s = useDump();
@@ -66,6 +66,11 @@ export function DumpScreen() {
               {w}
             </p>
           ))}
+          {s.detailError && (
+            <p className="error" role="alert">
+              {s.detailError}
+            </p>
+          )}
           {selected && (
             <>
               <h2 className="np-title">

@@ -11,6 +11,9 @@ export interface DumpStore {
   readonly error?: string;
   readonly inspect?: InspectResponse;
   readonly selected?: string;
+  /** The selected NodePort's full path, fetched by the dump's id when it is picked. */
+  readonly detail?: NodePortView;
+  readonly detailError?: string;
   readonly filter: string;
   readonly traceSrc: string;
   readonly traceNode: string;
@@ -39,10 +42,28 @@ export const useDump = create<DumpStore>()((set, get) => ({
       return;
     }
     const first = r.value.nodePorts[0];
-    set({ loading: false, inspect: r.value, selected: first ? portKey(first) : undefined });
+    set({ loading: false, inspect: r.value });
+    get().select(first ? portKey(first) : undefined);
   },
 
-  select: (key) => set({ selected: key, trace: undefined, traceError: undefined }),
+  select(key) {
+    set({
+      selected: key,
+      detail: undefined,
+      detailError: undefined,
+      trace: undefined,
+      traceError: undefined,
+    });
+    const inspect = get().inspect;
+    const m = key ? /^(tcp|udp|sctp)\/(\d+)$/.exec(key) : null;
+    if (!inspect || !m) return;
+    void api
+      .dumpNodePort({ dumpId: inspect.dumpId, port: Number(m[2]), protocol: m[1] as 'tcp' | 'udp' | 'sctp' })
+      .then((r) => {
+        if (get().selected !== key || get().inspect !== inspect) return; // the user moved on
+        set(r.ok ? { detail: r.value } : { detailError: r.error.message });
+      });
+  },
   setFilter: (text) => set({ filter: text }),
   setTraceInput: (src, node) => set({ traceSrc: src, traceNode: node }),
 
@@ -66,4 +87,4 @@ export const useDump = create<DumpStore>()((set, get) => ({
 }));
 
 export const selectDumpSelected = (s: DumpStore): NodePortView | undefined =>
-  s.inspect?.nodePorts.find((np) => portKey(np) === s.selected);
+  s.detail && portKey(s.detail) === s.selected ? s.detail : undefined;

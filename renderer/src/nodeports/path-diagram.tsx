@@ -5,6 +5,7 @@ import type { NodePortView, TraceOutcomeView, TraceResponse } from '../../../sha
 import { ChainDiagram } from '../diagram/chain-diagram';
 import type { DiagramTrace } from '../diagram/types';
 import { PathView } from '../dump/path-view';
+import { useViewPrefs } from './view-prefs';
 
 /** The traced outcome the diagram lights: the most likely one. */
 export function diagramTrace(t: TraceResponse | undefined): DiagramTrace | undefined {
@@ -35,8 +36,7 @@ export function PathDiagram(props: {
   readonly onChainClick?: (chain: string) => void;
 }) {
   const theme = useTheme();
-  const [asText, setAsText] = useState(false);
-  const [clusterIp, setClusterIp] = useState(false);
+  const { asText, setAsText, clusterIp, setClusterIp } = useViewPrefs();
   return (
     <div className="path-diagram">
       <div className="row view-toggle">
