@@ -193,14 +193,7 @@ describe('web host: HTTP', () => {
   });
 
   it('refuses every request without the token with 401 and a hint', async () => {
-    for (const path of [
-      '/',
-      '/index.html',
-      '/assets/app.js',
-      '/api/start',
-      `/?token=${TOKEN}x`,
-      '/?token=',
-    ]) {
+    for (const path of ['/', '/index.html', '/assets/app.js', `/?token=${TOKEN}x`, '/?token=']) {
       const res = await raw(path, { headers: { cookie: undefined } });
       expect(res.status, path).toBe(401);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -277,28 +270,6 @@ describe('web host: HTTP', () => {
     expect((await raw(`/assets/app.js.map?token=${TOKEN}`)).status).toBe(404);
     expect((await raw('/assets/app.js.MAP')).status).toBe(404);
     expect((await raw('/assets/app.js.map', { headers: { cookie: undefined } })).status).toBe(401);
-  });
-
-  it('serves the start-up options at /api/start, to token holders only', async () => {
-    const res = await raw('/api/start');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('application/json');
-    expect(JSON.parse(res.body)).toEqual({ workspace: null });
-    expect((await raw('/api/start', { headers: { cookie: undefined } })).status).toBe(401);
-
-    const other = await startWebHost({
-      dispatch: fakeDispatch,
-      staticDir: dir,
-      token: TOKEN,
-      initialWorkspace: '/srv/cluster.yaml',
-    });
-    try {
-      const otherPort = Number(new URL(other.url).port);
-      const started = await raw('/api/start', { hostPort: otherPort });
-      expect(JSON.parse(started.body)).toEqual({ workspace: '/srv/cluster.yaml' });
-    } finally {
-      await other.close();
-    }
   });
 });
 

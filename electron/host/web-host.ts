@@ -31,8 +31,6 @@ export interface WebHostOptions {
   readonly host?: '127.0.0.1' | '::1';
   /** Fixed token (tests, NPG_WEB_TOKEN), at least 16 characters; random otherwise. */
   readonly token?: string;
-  /** A workspace file named on the command line; the renderer opens it (GET /api/start). */
-  readonly initialWorkspace?: string;
 }
 
 export interface WebHost {
@@ -134,11 +132,6 @@ export async function startWebHost(opts: WebHostOptions): Promise<WebHost> {
     if (url.pathname === '/' && tokenMatches(token, url.searchParams.get('token'))) {
       url.searchParams.delete('token');
       return reply(res, 303, 'see /', { location: `/${url.search}`, 'set-cookie': sessionCookie(token) });
-    }
-    if (url.pathname === '/api/start') {
-      const body = JSON.stringify({ workspace: opts.initialWorkspace ?? null });
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-      return;
     }
     serveStatic(url.pathname, res).catch(() => {
       if (!res.headersSent) reply(res, 500, 'internal error');

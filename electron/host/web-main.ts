@@ -29,11 +29,12 @@ const staticDir = fileURLToPath(new URL('../renderer/', import.meta.url));
 let host: Awaited<ReturnType<typeof startWebHost>>;
 try {
   host = await startWebHost({
-    dispatch: createDispatcher(createEngineService()),
+    // The workspace named on the command line is the engine's start workspace (api.startWorkspace),
+    // as in the Electron window: one path for both faces.
+    dispatch: createDispatcher(createEngineService(workspacePath ? { startWorkspace: workspacePath } : {})),
     staticDir,
     port,
     token,
-    initialWorkspace: workspacePath,
   });
 } catch (err) {
   fail(`cannot serve on 127.0.0.1:${port}: ${(err as Error).message}`);
