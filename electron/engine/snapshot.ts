@@ -28,6 +28,8 @@ export interface FamilySnapshot {
   readonly topology?: Topology;
   /** kube-proxy's NodePorts in this family (full and plan reads). */
   readonly nodePorts?: readonly ListeningPort[];
+  /** `ipset list` of a full read in ipvs mode: a trace on this read evaluates `-m set` with it. */
+  readonly ipsets?: { readonly text: string; readonly source: string };
 }
 
 export interface PendingConfirm {
@@ -331,6 +333,9 @@ function readFamily(
       ...(chains ? { chains } : {}),
       ...(topology ? { topology } : {}),
       ...(listed ? { nodePorts: listed } : {}),
+      ...(what === 'full' && ipset && ipset.rc === 0
+        ? { ipsets: { text: ipset.body, source: `${node} ipset list` } }
+        : {}),
     },
   };
 }

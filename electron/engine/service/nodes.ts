@@ -163,7 +163,11 @@ export function traceOnNode(
   const local = s.addresses.filter((a) => (family === 'ipv6') === a.includes(':'));
   const dst = req.dst ?? local[0];
   if (!dst) return badInput(`${node}: no node address of that family is known; type one`);
-  return traceOn({ text: fam.text, source: node }, { ...req, dst }, local);
+  return traceOn(
+    { text: fam.text, source: node, ...(fam.ipsets ? { ipsets: fam.ipsets } : {}) },
+    { ...req, dst },
+    local,
+  );
 }
 
 export function chainRulesOnNode(
