@@ -52,6 +52,11 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     const web = lab.services('ipv4').find((s) => s.nodePort === 30001);
     expect(web, 'the lab serves 30001').toBeTruthy();
     await expect(path.locator('.endpoint')).toHaveCount(web!.endpoints.length);
+    // Every node's counters added up, on the first node's path.
+    await page.getByRole('button', { name: 'all nodes (sum)' }).click();
+    await expect(page.getByLabel('Packet path for 30001/tcp')).toContainText('counters summed over 3 nodes');
+    await page.getByRole('button', { name: 'node1', exact: true }).click();
+    await expect(page.getByLabel('Packet path for 30001/tcp')).not.toContainText('counters summed');
     await page.getByRole('button', { name: 'Show the diagram' }).click();
 
     // Bad input in the trace box: one line beside it, nothing else changes.

@@ -102,7 +102,8 @@ export const HostKeyDecisionRequestSchema = z.strictObject({
 });
 
 export const NodePortRequestSchema = z.strictObject({
-  node: nodeName,
+  /** A node, or `*` for the path of the first node with counters summed over every node read. */
+  node: z.union([nodeName, z.literal('*')]),
   port,
   protocol: protocol.default('tcp'),
   family: family.default('ipv4'),

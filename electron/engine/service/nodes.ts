@@ -23,6 +23,7 @@ import type { NodeSnapshot } from '../snapshot.js';
 import { nodePortView } from '../views.js';
 import { chainRulesOf, traceOn } from './dumps.js';
 import { badInput, cancelled, ok } from './results.js';
+import { sumOverNodes } from './sum-counters.js';
 import type { WorkspaceState } from './workspace-state.js';
 
 /**
@@ -138,6 +139,14 @@ function snapshotOf(state: WorkspaceState, node: string): NodeSnapshot | string 
 }
 
 export function nodePort(state: WorkspaceState, req: ParsedRequestOf<'nodePort'>): ApiResult<NodePortView> {
+  if (req.node === '*') {
+    const views = [...state.snapshots.keys()].flatMap((node) => {
+      const r = nodePort(state, { ...req, node });
+      return r.ok ? [{ node, view: r.value }] : [];
+    });
+    const sum = sumOverNodes(views);
+    return sum ? ok(sum) : badInput(`${req.protocol}/${req.port}: no node read serves it`);
+  }
   const s = snapshotOf(state, req.node);
   if (typeof s === 'string') return badInput(s);
   const fam = s.families.find((f) => f.family === req.family);

@@ -5,7 +5,7 @@ import { useNodes } from '../nodes/nodes-store';
 import { TraceBox } from '../trace/trace-box';
 import { ChainRules } from './chain-rules';
 import { PathDiagram } from './path-diagram';
-import { useSelection } from './selection-store';
+import { ALL, useSelection } from './selection-store';
 
 export function PathPanel() {
   const cluster = useNodes((s) => s.cluster);
@@ -20,7 +20,7 @@ export function PathPanel() {
 
   // Draw the first node that serves the port unless the user picked one that does.
   useEffect(() => {
-    if (np && (!sel.node || !np.nodes.includes(sel.node))) sel.setNode(np.nodes[0]);
+    if (np && (!sel.node || (sel.node !== ALL && !np.nodes.includes(sel.node)))) sel.setNode(np.nodes[0]);
   }, [np, sel.node, sel.setNode]);
 
   if (!cluster) return <p className="empty">Nodes are being read; the NodePorts appear as they answer.</p>;
@@ -38,6 +38,17 @@ export function PathPanel() {
         </span>
       </header>
       <div className="node-picker" role="toolbar" aria-label="Node whose path is drawn">
+        {np.nodes.length > 1 && (
+          <button
+            type="button"
+            aria-pressed={sel.node === ALL}
+            className={`chip-button ${sel.node === ALL ? 'chip-button--on' : ''}`}
+            title="The first node's path with every node's counters added up"
+            onClick={() => sel.setNode(ALL)}
+          >
+            all nodes (sum)
+          </button>
+        )}
         {np.nodes.map((n) => (
           <button
             key={n}
@@ -66,7 +77,7 @@ export function PathPanel() {
       )}
       {sel.chain && <ChainRules chain={sel.chain} onClose={() => void sel.openChain(undefined)} />}
       <TraceBox
-        target={`${np.port}/${np.protocol} on ${sel.node ?? '?'}`}
+        target={`${np.port}/${np.protocol} on ${sel.node === ALL ? np.nodes[0] : (sel.node ?? '?')}`}
         src={sel.traceSrc}
         dst={sel.traceDst}
         dstOptional

@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import type { ChainRulesView, NodePortView, TraceResponse } from '../../../shared/api';
 import { api } from '../api/client';
+import { useNodes } from '../nodes/nodes-store';
 
 export interface SelectionStore {
   readonly filter: string;
@@ -25,6 +26,15 @@ export interface SelectionStore {
   setTraceInput(src: string, dst: string): void;
   runTrace(): Promise<void>;
   reset(): void;
+}
+
+/** The node picker's "every node, counters summed" choice. */
+export const ALL = '*';
+
+/** The node a trace or a chain listing runs on: the chosen one, or for ALL the first that serves the port. */
+function concreteNode(node: string | undefined, selected: string | undefined): string | undefined {
+  if (node !== ALL) return node;
+  return useNodes.getState().cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === selected)?.nodes[0];
 }
 
 export function parseKey(key: string): { protocol: 'tcp' | 'udp' | 'sctp'; port: number } | undefined {
@@ -71,7 +81,7 @@ export const useSelection = create<SelectionStore>()((set, get) => ({
   },
 
   async openChain(chain) {
-    const node = get().node;
+    const node = concreteNode(get().node, get().selected);
     if (!chain || !node) {
       set({ chain: undefined, chainError: undefined });
       return;
@@ -83,7 +93,8 @@ export const useSelection = create<SelectionStore>()((set, get) => ({
   setTraceInput: (src, dst) => set({ traceSrc: src, traceDst: dst }),
 
   async runTrace() {
-    const { selected, node, traceSrc, traceDst } = get();
+    const { selected, traceSrc, traceDst } = get();
+    const node = concreteNode(get().node, selected);
     const k = selected ? parseKey(selected) : undefined;
     if (!k || !node) return;
     set({ traceBusy: true, traceError: undefined });
