@@ -17,6 +17,8 @@ export default defineConfig({
     screenshot: 'on',
     trace: 'retain-on-failure',
     viewport: { width: 1360, height: 860 },
+    // NPG_E2E_SCHEME=dark runs the same scenarios (and screenshots) in the dark theme.
+    colorScheme: process.env.NPG_E2E_SCHEME === 'dark' ? 'dark' : 'light',
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
       args: [
