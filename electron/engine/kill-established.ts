@@ -2,7 +2,12 @@
 // guarded ports' flows with conntrack, keeps the sources the allow-list does not admit (the same
 // test audit mode uses), and deletes exactly those entries: source + protocol + original port.
 // Also the audit listing for verify: which sources would have been blocked.
-import { type AuditedSource, parseConntrackFlows, wouldBeBlocked } from '../../shared/guard/audit.js';
+import {
+  type AuditedSource,
+  type ConntrackFlow,
+  parseConntrackFlows,
+  wouldBeBlocked,
+} from '../../shared/guard/audit.js';
 import type { GuardedPort } from '../../shared/guard/desired.js';
 import type { Family } from '../../shared/netfilter/index.js';
 import type { Fleet } from '../fleet/index.js';
@@ -18,12 +23,12 @@ export interface KillResult {
 type Run = Fleet['run'];
 
 /** `conntrack -L` of a port's flows; a missing conntrack tool is an error naming the node. */
-export async function listBlockedSources(
+export async function listFlows(
   run: (req: Parameters<Run>[1]) => ReturnType<Run>,
   node: string,
-  port: GuardedPort,
+  port: { readonly port: number; readonly protocol: string },
   family: Family,
-): Promise<{ ok: true; sources: readonly AuditedSource[] } | { ok: false; message: string }> {
+): Promise<{ ok: true; flows: readonly ConntrackFlow[] } | { ok: false; message: string }> {
   const r = await run({
     op: 'conntrack -L',
     argv: ['conntrack', '-L', '-f', family, '-p', port.protocol, '--orig-port-dst', String(port.port)],
@@ -32,7 +37,18 @@ export async function listBlockedSources(
   if (!r.ok) return { ok: false, message: explain(r.error) };
   if (r.code !== 0 && r.stdout.trim() === '' && /not found|error/i.test(r.stderr))
     return { ok: false, message: `${node}: conntrack -L failed: ${r.stderr.trim().split('\n')[0]}` };
-  return { ok: true, sources: wouldBeBlocked(port, parseConntrackFlows(r.stdout)) };
+  return { ok: true, flows: parseConntrackFlows(r.stdout) };
+}
+
+/** The port's flows from sources its allow-list does not admit (audit mode, --kill-established). */
+export async function listBlockedSources(
+  run: (req: Parameters<Run>[1]) => ReturnType<Run>,
+  node: string,
+  port: GuardedPort,
+  family: Family,
+): Promise<{ ok: true; sources: readonly AuditedSource[] } | { ok: false; message: string }> {
+  const listed = await listFlows(run, node, port, family);
+  return listed.ok ? { ok: true, sources: wouldBeBlocked(port, listed.flows) } : listed;
 }
 
 export async function killEstablished(fleet: Fleet, change: NodeChange): Promise<KillResult> {

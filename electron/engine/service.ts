@@ -1,6 +1,7 @@
 // The engine's implementation of shared/api.ts: a table of contents over the use cases in
 // service/. Requests arrive parsed (the host's dispatcher checked them against the contract);
 // errors go back as data, one line naming what and where.
+import { stat } from 'node:fs/promises';
 import type { EngineApi } from '../../shared/api.js';
 import { DumpStore } from './service/dumps.js';
 import { chainRulesOnNode, discover, nodePort, observedSources, traceOnNode } from './service/nodes.js';
@@ -59,7 +60,19 @@ export function createEngineService(options: EngineOptions = {}): EngineApi & { 
         : dumps.chainRules(req.source.dumpId, req.chain),
     ),
 
-    recentWorkspaces: async () => ok(await readRecent()),
+    // A workspace deleted since is not offered (it would only answer "no such file").
+    recentWorkspaces: async () => {
+      const list = await readRecent();
+      const here = await Promise.all(
+        list.map((e) =>
+          stat(e.path).then(
+            (s) => s.isFile(),
+            () => false,
+          ),
+        ),
+      );
+      return ok(list.filter((_, i) => here[i]));
+    },
     startWorkspace: async () => ok(options.startWorkspace ?? null),
     openWorkspace: async (req) => openAndRemember(req.path),
     createWorkspace: async (req) => {

@@ -11,8 +11,8 @@
 //                                              message that was not a valid envelope
 import { isMainThread, type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { ClientMessageSchema } from '../../shared/api/wire.js';
-import type { ApiResult } from '../../shared/api.js';
 import { createEngineService, type EngineOptions } from '../engine/service.js';
+import { callTable, failure } from './call-table.js';
 import { createDispatcher, type Dispatch } from './dispatch.js';
 
 /** What main passes as workerData: the engine's options, and nothing else. */
@@ -21,8 +21,6 @@ export function engineOptionsFrom(data: unknown): EngineOptions {
   const { startWorkspace } = data as { startWorkspace?: unknown };
   return typeof startWorkspace === 'string' ? { startWorkspace } : {};
 }
-
-const failure = (message: string): ApiResult<never> => ({ ok: false, error: { code: 'failed', message } });
 
 const firstLine = (err: unknown): string =>
   String(err instanceof Error ? err.message : err)
@@ -36,10 +34,7 @@ export function serveEngine(
   closeEngine: () => Promise<void>,
   exit: () => void,
 ): void {
-  const calls = new Map<number, AbortController>();
-  const running = new Set<Promise<void>>();
   let closing = false;
-
   const post = (msg: unknown): boolean => {
     try {
       port.postMessage(msg);
@@ -48,31 +43,16 @@ export function serveEngine(
       return false; // not cloneable (a function, a class with private state): the caller says why
     }
   };
-
-  async function run(id: number, method: string, payload: unknown): Promise<void> {
-    const controller = new AbortController();
-    calls.set(id, controller);
-    // Events after the result would break "events, then exactly one result": drop them.
-    const emit = (event: unknown) => {
-      if (calls.get(id) === controller) post({ id, event });
-    };
-    let result: ApiResult<unknown>;
-    try {
-      result = await dispatch(method, payload, { signal: controller.signal, emit });
-    } catch (err) {
-      // The dispatcher turns errors into data; this is the backstop that keeps the thread alive.
-      result = failure(`${method}: ${firstLine(err)}`);
-    }
-    calls.delete(id);
-    if (!post({ id, result })) post({ id, result: failure(`${method}: the result cannot be sent`) });
-  }
+  const table = callTable(dispatch, post, {
+    refuseNew: () => (closing ? 'the engine is closing' : undefined),
+  });
 
   async function close(): Promise<void> {
     if (closing) return;
     closing = true;
-    for (const controller of calls.values()) controller.abort(new Error('the engine is closing'));
+    table.abortAll('the engine is closing');
     // Let the aborted calls answer (as cancelled) before the thread goes, for a moment at most.
-    await Promise.race([Promise.allSettled(running), new Promise((r) => setTimeout(r, 1000).unref())]);
+    await Promise.race([table.settled(), new Promise((r) => setTimeout(r, 1000).unref())]);
     try {
       await closeEngine();
     } catch (err) {
@@ -87,28 +67,9 @@ export function serveEngine(
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? issue.path.join('.') : 'message';
-      return void post({
-        id: null,
-        result: { ok: false, error: { code: 'bad-input', message: `engine thread: ${where}: invalid` } },
-      });
+      return void post({ id: null, result: failure('bad-input', `engine thread: ${where}: invalid`) });
     }
-    const m = parsed.data;
-    if ('cancel' in m) {
-      // Unknown ids are calls that already finished: their result is on its way.
-      calls.get(m.cancel)?.abort(new Error('cancelled by the caller'));
-      return;
-    }
-    if (closing) {
-      return void post({ id: m.id, result: failure(`${m.method}: the engine is closing`) });
-    }
-    if (calls.has(m.id)) {
-      return void post({
-        id: null,
-        result: { ok: false, error: { code: 'bad-input', message: `id ${m.id} is already in use` } },
-      });
-    }
-    const p = run(m.id, m.method, m.payload).finally(() => running.delete(p));
-    running.add(p);
+    table.accept(parsed.data);
   });
 }
 

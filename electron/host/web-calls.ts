@@ -8,17 +8,11 @@ import {
   type ClientMessage,
   ClientMessageSchema,
 } from '../../shared/api/wire.js';
-import type { ApiResult } from '../../shared/api.js';
+import { callTable, failure } from './call-table.js';
 import type { Dispatch } from './dispatch.js';
 
 /** Calls one socket may have in flight; a client looping without awaiting hits this, not our memory. */
 export const MAX_CALLS_PER_SOCKET = 64;
-
-type Failure = Extract<ApiResult<unknown>, { ok: false }>;
-
-function failure(code: Failure['error']['code'], message: string): Failure {
-  return { ok: false, error: { code, message } };
-}
 
 /** Sends one envelope if the socket is still open; false when it could not be sent. */
 function send(ws: WebSocket, msg: unknown): boolean {
@@ -63,56 +57,16 @@ function parseMessage(data: Buffer, isBinary: boolean): ClientMessage | string {
 
 /** Serves the calls of one accepted socket until it closes. */
 export function serveCalls(ws: WebSocket, dispatch: Dispatch): void {
-  const calls = new Map<number, AbortController>();
-  const refuse = (id: number | null, message: string) =>
-    send(ws, { id, result: failure('bad-input', message) });
-
-  async function run(id: number, method: string, payload: unknown): Promise<void> {
-    const controller = new AbortController();
-    calls.set(id, controller);
-    // Events after the result would break "events, then exactly one result": drop them.
-    const emit = (event: unknown) => {
-      if (calls.get(id) === controller) send(ws, { id, event });
-    };
-    let result: ApiResult<unknown>;
-    try {
-      result = await dispatch(method, payload, { signal: controller.signal, emit });
-    } catch (err) {
-      // The dispatcher turns errors into data; this is the backstop that keeps the host alive.
-      result = failure(
-        'failed',
-        `${method}: ${String(err instanceof Error ? err.message : err).split('\n')[0]}`,
-      );
-    }
-    calls.delete(id);
-    if (ws.readyState !== ws.OPEN) return; // closed: the caller has already settled this call
-    if (!send(ws, { id, result })) {
-      send(ws, { id, result: failure('failed', `${method}: the result is not serialisable`) });
-    }
-  }
+  const table = callTable(dispatch, (msg) => send(ws, msg), { maxCalls: MAX_CALLS_PER_SOCKET });
 
   // data is a Buffer: the socket keeps ws's default binaryType ('nodebuffer').
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     const msg = parseMessage(data, isBinary);
-    if (typeof msg === 'string') return void refuse(null, msg);
-    if ('cancel' in msg) {
-      // Unknown ids are calls that already finished: their result is on its way, nothing to do.
-      calls.get(msg.cancel)?.abort(new Error('cancelled by the caller'));
-      return;
-    }
-    if (calls.has(msg.id)) return void refuse(null, `id ${msg.id} is already in use by a call in progress`);
-    if (calls.size >= MAX_CALLS_PER_SOCKET) {
-      return void refuse(
-        msg.id,
-        `too many calls in progress (at most ${MAX_CALLS_PER_SOCKET} per connection)`,
-      );
-    }
-    void run(msg.id, msg.method, msg.payload);
+    if (typeof msg === 'string') return void send(ws, { id: null, result: failure('bad-input', msg) });
+    table.accept(msg);
   });
 
-  ws.on('close', () => {
-    for (const controller of calls.values()) controller.abort(new Error('the connection closed'));
-  });
+  ws.on('close', () => table.abortAll('the connection closed'));
 
   // Oversized frames, invalid UTF-8, protocol errors: ws closes the socket with the right code
   // (1009, 1007, 1002); without this listener the 'error' event would crash the process.

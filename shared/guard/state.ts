@@ -113,6 +113,11 @@ export function entryHealthy(state: FamilyGuardState, canonical: Rule): boolean 
   return state.kubeServicesAt === undefined || only.position < state.kubeServicesAt;
 }
 
+/** A family without our chains is healthy when it has no stray entry jump; with them, when entryHealthy. */
+export function familyGuardHealthy(state: FamilyGuardState, canonical: Rule): boolean {
+  return state.chains.length === 0 ? state.entryJumps.length === 0 : entryHealthy(state, canonical);
+}
+
 /**
  * What a rule does, as one comparable line: the `-A ...` text without counters. Equal keys mean equal
  * rules, because the netfilter serializer prints every field in iptables-save's fixed order.

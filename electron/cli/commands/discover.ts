@@ -3,7 +3,7 @@
 // nodes, and the nodes whose kube-proxy rules differ from the rest.
 import type { Command } from 'commander';
 import { entryJumpRule } from '../../../shared/guard/rules.js';
-import { entryHealthy } from '../../../shared/guard/state.js';
+import { familyGuardHealthy } from '../../../shared/guard/state.js';
 import { clusterView } from '../../engine/cluster.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
@@ -32,10 +32,7 @@ export function nodeSummary(s: NodeSnapshot) {
       family: f.family,
       chains: f.state.chains.map((c) => c.name),
       entryJumps: f.state.entryJumps.map((e) => e.position),
-      healthy:
-        f.state.chains.length === 0
-          ? f.state.entryJumps.length === 0
-          : entryHealthy(f.state, entryJumpRule()),
+      healthy: familyGuardHealthy(f.state, entryJumpRule()),
     })),
     ...(s.pending ? { pending: s.pending } : {}),
     addresses: s.addresses,

@@ -13,11 +13,11 @@ import type {
   ParsedRequestOf,
   TraceResponse,
 } from '../../../shared/api.js';
-import { parseConntrackFlows } from '../../../shared/guard/audit.js';
 import { parseCidr } from '../../../shared/guard/cidr.js';
 import { entryJumpRule } from '../../../shared/guard/rules.js';
-import { entryHealthy } from '../../../shared/guard/state.js';
+import { familyGuardHealthy } from '../../../shared/guard/state.js';
 import { clusterView } from '../cluster.js';
+import { listFlows } from '../kill-established.js';
 import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
 import { nodePortView } from '../views.js';
@@ -35,9 +35,7 @@ const MAX_SUMMARY_ADDRESSES = 1024;
 
 export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
   const chains = s.families.flatMap((f) => f.state.chains.filter((c) => c.name !== 'NPG-PREROUTING'));
-  const healthy = s.families.every((f) =>
-    f.state.chains.length === 0 ? f.state.entryJumps.length === 0 : entryHealthy(f.state, entryJumpRule()),
-  );
+  const healthy = s.families.every((f) => familyGuardHealthy(f.state, entryJumpRule()));
   return {
     node: s.node,
     mode: s.mode,
@@ -208,16 +206,12 @@ export async function observedSources(
       names,
       async (ctx) => {
         for (const family of ['ipv4', 'ipv6'] as const) {
-          const r = await ctx.run({
-            op: 'conntrack -L',
-            argv: ['conntrack', '-L', '-f', family, '-p', req.protocol, '--orig-port-dst', String(req.port)],
-            okExitCodes: [0, 1],
-          });
-          if (!r.ok) {
-            errors.push(readErrorMessage(r.error));
+          const listed = await listFlows(ctx.run, ctx.node.name, req, family);
+          if (!listed.ok) {
+            errors.push(listed.message);
             return { ok: true, value: null };
           }
-          for (const f of parseConntrackFlows(r.stdout)) {
+          for (const f of listed.flows) {
             if (f.destinationPort !== req.port) continue;
             const c = counts.get(f.source) ?? { count: 0, nodes: new Set<string>() };
             c.count += 1;

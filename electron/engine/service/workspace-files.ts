@@ -1,6 +1,7 @@
 // Workspace files for the start screen: the recently opened list, a new workspace written from
 // nodes typed in (or taken from ~/.ssh/config), and the hosts ~/.ssh/config names.
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type {
@@ -12,7 +13,7 @@ import type {
 import { parseWorkspace, serializeWorkspace } from '../../../shared/workspace/codec.js';
 import type { Workspace } from '../../../shared/workspace/schema.js';
 import { concreteHostNames, loadSshConfig, lookupSshHost } from '../../fleet/ssh-config.js';
-import { ioReason, writeFileAtomic } from '../workspace-file.js';
+import { ioReason, syncDir, writeFileAtomic } from '../workspace-file.js';
 import { badInput, failed, ok } from './results.js';
 
 const MAX_RECENT = 10;
@@ -104,11 +105,38 @@ export async function createWorkspaceFile(
   if (!check.ok) return badInput(`new workspace: ${check.error}`);
   try {
     await mkdir(dirname(path), { recursive: true });
-    await writeFileAtomic(path, text, 0o600);
+    if (!(await createExclusive(path, text, 0o600)))
+      return badInput(`${req.path}: already exists; open it instead`);
   } catch (err) {
     return failed(`${req.path}: ${ioReason(err)}`);
   }
   return ok(path);
+}
+
+/**
+ * Writes `text` to a new file at `path`, whole or not at all, and never over a file that appeared
+ * meanwhile: a synced temp file beside it is hard-linked into place (link fails if the name exists).
+ * False when the name was taken.
+ */
+async function createExclusive(path: string, text: string, mode: number): Promise<boolean> {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await link(tmp, path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await rm(tmp, { force: true });
+  }
+  await syncDir(dirname(path));
+  return true;
 }
 
 /** Concrete `Host` names of ~/.ssh/config (no patterns), with what they resolve to. */

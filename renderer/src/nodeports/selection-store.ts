@@ -75,7 +75,8 @@ export const useSelection = create<SelectionStore>()((set, get) => ({
     if (get().selected !== selected || get().node !== node) return;
     set(
       r.ok
-        ? { detail: r.value, detailError: undefined }
+        ? // A trace was made on the previous read: it may no longer be true (a guard applied since).
+          { detail: r.value, detailError: undefined, trace: undefined, traceError: undefined }
         : { detail: undefined, detailError: r.error.message },
     );
   },

@@ -18,6 +18,7 @@ export function PolicyPanel() {
   const np = useNodes((s) => s.cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === key));
   const p = usePolicy();
   const plan = useRollout((s) => s.plan);
+  const planStale = useRollout((s) => s.planStale);
   const runPlan = useRollout((s) => s.runPlan);
   const markStale = useRollout((s) => s.markStale);
   const saved = key ? savedDraft(ws, key) : undefined;
@@ -58,7 +59,9 @@ export function PolicyPanel() {
         onSaveGroup={(name, entries) => void p.saveGroup(name, entries)}
         mode={draft.mode}
         onModeChange={(mode) => p.edit(key, { ...draft, mode })}
-        warnings={[...p.warnings.filter((w) => w.startsWith(`${key}:`)), ...warnings]}
+        // The plan's node-aware warnings replace the ones known from the policy alone (which would
+        // otherwise say the same thing twice) as soon as a fresh plan is there.
+        warnings={plan && !planStale ? warnings : p.warnings.filter((w) => w.startsWith(`${key}:`))}
       />
       {p.error && (
         <p className="error" role="alert" data-testid="policy-error">
