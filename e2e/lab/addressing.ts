@@ -18,7 +18,16 @@ export const CLUSTER_CIDR_V6 = '2001:2:0:100::/56';
 /** The whole lab, for checks that an address is ours before sending anything to it. */
 export const LAB_RANGES = ['198.18.0.0/15', '2001:2::/48'] as const;
 
-export const MAX_NODES = 99;
+/**
+ * The most nodes this address plan holds: 127. Node N's pods live in 198.19.N.0/24, which must stay
+ * inside the cluster CIDR 198.19.0.0/17 (kube-proxy's masquerade rules and the routes between
+ * nodes rely on it; 198.19.128.0/20 holds the service IPs). The other parts of the plan go further:
+ * node addresses 198.18.0.(10+N) to N = 244, IPv6 pod subnets 2001:2:0:1<N as 2 hex digits>:: to
+ * N = 255, link names `npg-n<N>` to 11 digits. (The old cap of 99 was not a limit of anything;
+ * 100 nodes come up as 99 do.) What limits a lab on one machine before that is CPU: see
+ * README.md, "How many nodes".
+ */
+export const MAX_NODES = 127;
 
 /** Node index is 1-based: node 1 is 198.18.0.11. */
 export function nodeIpV4(node: number): string {

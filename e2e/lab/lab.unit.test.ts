@@ -2,6 +2,7 @@
 // sshd config, workspace file, pod-server config.
 import { describe, expect, it } from 'vitest';
 import { WorkspaceSchema } from '../../shared/workspace/schema';
+import { MAX_NODES } from './addressing';
 import { faultArgs, kubeProxyAction, probeArgs, upOptions } from './args';
 import { podServerConfig } from './pods/pod-config';
 import { classifySocat } from './probe';
@@ -67,6 +68,37 @@ describe('topology', () => {
     });
     expect(expectedWithoutGuard(topo, node1, 30004, 'tcp').outcome).toBe('refused');
     expect(expectedWithoutGuard(topo, node1, 30002, 'udp').outcome).toBe('reached');
+  });
+
+  it('holds up to MAX_NODES nodes with distinct addresses inside the plan', () => {
+    const big = labTopology({
+      nodes: MAX_NODES,
+      clients: 9,
+      mode: 'iptables',
+      layout: 'current',
+      ipv6: true,
+    });
+    expect(MAX_NODES).toBeGreaterThanOrEqual(100);
+    const v4 = [
+      ...big.nodes.flatMap((n) => [n.ipv4, ...n.pods.map((p) => p.ipv4)]),
+      ...big.clients.flatMap((c) => c.ipv4),
+    ];
+    const v6 = [
+      ...big.nodes.flatMap((n) => [n.ipv6!, ...n.pods.map((p) => p.ipv6)]),
+      ...big.clients.flatMap((c) => c.ipv6),
+    ];
+    expect(new Set(v4).size).toBe(v4.length);
+    expect(new Set(v6).size).toBe(v6.length);
+    for (const ip of v4) expect(inLabV4(ip), ip).toBe(true);
+    for (const ip of v6) expect(inLabV6(ip), ip).toBe(true);
+    // Pods inside the cluster CIDR 198.19.0.0/17 (third octet < 128), below the service IPs.
+    for (const n of big.nodes) for (const p of n.pods) expect(Number(p.ipv4.split('.')[2])).toBeLessThan(128);
+    expect(new Set(big.nodes.map((n) => n.hostLink)).size).toBe(MAX_NODES);
+    for (const n of big.nodes) expect(n.hostLink.length).toBeLessThanOrEqual(15); // IFNAMSIZ - 1
+    expect(big.nodes[99]).toMatchObject({ name: 'node100', ipv4: '198.18.0.110', hostLink: 'npg-n100' });
+    expect(() =>
+      labTopology({ nodes: MAX_NODES + 1, clients: 1, mode: 'iptables', layout: 'current', ipv6: false }),
+    ).toThrow(/--nodes/);
   });
 
   it('rejects bad sizes', () => {

@@ -116,6 +116,66 @@ describe('fleet commands refuse bad input before contacting any node', () => {
     await expectRefused(['verify', '--concurrency', '0'], w, /--concurrency/);
   });
 
+  it('an allow-list emptied by accident: --allow with no address is refused with the way out', {
+    timeout: 60_000,
+  }, async () => {
+    const w = workspace(GOOD);
+    const way =
+      /^npg: tcp\/30001: --allow gives no address: .* use --allow-empty if that is meant, or --drop to remove the guard; workspace unchanged$/;
+    await expectRefused(['policy', '--port', '30001', '--allow', ''], w, way);
+    await expectRefused(['policy', '--port', '30001', '--allow', ','], w, /--allow gives no address/);
+    await expectRefused(['policy', '--port', '30002', '--mode', 'audit'], w, /a new guard without --allow/);
+    await expectRefused(
+      ['policy', '--port', '30001', '--remove', '198.18.100.10'],
+      w,
+      /--remove takes the last entry/,
+    );
+    await expectRefused(
+      ['policy', '--port', '30001', '--allow-empty', '--add', '198.18.0.1'],
+      w,
+      /--allow-empty: give no addresses/,
+    );
+  });
+
+  it('--allow-empty empties the list on purpose; a port that is no NodePort is saved with a warning', {
+    timeout: 60_000,
+  }, async () => {
+    const path = join(dir, 'careless.yaml');
+    await writeFile(path, workspace(GOOD));
+    const before = connections;
+    const emptied = await npg(['policy', '--port', '30001', '--allow-empty', '--workspace', path]);
+    expect(emptied.code, emptied.stderr).toBe(0);
+    expect(await readFile(path, 'utf8')).toMatch(/port: 30001\n(.*\n)*?\s+allow: \[\]/);
+    const ssh = await npg(['policy', '--port', String(port), '--allow', '198.18.0.1', '--workspace', path]);
+    expect(ssh.code, ssh.stderr).toBe(0);
+    const warnings = ssh.stderr.split('\n').filter((l) => l.startsWith('npg: warning: '));
+    expect(warnings).toEqual([
+      `npg: warning: tcp/${port}: ${port} is the SSH port of node1: the guard would cut off SSH from every source it does not allow`,
+      ...(port < 30000 || port > 32767
+        ? [
+            `npg: warning: tcp/${port}: ${port} is outside the NodePort range 30000-32767, so no Service can expose it as a NodePort`,
+          ]
+        : []),
+    ]);
+    const far = await npg([
+      'policy',
+      '--port',
+      '8080',
+      '--proto',
+      'udp',
+      '--allow',
+      '198.18.0.1',
+      '--workspace',
+      path,
+    ]);
+    expect(far.code, far.stderr).toBe(0);
+    expect(far.stderr).toContain(
+      'npg: warning: udp/8080: 8080 is outside the NodePort range 30000-32767, so no Service can expose it as a NodePort\n',
+    );
+    expect(await readFile(path, 'utf8')).toMatch(/port: 8080/);
+    expect(connections).toBe(before);
+  });
+
   it('a node that does not speak SSH: one line naming it, exit 2', { timeout: 60_000 }, async () => {
     const path = join(dir, 'noyes.yaml');
     await writeFile(path, workspace(GOOD));

@@ -9,7 +9,8 @@ import {
   wouldBeBlocked,
 } from '../../shared/guard/audit.js';
 import type { GuardedPort } from '../../shared/guard/desired.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import { firstVisibleLine } from '../../shared/text/visible.js';
+import type { Family } from '../../shared/vocabulary.js';
 import type { Fleet } from '../fleet/index.js';
 import type { NodeChange } from './node-change.js';
 import { explain } from './session.js';
@@ -36,7 +37,7 @@ export async function listFlows(
   });
   if (!r.ok) return { ok: false, message: explain(r.error) };
   if (r.code !== 0 && r.stdout.trim() === '' && /not found|error/i.test(r.stderr))
-    return { ok: false, message: `${node}: conntrack -L failed: ${r.stderr.trim().split('\n')[0]}` };
+    return { ok: false, message: `${node}: conntrack -L failed: ${firstVisibleLine(r.stderr)}` };
   return { ok: true, flows: parseConntrackFlows(r.stdout) };
 }
 

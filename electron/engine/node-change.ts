@@ -16,7 +16,7 @@ import {
 import { serializeSavedState } from '../../shared/guard/saved-state.js';
 import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
 import type { PlanChecks } from '../../shared/guard/warnings.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import { EXPIRE_SCRIPT } from './node-scripts.js';
 import { encodeBundle } from './sections.js';
@@ -50,6 +50,9 @@ export interface ClusterChecks {
   readonly healthCheckRanges?: readonly string[];
   /** This machine's addresses, if known; else the address each node saw us connect from. */
   readonly appHostAddresses?: readonly string[];
+  /** Every node's SSH port, and the cluster's NodePort range: ports the policy should not guard. */
+  readonly sshPorts?: PlanChecks['sshPorts'];
+  readonly nodePortRange?: PlanChecks['nodePortRange'];
 }
 
 function currentStates(snapshot: NodeSnapshot, families: readonly Family[]): FamilyGuardState[] {
@@ -72,6 +75,17 @@ function finish(snapshot: NodeSnapshot, op: ChangeOp, desired: DesiredGuard, pla
   };
 }
 
+/** The node's NodePorts (both families, when its read listed them) and the cluster-wide port facts. */
+function nodePortChecks(snapshot: NodeSnapshot, checks: ClusterChecks): Partial<PlanChecks> {
+  const lists = snapshot.families.map((f) => f.nodePorts);
+  const nodePorts = lists.length > 0 && lists.every((l) => l !== undefined) ? lists.flat() : undefined;
+  return {
+    ...(nodePorts ? { nodePorts: nodePorts as NonNullable<PlanChecks['nodePorts']> } : {}),
+    ...(checks.sshPorts ? { sshPorts: checks.sshPorts } : {}),
+    ...(checks.nodePortRange ? { nodePortRange: checks.nodePortRange } : {}),
+  };
+}
+
 /** Apply the policy: the desired guard for this node's families. */
 export function applyChange(
   snapshot: NodeSnapshot,
@@ -89,6 +103,7 @@ export function applyChange(
     ...(checks.healthCheckRanges ? { healthCheckRanges: checks.healthCheckRanges } : {}),
     listeningPorts: snapshot.listening,
     ...(v6 ? { ipv6NodePorts: v6 } : {}),
+    ...nodePortChecks(snapshot, checks),
   };
   const plan = planNode({
     node: snapshot.node,

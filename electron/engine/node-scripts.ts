@@ -93,7 +93,8 @@ done
  * lists the chains read, in order, so the change script can read the same ones to check staleness.
  * Sections stream (no temp files); a failing command's message goes to stderr.
  */
-export const READ_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}what=\${1:-full}
+export const READ_SCRIPT = shippedScript(
+  `${PRELUDE}${TOOLS}what=\${1:-full}
 case $what in full|nat|plan|guard) ;; *) m error bad-args; exit 2 ;; esac
 [ $# -gt 0 ] && shift
 for c in "$@"; do
@@ -187,7 +188,9 @@ sec addr ip -o addr show
 files="pending/token pending/deadline pending/timer last-expired"
 [ "$what" = guard ] || files="saved.v4 saved.v6 saved.meta $files"
 ${LISTEN_AND_STATE}exit 0
-`);
+`,
+  { name: 'npg-read', args: [/full|nat|plan|guard/], rest: { pattern: /NPG-[A-Z0-9-]{1,24}/, max: 4096 } },
+);
 
 /**
  * A repeated verify in the same session, on a node whose kube-proxy uses nft: the listening
@@ -197,12 +200,15 @@ ${LISTEN_AND_STATE}exit 0
  * holds and only its counters are new. Anything else: it reads again. Runs in a subshell of the
  * persistent shell: `grep` is the one process it starts, two when something is pending.
  */
-export const QUICK_SCRIPT = shippedScript(`${PRELUDE}set -f
+export const QUICK_SCRIPT = shippedScript(
+  `${PRELUDE}set -f
 kb=nft
 m dir "$d"
 ${SEC}${OTHER_BACKEND}files="pending/token pending/deadline pending/timer last-expired"
 ${LISTEN_AND_STATE}exit 0
-`);
+`,
+  { name: 'npg-quick' },
+);
 
 /**
  * Interactive nft for Fleet.ask (nft-resident.ts): started once per connection, it answers `list
@@ -210,10 +216,13 @@ ${LISTEN_AND_STATE}exit 0
  * ~/.nft.history on exit, which would replace the node admin's own history. stderr is dropped:
  * nft writes messages there mid-rule (an xt target it cannot translate), splitting lines.
  */
-export const NFT_RESIDENT_SCRIPT = shippedScript(`PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
+export const NFT_RESIDENT_SCRIPT = shippedScript(
+  `PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin
 command -v nft >/dev/null 2>&1 || { echo 'nft: command not found' >&2; exit 127; }
 HOME=/nonexistent TERM=dumb LC_ALL=C exec nft -a -i 2>/dev/null
-`);
+`,
+  { name: /npg-nft-(ip|ip6)/ },
+);
 
 /** The lock, then `check v4|v6`: 0 unchanged, 1 changed since the read (stale), 2 unreadable. */
 const LOCK_AND_CHECK = `mkdir -p "$d" && chmod 700 "$d" || { m result no-dir; exit 5; }
@@ -269,7 +278,8 @@ disarm() {
  * stdin: `%%npg file NAME` sections: expect.v4/6, saved.v4/6, saved.meta, restore.v4/6,
  * undo.v4/6, expire.sh.
  */
-export const CHANGE_SCRIPT = shippedScript(`${PRELUDE}${TOOLS}op=$1 kb=$2 tok=$3 secs=$4
+export const CHANGE_SCRIPT = shippedScript(
+  `${PRELUDE}${TOOLS}op=$1 kb=$2 tok=$3 secs=$4
 case $op in apply|rollback|remove) ;; *) m result bad-args; exit 2 ;; esac
 case $kb in nft|legacy|default) ;; *) m result bad-args; exit 2 ;; esac
 case $tok in ''|*[!0-9a-f]*) m result bad-args; exit 2 ;; esac
@@ -339,7 +349,12 @@ if [ "$secs" -gt 0 ] && [ -n "$applied" ]; then
 fi
 m result ok
 exit 0
-`);
+`,
+  {
+    name: 'npg-change',
+    args: [/apply|rollback|remove/, /nft|legacy|default/, /[0-9a-f]{16}/, /0|[1-9][0-9]{0,5}/],
+  },
+);
 
 /**
  * The commit-confirmed timer, written to pending/expire.sh by CHANGE_SCRIPT and started detached
@@ -375,7 +390,8 @@ exit 0
  * Confirm a commit-confirmed change: under the lock, stop the timer and drop pending/.
  * $1: the token to confirm, or `any`.
  */
-export const CONFIRM_SCRIPT = shippedScript(`${PRELUDE}want=$1
+export const CONFIRM_SCRIPT = shippedScript(
+  `${PRELUDE}want=$1
 case $want in any) ;; ''|*[!0-9a-f]*) m result bad-args; exit 2 ;; esac
 w=$(mktemp -d) || { m result no-tmp; exit 5; }
 trap 'rm -rf "$w"' EXIT
@@ -389,4 +405,6 @@ if [ "$want" != any ] && [ "$want" != "$pt" ]; then m result other "$pt"; exit 0
 disarm
 m result confirmed "$pt"
 exit 0
-`);
+`,
+  { name: 'npg-confirm', args: [/any|[0-9a-f]{16}/] },
+);

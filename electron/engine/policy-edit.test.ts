@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Policy } from '../../shared/workspace/schema';
-import { editPolicy, parsePortFlag, splitList } from './policy-edit';
+import { editPolicy, parsePortFlag, portWarnings, splitList } from './policy-edit';
 
 const empty: Policy = { nodePorts: [] };
 
@@ -100,6 +100,89 @@ describe('editPolicy', () => {
     const allow = Array.from({ length: 1000 }, (_, i) => `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`);
     const r = editPolicy(empty, { port: 30001, protocol: 'tcp', allow });
     expect(r.ok && r.entries).toBe(1000);
+  });
+});
+
+describe('an empty allow-list must be asked for', () => {
+  const one: Policy = {
+    nodePorts: [
+      {
+        port: 30001,
+        protocol: 'tcp',
+        mode: 'enforce',
+        blackholePort: 65535,
+        allow: [{ cidr: '198.18.0.1/32' }],
+      },
+    ],
+  };
+  const HINT = 'use --allow-empty if that is meant, or --drop to remove the guard';
+
+  it('refuses an edit that would leave no entry, naming how it got there', () => {
+    const refused = (policy: Policy, edit: Omit<Parameters<typeof editPolicy>[1], 'port' | 'protocol'>) => {
+      const r = editPolicy(policy, { port: 30001, protocol: 'tcp', ...edit });
+      expect(r.ok).toBe(false);
+      return r.ok ? '' : r.errors.join('\n');
+    };
+    // `--allow ''` and `--allow ,` reach the engine as no entries at all.
+    expect(refused(one, { allow: splitList(['']) })).toBe(
+      `tcp/30001: --allow gives no address: the allow-list would be empty, which blocks every source; ${HINT}`,
+    );
+    expect(refused(one, { allow: splitList([',']) })).toMatch(/^tcp\/30001: --allow gives no address/);
+    expect(refused(empty, { allow: [] })).toMatch(/--allow gives no address/);
+    expect(refused(one, { entries: [] })).toMatch(
+      /^tcp\/30001: no allow entry given: .* blocks every source/,
+    );
+    expect(refused(one, { remove: ['198.18.0.1'] })).toMatch(/^tcp\/30001: --remove takes the last entry/);
+    expect(refused(empty, { mode: 'audit' })).toBe(
+      `tcp/30001: a new guard without --allow: the allow-list would be empty, which lists every source; ${HINT}`,
+    );
+    expect(refused(one, { allowEmpty: true, allow: ['198.18.0.2'] })).toMatch(
+      /^--allow-empty: give no addresses/,
+    );
+    expect(refused(one, { allowEmpty: true, add: ['198.18.0.2'] })).toMatch(
+      /^--allow-empty: give no addresses/,
+    );
+  });
+
+  it('allowEmpty empties the list, alone or with --remove; an empty list kept as it was needs nothing', () => {
+    const a = editPolicy(one, { port: 30001, protocol: 'tcp', allowEmpty: true });
+    expect(a.ok && a.policy.nodePorts[0]!.allow).toEqual([]);
+    const b = editPolicy(one, { port: 30001, protocol: 'tcp', remove: ['198.18.0.1'], allowEmpty: true });
+    expect(b.ok && b.policy.nodePorts[0]!.allow).toEqual([]);
+    const c = editPolicy(empty, { port: 30002, protocol: 'udp', allow: [], allowEmpty: true });
+    expect(c.ok && c.policy.nodePorts).toMatchObject([{ port: 30002, protocol: 'udp', allow: [] }]);
+    if (!a.ok) return;
+    const d = editPolicy(a.policy, { port: 30001, protocol: 'tcp', mode: 'audit' });
+    expect(d.ok && d.policy.nodePorts[0]).toMatchObject({ mode: 'audit', allow: [] });
+    // `--allow '' --add X` ends with an entry: nothing to confirm.
+    const e = editPolicy(one, { port: 30001, protocol: 'tcp', allow: [], add: ['198.18.0.9'] });
+    expect(e.ok && e.policy.nodePorts[0]!.allow).toEqual([{ cidr: '198.18.0.9/32' }]);
+  });
+});
+
+describe('portWarnings', () => {
+  it('from the workspace alone: SSH ports from the inventory (defaults, 22) and the cluster range', () => {
+    const workspace = {
+      inventory: {
+        defaults: { port: 2222 },
+        nodes: [
+          { name: 'n1', host: '198.18.0.11', port: 22 },
+          { name: 'n2', host: '198.18.0.12' },
+        ],
+      },
+      cluster: { nodePortRange: '20000-22767' },
+    };
+    expect(portWarnings(workspace, [{ port: 2222, protocol: 'tcp' }])).toEqual([
+      'tcp/2222: 2222 is the SSH port of n2: the guard would cut off SSH from every source it does not allow',
+      'tcp/2222: 2222 is outside the NodePort range 20000-22767, so no Service can expose it as a NodePort',
+    ]);
+    expect(portWarnings(workspace, [{ port: 20001, protocol: 'tcp' }])).toEqual([]);
+    expect(
+      portWarnings({ inventory: { nodes: [{ name: 'n1', host: 'h' }] } }, [{ port: 22, protocol: 'tcp' }]),
+    ).toEqual([
+      'tcp/22: 22 is the SSH port of n1: the guard would cut off SSH from every source it does not allow',
+      'tcp/22: 22 is outside the NodePort range 30000-32767, so no Service can expose it as a NodePort',
+    ]);
   });
 });
 

@@ -6,12 +6,15 @@
 import { normaliseAllowList } from '../../shared/guard/allow-list.js';
 import { parseCidr } from '../../shared/guard/cidr.js';
 import { showValue } from '../../shared/guard/field-error.js';
+import { portIssues } from '../../shared/guard/warnings.js';
+import type { Protocol } from '../../shared/vocabulary.js';
+import { inventorySshPorts, nodePortRangeOf } from '../../shared/workspace/ports.js';
 import type {
   AllowEntry,
   GuardMode,
   NodePortPolicy,
   Policy,
-  Protocol,
+  Workspace,
 } from '../../shared/workspace/schema.js';
 import { PolicySchema } from '../../shared/workspace/schema.js';
 
@@ -31,6 +34,13 @@ export interface PolicyEdit {
   readonly service?: string;
   /** Drop this NodePort's policy entirely. */
   readonly drop?: boolean;
+  /**
+   * The allow-list may end empty: the guard then blocks every source (audit: lists every one).
+   * Without it, an edit that leaves a port with no entry is refused, because an empty `--allow ''`
+   * or a stray comma is far more often a slip than a wish to lock everyone out. Alone (no allow,
+   * entries, add or remove), it empties the list.
+   */
+  readonly allowEmpty?: boolean;
 }
 
 export type PolicyEditResult =
@@ -60,6 +70,23 @@ export function textFieldProblem(flag: string, value: string, max: number): stri
   return undefined;
 }
 export const MAX_ALLOW_ENTRIES = 10_000;
+
+/**
+ * What the workspace alone says against guarding these ports (a node's SSH port, a port outside
+ * the NodePort range), one line each; plan adds what only a node knows (not a NodePort there).
+ * Warnings, not errors: a cluster may have a NodePort range we were not told about.
+ */
+export function portWarnings(
+  workspace: Pick<Workspace, 'inventory' | 'cluster'>,
+  ports: readonly { readonly port: number; readonly protocol: Protocol }[],
+): string[] {
+  const range = nodePortRangeOf(workspace.cluster);
+  const checks = {
+    sshPorts: inventorySshPorts(workspace.inventory),
+    ...(range ? { nodePortRange: range } : {}),
+  };
+  return ports.flatMap((p) => portIssues(p, checks).map((i) => i.text));
+}
 
 /** `a,b, c` -> ['a','b','c'] (flags may be repeated and comma-separated). */
 export function splitList(values: readonly string[] | undefined): string[] {
@@ -104,6 +131,11 @@ export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
   });
   check('--add', edit.add);
   check('--remove', edit.remove);
+  if (
+    edit.allowEmpty &&
+    ((edit.allow?.length ?? 0) > 0 || (edit.entries?.length ?? 0) > 0 || (edit.add?.length ?? 0) > 0)
+  )
+    errors.push(`--allow-empty: give no addresses with it (it empties the allow-list of ${key})`);
   const existing = policy.nodePorts.findIndex((p) => p.protocol === edit.protocol && p.port === edit.port);
   const current = existing >= 0 ? policy.nodePorts[existing] : undefined;
   if (edit.drop) {
@@ -140,6 +172,15 @@ export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
       if (allow.length === before) errors.push(`--remove ${r}: not in the allow-list of ${key}`);
     }
   }
+  const touched =
+    edit.allow !== undefined ||
+    edit.entries !== undefined ||
+    edit.add !== undefined ||
+    edit.remove !== undefined;
+  if (edit.allowEmpty && !touched) allow = [];
+  // An empty list kept as it was (a mode change, say) was asked for when it was made.
+  const keptEmpty = current !== undefined && current.allow.length === 0 && !touched;
+  if (allow.length === 0 && !edit.allowEmpty && !keptEmpty) errors.push(emptyListProblem(key, edit, current));
   if (allow.length > MAX_ALLOW_ENTRIES)
     errors.push(`${key}: ${allow.length} allow entries; at most ${MAX_ALLOW_ENTRIES}`);
   if (errors.length) return { ok: false, errors };
@@ -175,4 +216,18 @@ export function editPolicy(policy: Policy, edit: PolicyEdit): PolicyEditResult {
     notes: norm.notes.map((n) => n.message),
     entries: kept.length,
   };
+}
+
+/** Why an edit would leave `key` without an allow entry, and the two ways to say what was meant. */
+function emptyListProblem(key: string, edit: PolicyEdit, current: NodePortPolicy | undefined): string {
+  const what =
+    edit.allow !== undefined
+      ? '--allow gives no address'
+      : edit.entries !== undefined
+        ? 'no allow entry given'
+        : edit.remove !== undefined && (current?.allow.length ?? 0) > 0
+          ? '--remove takes the last entry'
+          : 'a new guard without --allow';
+  const blocks = (edit.mode ?? current?.mode) === 'audit' ? 'lists every source' : 'blocks every source';
+  return `${key}: ${what}: the allow-list would be empty, which ${blocks}; use --allow-empty if that is meant, or --drop to remove the guard`;
 }

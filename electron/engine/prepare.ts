@@ -113,6 +113,11 @@ export async function prepare(
     return host && parseCidr(host).ok ? [host] : [];
   });
   const nodeAddresses = [...new Set([...hosts, ...snapshots.flatMap((s) => s.addresses)])];
+  // As the fleet connects (inventory, then ~/.ssh/config): a guard on one of these cuts SSH off.
+  const sshPorts = session.nodes.flatMap((n) => {
+    const port = session.fleet.node(n)?.port;
+    return port === undefined ? [] : [{ node: n, port }];
+  });
   const changes: NodeChange[] = [];
   // Rollback undoes the latest change: nodes whose saved state came from an older one were not
   // part of it (their last apply was a no-op there) and are left as they are.
@@ -121,7 +126,7 @@ export async function prepare(
     let r: ChangeResult;
     switch (op) {
       case 'apply':
-        r = applyChange(s, policy, { nodeAddresses, ...options.checks });
+        r = applyChange(s, policy, { nodeAddresses, sshPorts, ...options.checks });
         break;
       case 'rollback': {
         let snap = s;

@@ -19,7 +19,8 @@ export const PROBE_BATCH = 32;
 /** Longest time per probe the script accepts, seconds. */
 export const PROBE_MAX_SECONDS = 10;
 
-export const PROBE_SCRIPT = shippedScript(`set -u
+export const PROBE_SCRIPT = shippedScript(
+  `set -u
 LC_ALL=C; export LC_ALL
 PATH=$PATH:/usr/sbin:/sbin:/usr/bin:/bin; export PATH
 m() { printf '%%%%npg %s\\n' "$*"; }
@@ -80,4 +81,6 @@ while [ $# -ge 2 ]; do
 done
 wait
 exit 0
-`);
+`,
+  { name: 'npg-probe', args: [/[1-9]|10/], rest: { pattern: /[0-9A-Fa-f.:]{1,45}/, max: 2 * PROBE_BATCH } },
+);

@@ -5,6 +5,7 @@
 import { stateAfter } from '../../shared/guard/render.js';
 import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
 import { type NodeVerify, verifyNode } from '../../shared/guard/verify.js';
+import { firstVisibleLine } from '../../shared/text/visible.js';
 import type { NodeStepContext } from '../fleet/index.js';
 import { type BundleMeta, changeBundle, type NodeChange } from './node-change.js';
 import { CHANGE_SCRIPT } from './node-scripts.js';
@@ -36,14 +37,8 @@ export interface SendOptions {
   readonly timeoutMs?: number;
 }
 
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find(Boolean) ?? ''
-  );
-}
+/** The node's own words, one visible line (a node is not trusted: shared/text/visible.ts). */
+const firstLine = (text: string): string => firstVisibleLine(text);
 
 export async function sendChange(
   ctx: NodeStepContext,

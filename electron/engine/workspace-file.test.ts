@@ -1,10 +1,22 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  readlink,
+  rm,
+  stat,
+  symlink,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appendHistory, readHistory } from './history';
 import { localStore } from './local-store';
-import { loadWorkspace, saveWorkspace } from './workspace-file';
+import { loadWorkspace, saveWorkspace, writeFileAtomic } from './workspace-file';
 
 let dir: string;
 beforeEach(async () => {
@@ -55,6 +67,69 @@ describe('workspace file', () => {
     expect(!l.ok && l.message).not.toContain('\n');
     const missing = await loadWorkspace(join(dir, 'nope.yaml'));
     expect(!missing.ok && missing.message).toMatch(/no such file/);
+  });
+});
+
+describe('a workspace that is a symbolic link', () => {
+  const guarded = (ws: import('../../shared/workspace/schema').Workspace) => ({
+    ...ws,
+    policy: {
+      nodePorts: [
+        { port: 30001, protocol: 'tcp' as const, mode: 'enforce' as const, blackholePort: 65535, allow: [] },
+      ],
+    },
+  });
+
+  it('is written through: the link stays a link, its target (in another folder) gets the new text', async () => {
+    await mkdir(join(dir, 'repo'));
+    const target = join(dir, 'repo', 'cluster.yaml');
+    await writeFile(target, WS, { mode: 0o640 });
+    const link = join(dir, 'w.yaml');
+    await symlink('repo/cluster.yaml', link);
+    const l = await loadWorkspace(link);
+    if (!l.ok) throw new Error(l.message);
+    expect(await saveWorkspace(l.value, guarded(l.value.workspace))).toEqual({ ok: true });
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readlink(link)).toBe('repo/cluster.yaml');
+    expect(await readFile(target, 'utf8')).toMatch(/port: 30001/);
+    expect((await stat(target)).mode & 0o777).toBe(0o640);
+    // The temp file went beside the target and is gone; nothing new beside the link.
+    expect((await readdir(join(dir, 'repo'))).sort()).toEqual(['cluster.yaml']);
+    expect((await readdir(dir)).sort()).toEqual(['repo', 'w.yaml']);
+  });
+
+  it('a link to a link: the final target is replaced, both links kept', async () => {
+    const target = join(dir, 'real.yaml');
+    await writeFile(target, WS);
+    await symlink(target, join(dir, 'middle.yaml'));
+    await symlink('middle.yaml', join(dir, 'w.yaml'));
+    await writeFileAtomic(join(dir, 'w.yaml'), 'new\n');
+    expect(await readFile(target, 'utf8')).toBe('new\n');
+    expect((await lstat(join(dir, 'middle.yaml'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(dir, 'w.yaml'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('a dangling link: one clear line on load and on save, and nothing is created or changed', async () => {
+    const target = join(dir, 'gone.yaml');
+    await writeFile(target, WS);
+    const link = join(dir, 'w.yaml');
+    await symlink('gone.yaml', link);
+    const l = await loadWorkspace(link);
+    if (!l.ok) throw new Error(l.message);
+    await unlink(target);
+    expect(await loadWorkspace(link)).toEqual({
+      ok: false,
+      message: `workspace ${link}: a symbolic link to ${target}, which does not exist`,
+    });
+    expect(await saveWorkspace(l.value, guarded(l.value.workspace))).toEqual({
+      ok: false,
+      message: `workspace ${link}: a symbolic link to ${target}, which does not exist; nothing written`,
+    });
+    await expect(writeFileAtomic(link, 'x')).rejects.toThrow(
+      `a symbolic link to ${target}, which does not exist; nothing written`,
+    );
+    expect(await readdir(dir)).toEqual(['w.yaml']);
+    expect(await readlink(link)).toBe('gone.yaml');
   });
 });
 

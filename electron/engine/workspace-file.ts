@@ -2,7 +2,7 @@
 // before anything reaches a node), and write it atomically (temp file in the same folder, fsync,
 // rename, fsync the folder), refusing when someone changed it since we read it.
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { parseWorkspace, serializeWorkspace } from '../../shared/workspace/codec.js';
 import type { Workspace } from '../../shared/workspace/schema.js';
@@ -30,7 +30,7 @@ export async function loadWorkspace(path: string): Promise<LoadResult> {
     if (st.size > MAX_BYTES) return { ok: false, message: `workspace ${path}: larger than 4 MiB` };
     text = await readFile(abs, 'utf8');
   } catch (err) {
-    return { ok: false, message: `workspace ${path}: ${ioReason(err)}` };
+    return { ok: false, message: `workspace ${path}: ${await danglingOr(abs, err)}` };
   }
   const r = parseWorkspace(text);
   if (!r.ok) {
@@ -58,7 +58,10 @@ export async function saveWorkspace(
   try {
     current = await readFile(loaded.path, 'utf8');
   } catch (err) {
-    return { ok: false, message: `workspace ${loaded.path}: ${ioReason(err)}` };
+    return {
+      ok: false,
+      message: `workspace ${loaded.path}: ${await danglingOr(loaded.path, err)}; nothing written`,
+    };
   }
   if (current !== loaded.text)
     return {
@@ -73,14 +76,50 @@ export async function saveWorkspace(
   return { ok: true };
 }
 
-/** Write `text` to `path` so that readers see the old file or the new one, never a mix. */
+/** A symbolic link whose target does not exist: writing through it would create a stray file. */
+export class DanglingLinkError extends Error {
+  constructor(
+    readonly link: string,
+    readonly target: string,
+  ) {
+    super(`a symbolic link to ${target}, which does not exist; nothing written`);
+  }
+}
+
+/**
+ * The file a write to `path` must replace: the final target when `path` is a symbolic link (so
+ * the link stays a link), `path` itself for a plain file or a new one.
+ */
+export async function writeTarget(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  let isLink = false;
+  try {
+    isLink = (await lstat(path)).isSymbolicLink();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (isLink) throw new DanglingLinkError(path, resolve(dirname(path), await readlink(path)));
+  return path;
+}
+
+/**
+ * Write `text` to `path` so that readers see the old file or the new one, never a mix: a temp file
+ * beside the target, fsync, rename over it, fsync the folder. A symbolic link is written through
+ * (its target replaced, the link kept); a dangling one is refused (DanglingLinkError). `mode`:
+ * the new file's permissions; default, the replaced file's own, else 0600.
+ */
 export async function writeFileAtomic(path: string, text: string, mode?: number): Promise<void> {
-  const dir = dirname(path);
-  const tmp = `${dir}/.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`;
+  const target = await writeTarget(path);
+  const dir = dirname(target);
+  const tmp = `${dir}/.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`;
   let fileMode = mode;
   if (fileMode === undefined) {
     try {
-      fileMode = (await stat(path)).mode & 0o777;
+      fileMode = (await stat(target)).mode & 0o777;
     } catch {
       fileMode = 0o600;
     }
@@ -96,7 +135,7 @@ export async function writeFileAtomic(path: string, text: string, mode?: number)
   }
   await handle.close();
   try {
-    await rename(tmp, path);
+    await rename(tmp, target);
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
@@ -117,9 +156,22 @@ export async function syncDir(dir: string): Promise<void> {
 }
 
 export function ioReason(err: unknown): string {
+  if (err instanceof DanglingLinkError) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'no such file';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'EISDIR') return 'is a directory';
   return (err as Error).message;
+}
+
+/** A missing file that is really a dangling link says so; anything else as ioReason has it. */
+async function danglingOr(path: string, err: unknown): Promise<string> {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+    try {
+      await writeTarget(path);
+    } catch (e) {
+      if (e instanceof DanglingLinkError) return e.message.replace(/; nothing written$/, '');
+    }
+  }
+  return ioReason(err);
 }

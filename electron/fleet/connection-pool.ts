@@ -8,11 +8,18 @@ import { connectHop, type HopConnect } from './connect-hop';
 import { type CredentialSources, type KeyStore, planAuth } from './credentials';
 import { type FleetError, fleetError } from './errors';
 import { readKnownHostsFile } from './known-hosts-file';
-import type { HostKeySubject, ResolvedNode, SshHop, UnknownHostKeyDecider } from './types';
+import type {
+  HostKeyAcceptedListener,
+  HostKeySubject,
+  ResolvedNode,
+  SshHop,
+  UnknownHostKeyDecider,
+} from './types';
 
 export interface PoolSettings {
   readonly knownHostsPath: string;
   readonly onUnknownHostKey?: UnknownHostKeyDecider;
+  readonly onHostKeyAccepted?: HostKeyAcceptedListener;
   readonly hashRecordedHostKeys: boolean;
   readonly credentials: CredentialSources;
   readonly keys: KeyStore;
@@ -133,6 +140,7 @@ export class ConnectionPool {
         known: known.known,
         hashRecorded: s.hashRecordedHostKeys,
         ...(s.onUnknownHostKey === undefined ? {} : { decide: s.onUnknownHostKey }),
+        ...(s.onHostKeyAccepted === undefined ? {} : { onAccepted: s.onHostKeyAccepted }),
       },
       auth,
       connectTimeoutMs: s.connectTimeoutMs,

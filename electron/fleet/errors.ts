@@ -1,6 +1,13 @@
 // Every way a remote step can fail, as data. Each error names its node (and the hop, when a
 // bastion on the way failed) and carries a one-line message that says what happened there; the
 // CLI prints the message as is, the UI may use the fields.
+//
+// A node is not trusted: any text it sent (stderr, a disconnect reason, a refusal from a jump
+// host) enters a message only through visibleText, so an answer full of escape sequences cannot
+// set the operator's window title, erase a line or print a fake "ok". The raw stdout and stderr
+// fields stay as they came, for callers that parse them.
+import { firstVisibleLine, visibleText } from '../../shared/text/visible';
+import { formatBytes } from './limits';
 
 interface Base {
   readonly node: string;
@@ -29,6 +36,12 @@ export type FleetError =
       readonly kind: 'host-key-changed';
       readonly fingerprint: string;
       readonly keyType: string;
+      /**
+       * same-type: another key of this type is recorded. other-type: only keys of other types are
+       * (knownKeyTypes); the host no longer shows them, which is as suspect as a changed key.
+       */
+      readonly recorded: 'same-type' | 'other-type';
+      readonly knownKeyTypes: readonly string[];
       readonly knownFingerprints: readonly string[];
       readonly knownHostsPath: string;
       readonly lines: readonly number[];
@@ -54,6 +67,13 @@ export type FleetError =
       readonly stdout: string;
       readonly stderr: string;
     })
+  | (Base & {
+      readonly kind: 'output-exceeded';
+      readonly op: string;
+      readonly stream: 'stdout' | 'stderr';
+      /** The cap that was passed; the command may still run on the node. */
+      readonly limitBytes: number;
+    })
   | (Base & { readonly kind: 'cancelled'; readonly op: string })
   | (Base & {
       readonly kind: 'connection-lost';
@@ -70,15 +90,6 @@ function via(node: string, hop: string): string {
   return hop === node ? '' : ` (jump host ${hop})`;
 }
 
-function firstLine(text: string, max = 200): string {
-  const line =
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? '';
-  return line.length > max ? `${line.slice(0, max)}…` : line;
-}
-
 export const fleetError = {
   invalidRequest: (node: string, op: string, reason: string): FleetError => ({
     kind: 'invalid-request',
@@ -92,20 +103,24 @@ export const fleetError = {
     reason,
     message: `${node}: ${reason}`,
   }),
-  connectFailed: (node: string, hop: string, cause: string): FleetError => ({
-    kind: 'connect-failed',
-    node,
-    hop,
-    cause,
-    message: `${node}${via(node, hop)}: cannot connect: ${cause}`,
-  }),
+  /** `cause` may hold the peer's words (a disconnect reason, a refused tunnel): shown visible. */
+  connectFailed: (node: string, hop: string, cause: string): FleetError => {
+    const shown = visibleText(cause);
+    return {
+      kind: 'connect-failed',
+      node,
+      hop,
+      cause: shown,
+      message: `${node}${via(node, hop)}: cannot connect: ${shown}`,
+    };
+  },
   authFailed: (node: string, hop: string, user: string, notes: readonly string[]): FleetError => ({
     kind: 'auth-failed',
     node,
     hop,
     user,
     notes,
-    message: `${node}${via(node, hop)}: authentication as ${user} failed${notes.length ? ` (${notes.join('; ')})` : ''}`,
+    message: `${node}${via(node, hop)}: authentication as ${user} failed${notes.length ? ` (${notes.map((n) => visibleText(n)).join('; ')})` : ''}`,
   }),
   hostKeyUnknown: (
     node: string,
@@ -130,20 +145,29 @@ export const fleetError = {
     hop: string,
     fingerprint: string,
     keyType: string,
-    knownFingerprints: readonly string[],
-    knownHostsPath: string,
-    lines: readonly number[],
-  ): FleetError => ({
-    kind: 'host-key-changed',
-    node,
-    hop,
-    fingerprint,
-    keyType,
-    knownFingerprints,
-    knownHostsPath,
-    lines,
-    message: `${node}${via(node, hop)}: HOST KEY CHANGED: presents ${keyType} ${fingerprint}, known_hosts (${knownHostsPath}:${lines.join(',')}) has ${knownFingerprints.join(', ')}; refusing to connect (someone may be intercepting; if the host was reinstalled, remove the old line by hand)`,
-  }),
+    known: {
+      readonly recorded: 'same-type' | 'other-type';
+      readonly knownKeyTypes: readonly string[];
+      readonly knownFingerprints: readonly string[];
+      readonly knownHostsPath: string;
+      readonly lines: readonly number[];
+    },
+  ): FleetError => {
+    const where = `${known.knownHostsPath}:${known.lines.join(',')}`;
+    const what =
+      known.recorded === 'same-type'
+        ? `presents ${keyType} ${fingerprint}, known_hosts (${where}) has ${known.knownFingerprints.join(', ')}`
+        : `presents ${keyType} ${fingerprint}, but known_hosts (${where}) has only ${known.knownKeyTypes.join(', ')} on record for it (${known.knownFingerprints.join(', ')})`;
+    return {
+      kind: 'host-key-changed',
+      node,
+      hop,
+      fingerprint,
+      keyType,
+      ...known,
+      message: `${node}${via(node, hop)}: HOST KEY CHANGED: ${what}; refusing to connect (someone may be intercepting; if the host was reinstalled, remove the old line by hand)`,
+    };
+  },
   hostKeyRevoked: (node: string, hop: string, fingerprint: string, keyType: string): FleetError => ({
     kind: 'host-key-revoked',
     node,
@@ -164,7 +188,7 @@ export const fleetError = {
     reason,
     stderr,
     message: `${node}: ${user} cannot run commands as root with sudo -n (${
-      reason === 'sudo-missing' ? 'sudo is not installed' : firstLine(stderr)
+      reason === 'sudo-missing' ? 'sudo is not installed' : firstVisibleLine(stderr)
     }); grant NOPASSWD sudo for the guard's commands or connect as root`,
   }),
   timeout: (node: string, phase: 'connect' | 'run', op: string, timeoutMs: number): FleetError => ({
@@ -194,8 +218,21 @@ export const fleetError = {
     stdout,
     stderr,
     message: `${node}: ${op} ${code === null ? `killed by signal ${signal ?? '?'}` : `exited with ${code}`}${
-      firstLine(stderr) ? `: ${firstLine(stderr)}` : ''
+      firstVisibleLine(stderr) ? `: ${firstVisibleLine(stderr)}` : ''
     }`,
+  }),
+  outputExceeded: (
+    node: string,
+    op: string,
+    stream: 'stdout' | 'stderr',
+    limitBytes: number,
+  ): FleetError => ({
+    kind: 'output-exceeded',
+    node,
+    op,
+    stream,
+    limitBytes,
+    message: `${node}: ${stream === 'stdout' ? 'output' : 'stderr'} of ${op} exceeded ${formatBytes(limitBytes)}; stopped reading (the command may still run on the node)`,
   }),
   cancelled: (node: string, op: string): FleetError => ({
     kind: 'cancelled',
@@ -203,17 +240,18 @@ export const fleetError = {
     op,
     message: `${node}: ${op} cancelled`,
   }),
-  connectionLost: (node: string, op: string, cause: string): FleetError => ({
-    kind: 'connection-lost',
-    node,
-    op,
-    cause,
-    message: `${node}: connection lost during ${op} (${cause}); it may or may not have run`,
-  }),
-  internal: (node: string, cause: string): FleetError => ({
-    kind: 'internal',
-    node,
-    cause,
-    message: `${node}: internal error: ${cause}`,
-  }),
+  connectionLost: (node: string, op: string, cause: string): FleetError => {
+    const shown = visibleText(cause);
+    return {
+      kind: 'connection-lost',
+      node,
+      op,
+      cause: shown,
+      message: `${node}: connection lost during ${op} (${shown}); it may or may not have run`,
+    };
+  },
+  internal: (node: string, cause: string): FleetError => {
+    const shown = visibleText(cause);
+    return { kind: 'internal', node, cause: shown, message: `${node}: internal error: ${shown}` };
+  },
 } as const;

@@ -1,6 +1,7 @@
 // One exec channel on an open connection: send the command text, feed stdin, collect stdout and
 // stderr, stop it on timeout or cancellation. The text has already been validated and quoted.
 import type { Client, ClientChannel } from 'ssh2';
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from './limits';
 
 export type ExecOutcome =
   | {
@@ -13,6 +14,8 @@ export type ExecOutcome =
     }
   | { readonly status: 'timeout' }
   | { readonly status: 'cancelled' }
+  /** The command sent more than its cap on one stream: we stopped reading and closed the channel. */
+  | { readonly status: 'output-exceeded'; readonly stream: 'stdout' | 'stderr'; readonly limitBytes: number }
   /** The server refused the channel (e.g. MaxSessions) or the connection was already closing. */
   | { readonly status: 'channel-failed'; readonly message: string }
   /** The channel closed without an exit status: the connection dropped mid-command. */
@@ -22,6 +25,34 @@ export interface ExecOptions {
   readonly stdin?: string | Buffer;
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Default DEFAULT_OUTPUT_LIMITS. */
+  readonly limits?: OutputLimits;
+}
+
+/**
+ * Collects one stream's chunks up to a cap. `push` answers false once the cap is passed: the
+ * caller then stops reading (a node streaming without end must not grow this process).
+ */
+export class CappedBuffer {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(readonly limitBytes: number) {}
+
+  push(chunk: Buffer): boolean {
+    this.size += chunk.length;
+    if (this.size > this.limitBytes) return false;
+    this.chunks.push(chunk);
+    return true;
+  }
+
+  get length(): number {
+    return this.size;
+  }
+
+  all(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
 }
 
 /**
@@ -63,9 +94,11 @@ export function hangUp(channel: ClientChannel): void {
   }
 }
 
-/** Whether an outcome means we stopped waiting while the command may still run. */
+/** Whether an outcome means we stopped waiting (or reading) while the command may still run. */
 export function gaveUp(outcome: ExecOutcome): boolean {
-  return outcome.status === 'timeout' || outcome.status === 'cancelled';
+  return (
+    outcome.status === 'timeout' || outcome.status === 'cancelled' || outcome.status === 'output-exceeded'
+  );
 }
 
 export function execCommand(client: Client, command: string, options: ExecOptions): Promise<ExecOutcome> {
@@ -79,8 +112,13 @@ export function execCommand(client: Client, command: string, options: ExecOption
   return outcomeWithin(
     options,
     (finish) => {
-      const stdout: Buffer[] = [];
-      const stderr: Buffer[] = [];
+      const limits = options.limits ?? DEFAULT_OUTPUT_LIMITS;
+      const stdout = new CappedBuffer(limits.stdout);
+      const stderr = new CappedBuffer(limits.stderr);
+      const take = (buffer: CappedBuffer, stream: 'stdout' | 'stderr', chunk: Buffer) => {
+        if (settled) return; // data already on its way when we stopped
+        if (!buffer.push(chunk)) finish({ status: 'output-exceeded', stream, limitBytes: buffer.limitBytes });
+      };
       let exit: { code: number | null; signal: string | undefined } | undefined;
       try {
         client.exec(command, (err, stream) => {
@@ -93,8 +131,8 @@ export function execCommand(client: Client, command: string, options: ExecOption
             stop(); // timed out or cancelled while the channel was opening
             return;
           }
-          stream.on('data', (chunk: Buffer) => stdout.push(chunk));
-          stream.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+          stream.on('data', (chunk: Buffer) => take(stdout, 'stdout', chunk));
+          stream.stderr.on('data', (chunk: Buffer) => take(stderr, 'stderr', chunk));
           stream.on('exit', (code: number | null, signal?: string) => {
             exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
           });
@@ -106,8 +144,8 @@ export function execCommand(client: Client, command: string, options: ExecOption
               finish({
                 status: 'exited',
                 ...exit,
-                stdout: Buffer.concat(stdout),
-                stderr: Buffer.concat(stderr),
+                stdout: stdout.all(),
+                stderr: stderr.all(),
               });
             }
           });

@@ -51,7 +51,7 @@ async function trustAll(except: readonly TestServer[] = []): Promise<void> {
 }
 
 const jumpVia = (server: TestServer, name: string) => hopFor(server, name, 'jump', [keyPath]);
-const idRequest = { op: 'id', argv: ['id'] } as const;
+const idRequest = { op: 'id', argv: ['id', '-u'] } as const;
 
 describe('ProxyJump chained in our code', () => {
   it('reaches a node through one bastion', async () => {
@@ -67,7 +67,7 @@ describe('ProxyJump chained in our code', () => {
     fleets.push(f);
     expect(await f.run('n1', idRequest)).toMatchObject({
       ok: true,
-      stdout: 'target ran: LC_ALL=C timeout -k 5 120 id\n',
+      stdout: 'target ran: LC_ALL=C timeout -k 5 120 id -u\n',
     });
     expect(bastion1.stats.forwards.slice(forwards)).toEqual([`127.0.0.1:${target.port}`]);
   });

@@ -8,14 +8,17 @@ import { shServerSuite } from './test-support/sh-server-suite';
 import type { ResidentProgram } from './types';
 
 // Answers each line with `got LINE`, `slow` after a second, and `end NONCE` with `END NONCE`.
-const echoer = shippedScript(`while IFS= read -r l; do
+const echoer = shippedScript(
+  `while IFS= read -r l; do
   case $l in
     end\\ *) echo "END \${l#end }" ;;
     slow) sleep 1; echo "got slow" ;;
     *) echo "got $l" ;;
   esac
-done`);
-const broken = shippedScript(`echo 'echoer: cannot start' >&2; exit 9`);
+done`,
+  { name: 'npg-echoer' },
+);
+const broken = shippedScript(`echo 'echoer: cannot start' >&2; exit 9`, { name: 'npg-echoer' });
 
 function program(script: string, name = 'echoer'): ResidentProgram {
   return {

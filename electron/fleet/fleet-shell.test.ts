@@ -11,14 +11,22 @@ import { nodeFor } from './test-support/fixture';
 import { shServerSuite } from './test-support/sh-server-suite';
 import { startTestServer } from './test-support/ssh-server';
 
-const sleepFor = shippedScript('sleep "$1"; echo slept');
+const sleepFor = shippedScript('sleep "$1"; echo slept', { name: 'x', args: [/\d+/] });
 // Exits the shell it runs in, sets a variable, and has `)` in case patterns: in the persistent
 // shell it must still run in a subshell of its own.
 const argsAndExit = shippedScript(
   // biome-ignore lint/suspicious/noTemplateCurlyInString: shell text, expanded by the node's shell
   'set -u; case "$#" in 0) echo none ;; *) printf "<%s>" "$@"; echo ;; esac; echo "leak=${npg_leak:-}"; npg_leak=yes; exit 7',
+  { name: 'npg-x', rest: { pattern: /.*/s, max: 8 } },
 );
-const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\\n"; exit "$1"');
+const twoStreams = shippedScript('printf out1; printf err1 >&2; printf "\\nout2\\n"; exit "$1"', {
+  name: 'x',
+  args: [/\d+/],
+});
+
+// The policy admits only the engine's own commands: files are read by shipped test scripts.
+const catFile = shippedScript('cat "$1"', { name: 'x', args: [/\/.*/s] });
+const catStdin = shippedScript('cat', { name: 'x' });
 
 const { server, fleet, fixture, hostKey, userKey, keyPath } = shServerSuite();
 
@@ -43,7 +51,7 @@ describe('the persistent node shell', () => {
       okExitCodes: [0, 3],
     });
     expect(b).toMatchObject({ ok: true, stdout: 'out1\nout2\n', stderr: 'err1', code: 3 });
-    const c = await f.run('n1', { op: 'cat', argv: ['cat', '/nonexistent/npg'] });
+    const c = await f.run('n1', { op: 'cat', argv: ['sh', '-c', catFile, 'x', '/nonexistent/npg'] });
     expect(c.ok).toBe(false);
     if (!c.ok) expect(c.error).toMatchObject({ kind: 'exit-code', code: 1 });
     expect(delta(before)).toEqual({ shells: 1, execs: 0 });
@@ -89,15 +97,15 @@ describe('the persistent node shell', () => {
     const big = join(fixture().dir, 'big.bin');
     const bytes = randomBytes(1536 * 1024);
     await writeFile(big, bytes);
-    expect(await f.run('n1', { op: 'cmd', argv: ['cat', bare] })).toMatchObject({
+    expect(await f.run('n1', { op: 'cmd', argv: ['sh', '-c', catFile, 'x', bare] })).toMatchObject({
       ok: true,
       stdout: 'no newline at the end',
     });
-    expect(await f.run('n1', { op: 'cmd', argv: ['cat', fake] })).toMatchObject({
+    expect(await f.run('n1', { op: 'cmd', argv: ['sh', '-c', catFile, 'x', fake] })).toMatchObject({
       ok: true,
       stdout: '\n%%npg-done-000000000000000000000000 0\n\n%%npg-done-\nafter\n',
     });
-    const r = await f.run('n1', { op: 'cmd', argv: ['cat', big] });
+    const r = await f.run('n1', { op: 'cmd', argv: ['sh', '-c', catFile, 'x', big] });
     expect(r.ok).toBe(true);
     // stdout is decoded as UTF-8 by the fleet; compare the decoding of the same bytes.
     if (r.ok) expect(r.stdout).toBe(bytes.toString('utf8'));
@@ -146,7 +154,9 @@ describe('the persistent node shell', () => {
   it('commands with stdin use an exec channel; a dropped connection gets a new shell', async () => {
     const f = fleet();
     const before = counts();
-    expect(await f.run('n1', { op: 'cmd', argv: ['cat'], stdin: 'from stdin\n' })).toMatchObject({
+    expect(
+      await f.run('n1', { op: 'cmd', argv: ['sh', '-c', catStdin, 'x'], stdin: 'from stdin\n' }),
+    ).toMatchObject({
       ok: true,
       stdout: 'from stdin\n',
     });

@@ -18,9 +18,11 @@ import type { ResidentProgram, UnknownHostKeyDecider } from './types';
 
 const exec = promisify(execFile);
 const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
-const pidThenSleep = shippedScript('echo $$ > "$1"; exec sleep 30');
+const pidThenSleep = shippedScript('echo $$ > "$1"; exec sleep 30', { name: 'npg', args: [/\/.+/] });
 // A resident program: answers each line with the uid it runs as, `END` after the end request.
-const whoami = shippedScript('while read -r l; do case $l in end) echo END ;; *) id -u ;; esac; done');
+const whoami = shippedScript('while read -r l; do case $l in end) echo END ;; *) id -u ;; esac; done', {
+  name: 'npg-whoami',
+});
 const whoamiResident: ResidentProgram = {
   name: 'whoami',
   argv: ['sh', '-c', whoami, 'npg-whoami'],
@@ -83,7 +85,13 @@ async function tempDir(): Promise<string> {
   return d;
 }
 
-const natSave = { op: 'iptables-save', argv: ['iptables-save', '-t', 'nat'] } as const;
+// The policy admits only the engine's own commands: these run as shipped test scripts.
+const natSave = {
+  op: 'iptables-save',
+  argv: ['sh', '-c', shippedScript('exec iptables-save -t nat', { name: 'npg-lab' }), 'npg-lab'],
+} as const;
+const userName = shippedScript('exec id -un', { name: 'npg-lab' });
+const catFile = shippedScript('exec cat "$1"', { name: 'npg-lab', args: [/\/.*/s] });
 
 describe('fleet on the lab', () => {
   it('runs iptables-save -t nat as root on every node, results in inventory order', async () => {
@@ -111,7 +119,11 @@ describe('fleet on the lab', () => {
       expect(r.ok, r.ok ? '' : r.error.message).toBe(true);
       expect(r.ok && r.value).toMatch(/^\*nat$/m);
     }
-    const who = await fleet.run(fleet.nodeNames[0]!, { op: 'id', argv: ['id', '-un'], sudo: false });
+    const who = await fleet.run(fleet.nodeNames[0]!, {
+      op: 'id',
+      argv: ['sh', '-c', userName, 'npg-lab'],
+      sudo: false,
+    });
     expect(who).toMatchObject({ ok: true, stdout: 'npglab-sudo\n' });
   });
 
@@ -202,7 +214,7 @@ describe('fleet on the lab', () => {
     const file = join(dir, 'big.txt');
     const text = randomBytes(4.5 * 1024 * 1024).toString('base64');
     await writeFile(file, text);
-    expect(await fleet.run(node, { op: 'cat', argv: ['cat', file] })).toMatchObject({
+    expect(await fleet.run(node, { op: 'cat', argv: ['sh', '-c', catFile, 'npg-lab', file] })).toMatchObject({
       ok: true,
       stdout: text,
     });
@@ -212,7 +224,10 @@ describe('fleet on the lab', () => {
         stdout: '0\n',
       });
     }
-    const missing = await fleet.run(node, { op: 'cat', argv: ['cat', join(dir, 'missing')] });
+    const missing = await fleet.run(node, {
+      op: 'cat',
+      argv: ['sh', '-c', catFile, 'npg-lab', join(dir, 'missing')],
+    });
     expect(missing).toMatchObject({ ok: false, error: { kind: 'exit-code', code: 1 } });
   });
 

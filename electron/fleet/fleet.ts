@@ -8,11 +8,12 @@ import { ConnectionPool } from './connection-pool';
 import { type CredentialSources, KeyStore } from './credentials';
 import { type FleetError, fleetError } from './errors';
 import type { ExecOutcome } from './exec-command';
-import { NodeGate } from './limits';
+import { DEFAULT_OUTPUT_LIMITS, NodeGate, type OutputLimits } from './limits';
 import { NodeSession } from './node-session';
 import { classifySudoFailure, commandText, NODE_TIMEOUT_EXIT, shellCommandText } from './sudo';
 import type {
   AskRequest,
+  HostKeyAcceptedListener,
   ProgressEvent,
   ProgressListener,
   ResolvedNode,
@@ -27,6 +28,8 @@ export interface FleetOptions {
   readonly knownHostsPath: string;
   /** Asked about keys known_hosts lacks; without it, unknown keys are refused. */
   readonly onUnknownHostKey?: UnknownHostKeyDecider;
+  /** Told of every key trusted on first use (recorded or once), to announce it with its fingerprint. */
+  readonly onHostKeyAccepted?: HostKeyAcceptedListener;
   readonly credentials?: CredentialSources;
   /** Nodes worked on at once (default 32). */
   readonly concurrency?: number;
@@ -36,6 +39,8 @@ export interface FleetOptions {
   readonly connectTimeoutMs?: number;
   /** Default limit for one command (default 120 s). */
   readonly stepTimeoutMs?: number;
+  /** Bytes one command may return per stream before we stop reading (default limits.ts). */
+  readonly outputLimits?: OutputLimits;
   /** SSH keepalive interval (default 15 s) and unanswered count before the session drops (default 3). */
   readonly keepaliveIntervalMs?: number;
   readonly keepaliveCountMax?: number;
@@ -94,12 +99,14 @@ export class Fleet {
   private readonly gate: NodeGate;
   private readonly pool: ConnectionPool;
   private readonly stepTimeoutMs: number;
+  private readonly limits: OutputLimits;
   private closed = false;
 
   constructor(options: FleetOptions) {
     this.pool = new ConnectionPool({
       knownHostsPath: options.knownHostsPath,
       ...(options.onUnknownHostKey === undefined ? {} : { onUnknownHostKey: options.onUnknownHostKey }),
+      ...(options.onHostKeyAccepted === undefined ? {} : { onHostKeyAccepted: options.onHostKeyAccepted }),
       hashRecordedHostKeys: options.hashRecordedHostKeys ?? false,
       credentials: options.credentials ?? {},
       keys: new KeyStore(options.credentials?.getPassphrase),
@@ -116,6 +123,7 @@ export class Fleet {
     this.order = new Map(this.nodeNames.map((n, i) => [n, i]));
     this.gate = new NodeGate(options.concurrency ?? DEFAULTS.concurrency);
     this.stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+    this.limits = options.outputLimits ?? DEFAULT_OUTPUT_LIMITS;
   }
 
   node(name: string): ResolvedNode | undefined {
@@ -233,6 +241,7 @@ export class Fleet {
           return await s.execute(client, command!, {
             ...(request.stdin === undefined ? {} : { stdin: request.stdin }),
             timeoutMs,
+            limits: this.limits,
             ...(signal === undefined ? {} : { signal }),
           });
         } finally {
@@ -264,6 +273,7 @@ export class Fleet {
       (s, client) =>
         s.ask(client, program, command, request.input, {
           timeoutMs,
+          limits: this.limits,
           ...(signal === undefined ? {} : { signal }),
         }),
     );
@@ -337,6 +347,8 @@ export class Fleet {
             return fail(fleetError.timeout(node, 'run', op, timeoutMs));
           case 'cancelled':
             return fail(fleetError.cancelled(node, op));
+          case 'output-exceeded':
+            return fail(fleetError.outputExceeded(node, op, outcome.stream, outcome.limitBytes));
           case 'connection-lost':
             session.drop();
             return fail(fleetError.connectionLost(node, op, outcome.message));

@@ -17,6 +17,14 @@ export function keyTypeOf(blob: Uint8Array): string | undefined {
   return /^[a-z0-9@.-]+$/.test(type) ? type : undefined;
 }
 
+/** The short name OpenSSH prints for a key type ("(ED25519)" in "Permanently added ..."). */
+export function keyTypeLabel(type: string): string {
+  if (type === 'ssh-ed25519') return 'ED25519';
+  if (type === 'ssh-rsa') return 'RSA';
+  if (type.startsWith('ecdsa-sha2-')) return 'ECDSA';
+  return type;
+}
+
 /** ssh2's host key algorithm names for each key type it can verify. */
 const ALGORITHMS_BY_KEY_TYPE: Readonly<Record<string, readonly string[]>> = {
   'ssh-ed25519': ['ssh-ed25519'],

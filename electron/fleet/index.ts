@@ -19,6 +19,7 @@ export {
   type StepOutcome,
 } from './fleet';
 export { sha256Fingerprint } from './host-key';
+export { MAX_STDERR_BYTES, MAX_STDOUT_BYTES, type OutputLimits } from './limits';
 export { type OpenFleetOptions, type OpenFleetResult, openFleet } from './open-fleet';
 export {
   type InventoryResolution,
@@ -29,6 +30,8 @@ export {
 export { quoteShellArg, quoteShellArgv } from './shell-quote';
 export type {
   AskRequest,
+  HostKeyAccepted,
+  HostKeyAcceptedListener,
   HostKeyDecision,
   HostKeySubject,
   ProgressEvent,

@@ -67,7 +67,7 @@ describe('known_hosts matching', () => {
     expect(knownHostsName('198.18.0.11', 2222)).toBe('[198.18.0.11]:2222');
   });
 
-  it('recognises a known key, a changed key, an unknown type and an unknown host', () => {
+  it('recognises a known key, a changed key, a key of another type and an unknown host', () => {
     const known = parseKnownHosts(
       [
         '# comment',
@@ -83,12 +83,14 @@ describe('known_hosts matching', () => {
       knownFingerprints: [sha256Fingerprint(ed.blob)],
       lines: [2],
     });
+    // Not new: node1 is known by an ed25519 key, and an ecdsa key alone must not get it trusted.
     expect(checkHostKey(known, 'node1', 22, ec.blob)).toEqual({
-      status: 'unknown',
-      otherKeyTypes: ['ssh-ed25519'],
-      certAuthority: false,
+      status: 'other-type',
+      knownKeyTypes: ['ssh-ed25519'],
+      knownFingerprints: [sha256Fingerprint(ed.blob)],
+      lines: [2],
     });
-    expect(checkHostKey(known, 'node2', 22, ed.blob)).toMatchObject({ status: 'unknown', otherKeyTypes: [] });
+    expect(checkHostKey(known, 'node2', 22, ed.blob)).toEqual({ status: 'unknown', certAuthority: false });
     expect(checkHostKey(known, 'node2', 2222, ed.blob)).toMatchObject({ status: 'known' });
     expect(recordedKeyTypes(known, 'node1', 22)).toEqual(['ssh-ed25519']);
   });
@@ -135,6 +137,11 @@ describe('known_hosts matching', () => {
     expect(checkHostKey(known, '198.18.0.11', 22, ed2.blob)).toMatchObject({ status: 'changed' });
     expect(checkHostKey(known, '198.18.0.12', 2222, ec.blob)).toMatchObject({ status: 'known' });
     expect(checkHostKey(known, '198.18.0.12', 22, ec.blob)).toMatchObject({ status: 'unknown' });
+    // A hashed record of another type counts as a record too.
+    expect(checkHostKey(known, '198.18.0.11', 22, ec.blob)).toMatchObject({
+      status: 'other-type',
+      knownKeyTypes: ['ssh-ed25519'],
+    });
   });
 
   it('writes lines that OpenSSH finds, plain and hashed', async () => {

@@ -150,9 +150,19 @@ export type HostKeyCheck =
       readonly lines: readonly number[];
     }
   | {
+      /**
+       * Keys of other types are recorded for this host, none of the presented type. Not a new host:
+       * the host it was is known by another key, which it no longer shows (we ask for the recorded
+       * types first, see hostKeyAlgorithmsPreferring), so accepting this one on first use would let
+       * an interceptor with a key of another type in.
+       */
+      readonly status: 'other-type';
+      readonly knownKeyTypes: readonly string[];
+      readonly knownFingerprints: readonly string[];
+      readonly lines: readonly number[];
+    }
+  | {
       readonly status: 'unknown';
-      /** Key types recorded for this host other than the presented one (a hint, not a conflict). */
-      readonly otherKeyTypes: readonly string[];
       /** The file trusts a @cert-authority for this host; we do not check certificates. */
       readonly certAuthority: boolean;
     };
@@ -160,7 +170,7 @@ export type HostKeyCheck =
 /**
  * Decides what known_hosts says about a presented host key. A revoked key is refused wherever it
  * appears; a recorded key of the same type that differs is a change (possible interception); a
- * key whose type has no record is unknown, as in OpenSSH.
+ * host with records of other types only is not new either; unknown means nothing plain is recorded.
  */
 export function checkHostKey(known: ParsedKnownHosts, host: string, port: number, key: Buffer): HostKeyCheck {
   const entries = entriesForHost(known, host, port);
@@ -178,11 +188,15 @@ export function checkHostKey(known: ParsedKnownHosts, host: string, port: number
       lines: sameType.map((e) => e.line),
     };
   }
-  return {
-    status: 'unknown',
-    otherKeyTypes: [...new Set(plain.map((e) => e.keyType))],
-    certAuthority: entries.some((e) => e.marker === 'cert-authority'),
-  };
+  if (plain.length > 0) {
+    return {
+      status: 'other-type',
+      knownKeyTypes: [...new Set(plain.map((e) => e.keyType))],
+      knownFingerprints: [...new Set(plain.map((e) => sha256Fingerprint(e.key)))],
+      lines: plain.map((e) => e.line),
+    };
+  }
+  return { status: 'unknown', certAuthority: entries.some((e) => e.marker === 'cert-authority') };
 }
 
 /** Key types with a plain (unmarked) record for this host, for host key algorithm ordering. */

@@ -1,6 +1,31 @@
-// Concurrency limits. Semaphore: at most N holders, FIFO. NodeGate: at most N *nodes* busy at
+// Limits. Output caps: what one command may send back before we stop reading. Concurrency:
+// Semaphore: at most N holders, FIFO. NodeGate: at most N *nodes* busy at
 // once, however many commands each runs; a node holds one slot while anything runs on it, so a
 // step that runs several commands on its node never waits for a second slot (no self-deadlock).
+
+/**
+ * What one command may print on stdout. Sized for the largest read we make: an `iptables-save -c`
+ * of a 5,000-service cluster is ~15-20 MB (a few KB of rules per service and its endpoints), so a
+ * node printing more is broken or hostile, and holding more would only grow the process.
+ */
+export const MAX_STDOUT_BYTES = 64 * 1024 * 1024;
+
+/** stderr carries one-line complaints: far less. */
+export const MAX_STDERR_BYTES = 1024 * 1024;
+
+export interface OutputLimits {
+  readonly stdout: number;
+  readonly stderr: number;
+}
+
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = { stdout: MAX_STDOUT_BYTES, stderr: MAX_STDERR_BYTES };
+
+/** `64 MiB`, `512 KiB`, `100 bytes`: a limit as the operator reads it. */
+export function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} bytes`;
+}
 
 export type Release = () => void;
 

@@ -6,7 +6,7 @@ import type { Client } from 'ssh2';
 import type { ConnectionPool, HopListener } from './connection-pool';
 import type { FleetError } from './errors';
 import { type ExecOptions, type ExecOutcome, execCommand } from './exec-command';
-import { raceAbort, Semaphore } from './limits';
+import { type OutputLimits, raceAbort, Semaphore } from './limits';
 import { type AskOptions, ResidentChannel } from './resident-channel';
 import { ShellChannel } from './shell-channel';
 import type { ResidentProgram, ResolvedNode } from './types';
@@ -82,12 +82,12 @@ export class NodeSession {
     program: ResidentProgram,
     command: string,
     input: string,
-    options: AskOptions,
+    options: AskOptions & { readonly limits?: OutputLimits },
   ): Promise<ExecOutcome> {
     let entry = this.residents.get(program.name);
     if (entry === undefined || entry.client !== client || entry.command !== command) {
       this.closeResident(program.name);
-      entry = { client, command, channel: ResidentChannel.open(client, command, program) };
+      entry = { client, command, channel: ResidentChannel.open(client, command, program, options.limits) };
       this.residents.set(program.name, entry);
     }
     const resident = await entry.channel;

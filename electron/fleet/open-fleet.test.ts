@@ -43,7 +43,7 @@ describe('openFleet', () => {
     expect(opened.ok).toBe(true);
     if (!opened.ok) return;
     expect(opened.fleet.node('n1')).toMatchObject({ host: '127.0.0.1', port: server.port, user: 'ops' });
-    expect(await opened.fleet.run('n1', { op: 'id', argv: ['id'] })).toMatchObject({ ok: true });
+    expect(await opened.fleet.run('n1', { op: 'id', argv: ['id', '-u'] })).toMatchObject({ ok: true });
     await opened.fleet.close();
   });
 

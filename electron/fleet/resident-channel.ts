@@ -8,7 +8,8 @@
 // the program print a line holding a random nonce, and the answer is what came before it.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import { type ExecOutcome, gaveUp, hangUp, outcomeWithin } from './exec-command';
+import { CappedBuffer, type ExecOutcome, gaveUp, hangUp, outcomeWithin } from './exec-command';
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from './limits';
 import type { ResidentProgram } from './types';
 
 export interface AskOptions {
@@ -18,12 +19,14 @@ export interface AskOptions {
 
 interface Pending {
   readonly nonce: string;
+  readonly limitBytes: number;
   readonly finish: (outcome: ExecOutcome) => void;
 }
 
 export class ResidentChannel {
   private stdout: Buffer = Buffer.alloc(0);
-  private readonly stderr: Buffer[] = [];
+  /** Kept only to explain the program's end. */
+  private readonly stderr: CappedBuffer;
   private exit: { code: number | null; signal: string | undefined } | undefined;
   private pending: Pending | undefined;
   /** Asks wait for the one before them: the program answers in order, one at a time. */
@@ -33,9 +36,11 @@ export class ResidentChannel {
   private constructor(
     private readonly channel: ClientChannel,
     private readonly program: ResidentProgram,
+    private readonly limits: OutputLimits,
   ) {
+    this.stderr = new CappedBuffer(limits.stderr);
     channel.on('data', (chunk: Buffer) => this.onStdout(chunk));
-    channel.stderr.on('data', (chunk: Buffer) => this.stderr.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => this.onStderr(chunk));
     channel.on('exit', (code: number | null, signal?: string) => {
       this.exit = { code: typeof code === 'number' ? code : null, signal: signal ?? undefined };
     });
@@ -49,12 +54,14 @@ export class ResidentChannel {
     client: Client,
     command: string,
     program: ResidentProgram,
+    /** stdout per answer; stderr for the program's whole life. */
+    limits: OutputLimits = DEFAULT_OUTPUT_LIMITS,
   ): Promise<ResidentChannel | { readonly message: string }> {
     return new Promise((resolve) => {
       try {
         client.exec(command, (err, stream) => {
           if (err) resolve({ message: err.message });
-          else resolve(new ResidentChannel(stream, program));
+          else resolve(new ResidentChannel(stream, program, limits));
         });
       } catch (err) {
         resolve({ message: (err as Error).message });
@@ -79,7 +86,7 @@ export class ResidentChannel {
     return outcomeWithin(
       options,
       (finish) => {
-        this.pending = { nonce, finish };
+        this.pending = { nonce, limitBytes: this.limits.stdout, finish };
         this.stdout = Buffer.alloc(0);
         this.channel.write(`${input}${this.program.endRequest(nonce)}`);
       },
@@ -94,12 +101,28 @@ export class ResidentChannel {
   private onStdout(chunk: Buffer): void {
     const p = this.pending;
     if (p === undefined) return; // nothing asked: nothing to keep
+    if (this.stdout.length + chunk.length > p.limitBytes) {
+      // A program that keeps answering must not grow this process; gaveUp retires the channel.
+      this.stdout = Buffer.alloc(0);
+      p.finish({ status: 'output-exceeded', stream: 'stdout', limitBytes: p.limitBytes });
+      return;
+    }
     this.stdout = this.stdout.length === 0 ? chunk : Buffer.concat([this.stdout, chunk]);
     const length = this.program.answerLength(this.stdout, p.nonce);
     if (length === undefined) return;
     const answer = this.stdout.subarray(0, length);
     this.stdout = Buffer.alloc(0);
     p.finish({ status: 'exited', code: 0, signal: undefined, stdout: answer, stderr: Buffer.alloc(0) });
+  }
+
+  private onStderr(chunk: Buffer): void {
+    if (this.dead) return;
+    const stderr = this.stderr;
+    if (stderr.push(chunk)) return;
+    const p = this.pending;
+    if (p !== undefined)
+      p.finish({ status: 'output-exceeded', stream: 'stderr', limitBytes: stderr.limitBytes });
+    else this.close(); // nobody asked: nothing to tell, but the stream must end
   }
 
   private onClose(): void {
@@ -120,7 +143,7 @@ export class ResidentChannel {
       code: exit.code,
       signal: exit.signal,
       stdout: Buffer.alloc(0),
-      stderr: Buffer.concat(this.stderr),
+      stderr: this.stderr.all(),
     };
   }
 

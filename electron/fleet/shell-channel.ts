@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { type ExecOutcome, gaveUp, hangUp, outcomeWithin } from './exec-command';
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from './limits';
 
 /** What the channel runs: a POSIX shell reading commands from stdin (the login shell runs it). */
 export const SHELL_PROGRAM = 'exec /bin/sh';
@@ -18,6 +19,8 @@ export const SHELL_PROGRAM = 'exec /bin/sh';
 export interface ShellRunOptions {
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
+  /** Default DEFAULT_OUTPUT_LIMITS. */
+  readonly limits?: OutputLimits;
 }
 
 /** Finds `needle` in a stream of chunks, searching each byte once (outputs can be megabytes). */
@@ -39,12 +42,18 @@ class StreamScanner {
     return at < 0 ? -1 : windowStart + at;
   }
 
+  /** Bytes pushed so far. */
+  get size(): number {
+    return this.length;
+  }
+
   all(): Buffer {
     return Buffer.concat(this.chunks, this.length);
   }
 }
 
 interface Running {
+  readonly limits: OutputLimits;
   readonly stdout: StreamScanner;
   readonly stderr: StreamScanner;
   /** stdout up to the end marker, and what followed it so far (the status line). */
@@ -114,6 +123,7 @@ export class ShellChannel {
       options,
       (finish) => {
         this.running = {
+          limits: options.limits ?? DEFAULT_OUTPUT_LIMITS,
           stdout: new StreamScanner(Buffer.from(`\n${marker} `)),
           stderr: new StreamScanner(Buffer.from(`\n${marker}\n`)),
           finish,
@@ -135,6 +145,7 @@ export class ShellChannel {
     if (r === undefined || r.out !== undefined) return;
     if (r.outBody === undefined) {
       const at = r.stdout.push(chunk);
+      if (this.overCap(r, 'stdout', at < 0 ? r.stdout.size : at)) return;
       if (at < 0) return;
       const all = r.stdout.all();
       r.outBody = all.subarray(0, at);
@@ -154,9 +165,18 @@ export class ShellChannel {
     const r = this.running;
     if (r === undefined || r.err !== undefined) return;
     const at = r.stderr.push(chunk);
+    if (this.overCap(r, 'stderr', at < 0 ? r.stderr.size : at)) return;
     if (at < 0) return;
     r.err = r.stderr.all().subarray(0, at);
     this.settle(r);
+  }
+
+  /** Ends the command (and, through gaveUp, this shell) once a stream's body passes its cap. */
+  private overCap(r: Running, stream: 'stdout' | 'stderr', bodyBytes: number): boolean {
+    const limitBytes = r.limits[stream];
+    if (bodyBytes <= limitBytes) return false;
+    r.finish({ status: 'output-exceeded', stream, limitBytes });
+    return true;
   }
 
   private settle(r: Running): void {

@@ -123,3 +123,20 @@ export type UnknownHostKeyDecider = (
   fingerprint: string,
   keyType: string,
 ) => Promise<HostKeyDecision>;
+
+/** A host key trusted on first use: announced to the operator, as OpenSSH does. */
+export interface HostKeyAccepted {
+  readonly subject: HostKeySubject;
+  readonly keyType: string;
+  readonly fingerprint: string;
+  /** true: appended to known_hosts; false: trusted for this connection only. */
+  readonly recorded: boolean;
+  readonly knownHostsPath: string;
+  /**
+   * One line naming the node, in OpenSSH's words plus the fingerprint: `node1: Warning:
+   * Permanently added '[198.18.0.11]:2222' (ED25519) to the list of known hosts (path): SHA256:...`.
+   */
+  readonly message: string;
+}
+
+export type HostKeyAcceptedListener = (event: HostKeyAccepted) => void;

@@ -39,6 +39,17 @@ export const HostKeyPromptSchema = z.strictObject({
   keyType: z.string().max(64),
 });
 
+export const HostKeyAcceptedSchema = z.strictObject({
+  node: z.string().max(64),
+  host: z.string().max(253),
+  port: z.number().int().min(1).max(65535),
+  role: z.enum(['node', 'jump-host']),
+  fingerprint: z.string().max(128),
+  keyType: z.string().max(64),
+  recorded: z.boolean(),
+  message: line,
+});
+
 export const NodeOutcomeSchema = z.strictObject({
   node: z.string().max(64),
   status: z.enum(['applied', 'drift', 'unchanged', 'failed', 'stale', 'pending', 'skipped']),
@@ -71,6 +82,7 @@ export const VerifyResultSchema = z.strictObject({
 export const ApiEventSchema: z.ZodType<ApiEvent> = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('node'), status: NodeStatusSchema }),
   z.strictObject({ kind: z.literal('host-key'), prompt: HostKeyPromptSchema }),
+  z.strictObject({ kind: z.literal('host-key-accepted'), accepted: HostKeyAcceptedSchema }),
   z.strictObject({
     kind: z.literal('phase'),
     phase: z.enum(['reading', 'planned', 'canary', 'rolling-out', 'verifying', 'done']),

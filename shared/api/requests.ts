@@ -118,6 +118,8 @@ export const SetPolicyRequestSchema = z.strictObject({
   mode: z.enum(['enforce', 'audit']).optional(),
   blackholePort: port.optional(),
   service: z.string().max(300).optional(),
+  /** An empty `allow` is refused unless this says it is meant (it blocks every source). */
+  allowEmpty: z.boolean().optional(),
 });
 
 export const SaveGroupRequestSchema = z.strictObject({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Policy } from '../workspace/schema';
 import { type KubeProxyInfo, planNode } from './plan';
 import { desiredOf, KUBE_NAT_V4, POLICY, stateOf } from './test-support/fixtures';
-import type { PlanChecks } from './warnings';
+import { type PlanChecks, portIssues } from './warnings';
 
 function issues(
   checks: PlanChecks,
@@ -87,5 +87,82 @@ describe('plan warnings', () => {
     expect(issues({ nodeAddresses: ['node-2'] }).warnings).toEqual([
       'node-1: nodeAddresses[0]: "node-2" is not an IPv4 or IPv6 address or CIDR (character "n" is not allowed); not checked',
     ]);
+  });
+});
+
+describe('ports that are probably not the NodePort meant', () => {
+  const at = (port: number, protocol: 'tcp' | 'udp' = 'tcp'): Policy => ({
+    nodePorts: [{ ...POLICY.nodePorts[0]!, port, protocol }],
+  });
+  const ssh = [
+    { node: 'node-1', port: 22 },
+    { node: 'node-2', port: 22 },
+    { node: 'node-3', port: 2222 },
+  ];
+
+  it("offline: a node's SSH port (tcp only) and a port outside the range, one line each", () => {
+    expect(portIssues({ port: 22, protocol: 'tcp' }, { sshPorts: ssh })).toEqual([
+      {
+        kind: 'port-is-ssh',
+        text: 'tcp/22: 22 is the SSH port of node-1, node-2: the guard would cut off SSH from every source it does not allow',
+      },
+      {
+        kind: 'port-outside-nodeport-range',
+        text: 'tcp/22: 22 is outside the NodePort range 30000-32767, so no Service can expose it as a NodePort',
+      },
+    ]);
+    expect(portIssues({ port: 22, protocol: 'udp' }, { sshPorts: ssh }).map((i) => i.kind)).toEqual([
+      'port-outside-nodeport-range',
+    ]);
+    expect(portIssues({ port: 30001, protocol: 'tcp' }, { sshPorts: ssh })).toEqual([]);
+    expect(portIssues({ port: 32767, protocol: 'tcp' }, {})).toEqual([]);
+    expect(portIssues({ port: 32768, protocol: 'tcp' }, {}).map((i) => i.kind)).toEqual([
+      'port-outside-nodeport-range',
+    ]);
+    // A cluster with another --service-node-port-range says so in the workspace.
+    expect(
+      portIssues({ port: 20000, protocol: 'tcp' }, { nodePortRange: { from: 20000, to: 22767 } }),
+    ).toEqual([]);
+    expect(
+      portIssues({ port: 30001, protocol: 'tcp' }, { nodePortRange: { from: 20000, to: 22767 } }),
+    ).toEqual([
+      {
+        kind: 'port-outside-nodeport-range',
+        text: 'tcp/30001: 30001 is outside the NodePort range 20000-22767, so no Service can expose it as a NodePort',
+      },
+    ]);
+  });
+
+  it('plan: per node, "not a NodePort on this node" from its own list, and its own SSH port named', () => {
+    const nodePorts = [{ port: 30001, protocol: 'tcp' as const }];
+    expect(issues({ nodePorts, sshPorts: ssh }, at(22)).warnings).toEqual([
+      'node-1: tcp/22: 22 is the SSH port of this node, node-2: the guard would cut off SSH from every source it does not allow',
+      'node-1: tcp/22: 22 is not a NodePort on this node',
+    ]);
+    expect(issues({ nodePorts, sshPorts: ssh }, at(2222)).warnings).toEqual([
+      'node-1: tcp/2222: 2222 is the SSH port of node-3: the guard would cut off SSH from every source it does not allow',
+      'node-1: tcp/2222: 2222 is not a NodePort on this node',
+    ]);
+    expect(issues({ nodePorts }, at(30001)).warnings).toEqual([]);
+    // udp/30001 is not tcp/30001.
+    expect(issues({ nodePorts }, at(30001, 'udp')).warnings).toContain(
+      'node-1: udp/30001: 30001 is not a NodePort on this node',
+    );
+    // No list from the node (or kube-proxy in a mode whose list we do not read): the range stands in.
+    expect(issues({}, at(30002)).warnings).toEqual([]);
+    expect(issues({ nodePorts: [] }, at(30002), { mode: 'nftables', backend: 'nft' }).warnings).not.toContain(
+      'node-1: tcp/30002: 30002 is not a NodePort on this node',
+    );
+    expect(issues({ nodePorts: [] }, at(30002), { mode: 'ipvs', backend: 'nft' }).warnings).toContain(
+      'node-1: tcp/30002: 30002 is not a NodePort on this node',
+    );
+    const kinds = planNode({
+      node: 'node-1',
+      current: [stateOf(KUBE_NAT_V4)],
+      desired: desiredOf(at(8080), ['ipv4']),
+      kubeProxy: { mode: 'iptables', backend: 'nft' },
+      checks: {},
+    }).warnings.map((w) => w.kind);
+    expect(kinds).toContain('port-outside-nodeport-range');
   });
 });

@@ -2,12 +2,12 @@
 // that they probably did not mean to block (this machine, the nodes, pods, load-balancer health checks),
 // and conditions under which the guard would not work (a listener on the blackhole port, kube-proxy in
 // nftables mode, an empty list). All inputs are parameters; the engine discovers them.
-import type { Family } from '../netfilter/model';
-import type { Protocol } from '../workspace/schema';
+import type { Backend } from '../netfilter/model';
+import { type Family, familyName, type Protocol, type ProxyMode } from '../vocabulary';
 import { allowRulesOf, coverage } from './allow-list';
-import { type CidrValue, familyName, parseCidr } from './cidr';
-import type { GuardedPort } from './desired';
-import type { FamilyPlan, PlanNodeInput } from './plan';
+import { type CidrValue, parseCidr } from './cidr';
+import type { DesiredGuard, GuardedPort } from './desired';
+import type { FamilyGuardState } from './state';
 
 /**
  * Load-balancer health-check sources that must reach a NodePort of a `type: LoadBalancer` service with
@@ -40,6 +40,70 @@ export interface PlanChecks {
   readonly listeningPorts?: readonly ListeningPort[];
   /** NodePorts kube-proxy serves over IPv6 on this node (from ip6tables-save). Unknown when absent. */
   readonly ipv6NodePorts?: readonly ListeningPort[];
+  /** Every NodePort kube-proxy serves on this node, either family. Unknown when absent. */
+  readonly nodePorts?: readonly ListeningPort[];
+  /** The SSH port of each node of the workspace: guarding one cuts SSH off. */
+  readonly sshPorts?: readonly NodeSshPort[];
+  /** The cluster's NodePort range (kube-apiserver --service-node-port-range); default 30000-32767. */
+  readonly nodePortRange?: PortRange;
+}
+
+export interface NodeSshPort {
+  readonly node: string;
+  readonly port: number;
+}
+
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** kube-apiserver's default --service-node-port-range. */
+export const DEFAULT_NODE_PORT_RANGE: PortRange = { from: 30000, to: 32767 };
+
+export type PortIssueKind = 'port-is-ssh' | 'port-outside-nodeport-range' | 'port-not-a-nodeport';
+
+/**
+ * Why a guarded port is probably not the one meant: it is a node's SSH port (the REDIRECT matches
+ * any local destination port, so the guard would cut SSH off for every source it does not allow),
+ * it lies outside the cluster's NodePort range, or the node's kube-proxy serves no such NodePort.
+ * `nodePorts` known (plan): the range is not checked, the node's own list says more. `node`: the
+ * node planned, named "this node" in the SSH line. One line per problem, naming the port.
+ */
+export function portIssues(
+  port: { readonly port: number; readonly protocol: Protocol },
+  checks: Pick<PlanChecks, 'nodePorts' | 'sshPorts' | 'nodePortRange'>,
+  node?: string,
+): { readonly kind: PortIssueKind; readonly text: string }[] {
+  const out: { kind: PortIssueKind; text: string }[] = [];
+  const at = `${port.protocol}/${port.port}`;
+  const ssh = port.protocol === 'tcp' ? (checks.sshPorts ?? []).filter((s) => s.port === port.port) : [];
+  if (ssh.length > 0) {
+    const names = ssh.map((s) => (s.node === node ? 'this node' : s.node));
+    const shown =
+      names.length > SHOWN
+        ? `${names.slice(0, SHOWN).join(', ')} and ${names.length - SHOWN} more`
+        : names.join(', ');
+    out.push({
+      kind: 'port-is-ssh',
+      text: `${at}: ${port.port} is the SSH port of ${shown}: the guard would cut off SSH from every source it does not allow`,
+    });
+  }
+  if (checks.nodePorts !== undefined) {
+    if (!checks.nodePorts.some((n) => n.protocol === port.protocol && n.port === port.port))
+      out.push({
+        kind: 'port-not-a-nodeport',
+        text: `${at}: ${port.port} is not a NodePort on ${node === undefined ? 'the node' : 'this node'}`,
+      });
+  } else {
+    const range = checks.nodePortRange ?? DEFAULT_NODE_PORT_RANGE;
+    if (port.port < range.from || port.port > range.to)
+      out.push({
+        kind: 'port-outside-nodeport-range',
+        text: `${at}: ${port.port} is outside the NodePort range ${range.from}-${range.to}, so no Service can expose it as a NodePort`,
+      });
+  }
+  return out;
 }
 
 export type PlanIssueKind =
@@ -57,7 +121,8 @@ export type PlanIssueKind =
   | 'blackhole-listener'
   | 'foreign-reference'
   | 'family-not-planned'
-  | 'check-input-invalid';
+  | 'check-input-invalid'
+  | PortIssueKind;
 
 export interface PlanIssue {
   readonly kind: PlanIssueKind;
@@ -72,9 +137,27 @@ export interface PlanIssue {
 
 const SHOWN = 5;
 
+/**
+ * What planIssues reads of a node's plan (plan.ts's PlanNodeInput and FamilyPlan fit it): stated
+ * here so that the planner depends on its warnings and not the other way round.
+ */
+export interface IssueInput {
+  readonly node: string;
+  readonly current: readonly FamilyGuardState[];
+  readonly desired: DesiredGuard;
+  readonly kubeProxy: { readonly mode: ProxyMode; readonly backend: Backend };
+  readonly checks?: PlanChecks;
+}
+
+export interface IssueFamily {
+  readonly family: Family;
+  readonly current: FamilyGuardState;
+  readonly edits: readonly { readonly kind: string; readonly chain?: string }[];
+}
+
 export function planIssues(
-  input: PlanNodeInput,
-  families: readonly FamilyPlan[],
+  input: IssueInput,
+  families: readonly IssueFamily[],
 ): { warnings: PlanIssue[]; errors: PlanIssue[] } {
   const issues: PlanIssue[] = [];
   const node = input.node;
@@ -143,8 +226,13 @@ export function planIssues(
   const pods = addresses(checks.podCidrs, 'podCidrs');
   const probes = addresses(checks.healthCheckRanges, 'healthCheckRanges');
 
+  // Only a node whose kube-proxy rules list its NodePorts can say a port is not one of them.
+  const listsNodePorts = input.kubeProxy.mode === 'iptables' || input.kubeProxy.mode === 'ipvs';
+  const portChecks = listsNodePorts ? checks : { ...checks, nodePorts: undefined };
   for (const p of input.desired.ports) {
     const at = { port: p.port, protocol: p.protocol } as const;
+    for (const issue of portIssues(p, portChecks, node))
+      issues.push({ kind: issue.kind, severity: 'warning', node, ...at, message: `${node}: ${issue.text}` });
     const v4 = p.allow.ipv4.length;
     const v6 = p.allow.ipv6.length;
     if (v4 + v6 === 0) {

@@ -1,23 +1,13 @@
 // The words of parse errors: how offending text is shown, and what to tell someone who pasted
 // the output of a different tool. Kept apart from the parser so its hot path stays small.
 
-import { isBinaryChar } from './tokenize.js';
+import { visibleText } from '../text/visible.js';
 
 export const TEXT_LIMIT = 80;
 
-/** Escapes control characters and cuts the text so that messages stay one readable line. */
+/** Offending text as one readable line: invisible characters escaped, cut to TEXT_LIMIT. */
 export function displayText(raw: string): string {
-  let out = '';
-  const n = Math.min(raw.length, TEXT_LIMIT + 1);
-  for (let i = 0; i < n; i++) {
-    const c = raw.charCodeAt(i);
-    out += !isBinaryChar(c)
-      ? raw[i]
-      : c > 0xff
-        ? `\\u{${c.toString(16)}}`
-        : `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return raw.length > TEXT_LIMIT ? `${out.slice(0, TEXT_LIMIT - 1)}…` : out;
+  return visibleText(raw, TEXT_LIMIT);
 }
 
 export const UNSUPPORTED_COMMANDS: Readonly<Record<string, string>> = {

@@ -2,6 +2,7 @@
 // all read and write this one format, so its schema is the contract; parse it only through here.
 import { z } from 'zod';
 import { parseCidr } from '../guard/cidr';
+import { PROTOCOLS } from '../vocabulary';
 
 const hostname = z
   .string()
@@ -87,10 +88,23 @@ export const ClusterSchema = z.strictObject({
     .array(z.union([z.enum(['gcp', 'azure']), cidr]))
     .max(64)
     .optional(),
+  /**
+   * kube-apiserver's --service-node-port-range, `FROM-TO` (default 30000-32767): a guarded port
+   * outside it gets a warning, since no Service can have it as a NodePort.
+   */
+  nodePortRange: z
+    .string()
+    .max(11)
+    .regex(/^\d{1,5}-\d{1,5}$/, 'FROM-TO, e.g. 30000-32767')
+    .refine((text) => {
+      const [from, to] = text.split('-').map(Number) as [number, number];
+      return from >= 1 && from <= to && to <= 65535;
+    }, 'FROM-TO with 1 <= FROM <= TO <= 65535')
+    .optional(),
 });
 
 export const GuardModeSchema = z.enum(['enforce', 'audit']);
-export const ProtocolSchema = z.enum(['tcp', 'udp', 'sctp']);
+export const ProtocolSchema = z.enum(PROTOCOLS);
 
 export const NodePortPolicySchema = z.strictObject({
   port: z.number().int().min(1).max(65535),
@@ -160,7 +174,6 @@ export type InventoryNode = z.infer<typeof NodeSchema>;
 export type Inventory = z.infer<typeof InventorySchema>;
 export type AllowEntry = z.infer<typeof AllowEntrySchema>;
 export type GuardMode = z.infer<typeof GuardModeSchema>;
-export type Protocol = z.infer<typeof ProtocolSchema>;
 export type NodePortPolicy = z.infer<typeof NodePortPolicySchema>;
 export type Policy = z.infer<typeof PolicySchema>;
 export type Cluster = z.infer<typeof ClusterSchema>;

@@ -2,6 +2,7 @@
 // (bad input: exit 2 before any node is contacted), per-node progress on stderr, JSON on stdout,
 // and the interactive confirmation that --yes skips.
 import { createInterface } from 'node:readline/promises';
+import { visibleText } from '../../../shared/text/visible.js';
 import { type LocalStore, localStore } from '../../engine/local-store.js';
 import { openSession, type Session, type SessionOptions, selectNodes } from '../../engine/session.js';
 import { type LoadedWorkspace, loadWorkspace } from '../../engine/workspace-file.js';
@@ -62,7 +63,12 @@ export async function withSession<T>(
   opts: FleetCliOptions,
   fn: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const options = sessionOptions(opts);
+  // A key trusted on first use is announced even with --quiet: it is the one moment the operator
+  // can still compare the fingerprint with the host's.
+  const options: SessionOptions = {
+    ...sessionOptions(opts),
+    onHostKeyAccepted: (e) => process.stderr.write(`npg: ${e.message}\n`),
+  };
   checkNodes(loaded, opts);
   const r = await openSession(loaded, options);
   if (!r.ok) throw new CliError(r.message);
@@ -80,8 +86,11 @@ export function progress(opts: FleetCliOptions, label: string): ((e: ProgressEve
   return (e) => {
     if (e.phase === 'done')
       process.stderr.write(`npg: ${e.node}: ${label} done (${(e.durationMs / 1000).toFixed(1)} s)\n`);
-    else if (e.phase === 'failed')
-      process.stderr.write(`npg: ${e.message.startsWith(e.node) ? e.message : `${e.node}: ${e.message}`}\n`);
+    else if (e.phase === 'failed') {
+      // Step errors may quote a node's words: one visible line whoever built them.
+      const line = visibleText(e.message, 1000);
+      process.stderr.write(`npg: ${line.startsWith(e.node) ? line : `${e.node}: ${line}`}\n`);
+    }
   };
 }
 

@@ -2,8 +2,14 @@
 // touched (bad CIDR, port, label: one line, exit 2, file unchanged), stored normalised, and written
 // atomically. Nothing is sent to any node: `npg plan` / `npg apply` do that.
 import type { Command } from 'commander';
-import type { Protocol } from '../../../shared/workspace/schema.js';
-import { editPolicy, type PolicyEdit, parsePortFlag, splitList } from '../../engine/policy-edit.js';
+import type { Protocol } from '../../../shared/vocabulary.js';
+import {
+  editPolicy,
+  type PolicyEdit,
+  parsePortFlag,
+  portWarnings,
+  splitList,
+} from '../../engine/policy-edit.js';
 import { saveWorkspace } from '../../engine/workspace-file.js';
 import { CliError, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
@@ -27,6 +33,7 @@ interface PolicyOptions extends FleetCliOptions {
   readonly blackholePort?: string;
   readonly service?: string;
   readonly drop?: boolean;
+  readonly allowEmpty?: boolean;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -39,7 +46,8 @@ function toEdit(opts: PolicyOptions): PolicyEdit | undefined {
     opts.mode !== undefined ||
     opts.blackholePort !== undefined ||
     opts.service !== undefined ||
-    opts.drop === true;
+    opts.drop === true ||
+    opts.allowEmpty === true;
   if (!editing) {
     if (opts.label !== undefined) throw new CliError('--label goes with --allow or --add');
     return undefined;
@@ -58,7 +66,10 @@ function toEdit(opts: PolicyOptions): PolicyEdit | undefined {
     if (!b.ok) throw new CliError(b.error);
     blackholePort = b.port;
   }
-  if (opts.drop && (opts.allow || opts.add || opts.remove || opts.mode || opts.service || blackholePort))
+  if (
+    opts.drop &&
+    (opts.allow || opts.add || opts.remove || opts.mode || opts.service || blackholePort || opts.allowEmpty)
+  )
     throw new CliError('--drop removes the port from the policy; give no other edit with it');
   if (opts.allow !== undefined && opts.remove !== undefined)
     throw new CliError('--allow replaces the list; use --add / --remove to edit it instead');
@@ -75,6 +86,7 @@ function toEdit(opts: PolicyOptions): PolicyEdit | undefined {
     ...(blackholePort !== undefined ? { blackholePort } : {}),
     ...(opts.service !== undefined ? { service: opts.service } : {}),
     ...(opts.drop ? { drop: true } : {}),
+    ...(opts.allowEmpty ? { allowEmpty: true } : {}),
   };
 }
 
@@ -89,6 +101,7 @@ export async function runPolicy(opts: PolicyOptions): Promise<number> {
       throw new CliError(`${r.errors[0]}${more}; workspace unchanged`);
     }
     for (const n of r.notes) note(opts, `note: ${n}`);
+    if (!edit.drop) for (const w of portWarnings(loaded.workspace, [edit])) note(opts, `warning: ${w}`);
     if (r.changed) {
       const saved = await saveWorkspace(loaded, { ...loaded.workspace, policy: r.policy });
       if (!saved.ok) throw new CliError(saved.message);
@@ -137,11 +150,12 @@ export function registerPolicy(program: Command, run: Runner): void {
       .option('--mode <MODE>', 'enforce (block) or audit (count and list, block nothing)')
       .option('--blackhole-port <N>', 'local port blocked clients are redirected to (default 65535)')
       .option('--service <TEXT>', 'service name for people (namespace/name:port)')
+      .option('--allow-empty', 'let the allow-list be empty: block every source (alone: empty it)')
       .option('--drop', 'remove this NodePort from the policy'),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  npg policy --workspace c.yaml --port 30001 --allow 203.0.113.0/24 --label office\n  npg policy --workspace c.yaml --port 30001 --add 198.51.100.7 --label vpn\n  npg policy --workspace c.yaml --port 30002 --proto udp --mode audit --allow 10.0.0.0/8\n  npg policy --workspace c.yaml',
+      '\nExamples:\n  npg policy --workspace c.yaml --port 30001 --allow 203.0.113.0/24 --label office\n  npg policy --workspace c.yaml --port 30001 --add 198.51.100.7 --label vpn\n  npg policy --workspace c.yaml --port 30002 --proto udp --mode audit --allow 10.0.0.0/8\n  npg policy --workspace c.yaml --port 30003 --allow-empty\n  npg policy --workspace c.yaml',
     )
     .action((opts: PolicyOptions) => run(runPolicy(opts)));
 }

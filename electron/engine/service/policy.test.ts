@@ -87,8 +87,36 @@ describe('setPolicy', () => {
     expect(value(await engine.recentWorkspaces({}, call())).map((e) => e.path)).toEqual([path]);
   });
 
+  it('refuses an empty list unless allowEmpty says it is meant, and writes nothing', async () => {
+    const before = await readFile(path, 'utf8');
+    const r = await engine.setPolicy({ port: 30002, protocol: 'udp', allow: [] }, call());
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.code).toBe('bad-input');
+    expect(r.error.message).toBe(
+      'udp/30002: no allow entry given: the allow-list would be empty, which blocks every source; use --allow-empty if that is meant, or --drop to remove the guard',
+    );
+    expect(await readFile(path, 'utf8')).toBe(before);
+  });
+
+  it("warns, and still saves, when the port is a node's SSH port or outside the NodePort range", async () => {
+    const r = value(
+      await engine.setPolicy(
+        { port: 22, protocol: 'tcp', allow: [{ cidr: '198.18.100.0/24' }, { cidr: '2001:2::/48' }] },
+        call(),
+      ),
+    );
+    expect(r.warnings).toEqual([
+      'tcp/22: 22 is the SSH port of node1, node2: the guard would cut off SSH from every source it does not allow',
+      'tcp/22: 22 is outside the NodePort range 30000-32767, so no Service can expose it as a NodePort',
+    ]);
+    expect((await onDisk()).policy.nodePorts.map((p) => p.port)).toEqual([22]);
+  });
+
   it('warns about an empty list and a list without IPv6', async () => {
-    const empty = value(await engine.setPolicy({ port: 30002, protocol: 'udp', allow: [] }, call()));
+    const empty = value(
+      await engine.setPolicy({ port: 30002, protocol: 'udp', allow: [], allowEmpty: true }, call()),
+    );
     expect(empty.warnings).toEqual(['udp/30002: the allow-list is empty: every source will be blocked']);
     const v4 = value(
       await engine.setPolicy(

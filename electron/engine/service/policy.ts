@@ -4,14 +4,14 @@
 // one line naming it, and nothing is written.
 import type { ApiResult, ParsedRequestOf, PolicyResponse, WorkspaceView } from '../../../shared/api.js';
 import { parseCidr } from '../../../shared/guard/cidr.js';
-import type { Policy } from '../../../shared/workspace/schema.js';
-import { editPolicy, textFieldProblem } from '../policy-edit.js';
+import type { Policy, Workspace } from '../../../shared/workspace/schema.js';
+import { editPolicy, portWarnings, textFieldProblem } from '../policy-edit.js';
 import { badInput, failed, ok } from './results.js';
 import type { WorkspaceState } from './workspace-state.js';
 
-/** Warnings known from the policy alone; the node-dependent ones come from plan. */
-function policyWarnings(policy: Policy): string[] {
-  return policy.nodePorts.flatMap((p) => {
+/** Warnings known from the workspace alone; the node-dependent ones come from plan. */
+function policyWarnings(workspace: Workspace, policy: Policy): string[] {
+  const lists = policy.nodePorts.flatMap((p) => {
     const key = `${p.protocol}/${p.port}`;
     if (p.allow.length === 0)
       return [
@@ -22,6 +22,7 @@ function policyWarnings(policy: Policy): string[] {
     const v6 = p.allow.some((a) => a.cidr.includes(':'));
     return v6 ? [] : [`${key}: no IPv6 entry: on dual-stack nodes every IPv6 client will be blocked`];
   });
+  return [...lists, ...portWarnings(workspace, policy.nodePorts)];
 }
 
 async function savePolicy(
@@ -32,7 +33,7 @@ async function savePolicy(
   const loaded = state.require('policy');
   const saved = await state.save({ ...loaded.workspace, policy });
   if (!saved.ok) return failed(saved.message);
-  return ok({ workspace: saved.view, notes, warnings: policyWarnings(policy) });
+  return ok({ workspace: saved.view, notes, warnings: policyWarnings(loaded.workspace, policy) });
 }
 
 export async function setPolicy(
@@ -47,8 +48,13 @@ export async function setPolicy(
     ...(req.mode ? { mode: req.mode } : {}),
     ...(req.blackholePort !== undefined ? { blackholePort: req.blackholePort } : {}),
     ...(req.service !== undefined ? { service: req.service } : {}),
+    ...(req.allowEmpty ? { allowEmpty: true } : {}),
   });
-  if (!r.ok) return badInput(`${req.protocol}/${req.port}: ${r.errors[0]}`);
+  if (!r.ok) {
+    const key = `${req.protocol}/${req.port}`;
+    const first = r.errors[0] ?? 'invalid policy';
+    return badInput(first.startsWith(`${key}:`) ? first : `${key}: ${first}`);
+  }
   return savePolicy(state, r.policy, r.notes);
 }
 

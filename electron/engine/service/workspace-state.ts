@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ApiEvent, EngineCall, HostKeyPromptView, WorkspaceView } from '../../../shared/api.js';
 import type { Workspace } from '../../../shared/workspace/schema.js';
-import type { HostKeyDecision, HostKeySubject } from '../../fleet/index.js';
+import type { HostKeyAccepted, HostKeyDecision, HostKeySubject } from '../../fleet/index.js';
 import { type LocalStore, localStore } from '../local-store.js';
 import { openSession, type Session } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
@@ -117,6 +117,7 @@ export class WorkspaceState {
     const loaded = this.require('connect');
     this.sessionP ??= openSession(loaded, {
       onUnknownHostKey: (subject, fingerprint, keyType) => this.ask(subject, fingerprint, keyType),
+      onHostKeyAccepted: (e) => this.announce(e),
     }).then((r) => {
       if (!r.ok) {
         this.sessionP = undefined;
@@ -161,6 +162,25 @@ export class WorkspaceState {
       this.prompts.set(view.requestId, { view, resolve: settle });
       for (const emit of this.listeners) emit({ kind: 'host-key', prompt: view });
     });
+  }
+
+  /** A key trusted on first use is shown with its fingerprint to whoever follows the nodes now. */
+  private announce(e: HostKeyAccepted): void {
+    const s = e.subject;
+    for (const emit of this.listeners)
+      emit({
+        kind: 'host-key-accepted',
+        accepted: {
+          node: s.role === 'node' ? s.name : s.forNode,
+          host: s.host,
+          port: s.port,
+          role: s.role,
+          fingerprint: e.fingerprint,
+          keyType: e.keyType,
+          recorded: e.recorded,
+          message: e.message,
+        },
+      });
   }
 
   decide(requestId: string, decision: 'once' | 'always' | 'reject'): boolean {

@@ -34,6 +34,7 @@ export function NodesPanel() {
   const statuses = useNodes((s) => s.statuses);
   const discovering = useNodes((s) => s.discovering);
   const error = useNodes((s) => s.error);
+  const notices = useNodes((s) => s.notices);
   const discover = useNodes((s) => s.discover);
   const cancel = useNodes((s) => s.cancel);
   return (
@@ -56,6 +57,11 @@ export function NodesPanel() {
         )}
       </header>
       <HostKeyPrompts />
+      {notices.map((n) => (
+        <p key={n} className="muted" role="status" data-testid="host-key-accepted">
+          {n}
+        </p>
+      ))}
       {error && (
         <p className="error" role="alert">
           {error}

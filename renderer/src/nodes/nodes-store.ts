@@ -10,6 +10,8 @@ export interface NodesStore {
   readonly discovering: boolean;
   readonly error?: string;
   readonly prompts: readonly HostKeyPromptView[];
+  /** Host keys trusted on first use, one line each with the fingerprint. */
+  readonly notices: readonly string[];
   readonly controller?: AbortController;
   discover(): Promise<void>;
   cancel(): void;
@@ -23,10 +25,12 @@ export const useNodes = create<NodesStore>()((set, get) => ({
   statuses: {},
   discovering: false,
   prompts: [],
+  notices: [],
 
   onEvent(e) {
     if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));
     else if (e.kind === 'host-key') set((s) => ({ prompts: [...s.prompts, e.prompt] }));
+    else if (e.kind === 'host-key-accepted') set((s) => ({ notices: [...s.notices, e.accepted.message] }));
   },
 
   async discover() {
@@ -69,6 +73,7 @@ export const useNodes = create<NodesStore>()((set, get) => ({
       discovering: false,
       error: undefined,
       prompts: [],
+      notices: [],
       controller: undefined,
     });
   },

@@ -65,6 +65,8 @@ export const usePolicy = create<PolicyStore>()((set, get) => ({
       port: k.port,
       protocol: k.protocol,
       allow: draft.entries.map((e) => ({ cidr: e.cidr, ...(e.label ? { label: e.label } : {}) })),
+      // The editor shows an empty list as "every source would be blocked" before it is saved.
+      ...(draft.entries.length === 0 ? { allowEmpty: true } : {}),
       mode: draft.mode,
       ...(service ? { service } : {}),
     });
