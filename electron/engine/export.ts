@@ -4,12 +4,12 @@
 // JSON document (policy, per-node rules, hashes, time, operator) that `npg import` reads back.
 import { type DesiredGuard, desiredGuard } from '../../shared/guard/desired.js';
 import { fingerprint } from '../../shared/guard/hash.js';
-import { COMMENTS, ENTRY_CHAIN } from '../../shared/guard/names.js';
 import { planNode } from '../../shared/guard/plan.js';
 import { desiredFromState, renderFamilyPlan, renderNodePlan } from '../../shared/guard/render.js';
 import { serializeSavedState } from '../../shared/guard/saved-state.js';
 import { emptyFamilyState, guardStateHash } from '../../shared/guard/state.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import type { Family } from '../../shared/vocabulary.js';
+import { COMMENTS, ENTRY_CHAIN } from '../../shared/vocabulary.js';
 import { type Policy, PolicySchema } from '../../shared/workspace/schema.js';
 import type { NodeSnapshot } from './snapshot.js';
 

@@ -2,7 +2,8 @@
 // a fingerprint that changes with any rule added, deleted, replaced or moved (rule handles are in
 // it; counters are not), and the rules' counters in order, to bring an earlier `iptables -S -v`
 // read up to date when the fingerprint says nothing else changed.
-import type { Family } from '../../shared/netfilter/index.js';
+
+import type { Family } from '../../shared/vocabulary.js';
 import type { ScriptOutput, Section } from './sections.js';
 
 export interface RuleCounters {

@@ -3,7 +3,7 @@
 // ipsets (ipvs mode). Plan needs only port and protocol (e.g. "this NodePort is open over IPv6").
 import type { ListeningPort } from '../../shared/guard/warnings.js';
 import { parseIpsetList } from '../../shared/kube/ipset-parse.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import type { Family } from '../../shared/vocabulary.js';
 
 type Protocol = ListeningPort['protocol'];
 

@@ -1,10 +1,13 @@
 // A plan as a readable diff (pure): per node and family the chains created, rewritten (rules added
 // and removed) and removed, and what happens to the entry jump. The CLI prints it; the same edits
 // are what render.ts turns into the iptables-restore transaction.
-import { familyName } from '../../shared/guard/cidr.js';
+
 import type { GuardEdit, NodePlan } from '../../shared/guard/plan.js';
 import { ruleKey } from '../../shared/guard/state.js';
 import { assertNever } from '../../shared/netfilter/index.js';
+import { familyName } from '../../shared/vocabulary.js';
+import type { NodeChange } from './node-change.js';
+import type { Prepared } from './prepare.js';
 
 const MAX_RULES_SHOWN = 20;
 
@@ -80,4 +83,24 @@ export function groupedPlanLines(plans: readonly NodePlan[]): string[] {
     else groups.set(key, { nodes: [p.node], plan: p });
   }
   return [...groups.values()].flatMap((g) => planLines(g.plan, g.nodes.join(', ')));
+}
+
+/** The plan as text: nodes with the same plan once, then nodes left alone, then nodes not planned. */
+export function planTextLines(prepared: Prepared): string[] {
+  const lines = groupedPlanLines(prepared.changes.map((c) => c.plan));
+  for (const u of prepared.untouched) lines.push(u.message);
+  for (const u of prepared.unplanned) lines.push(u.message);
+  return lines;
+}
+
+/** The question asked before nodes change: how many, which families, and the rollback timer. */
+export function confirmQuestion(
+  op: string,
+  work: readonly NodeChange[],
+  confirmSeconds: number | undefined,
+): string {
+  const fams = new Set(work.flatMap((c) => c.restores.map((r) => familyName(r.family))));
+  const nodes = `${work.length} node${work.length === 1 ? '' : 's'}`;
+  const timer = confirmSeconds ? `, rolled back after ${confirmSeconds} s unless confirmed` : '';
+  return `${op} on ${nodes} (${[...fams].join(', ')})${timer}?`;
 }

@@ -26,7 +26,7 @@ import {
   probeStatus,
   readProbeReport,
 } from '../../shared/guard/probe.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import { PROBE_BATCH, PROBE_MAX_SECONDS, PROBE_SCRIPT } from './probe-script.js';
 import { parseScriptOutput } from './sections.js';

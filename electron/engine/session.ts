@@ -1,9 +1,12 @@
 // Opening the fleet for a workspace and reading its nodes: the engine's entry to the network.
 // Host keys the known_hosts file lacks are refused unless the caller accepts new keys (the CLI's
 // --accept-new-host-keys, which records them); a changed key is always refused by the fleet.
+
+import { GUARD_CHAIN_PATTERN } from '../../shared/vocabulary.js';
 import {
   type Fleet,
   type FleetError,
+  type HostKeyAcceptedListener,
   type HostKeyDecision,
   type NodeResult,
   type NodeStepContext,
@@ -15,8 +18,24 @@ import {
 import { READ_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput, type ScriptOutput } from './sections.js';
 import { type NodeSnapshot, type ReadMode, snapshotFromOutput } from './snapshot.js';
-import type { CachedGuardRead } from './verify-read.js';
 import type { LoadedWorkspace } from './workspace-file.js';
+
+/**
+ * Per node: `once` after a first verify (a single `npg verify` never pays for a listing it will
+ * not use); the second verify of the session reads with the listing, later ones compare.
+ */
+export type CachedGuardRead = 'once' | ListedGuardRead;
+
+export interface ListedGuardRead {
+  /** The chains the policy wanted when it was read: another policy means another read. */
+  readonly wanted: string;
+  /** When the full read was taken (ms since the epoch). */
+  readonly at: number;
+  /** The read, with the listing taken before it as its `nft` section. */
+  readonly out: ScriptOutput;
+  /** The chains listed (in both families): later listings ask for the same. */
+  readonly listed: readonly string[];
+}
 
 export interface SessionOptions {
   /** Record host keys known_hosts does not have yet (the operator checked them). */
@@ -30,6 +49,8 @@ export interface SessionOptions {
   readonly nodes?: readonly string[];
   /** Asks a person about an unknown host key (the UI's prompt); overrides acceptNewHostKeys. */
   readonly onUnknownHostKey?: UnknownHostKeyDecider;
+  /** Told of every host key trusted on first use, to announce it (CLI: stderr; UI: an event). */
+  readonly onHostKeyAccepted?: HostKeyAcceptedListener;
 }
 
 export interface Session {
@@ -72,6 +93,7 @@ export async function openSession(
   const opened = await openFleet(loaded.workspace.inventory, {
     workspaceDir: loaded.dir,
     onUnknownHostKey: decide,
+    ...(options.onHostKeyAccepted !== undefined ? { onHostKeyAccepted: options.onHostKeyAccepted } : {}),
     ...(options.sshConfigPath !== undefined ? { sshConfigPath: options.sshConfigPath } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
@@ -123,7 +145,7 @@ export async function readNodeOutput(
   what: ReadMode,
   chains: readonly string[] = [],
 ): Promise<StepOutcome<{ readonly snapshot: NodeSnapshot; readonly out: ScriptOutput }, ReadError>> {
-  const wanted = what === 'guard' ? chains.filter((c) => /^NPG-[A-Z0-9-]+$/.test(c)) : [];
+  const wanted = what === 'guard' ? chains.filter((c) => GUARD_CHAIN_PATTERN.test(c)) : [];
   const r = await run({
     op: `read (${what})`,
     argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted],

@@ -1,12 +1,13 @@
 // A node as read by READ_SCRIPT, turned into typed data (pure): both families' nat tables and our
 // guard state in them, kube-proxy's mode and backend, the node's addresses and listening ports, and
 // what our node-side directory holds (saved state, a pending commit-confirmed change).
-import type { KubeProxyMode } from '../../shared/guard/plan.js';
 import { parseSavedState } from '../../shared/guard/saved-state.js';
 import { type ExtractResult, extractGuardState, type FamilyGuardState } from '../../shared/guard/state.js';
 import type { ListeningPort } from '../../shared/guard/warnings.js';
 import type { Topology } from '../../shared/kube/index.js';
-import { type Backend, type Family, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
+import { type Backend, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
+import { firstVisibleLine } from '../../shared/text/visible.js';
+import type { Family, ProxyMode } from '../../shared/vocabulary.js';
 import { inspectDump } from './inspect.js';
 import { nodePortsFromChain, nodePortsFromIpsets } from './nodeport-listing.js';
 import { markerValue, type ScriptOutput } from './sections.js';
@@ -46,7 +47,7 @@ export interface NodeSnapshot {
   readonly toolBackend: ToolBackend;
   /** The backend kube-proxy writes to (hint, else the dump's header). */
   readonly kubeBackend: Backend;
-  readonly mode: KubeProxyMode;
+  readonly mode: ProxyMode;
   readonly families: readonly FamilySnapshot[];
   /** Families the guard must cover on this node (ipv6 only where the node has IPv6). */
   readonly guardFamilies: readonly Family[];
@@ -158,14 +159,8 @@ export function parseAddresses(text: string): string[] {
   return out;
 }
 
-function firstLine(text: string): string {
-  return (
-    text
-      .split('\n')
-      .map((l) => l.trim())
-      .find(Boolean) ?? ''
-  );
-}
+/** The node's own words, one visible line (a node is not trusted: shared/text/visible.ts). */
+const firstLine = (text: string): string => firstVisibleLine(text);
 
 /**
  * How much a read covers: every table, the nat table, PREROUTING and our chains plus kube-proxy's
@@ -217,7 +212,7 @@ export function snapshotFromOutput(
       v6.state.kubeServicesAt !== undefined ||
       v6.state.chains.length > 0 ||
       v6.state.entryJumps.length > 0);
-  const mode: KubeProxyMode =
+  const mode: ProxyMode =
     markerValue(out, 'kube-proxy-nftables') === 'yes'
       ? 'nftables'
       : (v4?.topology?.mode ?? (what === 'plan' ? planMode(out, v4) : 'unknown'));
@@ -292,8 +287,6 @@ function readFamily(
   let topology: Topology | undefined;
   const hasNat = /^\*nat$/m.test(text);
   const partial = what === 'guard' || what === 'plan';
-  // Lazily: every rule is checked, but only those the topology and the guard state read are
-  // decoded (a 5,000-service node: ~0.3 s instead of ~0.45 s per family, and far less garbage).
   if (what === 'full' && hasNat) {
     const r = inspectDump(
       {
@@ -302,13 +295,12 @@ function readFamily(
         ...(ipset && ipset.rc === 0 ? { ipsets: { text: ipset.body, source: `${node} ipset list` } } : {}),
         ...(ipvs && ipvs.rc === 0 ? { ipvs: { text: ipvs.body, source: `${node} ipvsadm -Ln` } } : {}),
       },
-      { lazy: true },
     );
     if (!r.ok) return { ok: false, message: r.message };
     ruleset = r.value.ruleset;
     topology = r.value.topology;
   } else {
-    const r = parseIptablesSave(text, { family, lazy: true, ...(partial ? { table: 'nat' } : {}) });
+    const r = parseIptablesSave(text, { family, ...(partial ? { table: 'nat' } : {}) });
     if (!r.ok) return { ok: false, message: `${source} line ${r.error.line}: ${r.error.message}` };
     ruleset = r.ruleset;
   }
@@ -341,7 +333,7 @@ function readFamily(
 }
 
 /** kube-proxy's mode from a plan read: which NodePort chain exists, else whether it has rules at all. */
-function planMode(out: ScriptOutput, v4: FamilySnapshot | undefined): KubeProxyMode {
+function planMode(out: ScriptOutput, v4: FamilySnapshot | undefined): ProxyMode {
   switch (markerValue(out, 'nodeport-chain.v4')) {
     case 'KUBE-NODEPORTS':
       return 'iptables';

@@ -6,7 +6,7 @@ import type { AuditedSource } from '../../shared/guard/audit.js';
 import { desiredGuard } from '../../shared/guard/desired.js';
 import type { NodeVerify, VerifyStatus } from '../../shared/guard/verify.js';
 import { overallStatus } from '../../shared/guard/verify.js';
-import type { Family } from '../../shared/netfilter/index.js';
+import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import type { ProgressListener } from '../fleet/index.js';
 import { listBlockedSources } from './kill-established.js';

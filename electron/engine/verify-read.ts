@@ -10,35 +10,18 @@
 // replaced in place (`iptables -R`) with only its comment changed keeps its handle and looks the
 // same. Comments are labels, not behaviour; still, a listing stands in for a read for at most
 // QUICK_MAX_AGE_MS, then the next verify reads in full again.
+
+import { GUARD_CHAIN_PATTERN } from '../../shared/vocabulary.js';
 import type { NodeStepContext, StepOutcome } from '../fleet/index.js';
 import { refreshedOutput } from './nft-listing.js';
 import { NFT_RESIDENTS, nftListRequest } from './nft-resident.js';
 import { QUICK_SCRIPT } from './node-scripts.js';
 import { parseScriptOutput, type ScriptOutput } from './sections.js';
-import { type ReadError, readNodeOutput } from './session.js';
+import { type CachedGuardRead, type ListedGuardRead, type ReadError, readNodeOutput } from './session.js';
 import { type NodeSnapshot, snapshotFromOutput } from './snapshot.js';
 
 /** How long a full read may be reused through nft listings (see above). */
 export const QUICK_MAX_AGE_MS = 30_000;
-
-/**
- * Per node: `once` after a first verify (a single `npg verify` never pays for a listing it will
- * not use); the second verify of the session reads with the listing, later ones compare.
- */
-export type CachedGuardRead = 'once' | ListedGuardRead;
-
-interface ListedGuardRead {
-  /** The chains the policy wanted when it was read: another policy means another read. */
-  readonly wanted: string;
-  /** When the full read was taken (ms since the epoch). */
-  readonly at: number;
-  /** The read, with the listing taken before it as its `nft` section. */
-  readonly out: ScriptOutput;
-  /** The chains listed (in both families): later listings ask for the same. */
-  readonly listed: readonly string[];
-}
-
-const CHAIN = /^NPG-[A-Z0-9-]+$/;
 
 export async function readForVerify(
   ctx: Pick<NodeStepContext, 'run' | 'ask'>,
@@ -47,7 +30,7 @@ export async function readForVerify(
   cache: Map<string, CachedGuardRead> | undefined,
   maxAgeMs = QUICK_MAX_AGE_MS,
 ): Promise<StepOutcome<NodeSnapshot, ReadError>> {
-  const wanted = chains.filter((c) => CHAIN.test(c));
+  const wanted = chains.filter((c) => GUARD_CHAIN_PATTERN.test(c));
   const key = wanted.join(' ');
   const hit = cache?.get(node);
   if (hit && hit !== 'once' && hit.wanted === key && Date.now() - hit.at <= maxAgeMs) {

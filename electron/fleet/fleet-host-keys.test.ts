@@ -6,7 +6,7 @@ import { formatKnownHostsLine } from './known-hosts';
 import { type Fixture, makeFixture, nodeFor } from './test-support/fixture';
 import { makeKeyPair, type TestKeyPair } from './test-support/keys';
 import { startTestServer, type TestServer } from './test-support/ssh-server';
-import type { HostKeySubject, UnknownHostKeyDecider } from './types';
+import type { HostKeyAccepted, HostKeySubject, UnknownHostKeyDecider } from './types';
 
 let fx: Fixture;
 let hostKey: TestKeyPair;
@@ -32,13 +32,19 @@ afterAll(async () => {
   await fx.cleanup();
 });
 
-function fleet(decide?: UnknownHostKeyDecider, hashRecordedHostKeys = false): Fleet {
+function fleet(
+  decide?: UnknownHostKeyDecider,
+  hashRecordedHostKeys = false,
+  onHostKeyAccepted?: (e: HostKeyAccepted) => void,
+  on: TestServer = server,
+): Fleet {
   const f = new Fleet({
     persistentShell: false, // the test server answers exec requests itself
-    nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
+    nodes: [nodeFor(on, 'n1', 'root', { identityFiles: [keyPath] })],
     knownHostsPath: fx.knownHostsPath,
     hashRecordedHostKeys,
     ...(decide === undefined ? {} : { onUnknownHostKey: decide }),
+    ...(onHostKeyAccepted === undefined ? {} : { onHostKeyAccepted }),
   });
   fleets.push(f);
   return f;
@@ -85,8 +91,9 @@ describe('host key checking', () => {
     let asks = 0;
     const accept: UnknownHostKeyDecider = async () => {
       asks++;
-      // A slow person: the connect timeout must not run while the question is open.
-      await new Promise((r) => setTimeout(r, 300));
+      // A slow person: the connect timeout must not run while the question is open (the answer
+      // takes longer than the whole connect may; the handshake gets the rest, even under load).
+      await new Promise((r) => setTimeout(r, 2500));
       return 'accept-and-record';
     };
     const f = new Fleet({
@@ -94,7 +101,7 @@ describe('host key checking', () => {
       nodes: [nodeFor(server, 'n1', 'root', { identityFiles: [keyPath] })],
       knownHostsPath: fx.knownHostsPath,
       onUnknownHostKey: accept,
-      connectTimeoutMs: 200,
+      connectTimeoutMs: 2000,
     });
     fleets.push(f);
     const first = await f.run('n1', idRequest);
@@ -172,5 +179,117 @@ describe('host key checking', () => {
       error: { kind: 'host-key-unknown', reason: 'cert-authority-unsupported' },
     });
     expect(r.ok || r.error.message).toMatch(/@cert-authority/);
+  });
+
+  it('refuses a host known by a key of another type that now shows only an RSA key, and never asks', async () => {
+    // The host was recorded by its ed25519 key (line 2); this one shows RSA only, as an interceptor
+    // holding no ed25519 key of the host's would.
+    const rsaServer = await startTestServer({
+      hostKey: makeKeyPair('rsa'),
+      users: { root: { publicKeys: [userKey.publicLine] } },
+    });
+    try {
+      await writeFile(
+        fx.knownHostsPath,
+        `# pinned\n${formatKnownHostsLine('127.0.0.1', rsaServer.port, otherHostKey.blob, { hashed: false })}`,
+      );
+      let asked = false;
+      const accepted: HostKeyAccepted[] = [];
+      const r = await fleet(
+        async () => {
+          asked = true;
+          return 'accept-and-record';
+        },
+        false,
+        (e) => accepted.push(e),
+        rsaServer,
+      ).run('n1', idRequest);
+      expect(asked).toBe(false);
+      expect(accepted).toEqual([]);
+      expect(rsaServer.stats.authMethods).toEqual([]);
+      expect(r).toMatchObject({
+        ok: false,
+        error: {
+          kind: 'host-key-changed',
+          recorded: 'other-type',
+          keyType: 'ssh-rsa',
+          knownKeyTypes: ['ssh-ed25519'],
+          knownFingerprints: [sha256Fingerprint(otherHostKey.blob)],
+          lines: [2],
+        },
+      });
+      const message = r.ok ? '' : r.error.message;
+      expect(message).toMatch(/^n1: HOST KEY CHANGED: presents ssh-rsa SHA256:\S+, but known_hosts/);
+      expect(message).toContain(`(${fx.knownHostsPath}:2) has only ssh-ed25519 on record`);
+      expect(message).not.toContain('\n');
+      // Nothing was added: the refusal leaves the file as it was.
+      expect((await readFile(fx.knownHostsPath, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+    } finally {
+      await rsaServer.close();
+    }
+  });
+});
+
+describe('keys trusted on first use are announced', () => {
+  it('names the node, the host, the type and the SHA256 fingerprint, as OpenSSH does', async () => {
+    await writeFile(fx.knownHostsPath, '');
+    const accepted: HostKeyAccepted[] = [];
+    const r = await fleet(
+      async () => 'accept-and-record',
+      false,
+      (e) => accepted.push(e),
+    ).run('n1', idRequest);
+    expect(r.ok).toBe(true);
+    const fingerprint = sha256Fingerprint(hostKey.blob);
+    expect(accepted).toEqual([
+      {
+        subject: { name: 'n1', host: '127.0.0.1', port: server.port, role: 'node', forNode: 'n1' },
+        keyType: 'ssh-ed25519',
+        fingerprint,
+        recorded: true,
+        knownHostsPath: fx.knownHostsPath,
+        message: `n1: Warning: Permanently added '[127.0.0.1]:${server.port}' (ED25519) to the list of known hosts (${fx.knownHostsPath}): ${fingerprint}`,
+      },
+    ]);
+    // Known now: the next connection announces nothing.
+    const again: HostKeyAccepted[] = [];
+    expect(await fleet(undefined, false, (e) => again.push(e)).run('n1', idRequest)).toMatchObject({
+      ok: true,
+    });
+    expect(again).toEqual([]);
+  });
+
+  it('says so when a key is trusted for this session only', async () => {
+    await writeFile(fx.knownHostsPath, '');
+    const accepted: HostKeyAccepted[] = [];
+    expect(
+      await fleet(
+        async () => 'accept-once',
+        false,
+        (e) => accepted.push(e),
+      ).run('n1', idRequest),
+    ).toMatchObject({
+      ok: true,
+    });
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]).toMatchObject({ recorded: false, fingerprint: sha256Fingerprint(hostKey.blob) });
+    expect(accepted[0]?.message).toBe(
+      `n1: Warning: trusting '[127.0.0.1]:${server.port}' (ED25519) ${sha256Fingerprint(hostKey.blob)} for this session only; not recorded in known_hosts`,
+    );
+  });
+
+  it('announces nothing for a rejected key', async () => {
+    await writeFile(fx.knownHostsPath, '');
+    const accepted: HostKeyAccepted[] = [];
+    expect(
+      await fleet(
+        async () => 'reject',
+        false,
+        (e) => accepted.push(e),
+      ).run('n1', idRequest),
+    ).toMatchObject({
+      ok: false,
+    });
+    expect(accepted).toEqual([]);
   });
 });

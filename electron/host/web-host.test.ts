@@ -442,7 +442,8 @@ describe('web host: calls', () => {
     expect(await bystander.next()).toEqual({ id: 1, result: { ok: true, value: 'still here' } });
     bystander.ws.close();
     await stillServes();
-  });
+    // Tens of MB through a real socket: a second on a quiet machine, several on a loaded one.
+  }, 30_000);
 });
 
 /** Waits until cond() holds (the fake dispatcher runs on the host's side of the socket). */

@@ -1,8 +1,8 @@
 // What the engine answers: plain, readonly, JSON-safe data the UI draws. Rules travel as
 // iptables-save text so the renderer never needs the netfilter model; node-sourced text is shown
 // inert by the renderer (React escapes it; nothing is ever parsed as markup).
+import type { Family, Protocol } from '../vocabulary';
 
-export type Protocol = 'tcp' | 'udp' | 'sctp';
 export type GuardModeView = 'enforce' | 'audit';
 
 export interface EndpointView {
@@ -99,7 +99,7 @@ export interface TraceResponse {
 /** One chain's rules, numbered as `iptables -L --line-numbers` numbers them. */
 export interface ChainRulesView {
   readonly chain: string;
-  readonly family: 'ipv4' | 'ipv6';
+  readonly family: Family;
   readonly rules: readonly {
     readonly number: number;
     readonly text: string;
@@ -210,6 +210,20 @@ export interface HostKeyPromptView {
   readonly role: 'node' | 'jump-host';
   readonly fingerprint: string;
   readonly keyType: string;
+}
+
+/** A host key trusted on first use, announced with its fingerprint (OpenSSH's "Permanently added"). */
+export interface HostKeyAcceptedView {
+  readonly node: string;
+  readonly host: string;
+  readonly port: number;
+  readonly role: 'node' | 'jump-host';
+  readonly fingerprint: string;
+  readonly keyType: string;
+  /** false: trusted for this session only. */
+  readonly recorded: boolean;
+  /** The one line to show. */
+  readonly message: string;
 }
 
 export interface ObservedSourceView {
@@ -326,6 +340,7 @@ export interface HistoryResponse {
 export type ApiEvent =
   | { readonly kind: 'node'; readonly status: NodeStatusView }
   | { readonly kind: 'host-key'; readonly prompt: HostKeyPromptView }
+  | { readonly kind: 'host-key-accepted'; readonly accepted: HostKeyAcceptedView }
   | {
       readonly kind: 'phase';
       readonly phase: 'reading' | 'planned' | 'canary' | 'rolling-out' | 'verifying' | 'done';

@@ -2,9 +2,11 @@
 // covered by a wider entry dropped (and reported, so the user learns their list had redundancy), the
 // rest sorted deterministically and split by family, because v4 rules go to iptables and v6 rules to
 // ip6tables. Sort + one sweep keeps 1,000-entry lists cheap (O(n log n)).
-import type { Family } from '../netfilter/model';
+
+import type { Family } from '../vocabulary';
+import { familyName } from '../vocabulary';
 import type { AllowEntry } from '../workspace/schema';
-import { type Cidr, type CidrValue, cidrContains, compareCidrs, familyName, parseCidr } from './cidr';
+import { type Cidr, type CidrValue, cidrContains, compareCidrs, parseCidr } from './cidr';
 import { type FieldError, fieldError, showValue } from './field-error';
 
 export interface AllowRule {

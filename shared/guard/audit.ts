@@ -7,8 +7,7 @@
 //
 // conntrack shows live flows and recently closed ones (TCP close-wait timers, UDP ~30-120 s), so the
 // list is "sources seen recently"; the audit rule's counters give the total since apply.
-import type { Family } from '../netfilter/model';
-import type { Protocol } from '../workspace/schema';
+import type { Family, Protocol } from '../vocabulary';
 import { findAllowing } from './allow-list';
 import { type CidrValue, parseCidr } from './cidr';
 import type { GuardedPort } from './desired';

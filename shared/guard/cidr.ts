@@ -5,7 +5,7 @@
 // ("010.0.0.1" is octal 8.0.0.1, "10" is 0.0.0.10, "fe80::1%eth0" carries a zone), so the text is
 // checked against a strict grammar first and only then handed to ipaddr.js.
 import ipaddr from 'ipaddr.js';
-import type { Family } from '../netfilter/model';
+import { type Family, familyName } from '../vocabulary';
 import { type FieldError, fieldError, showValue } from './field-error';
 
 declare const cidrBrand: unique symbol;
@@ -98,10 +98,6 @@ export function cidrsOverlap(a: CidrValue, b: CidrValue): boolean {
 /** IPv4 before IPv6, then by network address, then wider (shorter prefix) first. */
 export function compareCidrs(a: CidrValue, b: CidrValue): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
-}
-
-export function familyName(family: Family): string {
-  return family === 'ipv4' ? 'IPv4' : 'IPv6';
 }
 
 function strictFamily(address: string): Family | undefined {

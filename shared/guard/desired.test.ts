@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { serializeRule } from '../netfilter/serialize';
+import { sanitiseCommentText } from '../vocabulary';
 import type { Policy } from '../workspace/schema';
 import { desiredGuard, familyOf } from './desired';
-import { sanitiseCommentText } from './names';
 import { POLICY } from './test-support/fixtures';
 
 function lines(policy: Policy, family: 'ipv4' | 'ipv6') {

@@ -1,11 +1,12 @@
 // Desired state: what our chains must contain on a node, derived from the policy alone (per family).
 // Pure data; plan.ts diffs it against a node's current guard state and render.ts prints the difference.
-import type { Family, Rule } from '../netfilter/model';
+import type { Rule } from '../netfilter/model';
 import { assertNever } from '../netfilter/model';
-import type { GuardMode, NodePortPolicy, Policy, Protocol } from '../workspace/schema';
+import type { Family, Protocol } from '../vocabulary';
+import { type ChainName, ENTRY_CHAIN, portChainName } from '../vocabulary';
+import type { GuardMode, NodePortPolicy, Policy } from '../workspace/schema';
 import { type AllowList, type AllowListNote, allowRulesOf, normaliseAllowList } from './allow-list';
 import { type FieldError, fieldError, showValue } from './field-error';
-import { type ChainName, ENTRY_CHAIN, portChainName } from './names';
 import { allowRule, auditRule, blockRule, dispatchRule } from './rules';
 
 export const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];

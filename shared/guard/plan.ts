@@ -1,9 +1,10 @@
 // Plan: the difference between a node's current guard state and the desired one, as data (edits), per
 // family. render.ts prints it as one iptables-restore transaction per family; the UI and CLI show the
 // same edits as a readable diff. Applying a plan and planning again gives `noop`.
-import type { Backend, Family, Rule } from '../netfilter/model';
+import type { Backend, Rule } from '../netfilter/model';
+import type { Family, ProxyMode } from '../vocabulary';
+import { type ChainName, ENTRY_CHAIN } from '../vocabulary';
 import type { DesiredChain, DesiredGuard, FamilyDesired } from './desired';
-import { type ChainName, ENTRY_CHAIN } from './names';
 import { entryJumpRule } from './rules';
 import {
   type EntryJump,
@@ -17,10 +18,9 @@ import {
 import { type PlanChecks, type PlanIssue, planIssues } from './warnings';
 
 /** kube-proxy's proxy mode as discovered; `none`: no kube-proxy rules found. */
-export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | 'unknown';
 
 export interface KubeProxyInfo {
-  readonly mode: KubeProxyMode;
+  readonly mode: ProxyMode;
   /** The iptables backend kube-proxy writes to; ours must be the same (never mix legacy and nft). */
   readonly backend: Backend;
 }

@@ -7,10 +7,10 @@
 // (something dropped it). UDP has no handshake: no answer means allowed-and-silent as much as
 // blocked, so a UDP probe cannot tell the two apart; SCTP tools are rarely on a node. Neither is
 // probed, and the result says so.
-import type { Family } from '../netfilter/model';
-import type { Protocol } from '../workspace/schema';
+import type { Family, Protocol } from '../vocabulary';
+import { familyName } from '../vocabulary';
 import { findAllowing } from './allow-list';
-import { familyName, toCidr } from './cidr';
+import { toCidr } from './cidr';
 import type { GuardedPort } from './desired';
 
 /** Where a probe starts: this machine (the app host), or a node of the inventory over SSH. */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, type TestContext } from 'vitest';
-import type { Family } from '../netfilter/model';
+import type { Family } from '../vocabulary';
 import type { Policy } from '../workspace/schema';
 import { type NodePlan, planNode } from './plan';
 import { planRemoveAll, planRestore, renderNodePlan, stateAfter } from './render';

@@ -9,10 +9,10 @@
 //   3. `-A` rules of created and rewritten chains;
 //   4. `-X` of removed chains: by then they are empty and nothing of ours jumps to them
 //      (NPG-PREROUTING was rewritten in 1+3, or is itself removed last after its entry jump in 2).
-import type { Family } from '../netfilter/model';
 import { serializeRule, serializeRuleSpec } from '../netfilter/serialize';
+import type { Family } from '../vocabulary';
+import { ENTRY_CHAIN, HOOK_CHAIN } from '../vocabulary';
 import { type DesiredGuard, FAMILIES } from './desired';
-import { ENTRY_CHAIN, HOOK_CHAIN } from './names';
 import { entryJumpsRemoved, type FamilyPlan, insertsEntryJump, type NodePlan, planNode } from './plan';
 import { entryJumpRule } from './rules';
 import { bareRule, type FamilyGuardState } from './state';

@@ -2,9 +2,9 @@
 // `iptables-save` prints them back, so that desired rules and parsed rules compare field by field and the
 // netfilter serializer prints them as iptables-restore input.
 import type { Match, MatchOption, Rule, Target } from '../netfilter/model';
-import type { Protocol } from '../workspace/schema';
+import type { Protocol } from '../vocabulary';
+import { type ChainName, COMMENTS, ENTRY_CHAIN, HOOK_CHAIN, KUBE_SERVICES_CHAIN } from '../vocabulary';
 import type { Cidr } from './cidr';
-import { type ChainName, COMMENTS, ENTRY_CHAIN, HOOK_CHAIN, KUBE_SERVICES_CHAIN } from './names';
 
 function option(name: string, ...values: string[]): MatchOption {
   return { name, negated: false, values };

@@ -5,9 +5,9 @@
 //
 // It is NOT iptables-restore input: its `-A PREROUTING` line would append a second entry jump. Rollback
 // reads it back and plans (planRestore), which deletes and inserts exactly what is needed.
-import type { Family } from '../netfilter/model';
 import { parseIptablesSave } from '../netfilter/parse';
 import { serializeRule } from '../netfilter/serialize';
+import type { Family } from '../vocabulary';
 import { bareRule, type ExtractResult, extractGuardState, type FamilyGuardState } from './state';
 
 const HEADER = '# nodeport-guard saved state v1';

@@ -2,12 +2,13 @@
 // jump(s) in PREROUTING with their positions, and where kube-proxy's KUBE-SERVICES jump stands. Plan
 // diffs it, verify compares it, rollback saves it. Only PREROUTING and our chains are looked at, so
 // kube-proxy's thousands of rules cost nothing here.
-import type { Family, Rule, Ruleset } from '../netfilter/model';
+import type { Rule, Ruleset } from '../netfilter/model';
 import { findTable } from '../netfilter/model';
 import { plainRule, ruleTargetName } from '../netfilter/rule-view';
 import { serializeRule } from '../netfilter/serialize';
+import type { Family } from '../vocabulary';
+import { type ChainName, HOOK_CHAIN, isGuardChainName } from '../vocabulary';
 import { fingerprint } from './hash';
-import { type ChainName, HOOK_CHAIN, isGuardChainName } from './names';
 import { isEntryJump, isKubeServicesJump } from './rules';
 
 declare const positionBrand: unique symbol;

@@ -3,11 +3,11 @@
 // the difference; drift is "the check failed: the node does not guard as the policy says" (rules
 // differ, a listener on the blackhole port, the guard in the other iptables backend), error is
 // "could not check" (the contract's exit 1 and 2).
-import type { Backend, Counters, Family, Ruleset } from '../netfilter/model';
-import type { GuardMode, Protocol } from '../workspace/schema';
-import { familyName } from './cidr';
+import type { Backend, Counters, Ruleset } from '../netfilter/model';
+import type { Family, Protocol } from '../vocabulary';
+import { type ChainName, ENTRY_CHAIN, familyName, parsePortChainName } from '../vocabulary';
+import type { GuardMode } from '../workspace/schema';
 import type { DesiredGuard, FamilyDesired, GuardedPort } from './desired';
-import { type ChainName, ENTRY_CHAIN } from './names';
 import { multisetMinus } from './plan';
 import { entryJumpRule } from './rules';
 import { extractGuardState, type FamilyGuardState, ruleKey } from './state';
@@ -326,8 +326,7 @@ function compareFamily(
   }
   for (const c of state.chains) {
     if (wanted.has(c.name)) continue;
-    const parsed = /^NPG-(TCP|UDP|SCTP)-(\d+)$/.exec(c.name);
-    const at = parsed ? { port: Number(parsed[2]), protocol: parsed[1]!.toLowerCase() as Protocol } : {};
+    const at = parsePortChainName(c.name) ?? {};
     add(
       { kind: 'chain-unexpected', severity: 'drift', family, chain: c.name, ...at },
       `chain ${c.name} exists but is not in the policy`,

@@ -3,6 +3,7 @@
 // so a 5,000-service table (~95,000 rules) stays linear.
 import type { Rule } from '../netfilter/model';
 import { ruleTargetName } from '../netfilter/rule-view';
+import type { Protocol } from '../vocabulary';
 import { type ChainIndex, indexChains } from './chain-index';
 import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
@@ -12,7 +13,7 @@ import { ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
 import { readMasquerade } from './masquerade';
 import { stepVia, walkFronts } from './path-steps';
 import { analyzePrerouting } from './prerouting';
-import { protocolOf, type ServiceProtocol, singleDestinationPort } from './rule-facts';
+import { protocolOf, singleDestinationPort } from './rule-facts';
 import {
   type EndpointChains,
   readEndpointChains,
@@ -29,13 +30,13 @@ function jumpTo(index: ChainIndex, from: string, to: string): Rule | undefined {
 
 interface Found {
   readonly port: number;
-  readonly protocol: ServiceProtocol;
+  readonly protocol: Protocol;
   readonly walk: ServiceWalk;
 }
 
 function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings: string[]): Found[] {
   // Keyed by a number, not a `port/protocol` string: one key per KUBE-NODEPORTS rule.
-  const groups = new Map<number, { port: number; protocol: ServiceProtocol; rules: Rule[] }>();
+  const groups = new Map<number, { port: number; protocol: Protocol; rules: Rule[] }>();
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
     const port = singleDestinationPort(rule);
     const protocol = protocolOf(rule);

@@ -1,12 +1,13 @@
 // Which kube-proxy wrote this table: the proxy mode (iptables, ipvs, none), the iptables layout
 // generation (KUBE-EXT-* since 1.24, KUBE-XLB-* before), and the iptables backend it writes to.
 import { ruleTargetName } from '../netfilter/rule-view';
+import type { DumpProxyMode } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
 import { indexChains } from './chain-index';
 import { setMatches } from './rule-facts';
-import type { BackendInfo, LayoutGeneration, ProxyMode, TopologyInput } from './topology';
+import type { BackendInfo, LayoutGeneration, TopologyInput } from './topology';
 
-export function detectMode(nat: ChainIndex, warnings: string[]): ProxyMode {
+export function detectMode(nat: ChainIndex, warnings: string[]): DumpProxyMode {
   const services = nat.get('KUBE-SERVICES')?.rules ?? [];
   const ipvs =
     nat.has('KUBE-NODE-PORT') ||

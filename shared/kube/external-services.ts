@@ -3,9 +3,10 @@
 // Newer kube-proxy writes no nat rules at all for such a port, so these rules are where it shows.
 import { ruleComment } from '../netfilter/decode';
 import type { Rule } from '../netfilter/model';
+import type { Protocol } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
 import { hookStep, stepVia } from './path-steps';
-import { protocolOf, type ServiceProtocol, serviceFromComment, singleDestinationPort } from './rule-facts';
+import { protocolOf, serviceFromComment, singleDestinationPort } from './rule-facts';
 import type { PathStep } from './topology';
 
 export const EXTERNAL_SERVICES_CHAIN = 'KUBE-EXTERNAL-SERVICES';
@@ -16,7 +17,7 @@ export const STALE_REJECT_NOTE =
 
 export interface TurnedAway {
   readonly port: number;
-  readonly protocol: ServiceProtocol;
+  readonly protocol: Protocol;
   readonly service?: string;
   /** "has no local endpoints": the service has endpoints, none on this node. */
   readonly local: boolean;

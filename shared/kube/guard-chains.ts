@@ -3,9 +3,9 @@
 // blocks. Read back so the diagram shows the guard in front of kube-proxy and verify can compare.
 import { ruleComment } from '../netfilter/decode';
 import type { Rule } from '../netfilter/model';
+import { ENTRY_CHAIN, type Protocol } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
-import { GUARD_ENTRY_CHAIN } from './prerouting';
-import { protocolOf, redirectPort, type ServiceProtocol, singleDestinationPort } from './rule-facts';
+import { protocolOf, redirectPort, singleDestinationPort } from './rule-facts';
 import type { GuardAllow, GuardBlock, PortGuard } from './topology';
 
 const GUARD_COMMENT = 'nodeport-guard: ';
@@ -47,7 +47,7 @@ function readGuardChain(chainName: string, dispatch: Rule, index: ChainIndex, ef
   return { chain: chainName, dispatch, allow, ...(block ? { block } : {}), effective };
 }
 
-export function guardKey(port: number, protocol: ServiceProtocol): string {
+export function guardKey(port: number, protocol: Protocol): string {
   return `${port}/${protocol}`;
 }
 
@@ -58,20 +58,18 @@ export function readPortGuards(
   warnings: string[],
 ): ReadonlyMap<string, PortGuard> {
   const guards = new Map<string, PortGuard>();
-  for (const dispatch of index.get(GUARD_ENTRY_CHAIN)?.rules ?? []) {
+  for (const dispatch of index.get(ENTRY_CHAIN)?.rules ?? []) {
     const target = dispatch.target?.name;
     if (target === undefined || !index.has(target)) continue;
     const port = singleDestinationPort(dispatch);
     const protocol = protocolOf(dispatch);
     if (port === undefined || protocol === undefined) {
-      warnings.push(
-        `${GUARD_ENTRY_CHAIN} rule to ${target} names no single port and protocol; not attributed`,
-      );
+      warnings.push(`${ENTRY_CHAIN} rule to ${target} names no single port and protocol; not attributed`);
       continue;
     }
     const key = guardKey(port, protocol);
     if (guards.has(key)) {
-      warnings.push(`${GUARD_ENTRY_CHAIN} dispatches ${key} twice; the first rule wins`);
+      warnings.push(`${ENTRY_CHAIN} dispatches ${key} twice; the first rule wins`);
       continue;
     }
     guards.set(key, readGuardChain(target, dispatch, index, effective));

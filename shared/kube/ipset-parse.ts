@@ -1,7 +1,8 @@
 // `ipset list` (and `ipset save`) output as readonly data. ipvs-mode kube-proxy keeps its
 // NodePorts in sets (KUBE-NODE-PORT-TCP, ...), so without this the nat table says nothing about
 // which ports are open; the tracer also needs the members to evaluate `-m set` matches.
-import { findBinaryLine, type ParseError, parseError, splitLines } from './parse-result';
+import type { ParseError } from '../netfilter/parse';
+import { findBinaryLine, parseError, splitLines } from './parse-result';
 
 export interface IpsetMember {
   /** As listed: `30001`, `10.96.0.1,tcp:443`, `10.0.0.0/8`. */

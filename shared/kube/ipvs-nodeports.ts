@@ -3,13 +3,14 @@
 // externalTrafficPolicy Local), and the backends are IPVS real servers of a virtual service on the
 // node's addresses at that port.
 import type { Rule } from '../netfilter/model';
+import type { Protocol } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
 import { sortEndpoints } from './endpoint-order';
 import { joinHostPort } from './host-port';
 import type { IpsetList } from './ipset-parse';
 import type { IpvsTable } from './ipvs-parse';
 import { stepVia } from './path-steps';
-import { type ServiceProtocol, setMatches } from './rule-facts';
+import { setMatches } from './rule-facts';
 import type { ServiceWalk } from './service-chains';
 import type { Endpoint, MasqueradeMode, PathStep } from './topology';
 
@@ -19,7 +20,7 @@ const NODE_PORT_SET = /^KUBE-(?:6-)?NODE-PORT-(LOCAL-)?(TCP|UDP|SCTP)/;
 
 export interface IpvsNodePort {
   readonly port: number;
-  readonly protocol: ServiceProtocol;
+  readonly protocol: Protocol;
   readonly local: boolean;
   /** The KUBE-NODE-PORT rule that marks this port's packets for masquerade. */
   readonly masqRule?: Rule;
@@ -35,7 +36,7 @@ function memberPort(entry: string): number | undefined {
 
 interface SetRef {
   readonly name: string;
-  readonly protocol: ServiceProtocol;
+  readonly protocol: Protocol;
   readonly local: boolean;
   readonly rule?: Rule;
 }
@@ -43,7 +44,7 @@ interface SetRef {
 function refOf(name: string, rule?: Rule): SetRef | undefined {
   const m = NODE_PORT_SET.exec(name);
   if (!m) return undefined;
-  const protocol = (m[2] ?? '').toLowerCase() as ServiceProtocol;
+  const protocol = (m[2] ?? '').toLowerCase() as Protocol;
   return { name, protocol, local: m[1] !== undefined, ...(rule ? { rule } : {}) };
 }
 
@@ -71,10 +72,7 @@ export function ipvsNodePorts(
   warnings: string[],
 ): readonly IpvsNodePort[] {
   const byName = new Map(ipsets.sets.map((s) => [s.name, s] as const));
-  const found = new Map<
-    string,
-    { port: number; protocol: ServiceProtocol; local: boolean; masqRule?: Rule }
-  >();
+  const found = new Map<string, { port: number; protocol: Protocol; local: boolean; masqRule?: Rule }>();
   for (const ref of setRefs(index, ipsets)) {
     const set = byName.get(ref.name);
     if (!set) {
@@ -101,7 +99,7 @@ export function ipvsNodePorts(
 function ipvsEndpoints(
   table: IpvsTable,
   port: number,
-  protocol: ServiceProtocol,
+  protocol: Protocol,
 ): { endpoints: Endpoint[]; persistent: boolean } {
   const byEndpoint = new Map<string, { address: string; port: number; weight: number }>();
   let persistent = false;

@@ -1,9 +1,10 @@
 // `ipvsadm -Ln` output as readonly data. In ipvs mode the nat table only marks NodePort traffic;
 // the backends live in the kernel's IPVS table, which is all this output shows.
-import { splitHostPort } from './host-port';
-import { findBinaryLine, type ParseError, parseError, splitLines } from './parse-result';
 
-export type IpvsProtocol = 'tcp' | 'udp' | 'sctp';
+import type { ParseError } from '../netfilter/parse';
+import type { Protocol } from '../vocabulary';
+import { splitHostPort } from './host-port';
+import { findBinaryLine, parseError, splitLines } from './parse-result';
 
 export interface IpvsRealServer {
   readonly address: string;
@@ -19,7 +20,7 @@ export interface IpvsRealServer {
 export type IpvsVirtualService =
   | {
       readonly kind: 'address';
-      readonly protocol: IpvsProtocol;
+      readonly protocol: Protocol;
       readonly address: string;
       readonly port: number;
       readonly scheduler: string;
@@ -108,7 +109,7 @@ export function parseIpvsadm(text: string): IpvsParseResult {
       const p = port(hp.port);
       if (p === undefined)
         return { ok: false, error: parseError(lineNo, raw, 'virtual service without a valid :port') };
-      const protocol = (vs[1] ?? '').toLowerCase() as IpvsProtocol;
+      const protocol = (vs[1] ?? '').toLowerCase() as Protocol;
       const realServers: IpvsRealServer[] = [];
       const service: IpvsVirtualService = {
         kind: 'address',

@@ -1,13 +1,7 @@
-// The error shape of every text parser in shared/kube, the same as the iptables-save parser's:
+// Errors of the text parsers in shared/kube, in the iptables-save parser's one ParseError shape:
 // a line number and the offending text, so the CLI can say where a pasted dump went wrong.
 
-export interface ParseError {
-  /** 1-based. */
-  readonly line: number;
-  /** The offending line, cut to a readable length (a 1 MB line must not flood a terminal). */
-  readonly text: string;
-  readonly message: string;
-}
+import type { ParseError } from '../netfilter/parse';
 
 const MAX_ERROR_TEXT = 200;
 

@@ -1,11 +1,11 @@
 // Building blocks of a NodePort's walk: one step per chain entered, and the common front of every
 // walk (PREROUTING, our guard, foreign rules that may apply, kube-proxy's KUBE-SERVICES jump).
 import type { Rule } from '../netfilter/model';
+import { ENTRY_CHAIN, type Protocol } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
 import { chainKind, type StepKind } from './chain-kind';
 import { guardKey } from './guard-chains';
-import { foreignMayApply, GUARD_ENTRY_CHAIN, type PreroutingView } from './prerouting';
-import type { ServiceProtocol } from './rule-facts';
+import { foreignMayApply, type PreroutingView } from './prerouting';
 import type { ForeignRule, PathStep, PortGuard } from './topology';
 
 export function stepVia(
@@ -41,7 +41,7 @@ export function walkFronts(
   view: PreroutingView,
   guards: ReadonlyMap<string, PortGuard>,
   index: ChainIndex,
-): (port: number, protocol: ServiceProtocol) => WalkFront {
+): (port: number, protocol: Protocol) => WalkFront {
   const hook = hookStep('PREROUTING', index);
   const kubeJump = view.kubeJumpIndex === undefined ? undefined : view.rules[view.kubeJumpIndex];
   const kubeStep = kubeJump ? [stepVia('KUBE-SERVICES', kubeJump)] : [];
@@ -68,7 +68,7 @@ export function walkFronts(
     };
     if (guard && entry) {
       pushForeignUpTo(entry.position);
-      steps.push(stepVia(GUARD_ENTRY_CHAIN, entry.rule));
+      steps.push(stepVia(ENTRY_CHAIN, entry.rule));
       steps.push(stepVia(guard.chain, guard.dispatch));
     }
     pushForeignUpTo(Number.POSITIVE_INFINITY);

@@ -4,7 +4,7 @@
 import { decodeMatch } from '../netfilter/decode';
 import type { PortRange } from '../netfilter/decode-values';
 import type { Rule } from '../netfilter/model';
-import type { ServiceProtocol } from './rule-facts';
+import type { Protocol } from '../vocabulary';
 
 /** Three-valued: a condition we cannot decide from what we know is `unknown`, never a guess. */
 export type Tri = 'yes' | 'no' | 'unknown';
@@ -12,7 +12,7 @@ export type Tri = 'yes' | 'no' | 'unknown';
 const PROTOCOL_NUMBERS: Readonly<Record<string, string>> = { '6': 'tcp', '17': 'udp', '132': 'sctp' };
 
 /** `-p` against a packet protocol. `all`/`0` match everything. */
-export function protocolMatches(rule: Rule, protocol: ServiceProtocol): boolean {
+export function protocolMatches(rule: Rule, protocol: Protocol): boolean {
   const p = rule.protocol;
   if (!p) return true;
   const lower = p.value.toLowerCase();
@@ -45,7 +45,7 @@ const PORT_MODULES = new Set(['tcp', 'udp', 'sctp', 'multiport']);
  */
 export function portConditions(
   rule: Rule,
-  protocol: ServiceProtocol,
+  protocol: Protocol,
   dport: number,
   sport: number | undefined,
 ): Tri {

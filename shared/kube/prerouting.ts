@@ -2,13 +2,12 @@
 // NPG entry jump stands, and which other rules in front of kube-proxy can change a NodePort's fate
 // (a REDIRECT, a DNAT, an ACCEPT or RETURN that skips kube-proxy, a goto, a chain that does so).
 import type { Rule } from '../netfilter/model';
+import { ENTRY_CHAIN, type Protocol } from '../vocabulary';
 import type { ChainIndex } from './chain-index';
 import { chainKind, isKubeKind } from './chain-kind';
 import { portConditions } from './port-match';
-import { hasConditions, type ServiceProtocol } from './rule-facts';
+import { hasConditions } from './rule-facts';
 import type { ForeignEffect, ForeignRule, GuardEntry } from './topology';
-
-export const GUARD_ENTRY_CHAIN = 'NPG-PREROUTING';
 
 export interface PreroutingView {
   readonly rules: readonly Rule[];
@@ -125,7 +124,7 @@ export function analyzePrerouting(index: ChainIndex): PreroutingView {
   rules.forEach((rule, i) => {
     const name = rule.target?.name;
     if (name === undefined) return;
-    if (name === GUARD_ENTRY_CHAIN) {
+    if (name === ENTRY_CHAIN) {
       jumps.push({ rule, position: i + 1 });
       return;
     }
@@ -137,7 +136,7 @@ export function analyzePrerouting(index: ChainIndex): PreroutingView {
   });
   const first = jumps[0];
   const guard: GuardEntry | undefined = first
-    ? { chain: GUARD_ENTRY_CHAIN, jumps, beforeKubeServices: first.position - 1 < end }
+    ? { chain: ENTRY_CHAIN, jumps, beforeKubeServices: first.position - 1 < end }
     : undefined;
   return {
     rules,
@@ -152,7 +151,7 @@ export function analyzePrerouting(index: ChainIndex): PreroutingView {
  * node's addresses and the client are unknown here): a rule for another port is left out, a rule
  * that may or may not hit is kept.
  */
-export function foreignMayApply(f: ForeignRule, port: number, protocol: ServiceProtocol): boolean {
+export function foreignMayApply(f: ForeignRule, port: number, protocol: Protocol): boolean {
   if (portConditions(f.rule, protocol, port, undefined) === 'no') return false;
   const inner = f.decisive.filter((r) => r !== f.rule);
   if (inner.length === 0) return true;

@@ -4,15 +4,14 @@
 import { decodeMatch, decodeTarget, type NatRange, parseNatRange, type SetMatch } from '../netfilter/decode';
 import type { Match, Rule } from '../netfilter/model';
 import { ASK, lazyFacts, ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
-
-export type ServiceProtocol = 'tcp' | 'udp' | 'sctp';
+import type { Protocol } from '../vocabulary';
 
 export function findMatch(rule: Rule, module: string): Match | undefined {
   return rule.matches.find((m) => m.module === module);
 }
 
 /** The protocol of `-p PROTO` when it is positive and one kube-proxy uses. */
-export function protocolOf(rule: Rule): ServiceProtocol | undefined {
+export function protocolOf(rule: Rule): Protocol | undefined {
   const lazy = lazyFacts(rule);
   if (lazy) {
     const p = lazy.protocolName();

@@ -2,13 +2,12 @@
 // reach it, its endpoints, and whatever stands in front of kube-proxy (our guard, foreign rules).
 // Readonly data for the diagram, the CLI and the guard planner.
 import type { Backend, Counters, Rule, Table } from '../netfilter/model';
+import type { DumpProxyMode, Protocol } from '../vocabulary';
 import type { StepKind } from './chain-kind';
 import type { IpsetList } from './ipset-parse';
 import type { IpvsTable } from './ipvs-parse';
-import type { ServiceProtocol } from './rule-facts';
 
 export type { StepKind } from './chain-kind';
-export type { ServiceProtocol } from './rule-facts';
 
 /** For building a readonly value field by field in hot paths (no conditional spreads). */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -29,8 +28,6 @@ export interface TopologyInput {
   /** `Ruleset.comments` of that dump (to notice "# Warning: iptables-legacy tables present"). */
   readonly headerComments?: readonly string[];
 }
-
-export type ProxyMode = 'iptables' | 'ipvs' | 'none';
 
 /** `ext`: kube-proxy >= 1.24 (KUBE-EXT-*); `legacy`: older (KUBE-XLB-*, KUBE-FW-*, MARK-MASQ in KUBE-NODEPORTS). */
 export type LayoutGeneration = 'ext' | 'legacy' | 'unknown';
@@ -141,7 +138,7 @@ export interface ClusterIpPath {
 
 export interface NodePort {
   readonly port: number;
-  readonly protocol: ServiceProtocol;
+  readonly protocol: Protocol;
   /** `namespace/name:port` from kube-proxy's comments; undefined for a dump without comments. */
   readonly service?: string;
   /** PREROUTING to the chain that picks the endpoint (KUBE-SVC/SVL/XLB, or IPVS), in walk order. */
@@ -175,7 +172,7 @@ export interface MasqueradeStep {
 }
 
 export interface Topology {
-  readonly mode: ProxyMode;
+  readonly mode: DumpProxyMode;
   readonly layout: LayoutGeneration;
   readonly backend: BackendInfo;
   /** Sorted by port, then protocol. */

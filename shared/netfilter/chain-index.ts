@@ -24,3 +24,7 @@ export function chainsByName(table: Table): ReadonlyMap<string, Chain> {
 export function adoptChainIndex(table: Table, index: ReadonlyMap<string, Chain>): void {
   indexes.set(table, index);
 }
+
+export function findChain(table: Table, name: string): Chain | undefined {
+  return chainsByName(table).get(name);
+}

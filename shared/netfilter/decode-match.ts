@@ -3,6 +3,7 @@
 // as `{kind: 'unknown'}` with the original match (and a reason), so the tracer reports it instead
 // of evaluating it wrongly.
 
+import type { Protocol } from '../vocabulary';
 import {
   type AddressRange,
   type MarkValue,
@@ -14,7 +15,7 @@ import {
 import type { Match, MatchOption, Negatable } from './model.js';
 
 export interface PortsMatch {
-  readonly kind: 'tcp' | 'udp' | 'sctp';
+  readonly kind: Protocol;
   readonly sport?: Negatable<PortRange>;
   readonly dport?: Negatable<PortRange>;
   /** Options other than the ports (--tcp-flags, --syn, --chunk-types, ...), as written. */

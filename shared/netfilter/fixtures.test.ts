@@ -3,8 +3,9 @@
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { findChain } from './chain-index.js';
 import { decodeRule } from './decode.js';
-import { findChain, findTable, type Ruleset } from './model.js';
+import { findTable, type Ruleset } from './model.js';
 import { parseIptablesSave } from './parse.js';
 import { serializeRuleset } from './serialize.js';
 

@@ -7,7 +7,8 @@
 //                                                                  prints no suffix, nft always does
 //   # Warning: iptables-legacy tables present, use ...          -> printed by the nft flavour
 
-import type { Backend, Family } from './model.js';
+import type { Family } from '../vocabulary';
+import type { Backend } from './model.js';
 
 export interface HeaderFacts {
   readonly family?: Family;

@@ -1,7 +1,7 @@
 // The netfilter core's public API: parse iptables-save text into the model, decode typed views
 // of matches and targets, print the model back as iptables-restore input.
 
-export { chainsByName } from './chain-index.js';
+export { chainsByName, findChain } from './chain-index.js';
 export * from './decode.js';
 export { BUILTIN_CHAINS, BUILTIN_TABLES, isBuiltinTarget } from './known-names.js';
 export { LazyRule } from './lazy-rule.js';

@@ -4,6 +4,7 @@
 // of built-in chains) and from the chain names kube-proxy always uses. Anything else is an error
 // asking for the table, because reading filter rules as nat would draw a wrong packet path.
 
+import { CHAIN_PREFIX } from '../vocabulary.js';
 import { BUILTIN_CHAINS, BUILTIN_TABLES } from './known-names.js';
 import type { BuiltinTable, Chain } from './model.js';
 
@@ -32,7 +33,7 @@ const NAT_CHAIN_PREFIXES = [
   'KUBE-SVL-',
   'KUBE-FW-',
   'KUBE-XLB-',
-  'NPG-',
+  CHAIN_PREFIX,
 ];
 const NAT_CHAINS: ReadonlySet<string> = new Set([
   'KUBE-MARK-MASQ',

@@ -9,6 +9,7 @@
 // Fields are getters on the class, so a LazyRule is not a plain object: compare rules by their
 // fields or printed form (serializeRule), not with structural equality of the objects.
 
+import type { Protocol } from '../vocabulary';
 import { chainsByName } from './chain-index.js';
 import { Interner } from './intern.js';
 import { isBuiltinTarget } from './known-names.js';
@@ -233,7 +234,7 @@ export class LazyRule implements Rule {
   }
 
   /** `-p` when it is positive tcp/udp/sctp as written; undefined when absent. */
-  protocolName(): 'tcp' | 'udp' | 'sctp' | undefined | typeof ASK {
+  protocolName(): Protocol | undefined | typeof ASK {
     const p = this.store.fact(this.row, PROTOCOL);
     if (p === PROTO_NONE) return undefined;
     if (p === PROTO_ASK) return ASK;

@@ -5,9 +5,7 @@
 // gives equivalent iptables-restore input. Typed views of the modules we reason about (tcp/udp
 // ports, addrtype, statistic, DNAT, ...) live in decode.ts and are derived from this model.
 
-import { chainsByName } from './chain-index.js';
-
-export type Family = 'ipv4' | 'ipv6';
+import type { Family } from '../vocabulary';
 
 /** Which iptables flavour wrote the dump; never mix them when writing rules back. */
 export type Backend = 'nft' | 'legacy' | 'unknown';
@@ -104,17 +102,6 @@ export interface Ruleset {
 
 export function findTable(ruleset: Ruleset, name: string): Table | undefined {
   return ruleset.tables.find((t) => t.name === name);
-}
-
-export function findChain(table: Table, name: string): Chain | undefined {
-  return chainsByName(table).get(name);
-}
-
-/** A user-chain jump/goto target, or undefined for built-in targets and rules without a target. */
-export function userChainTarget(rule: Rule, table: Table): string | undefined {
-  const t = rule.target;
-  if (!t) return undefined;
-  return findChain(table, t.name) ? t.name : undefined;
 }
 
 export function assertNever(x: never, what = 'value'): never {

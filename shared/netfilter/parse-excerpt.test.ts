@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { findChain, type Ruleset } from './model.js';
+import { findChain } from './chain-index.js';
+import type { Ruleset } from './model.js';
 import { type ParseOptions, parseIptablesSave } from './parse.js';
 
 function parse(text: string, opts?: ParseOptions): { ruleset: Ruleset; warnings: readonly string[] } {

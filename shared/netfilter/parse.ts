@@ -18,12 +18,14 @@
 //   - Never throws: every failure is `{ok: false, error}` with a 1-based line (0 when the problem
 //     is not on one line, such as a bad `opts.table`) and the offending text.
 
+import { visibleText } from '../text/visible.js';
+import type { Family } from '../vocabulary';
 import { readHeaderComment } from './header.js';
 import { inferExcerptTable } from './infer-table.js';
 import { Interner } from './intern.js';
 import { isBuiltinTable, isBuiltinTarget } from './known-names.js';
 import { LazyRuleReader } from './lazy-read.js';
-import type { Backend, Counters, Family, Ruleset, Table } from './model.js';
+import type { Backend, Counters, Ruleset, Table } from './model.js';
 import { displayText, explainUnknownLine, TEXT_LIMIT, UNSUPPORTED_COMMANDS } from './parse-messages.js';
 import { isOptionToken, parseCounter, type RuleContext, RuleReader } from './parse-rule.js';
 import { fail, NetfilterSyntaxError } from './syntax-error.js';
@@ -42,11 +44,10 @@ export interface ParseOptions {
   /** Family to assume when neither a header nor an address says; a contradiction is an error. */
   readonly family?: Family;
   /**
-   * Check every rule now but build its matches and target on first use (lazy-rule.ts): the same
-   * result and the same errors, much faster when only some of the rules are looked at closely
-   * (`npg inspect` on a large node). Rules are then LazyRule objects, not plain ones.
+   * Tests only: read every line with the full rule reader (parse-rule.ts), the oracle that the
+   * fast reading of plain lines (rule-check.ts, LazyRule) is compared with. Same result, slower.
    */
-  readonly lazy?: boolean;
+  readonly fullRead?: boolean;
 }
 
 export interface ParseError {
@@ -92,8 +93,11 @@ export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseR
   }
 }
 
+/** Messages quote tokens of the dump, which may come from a hostile node: one visible line. */
+const MESSAGE_LIMIT = 400;
+
 function failure(line: number, text: string, message: string): ParseResult {
-  return { ok: false, error: { line, text, message } };
+  return { ok: false, error: { line, text, message: visibleText(message, MESSAGE_LIMIT) } };
 }
 
 class DumpParser {
@@ -118,7 +122,7 @@ class DumpParser {
   private backend: Backend | undefined;
   private headerFamily: { family: Family; line: number } | undefined;
   private addressFamily: { family: Family; line: number } | undefined;
-  /** Reads plain rule lines of a `*table` without building them (opts.lazy); else undefined. */
+  /** Reads plain rule lines of a `*table` without building them; undefined with opts.fullRead. */
   private readonly lazy: LazyRuleReader | undefined;
 
   constructor(
@@ -126,7 +130,7 @@ class DumpParser {
     private readonly opts: ParseOptions,
   ) {
     this.buf = createTokenBuffer(text.length);
-    this.lazy = opts.lazy ? new LazyRuleReader(text) : undefined;
+    this.lazy = opts.fullRead ? undefined : new LazyRuleReader(text);
   }
 
   lineText(line: number): string {

@@ -3,9 +3,11 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Family } from '../vocabulary';
 import {
   BUILTIN_CHAINS,
   BUILTIN_TABLES,
+  GLOBAL_OPTIONS,
   isBuiltinTarget,
   knownTargetOptions,
   STRING_OPTIONS,
@@ -13,7 +15,6 @@ import {
 import type {
   BuiltinTable,
   Chain,
-  Family,
   Match,
   MatchOption,
   Negatable,
@@ -80,10 +81,19 @@ const match: fc.Arbitrary<Match> = fc.oneof(
       options: fc.array(option(fc.constantFrom(...STRICT_MATCHES[module]!)), { maxLength: 3 }),
     }),
   ),
-  // Unknown modules keep any options, including text options and odd values.
+  // Unknown modules keep any options, including text options and odd values; but not the names of
+  // rule-level options (`--dst`, `--src`, ...), which iptables reads as those wherever they stand.
   fc.record({
     module: name,
-    options: fc.array(option(fc.oneof(name, fc.constantFrom('comment', 'log-prefix'))), { maxLength: 3 }),
+    options: fc.array(
+      option(
+        fc.oneof(
+          name.filter((n) => !GLOBAL_OPTIONS.has(`--${n}`)),
+          fc.constantFrom('comment', 'log-prefix'),
+        ),
+      ),
+      { maxLength: 3 },
+    ),
   }),
 );
 

@@ -2,7 +2,8 @@
 // the bound here only guards against accidental quadratic behaviour or hangs).
 
 import { describe, expect, it } from 'vitest';
-import { findChain, findTable } from './model.js';
+import { findChain } from './chain-index.js';
+import { findTable } from './model.js';
 import { parseIptablesSave } from './parse.js';
 import { serializeRuleset } from './serialize.js';
 

@@ -2,17 +2,16 @@
 // The tracer tests the same few CIDRs against one packet over and over (KUBE-SERVICES has a rule
 // per service), so parsing is cached and matching is a tight loop, not an ipaddr.js call per rule.
 import ipaddr from 'ipaddr.js';
-
-export type AddressFamily = 'ipv4' | 'ipv6';
+import type { Family } from '../vocabulary';
 
 export interface ParsedAddress {
-  readonly family: AddressFamily;
+  readonly family: Family;
   readonly bytes: readonly number[];
 }
 
 /** A network as iptables holds it: address and mask, so dotted masks like /255.0.255.0 work too. */
 export interface ParsedCidr {
-  readonly family: AddressFamily;
+  readonly family: Family;
   readonly network: readonly number[];
   readonly mask: readonly number[];
 }

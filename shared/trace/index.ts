@@ -1,6 +1,5 @@
 // shared/trace: where one new connection's first packet goes in a node's nat PREROUTING.
 export {
-  type AddressFamily,
   cidrContains,
   type ParsedAddress,
   type ParsedCidr,
@@ -17,7 +16,6 @@ export type {
   TraceInput,
   TraceLimits,
   TraceOutcome,
-  TraceProtocol,
   Verdict,
   VerdictKind,
 } from './types';

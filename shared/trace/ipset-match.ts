@@ -4,8 +4,8 @@
 import type { IpsetList, IpsetMember, IpsetSet } from '../kube/ipset-parse';
 import type { Tri } from '../kube/port-match';
 import type { SetMatch } from '../netfilter/decode-match';
-import { type AddressFamily, cidrContains, type ParsedAddress, type ParsedCidr, parseCidr } from './cidr';
-import type { TraceProtocol } from './types';
+import type { Family, Protocol } from '../vocabulary';
+import { cidrContains, type ParsedAddress, type ParsedCidr, parseCidr } from './cidr';
 
 type Dimension = 'ip' | 'net' | 'port';
 
@@ -21,7 +21,7 @@ type Element =
 
 interface CompiledSet {
   readonly dimensions: readonly Dimension[];
-  readonly family?: AddressFamily;
+  readonly family?: Family;
   readonly members: readonly (readonly Element[])[];
   readonly nomatch: readonly (readonly Element[])[];
 }
@@ -29,7 +29,7 @@ interface CompiledSet {
 export interface SetPacket {
   readonly src: ParsedAddress;
   readonly dst: ParsedAddress;
-  readonly protocol: TraceProtocol;
+  readonly protocol: Protocol;
   readonly sport?: number;
   readonly dport: number;
 }

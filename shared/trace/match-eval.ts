@@ -5,6 +5,7 @@ import { and, portConditions, type Tri } from '../kube/port-match';
 import { decodeMatch, type KnownMatch } from '../netfilter/decode-match';
 import type { MatchOption, Rule } from '../netfilter/model';
 import { ASK, lazyFacts } from '../netfilter/rule-view';
+import type { Protocol } from '../vocabulary';
 import { addressTypeAny } from './address-type';
 import { cidrContains, compareAddresses, type ParsedAddress, type ParsedCidr, parseAddress } from './cidr';
 import type { setMatcher } from './ipset-match';
@@ -65,10 +66,7 @@ function tcpFlags(list: string): number | undefined {
 }
 
 /** tcp/udp/sctp options beyond ports. The first packet of a TCP connection is a plain SYN. */
-function protocolOptions(
-  kind: 'tcp' | 'udp' | 'sctp',
-  other: readonly MatchOption[],
-): { tri: Tri; reason?: string } {
+function protocolOptions(kind: Protocol, other: readonly MatchOption[]): { tri: Tri; reason?: string } {
   let tri: Tri = 'yes';
   for (const o of other) {
     if (kind === 'tcp' && o.name === 'syn') {

@@ -3,8 +3,7 @@
 import type { IpsetList } from '../kube/ipset-parse';
 import type { PortRange } from '../netfilter/decode-values';
 import type { Rule, Table } from '../netfilter/model';
-
-export type TraceProtocol = 'tcp' | 'udp' | 'sctp';
+import type { Family, Protocol } from '../vocabulary';
 
 /**
  * The first packet of a new connection: the only packet the nat table ever sees (later packets
@@ -14,7 +13,7 @@ export type TraceProtocol = 'tcp' | 'udp' | 'sctp';
 export interface Packet {
   readonly src: string;
   readonly dst: string;
-  readonly protocol: TraceProtocol;
+  readonly protocol: Protocol;
   readonly dport: number;
   /** Unknown when absent: a rule that tests it becomes `unknown`. */
   readonly sport?: number;
@@ -41,7 +40,7 @@ export interface TraceInput {
   /** `ipset list` output, to evaluate `-m set`; without it such a match is unknown. */
   readonly ipsets?: IpsetList;
   /** `Ruleset.family`; read from the table's addresses when absent. A packet of the other family is unknown. */
-  readonly family?: 'ipv4' | 'ipv6';
+  readonly family?: Family;
   readonly limits?: TraceLimits;
 }
 

@@ -5,7 +5,8 @@ import { type ChainIndex, indexChains } from '../kube/chain-index';
 import { joinHostPort } from '../kube/host-port';
 import { decodeTarget, type NatTarget } from '../netfilter/decode-target';
 import { assertNever, type Chain, type Rule, type Target } from '../netfilter/model';
-import { type AddressFamily, cidrCache, type ParsedAddress, parseAddress, parseCidr } from './cidr';
+import type { Family } from '../vocabulary';
+import { cidrCache, type ParsedAddress, parseAddress, parseCidr } from './cidr';
 import { setMatcher } from './ipset-match';
 import { applyMarkTarget, forgetBits, initialMark } from './mark-state';
 import { type EvalContext, evaluateRule } from './match-eval';
@@ -269,7 +270,7 @@ function runBranch(w: Walk, s: State): Verdict {
  * otherwise). An IPv4 packet must not be walked through ip6tables rules: its addrtype and port
  * matches would still hit and DNAT it to IPv6 pods.
  */
-function tableFamily(input: TraceInput): AddressFamily | undefined {
+function tableFamily(input: TraceInput): Family | undefined {
   if (input.family) return input.family;
   for (const chain of input.nat.chains) {
     for (const rule of chain.rules) {

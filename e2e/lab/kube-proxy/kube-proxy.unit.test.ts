@@ -133,12 +133,10 @@ describe('IPv6', () => {
 });
 
 describe('synthetic services', () => {
-  it('render 5000 services x 3 endpoints in large-cluster mode quickly', () => {
+  // Speed is npm run bench's business (it renders these too); this checks the large-cluster shape.
+  it('render 5000 services x 3 endpoints in large-cluster mode', () => {
     const services = syntheticServices(5000, 3);
-    const t0 = performance.now();
     const r = generateKubeProxyRules(base({ services }));
-    // Generous: the machine is shared; locally this takes well under a second.
-    expect(performance.now() - t0).toBeLessThan(15_000);
     expect(r.sync.split('\n').filter((l) => l.startsWith('-A KUBE-NODEPORTS')).length).toBe(5000);
     // Above 1000 endpoints kube-proxy drops the per-endpoint comments.
     expect(r.sync).not.toMatch(/-A KUBE-SEP-\w+ -m comment/);

@@ -2,7 +2,7 @@
 // discover` makes: every table, ipsets, ipvs) and shown as `npg inspect --file` shows one dump, per
 // node and IP family. A node that cannot be read is reported and the others still shown (exit 2).
 import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
-import type { Family } from '../../../shared/netfilter/index.js';
+import type { Family } from '../../../shared/vocabulary.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
 import { EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';

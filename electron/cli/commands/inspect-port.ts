@@ -2,11 +2,12 @@
 // table leaves out (the chain path, each endpoint's share and KUBE-SEP chain, foreign rules,
 // notes). The JSON keeps the contract's shape with only the matching NodePorts.
 import type { InspectJson, InspectJsonNodePort } from '../../../shared/kube/index.js';
+import type { Protocol } from '../../../shared/vocabulary.js';
 import { CliError } from '../exit.js';
 
 export interface PortFilter {
   readonly port: number;
-  readonly protocol?: 'tcp' | 'udp' | 'sctp';
+  readonly protocol?: Protocol;
 }
 
 export function parsePortFilter(text: string): PortFilter {

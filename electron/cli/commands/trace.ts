@@ -3,6 +3,7 @@
 // or not forwarded (redirect, drop, unchanged), 2 for bad input or a rule the tracer cannot
 // evaluate (it reports it rather than guess).
 import { type Command, Option } from 'commander';
+import type { Protocol } from '../../../shared/vocabulary.js';
 import { traceDump } from '../../engine/trace.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
@@ -15,7 +16,7 @@ export interface TraceOptions {
   readonly src: string;
   readonly dst: string;
   readonly dport: string;
-  readonly proto: 'tcp' | 'udp' | 'sctp';
+  readonly proto: Protocol;
   readonly iface?: string;
   readonly local?: string;
   readonly json?: boolean;

@@ -21,8 +21,14 @@ import { type ChangeEvent, checkChangeRequest, runChange } from '../use-cases/ch
 import { outcomeJson, outcomeLine } from '../use-cases/change-format.js';
 import { confirmLine, runConfirm } from '../use-cases/confirm-change.js';
 import type { NodeStepEvent } from '../use-cases/io.js';
-import { runVerify, type VerifyEvent, type VerifyReport, watchVerify } from '../use-cases/verify.js';
-import { findingsOf, probeInfoOf } from '../use-cases/verify-format.js';
+import {
+  findingsOf,
+  runVerify,
+  type VerifyEvent,
+  type VerifyReport,
+  watchVerify,
+} from '../use-cases/verify.js';
+import { probeInfoOf } from '../use-cases/verify-format.js';
 import type { LoadedWorkspace } from '../workspace-file.js';
 import { badInput, cancelled, ok } from './results.js';
 import type { WorkspaceState } from './workspace-state.js';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { NodeChange } from '../node-change';
+import { confirmQuestion, planTextLines } from '../plan-text';
 import type { NodeOutcome } from '../run-changes';
-import { confirmQuestion, outcomeJson, outcomeLine, planTextLines } from './change-format';
+import { outcomeJson, outcomeLine } from './change-format';
 
 const change = (families: ('ipv4' | 'ipv6')[]) =>
   ({ restores: families.map((family) => ({ family, text: '' })) }) as unknown as NodeChange;

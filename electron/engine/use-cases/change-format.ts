@@ -1,10 +1,5 @@
-// The words and JSON of a change report, shared by the CLI (which prints them) and the desktop
-// (which shows the same words). Pure: no I/O. The JSON shapes are the CLI's `--json` contract, key
-// order included, so they change only together with the CLI's tests.
-import { familyName } from '../../../shared/guard/cidr.js';
 import type { NodeChange } from '../node-change.js';
-import { groupedPlanLines, planLines } from '../plan-text.js';
-import type { Prepared } from '../prepare.js';
+import { planLines } from '../plan-text.js';
 import { type NodeOutcome, planHashOf } from '../run-changes.js';
 import type { ChangeReport } from './change.js';
 
@@ -71,26 +66,6 @@ export function outcomeLine(o: NodeOutcome): string {
     default:
       return o.message;
   }
-}
-
-/** The plan as text: nodes with the same plan once, then nodes left alone, then nodes not planned. */
-export function planTextLines(prepared: Prepared): string[] {
-  const lines = groupedPlanLines(prepared.changes.map((c) => c.plan));
-  for (const u of prepared.untouched) lines.push(u.message);
-  for (const u of prepared.unplanned) lines.push(u.message);
-  return lines;
-}
-
-/** The question asked before nodes change: how many, which families, and the rollback timer. */
-export function confirmQuestion(
-  op: string,
-  work: readonly NodeChange[],
-  confirmSeconds: number | undefined,
-): string {
-  const fams = new Set(work.flatMap((c) => c.restores.map((r) => familyName(r.family))));
-  const nodes = `${work.length} node${work.length === 1 ? '' : 's'}`;
-  const timer = confirmSeconds ? `, rolled back after ${confirmSeconds} s unless confirmed` : '';
-  return `${op} on ${nodes} (${[...fams].join(', ')})${timer}?`;
 }
 
 /** The report as `npg <op> --json` prints it. */

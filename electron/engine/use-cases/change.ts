@@ -1,15 +1,18 @@
 // The change use case behind `npg plan|apply|rollback|remove` and the desktop's Plan/Apply: read
 // every node, plan, gate, ask, then roll out (canary first). The faces only format the report;
 // every decision, the exit code included, is made here so both faces decide alike.
+
+import type { PortRange } from '../../../shared/guard/warnings.js';
+import { nodePortRangeOf } from '../../../shared/workspace/ports.js';
 import type { Cluster } from '../../../shared/workspace/schema.js';
 import { type Gate, gateChange, type SavedPlan, savedPlanOf } from '../change-gate.js';
 import type { LocalStore } from '../local-store.js';
 import type { ClusterChecks } from '../node-change.js';
+import { confirmQuestion, planTextLines } from '../plan-text.js';
 import { checkPolicy, type Prepared, parseCheckCidrs, policyHash, prepare } from '../prepare.js';
 import { type NodeOutcome, type RunChangesResult, runChanges } from '../run-changes.js';
 import type { Session } from '../session.js';
 import type { LoadedWorkspace } from '../workspace-file.js';
-import { confirmQuestion, planTextLines } from './change-format.js';
 import { type ExitCode, type NodeStepEvent, stepListener, type UseCaseIo } from './io.js';
 
 export type { ExitCode, UseCaseIo } from './io.js';
@@ -21,6 +24,8 @@ export interface ChangeChecks {
   readonly allowEmpty?: true;
   readonly podCidrs?: readonly string[];
   readonly healthCheckRanges?: readonly string[];
+  /** The workspace's `cluster.nodePortRange`. */
+  readonly nodePortRange?: PortRange;
 }
 
 export interface ChangeRequest {
@@ -79,12 +84,14 @@ export function checksOf(
     ...(extra.healthCheckRanges ?? []),
   ]);
   if (!lb.ok) return lb;
+  const range = nodePortRangeOf(cluster);
   return {
     ok: true,
     checks: {
       ...(extra.allowEmpty ? { allowEmpty: true } : {}),
       ...(pods.cidrs.length ? { podCidrs: pods.cidrs } : {}),
       ...(lb.cidrs.length ? { healthCheckRanges: lb.cidrs } : {}),
+      ...(range ? { nodePortRange: range } : {}),
     },
   };
 }

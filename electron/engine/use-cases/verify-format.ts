@@ -4,22 +4,7 @@
 import type { ProbeResult } from '../../../shared/guard/probe.js';
 import type { ProbeReport } from '../probe-nodes.js';
 import type { VerifyResult } from '../verify-nodes.js';
-import type { VerifyReport, WatchRound } from './verify.js';
-
-/** What a round needs to be worded: the rule check and, when asked for, the probes. */
-type RoundLike = Pick<VerifyReport, 'status' | 'verify' | 'probes'>;
-
-/** Everything wrong, one line each: drift, nodes not checked, probes that could not run or differ. */
-export function findingsOf(round: RoundLike): string[] {
-  const lines = round.verify.nodes.flatMap((n) =>
-    n.ok ? n.verify.findings.filter((f) => f.severity !== 'info').map((f) => f.message) : [n.message],
-  );
-  if (round.probes) {
-    lines.push(...round.probes.problems);
-    lines.push(...round.probes.results.filter((p) => p.verdict !== 'ok').map((p) => p.message));
-  }
-  return lines;
-}
+import { findingsOf, type RoundLike, type WatchRound } from './verify.js';
 
 /** The probes that went as the policy says, the ports not probed, and notes. */
 export function probeInfoOf(p: ProbeReport | undefined): string[] {

@@ -2,6 +2,7 @@
 // policy's guard, in front of kube-proxy; optionally with live TCP probes (probe-nodes.ts) whose
 // outcome is judged against the policy. One round, or rounds on an interval until stopped (watch),
 // each reporting the findings that appeared and resolved since the round before.
+import { setMaxListeners } from 'node:events';
 import { toCidr } from '../../../shared/guard/cidr.js';
 import type { VerifyStatus } from '../../../shared/guard/verify.js';
 import type { LocalStore } from '../local-store.js';
@@ -11,7 +12,6 @@ import type { Session } from '../session.js';
 import { blockCountersOf, type VerifyResult, verifyNodes } from '../verify-nodes.js';
 import type { LoadedWorkspace } from '../workspace-file.js';
 import { type ExitCode, type NodeStepEvent, sleep, stepListener, type UseCaseIo } from './io.js';
-import { findingsOf } from './verify-format.js';
 
 /** Live probes: from this machine, and/or over SSH from one inventory node to the others. */
 export interface ProbeRequest {
@@ -124,6 +124,10 @@ export async function runVerify(
   const policy = loaded.workspace.policy;
   const read = req.full ? ('nat' as const) : ('guard' as const);
   const { signal } = io;
+  // Every node in flight waits on the signal (node gate, channel, command): a few listeners per
+  // node, all removed when it is done. Node's default limit of 10 would call that a leak from the
+  // 11th node on (`npg verify --watch` printed MaxListenersExceededWarning on 11+ nodes).
+  if (signal) setMaxListeners(Math.max(10, session.nodes.length * 4 + 10), signal);
   const onProgress = stepListener('verify', io.onEvent);
   const verify = await verifyNodes(session, policy, {
     read,
@@ -191,4 +195,19 @@ export async function watchVerify(
     await sleep(req.periodSeconds * 1000, signal);
   }
   return { status, rounds: done, exitCode: EXIT[status] };
+}
+
+/** What a round needs to be worded: the rule check and, when asked for, the probes. */
+export type RoundLike = Pick<VerifyReport, 'status' | 'verify' | 'probes'>;
+
+/** Everything wrong, one line each: drift, nodes not checked, probes that could not run or differ. */
+export function findingsOf(round: RoundLike): string[] {
+  const lines = round.verify.nodes.flatMap((n) =>
+    n.ok ? n.verify.findings.filter((f) => f.severity !== 'info').map((f) => f.message) : [n.message],
+  );
+  if (round.probes) {
+    lines.push(...round.probes.problems);
+    lines.push(...round.probes.results.filter((p) => p.verdict !== 'ok').map((p) => p.message));
+  }
+  return lines;
 }

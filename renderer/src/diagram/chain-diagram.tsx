@@ -16,7 +16,8 @@ import {
 } from 'react';
 import { diagramSummary, exportFileName } from './describe';
 import { download, type ImageKind, renderImage } from './export-image';
-import { buildGraph, type GraphModel } from './graph-model';
+import { buildGraph } from './graph-model';
+import type { GraphModel } from './graph-types';
 import { type LaidOutGraph, layoutGraph, layoutKey, prewarmLayout, relabel } from './layout';
 import { edgeTypes, miniMapNodeClass, nodeTypes, toFlow } from './to-flow';
 import type { DiagramNodePort, DiagramTrace } from './types';

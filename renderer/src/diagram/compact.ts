@@ -1,6 +1,6 @@
 // Before layout, each fan (a chain's KUBE-SEPs and endpoints) becomes one box; after, the box is
 // unpacked into its rows. See compactFans.
-import type { GEdge, GNode } from './graph-model';
+import type { GEdge, GNode } from './graph-types';
 import {
   FAN_COLUMN_GAP,
   FAN_LABEL_SPACE,

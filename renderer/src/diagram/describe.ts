@@ -1,6 +1,6 @@
 // The diagram in words: each node's accessible name, the live summary, the export file name.
 import { exactCount } from './format';
-import type { GNode, GraphModel } from './graph-model';
+import type { GNode, GraphModel } from './graph-types';
 import type { DiagramNodePort, DiagramTrace } from './types';
 
 /** "KUBE-SVC-ABC, service chain, 1,200 packets", then what its badges and the trace say. */

@@ -4,7 +4,7 @@ import { EdgeLabelRenderer, Handle, Position } from '@xyflow/react';
 import { memo } from 'react';
 import { type EdgeGeometry, stepEdge } from './edge-path';
 import { nodeCounters } from './format';
-import type { GNodeKind } from './graph-model';
+import type { GNodeKind } from './graph-types';
 import type { LaidOutEdge, LaidOutNode } from './layout';
 
 const cls = (...names: (string | false | undefined)[]) => names.filter(Boolean).join(' ');

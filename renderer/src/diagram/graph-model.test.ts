@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { buildGraph, type GraphModel } from './graph-model';
+import { buildGraph } from './graph-model';
+import type { GraphModel } from './graph-types';
 import { dnatTrace, droppedNodePort, guardedNodePort, ipvsNodePort, wideNodePort } from './samples';
 import type { DiagramNodePort } from './types';
 

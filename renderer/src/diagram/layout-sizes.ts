@@ -1,6 +1,6 @@
 // Fixed sizes and gaps of the diagram: node sizes per kind, so that the layout never depends on
 // measuring text and is the same for the same graph.
-import type { GNodeKind } from './graph-model';
+import type { GNodeKind } from './graph-types';
 
 export interface Size {
   readonly width: number;

@@ -61,11 +61,10 @@ describe('fallbackLayout (synchronous)', () => {
     expect(fallbackLayout(g)).toEqual(a);
   });
 
-  it('lays out 500 endpoints quickly', () => {
+  // How fast is npm run bench:ui's business; here, that 500 endpoints lay out without overlaps.
+  it('lays out 500 endpoints', () => {
     const g = buildGraph(wideNodePort(500));
-    const t0 = performance.now();
     const l = fallbackLayout(g);
-    expect(performance.now() - t0).toBeLessThan(500);
     expect(overlaps(l)).toEqual([]);
     expect(l.height).toBeGreaterThan(500 * NODE_SIZE.endpoint.height);
   });

@@ -5,7 +5,7 @@
 import ElkConstructor, { type ELK, type ElkNode } from 'elkjs/lib/elk-api.js';
 import { type CompactGraph, compactFans, expandFans } from './compact';
 import { positionsFromElk, toElkGraph } from './elk-graph';
-import type { GEdge, GNode, GRow, GraphModel } from './graph-model';
+import type { GEdge, GNode, GRow, GraphModel } from './graph-types';
 import { NODE_SIZE, type Point, type Positions, ROW_GAP, WRAP_WIDTH } from './layout-sizes';
 import { simpleLayout } from './simple-layout';
 import { wrapRows } from './wrap';

@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { buildGraph, type GraphModel } from './graph-model';
+import { buildGraph } from './graph-model';
+import type { GraphModel } from './graph-types';
 import { dnatTrace, guardedNodePort, ipvsNodePort, redirectTrace } from './samples';
 import { lightTrace } from './trace-light';
 

@@ -1,6 +1,6 @@
 // A packet trace on the graph: the nodes and edges the traced packet went through are lit, the
 // rest dimmed. Pure: a graph in, a graph out.
-import type { GEdge, GNode, GraphModel } from './graph-model';
+import type { GEdge, GNode, GraphModel } from './graph-types';
 import { jumpTarget, sameRule } from './rule-text';
 import type { DiagramTrace } from './types';
 

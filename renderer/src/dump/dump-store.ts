@@ -2,6 +2,7 @@
 // NodePorts, the selection, the filter and the last trace.
 import { create } from 'zustand';
 import type { InspectResponse, NodePortView, TraceResponse } from '../../../shared/api';
+import type { Protocol } from '../../../shared/vocabulary';
 import { api } from '../api/client';
 import { portKey } from '../nodeports/nodeport-list';
 
@@ -58,7 +59,7 @@ export const useDump = create<DumpStore>()((set, get) => ({
     const m = key ? /^(tcp|udp|sctp)\/(\d+)$/.exec(key) : null;
     if (!inspect || !m) return;
     void api
-      .dumpNodePort({ dumpId: inspect.dumpId, port: Number(m[2]), protocol: m[1] as 'tcp' | 'udp' | 'sctp' })
+      .dumpNodePort({ dumpId: inspect.dumpId, port: Number(m[2]), protocol: m[1] as Protocol })
       .then((r) => {
         if (get().selected !== key || get().inspect !== inspect) return; // the user moved on
         set(r.ok ? { detail: r.value } : { detailError: r.error.message });
@@ -76,7 +77,7 @@ export const useDump = create<DumpStore>()((set, get) => ({
       src: traceSrc.trim(),
       dst: traceNode.trim(),
       dport: np.port,
-      protocol: np.protocol as 'tcp' | 'udp' | 'sctp',
+      protocol: np.protocol as Protocol,
     });
     set(
       r.ok

@@ -2,6 +2,7 @@
 // that path (read from the node's last discover), a chain's rules, and the live trace.
 import { create } from 'zustand';
 import type { ChainRulesView, NodePortView, TraceResponse } from '../../../shared/api';
+import type { Protocol } from '../../../shared/vocabulary';
 import { api } from '../api/client';
 import { useNodes } from '../nodes/nodes-store';
 
@@ -37,9 +38,9 @@ function concreteNode(node: string | undefined, selected: string | undefined): s
   return useNodes.getState().cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === selected)?.nodes[0];
 }
 
-export function parseKey(key: string): { protocol: 'tcp' | 'udp' | 'sctp'; port: number } | undefined {
+export function parseKey(key: string): { protocol: Protocol; port: number } | undefined {
   const m = /^(tcp|udp|sctp)\/(\d{1,5})$/.exec(key);
-  return m ? { protocol: m[1] as 'tcp' | 'udp' | 'sctp', port: Number(m[2]) } : undefined;
+  return m ? { protocol: m[1] as Protocol, port: Number(m[2]) } : undefined;
 }
 
 const cleared = {

@@ -1,6 +1,7 @@
 // Shared test helpers: kube-proxy-shaped nat dumps (lab addresses only) and small builders.
-import type { Family, Ruleset } from '../../netfilter/model';
+import type { Ruleset } from '../../netfilter/model';
 import { parseIptablesSave } from '../../netfilter/parse';
+import type { Family } from '../../vocabulary';
 import type { Policy } from '../../workspace/schema';
 import { type DesiredGuard, desiredGuard } from '../desired';
 import { extractGuardState, type FamilyGuardState } from '../state';

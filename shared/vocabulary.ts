@@ -1,13 +1,43 @@
-// Names and comments that mark netfilter objects as ours: every chain is `NPG-...` and every rule carries
-// `-m comment --comment "nodeport-guard: ..."`, so state extraction, verify and removal can find exactly
-// our objects and never touch kube-proxy's.
-import type { Protocol } from '../workspace/schema';
+// The domain's names, in one place: what a protocol, an address family and a proxy mode are, and
+// how our own netfilter objects are named (DESIGN.md "The guard rules"). Every reader, planner,
+// view and face takes these from here, so a new mode or protocol is one edit, and "is this chain
+// ours?" has one answer.
+
+/** The transport protocols a NodePort (and so a guard) can have. */
+export const PROTOCOLS = ['tcp', 'udp', 'sctp'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+export function isProtocol(text: string): text is Protocol {
+  return (PROTOCOLS as readonly string[]).includes(text);
+}
+
+export const FAMILIES = ['ipv4', 'ipv6'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/** `IPv4` / `IPv6`, as people write them in messages. */
+export function familyName(family: Family): string {
+  return family === 'ipv4' ? 'IPv4' : 'IPv6';
+}
+
+/**
+ * How a node's Services are proxied, as far as we can tell: one of kube-proxy's modes, `none` when
+ * the node shows no kube-proxy rules, `unknown` when it could not be read.
+ */
+export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | 'unknown';
+
+/** What a netfilter dump alone can show (nftables mode is not read from iptables output). */
+export type DumpProxyMode = Extract<ProxyMode, 'iptables' | 'ipvs' | 'none'>;
+
+// Our netfilter objects: every chain is `NPG-...` and every rule carries
+// `-m comment --comment "nodeport-guard: ..."`, so state extraction, verify and removal find
+// exactly our objects and never touch kube-proxy's.
 
 declare const chainBrand: unique symbol;
 /** A netfilter chain name we generated or found; not to be mixed with labels or comments. */
 export type ChainName = string & { readonly [chainBrand]: 'ChainName' };
 
 export const CHAIN_PREFIX = 'NPG-';
+/** Our dispatch chain; PREROUTING's entry jump leads here. */
 export const ENTRY_CHAIN = 'NPG-PREROUTING' as ChainName;
 /** The built-in chain our entry jump lives in. */
 export const HOOK_CHAIN = 'PREROUTING' as ChainName;
@@ -15,9 +45,20 @@ export const HOOK_CHAIN = 'PREROUTING' as ChainName;
 export const KUBE_SERVICES_CHAIN = 'KUBE-SERVICES' as ChainName;
 export const COMMENT_PREFIX = 'nodeport-guard: ';
 
+/** A chain name of ours, as iptables accepts it: what the engine may list, flush or delete. */
+export const GUARD_CHAIN_PATTERN = /^NPG-[A-Z0-9-]+$/;
+
 /** `NPG-TCP-30001`: at most 14 characters, well inside the 28-character chain name limit. */
 export function portChainName(protocol: Protocol, port: number): ChainName {
   return `${CHAIN_PREFIX}${protocol.toUpperCase()}-${port}` as ChainName;
+}
+
+/** The protocol and port of a per-port guard chain (`NPG-TCP-30001`); undefined for any other name. */
+export function parsePortChainName(name: string): { protocol: Protocol; port: number } | undefined {
+  const m = /^NPG-(TCP|UDP|SCTP)-([1-9]\d{0,4})$/.exec(name);
+  if (!m) return undefined;
+  const port = Number(m[2]);
+  return port <= 65_535 ? { protocol: m[1]!.toLowerCase() as Protocol, port } : undefined;
 }
 
 export function isGuardChainName(name: string): name is ChainName {
