@@ -116,37 +116,6 @@ describe('npg inspect', () => {
     expect(missing.stderr.trim()).toMatch(/no-such-workspace\.yaml/);
   });
 
-  it('a plain nat dump (the quick path) prints what the general path prints', () => {
-    // --table sends the same dump through the general path (the quick one reads no options).
-    const file = `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`;
-    for (const json of [['--json'], []]) {
-      const quick = npg(['inspect', '--file', file, ...json]);
-      const general = npg(['inspect', '--file', file, '--table', 'nat', ...json]);
-      expect(quick.code).toBe(0);
-      expect(quick.stderr).toBe('');
-      expect(quick.stdout).toBe(general.stdout);
-    }
-  });
-
-  it('a whole iptables-save dump (the quick path) prints what the general path prints', () => {
-    // A blank line of a tab is nothing to the parser and not the plain case to the quick path:
-    // the same dump, through the general path.
-    for (const name of [
-      'iptables-v4-current.iptables-save.txt',
-      'lab-iptables-current-node1.iptables-save.txt',
-    ]) {
-      const file = `${FIX}/${name}`;
-      const general = join(tmp, `general-${name}`);
-      writeFileSync(general, `${readFileSync(file, 'utf8')}\t\n`);
-      for (const json of [['--json'], []]) {
-        const quick = npg(['inspect', '--file', file, ...json]);
-        expect(quick.code).toBe(0);
-        expect(quick.stderr).toBe('');
-        expect(quick.stdout).toBe(npg(['inspect', '--file', general, ...json]).stdout);
-      }
-    }
-  });
-
   it("a whole dump with a bad line in a table the walk does not read: the parser's error", () => {
     const text = readFileSync(`${FIX}/iptables-v4-current.iptables-save.txt`, 'utf8');
     const lines = text.split('\n');
@@ -202,24 +171,6 @@ describe('npg inspect', () => {
       ...all,
       nodePorts: all.nodePorts.filter((n: { port: number }) => n.port === 30002),
     });
-    // The general path (--table) prints the same detail.
-    const general = npg([
-      'inspect',
-      '--file',
-      `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`,
-      '--table',
-      'nat',
-      '--port',
-      '30001',
-    ]);
-    const quick = npg([
-      'inspect',
-      '--file',
-      `${FIX}/iptables-v4-current.iptables-save-t-nat.txt`,
-      '--port',
-      '30001',
-    ]);
-    expect(general.stdout).toBe(quick.stdout);
   });
 
   it('--port: a port that is not there exits 1; a bad --port exits 2 in one line', () => {

@@ -36,14 +36,6 @@ export type InspectOutcome =
 const at = (source: string, line: number, text: string, message: string): string =>
   line > 0 ? `${source} line ${line}: ${message}${text ? ` (in: ${text})` : ''}` : `${source}: ${message}`;
 
-export interface InspectOptions {
-  /**
-   * Parse lazily (rules decoded on first use; see shared/netfilter/lazy-rule.ts): the same result,
-   * several times faster on a large node when only the topology is wanted, as in `npg inspect`.
-   */
-  readonly lazy?: boolean;
-}
-
 /** A dump read and checked, before any topology: what the tracer needs. */
 export interface ReadDump {
   readonly ruleset: Ruleset;
@@ -58,11 +50,8 @@ export type ReadDumpOutcome =
   | { readonly ok: false; readonly message: string };
 
 /** Parses the dump and its ipset / ipvsadm companions; every error names its input and line. */
-export function readDump(input: DumpInput, options: InspectOptions = {}): ReadDumpOutcome {
-  const parsed = parseIptablesSave(input.text, {
-    ...(input.table ? { table: input.table } : {}),
-    ...(options.lazy ? { lazy: true } : {}),
-  });
+export function readDump(input: DumpInput): ReadDumpOutcome {
+  const parsed = parseIptablesSave(input.text, input.table ? { table: input.table } : {});
   if (!parsed.ok)
     return {
       ok: false,
@@ -105,8 +94,8 @@ export function readDump(input: DumpInput, options: InspectOptions = {}): ReadDu
   };
 }
 
-export function inspectDump(input: DumpInput, options: InspectOptions = {}): InspectOutcome {
-  const read = readDump(input, options);
+export function inspectDump(input: DumpInput): InspectOutcome {
+  const read = readDump(input);
   if (!read.ok) return read;
   const { ruleset, nat, ipsets, ipvs } = read.value;
   const filter = findTable(ruleset, 'filter');

@@ -288,14 +288,12 @@ function readFamily(
   const hasNat = /^\*nat$/m.test(text);
   const partial = what === 'guard' || what === 'plan';
   if (what === 'full' && hasNat) {
-    const r = inspectDump(
-      {
-        text,
-        source,
-        ...(ipset && ipset.rc === 0 ? { ipsets: { text: ipset.body, source: `${node} ipset list` } } : {}),
-        ...(ipvs && ipvs.rc === 0 ? { ipvs: { text: ipvs.body, source: `${node} ipvsadm -Ln` } } : {}),
-      },
-    );
+    const r = inspectDump({
+      text,
+      source,
+      ...(ipset && ipset.rc === 0 ? { ipsets: { text: ipset.body, source: `${node} ipset list` } } : {}),
+      ...(ipvs && ipvs.rc === 0 ? { ipvs: { text: ipvs.body, source: `${node} ipvsadm -Ln` } } : {}),
+    });
     if (!r.ok) return { ok: false, message: r.message };
     ruleset = r.value.ruleset;
     topology = r.value.topology;

@@ -1,22 +1,16 @@
-// traceDump reads the dump lazily and builds no topology; this checks that it answers exactly what
-// the tracer answers on a full parse, for packets to every NodePort (and some ClusterIPs) of every
-// real fixture, from sources the guard fixtures allow and block.
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeTopology, parseIpsetList } from '../../shared/kube/index.js';
-import { findTable, parseIptablesSave } from '../../shared/netfilter/index.js';
+import { findTable } from '../../shared/netfilter/index.js';
+import { fixture, fixtureNames, parseOk } from '../../shared/test-support/dumps.js';
 import { tracePacket } from '../../shared/trace/index.js';
 import { traceDump, traceView } from './trace.js';
 
-const FIXTURES = new URL('../../e2e/lab/fixtures/', import.meta.url);
-const read = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
+const read = fixture;
 function natOf(text: string) {
-  const parsed = parseIptablesSave(text);
-  if (!parsed.ok) throw new Error(parsed.error.message);
-  return findTable(parsed.ruleset, 'nat')!;
+  return findTable(parseOk(text).ruleset, 'nat')!;
 }
 
-const DUMPS = readdirSync(FIXTURES).filter((f) => /\.ip6?tables-save(-t-nat)?\.txt$/.test(f));
+const DUMPS = fixtureNames(/\.ip6?tables-save(-t-nat)?\.txt$/);
 
 const SOURCES = {
   v4: ['198.18.100.13', '198.18.100.9', '198.18.5.5', '198.19.1.10', '127.0.0.1'],
@@ -53,7 +47,7 @@ describe('traceDump (lazy parse, no topology)', () => {
       const text = read(name);
       const v6 = name.includes('ip6tables');
       const ipsetName = name.replace(/\.ip6?tables-save(-t-nat)?\.txt$/, '.ipset-list.txt');
-      const ipsetText = readdirSync(FIXTURES).includes(ipsetName) ? read(ipsetName) : undefined;
+      const ipsetText = fixtureNames(/\.ipset-list\.txt$/).includes(ipsetName) ? read(ipsetName) : undefined;
       const full = natOf(text);
       const list = packets(text, v6);
       expect(list.length).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import type { TraceOutcomeView, TraceResponse } from '../../shared/api.js';
 import { serializeRule } from '../../shared/netfilter/index.js';
 import { assertNever } from '../../shared/netfilter/model.js';
 import { parseAddress, type Trace, tracePacket, type Verdict } from '../../shared/trace/index.js';
+import type { Protocol } from '../../shared/vocabulary.js';
 import { type DumpInput, readDump } from './inspect.js';
 
 export interface TraceDumpInput {
@@ -11,7 +12,7 @@ export interface TraceDumpInput {
   readonly src: string;
   readonly dst: string;
   readonly dport: number;
-  readonly protocol: 'tcp' | 'udp' | 'sctp';
+  readonly protocol: Protocol;
   readonly inInterface?: string;
   readonly localAddresses: readonly string[];
 }
@@ -73,9 +74,9 @@ export function traceDump(input: TraceDumpInput): TraceDumpOutcome {
     if (!parseAddress(a))
       return { ok: false, message: `local address ${JSON.stringify(a)}: not an IPv4 or IPv6 address` };
   }
-  // The tracer reads only the chains a packet visits: a lazy parse decodes just those rules
-  // (every rule is still checked), and no topology is built for a walk that does not use it.
-  const inspected = readDump(input.dump, { lazy: true });
+  // The tracer reads only the chains a packet visits: the parse decodes just those rules (every
+  // rule is still checked), and no topology is built for a walk that does not use it.
+  const inspected = readDump(input.dump);
   if (!inspected.ok) return inspected;
   const trace = tracePacket({
     nat: inspected.value.nat,

@@ -1,22 +1,11 @@
-// analyzeTopology against the lab's real iptables-save / ipset / ipvsadm outputs (e2e/lab/fixtures,
-// made by loading kube-proxy-shaped rules into a namespace and saving them), plus small inline
-// tables for the cases the fixtures do not cover.
-import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findTable, parseIptablesSave, type Ruleset } from '../netfilter';
+import { findTable, type Ruleset } from '../netfilter';
+import { fixture, fixtureNames, parseOk } from '../test-support/dumps';
 import { analyzeTopology, parseIpsetList, parseIpvsadm, type Topology, toInspectJson } from '.';
 
-const FIXTURES = new URL('../../e2e/lab/fixtures/', import.meta.url);
-
-function fixture(name: string): string {
-  return readFileSync(new URL(name, FIXTURES), 'utf8');
-}
-
 function parse(text: string, table?: string): Ruleset {
-  const r = parseIptablesSave(text, table ? { table } : {});
-  if (!r.ok) throw new Error(`${r.error.line}: ${r.error.message}: ${r.error.text}`);
-  return r.ruleset;
+  return parseOk(text, table ? { table } : {}).ruleset;
 }
 
 function analyzeText(text: string, extra: { ipset?: string; ipvs?: string } = {}): Topology {
@@ -581,14 +570,15 @@ describe('many endpoints', () => {
 });
 
 describe('every lab fixture', () => {
-  const dumps = readdirSync(FIXTURES).filter(
-    (f) => f.endsWith('.txt') && /iptables|kube-proxy-restore/.test(f),
-  );
+  // The lab's kube-proxy-shaped fixtures (the hand-written parser sources are other tools' rules).
+  const dumps = fixtureNames(/^(iptables|ipvs|lab)-.*(iptables|kube-proxy-restore).*\.txt$/);
 
   it.each(dumps)('%s: finds kube-proxy and, in iptables mode, its NodePorts', (name) => {
     const ipvs = name.includes('ipvs');
     const base = name.split('.')[0] ?? '';
-    const sets = ipvs ? readdirSync(FIXTURES).find((f) => f === `${base}.ipset-list.txt`) : undefined;
+    const sets = ipvs
+      ? fixtureNames(/\.ipset-list\.txt$/).find((f) => f === `${base}.ipset-list.txt`)
+      : undefined;
     const t = analyzeFixture(name, sets ? { ipset: sets } : {});
     expect(t.mode).toBe(ipvs ? 'ipvs' : 'iptables');
     if (!ipvs || sets)

@@ -1,6 +1,7 @@
 // What role a chain plays in kube-proxy's (or our guard's) walk, from its name alone: kube-proxy's
 // chain names are fixed or a fixed prefix plus a hash, and ours all start with NPG-.
 import { assertNever } from '../netfilter/model';
+import { isGuardChainName } from '../vocabulary';
 
 export type StepKind =
   | 'PREROUTING'
@@ -60,7 +61,7 @@ export function chainKind(name: string): StepKind {
     }
     return FIXED.get(name) ?? 'KUBE-OTHER';
   }
-  if (name.startsWith('NPG-')) return 'NPG';
+  if (isGuardChainName(name)) return 'NPG';
   return FIXED.get(name) ?? 'foreign';
 }
 
@@ -96,10 +97,9 @@ export function isKubeKind(kind: StepKind): boolean {
 }
 
 /**
- * How a NodePort's walk goes on from a chain, shared by both walks (service-chains.ts on the rule
- * model, compact-walk.ts on the scan) so that they cannot disagree: how deep it goes, which jumps
- * it follows, and which chains' KUBE-MARK-MASQ jumps concern NodePort traffic (the service
- * chains' ones test the cluster IP).
+ * How a NodePort's walk (service-chains.ts) goes on from a chain: how deep it goes, which jumps it
+ * follows, and which chains' KUBE-MARK-MASQ jumps concern NodePort traffic (the service chains'
+ * ones test the cluster IP).
  */
 export const WALK_MAX_DEPTH = 8;
 export const WALK_FOLLOWS: ReadonlySet<StepKind> = new Set([

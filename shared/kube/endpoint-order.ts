@@ -1,4 +1,4 @@
-// The order of a NodePort's endpoints, shared by every walk (general, ipvs, the inspect quick path).
+// The order of a NodePort's endpoints, shared by the iptables and the ipvs walk.
 
 /**
  * By endpoint string, as the CLI contract wants. An insertion sort: service chains hold a handful

@@ -20,14 +20,11 @@ export {
 } from './ipset-parse';
 export {
   type IpvsParseResult,
-  type IpvsProtocol,
   type IpvsRealServer,
   type IpvsTable,
   type IpvsVirtualService,
   parseIpvsadm,
 } from './ipvs-parse';
-export type { ParseError } from './parse-result';
-export { quickInspect, quickInspectBytes } from './quick-inspect';
 export type {
   BackendInfo,
   ClusterIpPath,
@@ -43,8 +40,6 @@ export type {
   NodePort,
   PathStep,
   PortGuard,
-  ProxyMode,
-  ServiceProtocol,
   StepKind,
   Topology,
   TopologyInput,

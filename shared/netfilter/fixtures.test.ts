@@ -1,43 +1,22 @@
-// Every real fixture (ours in testdata/, the lab's in e2e/lab/fixtures/) parses, survives
+// Every real fixture (e2e/lab/fixtures/: the lab's and the hand-written sources') parses, survives
 // parse -> print -> parse unchanged, and iptables-save dumps print back line for line.
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { fixture, fixtureNames, parseOk as parse } from '../test-support/dumps.js';
 import { findChain } from './chain-index.js';
 import { decodeRule } from './decode.js';
-import { findTable, type Ruleset } from './model.js';
-import { parseIptablesSave } from './parse.js';
+import { findTable } from './model.js';
 import { serializeRuleset } from './serialize.js';
 
-const OURS = new URL('./testdata/', import.meta.url);
-const LAB = new URL('../../e2e/lab/fixtures/', import.meta.url);
-
-/** Rule dumps only: the lab also keeps `ipset list` and `ipvsadm -Ln` output next to them. */
-function dumps(dir: URL): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.txt') && /ip6?tables|kube-proxy-restore|grep/.test(f))
-    .sort();
-}
-
-function read(dir: URL, file: string): string {
-  return readFileSync(new URL(file, dir), 'utf8');
-}
-
-function parse(text: string): { ruleset: Ruleset; warnings: readonly string[] } {
-  const r = parseIptablesSave(text);
-  if (!r.ok) throw new Error(`${r.error.message} at line ${r.error.line}: ${r.error.text}`);
-  return r;
-}
+/** Rule dumps only: the folder also keeps `ipset list` and `ipvsadm -Ln` output. */
+const files = fixtureNames(/\.txt$/).filter((f) => /ip6?tables|kube-proxy-restore|grep/.test(f));
 
 function withoutLines(x: unknown): unknown {
   return JSON.parse(JSON.stringify(x, (k, v) => (k === 'line' ? undefined : v)));
 }
 
-const files = [...dumps(OURS).map((f) => [OURS, f] as const), ...dumps(LAB).map((f) => [LAB, f] as const)];
-
-describe.each(files)('fixture %s%s', (dir, file) => {
-  const text = read(dir, file);
+describe.each(files)('fixture %s', (file) => {
+  const text = fixture(file);
 
   it('parses, and parse -> print -> parse is the identity', () => {
     const { ruleset } = parse(text);
@@ -67,7 +46,7 @@ describe.each(files)('fixture %s%s', (dir, file) => {
 
 describe('what the fixtures say', () => {
   it('legacy header, real counters', () => {
-    const { ruleset } = parse(read(OURS, 'legacy-kube.iptables-save-c.txt'));
+    const { ruleset } = parse(fixture('legacy-kube.iptables-save-c.txt'));
     expect([ruleset.family, ruleset.backend]).toEqual(['ipv4', 'legacy']);
     expect(ruleset.tables.map((t) => t.name)).toEqual(['filter', 'nat', 'mangle']);
     const output = findChain(findTable(ruleset, 'nat')!, 'OUTPUT')!;
@@ -75,14 +54,14 @@ describe('what the fixtures say', () => {
   });
 
   it('-S -v listing: nat, whole, counters', () => {
-    const { ruleset } = parse(read(OURS, 'legacy-kube.iptables-t-nat-S-v.txt'));
+    const { ruleset } = parse(fixture('legacy-kube.iptables-t-nat-S-v.txt'));
     const nat = ruleset.tables[0]!;
     expect([nat.name, nat.complete, ruleset.backend]).toEqual(['nat', true, 'unknown']);
     expect(findChain(nat, 'OUTPUT')!.counters!.packets).toBeGreaterThan(0);
   });
 
   it("grep excerpt: nat, partial, only grep'd declarations declared", () => {
-    const { ruleset, warnings } = parse(read(OURS, 'nft-kube.grep-30001.txt'));
+    const { ruleset, warnings } = parse(fixture('nft-kube.grep-30001.txt'));
     const nat = ruleset.tables[0]!;
     expect([nat.name, nat.complete]).toEqual(['nat', false]);
     expect(nat.chains.filter((c) => c.declared).map((c) => c.name)).toEqual([
@@ -94,14 +73,14 @@ describe('what the fixtures say', () => {
   });
 
   it('the iptables-legacy warning line means nft', () => {
-    const { ruleset } = parse(read(OURS, 'nft-legacy-warning.iptables-save.txt'));
+    const { ruleset } = parse(fixture('nft-legacy-warning.iptables-save.txt'));
     expect(ruleset.backend).toBe('nft');
     expect(ruleset.comments[0]).toMatch(/^# Warning: iptables-legacy tables present/);
   });
 
   it('ip6tables-save: IPv6 family and v6 DNAT ranges', () => {
     for (const file of ['ip6-kube.ip6tables-save.txt', 'ip6-kube-legacy.ip6tables-save.txt']) {
-      const { ruleset } = parse(read(OURS, file));
+      const { ruleset } = parse(fixture(file));
       expect(ruleset.family).toBe('ipv6');
       const sep = findChain(findTable(ruleset, 'nat')!, 'KUBE-SEP-V6WEBB')!;
       expect(decodeRule(sep.rules[0]!).target).toMatchObject({
@@ -114,11 +93,11 @@ describe('what the fixtures say', () => {
         ],
       });
     }
-    expect(parse(read(OURS, 'ip6-kube.ip6tables-t-nat-S.txt')).ruleset.family).toBe('ipv6');
+    expect(parse(fixture('ip6-kube.ip6tables-t-nat-S.txt')).ruleset.family).toBe('ipv6');
   });
 
   it('modules: every table and the unusual matches are kept', () => {
-    const { ruleset } = parse(read(OURS, 'nft-modules.iptables-save-c.txt'));
+    const { ruleset } = parse(fixture('nft-modules.iptables-save-c.txt'));
     expect(ruleset.tables.map((t) => t.name).sort()).toEqual(['filter', 'mangle', 'nat', 'raw']);
     const modules = new Set(
       ruleset.tables.flatMap((t) =>
@@ -142,6 +121,6 @@ describe('what the fixtures say', () => {
   });
 
   it('filter -S listing is named by its REJECT rules', () => {
-    expect(parse(read(OURS, 'nft-modules.iptables-t-filter-S.txt')).ruleset.tables[0]!.name).toBe('filter');
+    expect(parse(fixture('nft-modules.iptables-t-filter-S.txt')).ruleset.tables[0]!.name).toBe('filter');
   });
 });

@@ -1,8 +1,8 @@
-// The lazy parse's reading of one `[pkts:bytes] -A CHAIN ...` line inside a table: split it into
+// The parser's reading of one plain `[pkts:bytes] -A CHAIN ...` line inside a table: split it into
 // argument offsets (line-tokens.ts), check it (rule-check.ts), and append a LazyRule whose facts
 // stay in the table's RuleStore. It does to the table exactly what reading the rule fully does
 // (the rule's chain and, for an option-less jump, the target chain are created if new, in the same
-// order), so the lazy and the eager parse give the same tables. When it is not sure of a line it
+// order), so a line read this way or by the full rule reader gives the same tables. When it is not sure of a line it
 // returns false before changing anything, and the parser reads the line the full way.
 
 import { isBuiltinTarget } from './known-names.js';
@@ -10,6 +10,7 @@ import { LazyRule, RuleStore } from './lazy-rule.js';
 import { createLineTokens, type LineTokens, scanLineTokens, tokenIs, tokenText } from './line-tokens.js';
 import type { Counters, Table } from './model.js';
 import { checkRule, createRuleScan, GOTO, type RuleScan, TARGET_OPTIONS } from './rule-check.js';
+import { primeRuleChecks } from './rule-check-priming.js';
 import type { TableBuilder } from './table-builder.js';
 
 /** What the parser lends the lazy reader for one line. */
@@ -29,6 +30,8 @@ const ZERO = 48;
 const NINE = 57;
 /** A kube-proxy rule line is ~90 characters; the store grows if the guess is short. */
 const CHARS_PER_RULE = 90;
+/** A dump this large (~10,000 rules) is worth teaching the JIT every rule shape first. */
+const PRIME_ABOVE_CHARS = 1_000_000;
 
 export class LazyRuleReader {
   private readonly tokens: LineTokens = createLineTokens();
@@ -36,7 +39,9 @@ export class LazyRuleReader {
   /** One store per table: a rule's chain names resolve against its own table. */
   private store: RuleStore | undefined;
 
-  constructor(private readonly text: string) {}
+  constructor(private readonly text: string) {
+    if (text.length > PRIME_ABOVE_CHARS) primeRuleChecks();
+  }
 
   /** Reads the rule line `text[start, end)`; false (nothing changed) when not sure of it. */
   read(start: number, end: number, ctx: LazyLineContext): boolean {

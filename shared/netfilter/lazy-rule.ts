@@ -1,11 +1,11 @@
-// Rules of a lazy parse (`parseIptablesSave(text, {lazy: true})`): each rule is checked when the
+// Rules read from plain lines (lazy-read.ts): each rule is checked when the
 // dump is read (rule-check.ts, or the full rule reader when that is not sure), but its matches and
 // target are built only when something reads them. What the topology asks of every rule (its
 // target, protocol, single --dport, first comment, statistic probability, DNAT destination,
 // whether it tests more than protocol and port) is kept as offsets into the dump and answered
 // from the text, so analysing a 5,000-service node builds no match objects at all.
 //
-// A LazyRule is a Rule: reading any field gives what the eager parse gives (lazy-rule.test.ts).
+// A LazyRule is a Rule: reading any field gives what the full rule reader gives (lazy-rule.test.ts).
 // Fields are getters on the class, so a LazyRule is not a plain object: compare rules by their
 // fields or printed form (serializeRule), not with structural equality of the objects.
 
@@ -118,7 +118,7 @@ export class RuleStore {
   }
 }
 
-/** Reads one rule line with the full rule reader, the same way the eager parse does. */
+/** Reads one rule line with the full rule reader, the same way the parser reads any other line. */
 class RuleDecoder {
   private readonly buf: TokenBuffer = createTokenBuffer(1 << 12);
   private readonly interner = new Interner();
@@ -199,7 +199,7 @@ export class LazyRule implements Rule {
     return this.full().target;
   }
 
-  /** JSON of the decoded rule, as the eager parse's object gives: never the store (the whole dump). */
+  /** JSON of the decoded rule, as the full rule reader's object gives: never the store (the whole dump). */
   toJSON(): Rule {
     return this.full();
   }

@@ -1,4 +1,4 @@
-// Argument boundaries of one rule line, as offsets into the dump: the lazy parse (lazy-rules.ts)
+// Argument boundaries of one rule line, as offsets into the dump: the parser's plain-line reading (lazy-read.ts)
 // checks and indexes a rule without making a string per argument. Only the plain case is handled:
 // blank-separated arguments, each either bare or one whole `"..."` without escapes. Anything else
 // (a backslash inside quotes, a quote inside an argument, a control character) makes the scan

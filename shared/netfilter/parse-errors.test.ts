@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../test-support/dumps.js';
 import { MAX_LINE_LENGTH, type ParseOptions, parseIptablesSave } from './parse.js';
 
 function error(text: string, opts?: ParseOptions) {
@@ -301,7 +301,7 @@ describe('never throws, never hangs (fuzzing)', { timeout: 60_000 }, () => {
   });
 
   it('returns a result for a real dump with random damage', () => {
-    const dump = readFileSync(new URL('./testdata/nft-modules.iptables-save-c.txt', import.meta.url), 'utf8');
+    const dump = fixture('nft-modules.iptables-save-c.txt');
     fc.assert(
       fc.property(fc.nat(dump.length - 1), fc.nat(40), fc.string({ maxLength: 5 }), (at, cut, insert) => {
         const damaged = dump.slice(0, at) + insert + dump.slice(at + cut);

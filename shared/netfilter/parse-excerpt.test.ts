@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { parseOk as parse } from '../test-support/dumps.js';
 import { findChain } from './chain-index.js';
-import type { Ruleset } from './model.js';
 import { type ParseOptions, parseIptablesSave } from './parse.js';
-
-function parse(text: string, opts?: ParseOptions): { ruleset: Ruleset; warnings: readonly string[] } {
-  const r = parseIptablesSave(text, opts);
-  if (!r.ok) throw new Error(`parse failed: ${JSON.stringify(r.error)}`);
-  return r;
-}
 
 function error(text: string, opts?: ParseOptions) {
   const r = parseIptablesSave(text, opts);

@@ -1,20 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { chainsByName } from './chain-index.js';
-import { findChain, findTable, type Rule, type Ruleset } from './model.js';
-import { type ParseOptions, parseIptablesSave } from './parse.js';
-
-function parse(text: string, opts?: ParseOptions): { ruleset: Ruleset; warnings: readonly string[] } {
-  const r = parseIptablesSave(text, opts);
-  if (!r.ok) throw new Error(`parse failed: ${JSON.stringify(r.error)}`);
-  return r;
-}
+import { parseOk as parse } from '../test-support/dumps.js';
+import { chainsByName, findChain } from './chain-index.js';
+import { findTable, type Rule } from './model.js';
+import { parseIptablesSave } from './parse.js';
+import { plainRule } from './rule-view.js';
 
 /** The rules of `table`/`chain` of a one-line-per-rule dump. */
 function rules(text: string, chain = 'PREROUTING', table = 'nat'): readonly Rule[] {
   const t = findTable(parse(text).ruleset, table);
   const c = t && findChain(t, chain);
   if (!c) throw new Error(`no ${table}/${chain}`);
-  return c.rules;
+  // Plain rules: a LazyRule's fields are getters, which structural equality does not read.
+  return c.rules.map(plainRule);
 }
 
 const nat = (...lines: string[]) =>

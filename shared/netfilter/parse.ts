@@ -264,7 +264,7 @@ class DumpParser {
   }
 
   /**
-   * The lazy parse's `:NAME POLICY [p:b]`: a kube-proxy table declares ~25,000 chains, and
+   * The plain `:NAME POLICY [p:b]`: a kube-proxy table declares ~25,000 chains, and
    * tokenizing each line made two strings of its name. Only the plain form (three bare arguments
    * split by single blanks, a name that is no option); anything else is read by readDeclaration.
    */

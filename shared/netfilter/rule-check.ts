@@ -1,4 +1,4 @@
-// The lazy parse's quick look at one rule: is it certainly valid, and where are the few facts the
+// The parser's quick look at one plain rule line: is it certainly valid, and where are the few facts the
 // topology asks of every rule (target, protocol, single --dport, first comment, statistic
 // probability, DNAT destination, whether it tests more than protocol and port)?
 //

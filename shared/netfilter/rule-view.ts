@@ -26,7 +26,7 @@ export function ruleDestination(rule: Rule): Negatable<string> | undefined {
 }
 
 /**
- * The rule as a plain object, as the eager parse makes it: a lazily parsed rule keeps its fields
+ * The rule as a plain object, as the full rule reader makes it: a lazily parsed rule keeps its fields
  * behind getters, which an object spread or Object.keys does not see.
  */
 export function plainRule(rule: Rule): Rule {

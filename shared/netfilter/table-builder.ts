@@ -102,7 +102,7 @@ export class TableBuilder {
 
   /**
    * What `chainTarget` does to the table (chain `name` created undeclared if new), without the
-   * Target: the lazy parse builds targets when a rule is decoded. Returns the chain's own string.
+   * Target: a LazyRule builds its target when it is decoded. Returns the chain's own string.
    */
   chainNamed(name: string, line: number): string {
     return this.entry(name, line).chain.name;
@@ -157,7 +157,7 @@ export class TableBuilder {
 
   /**
    * `ruleChain` for the name at `text[start, end)`: no string is made while the rules of one
-   * chain follow each other (the lazy parse reads chain names from the text).
+   * chain follow each other (plain rule lines are read as offsets into the text).
    */
   ruleChainAt(text: string, start: number, end: number, line: number): string {
     const chain = this.runChain;

@@ -1,19 +1,12 @@
-// tracePacket against the lab's real dumps (every kube-proxy layout, both guards) and small
-// inline tables for the evaluation rules one by one.
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseIpsetList } from '../kube/ipset-parse';
-import { findTable, parseIptablesSave, type Table } from '../netfilter';
+import { findTable, type Table } from '../netfilter';
+import { fixture, parseOk } from '../test-support/dumps';
 import { type Packet, type Trace, type TraceInput, tracePacket } from '.';
 
-const fixture = (name: string) =>
-  readFileSync(new URL(`../../e2e/lab/fixtures/${name}`, import.meta.url), 'utf8');
-
 function natOf(text: string): Table {
-  const r = parseIptablesSave(text);
-  if (!r.ok) throw new Error(`${r.error.line}: ${r.error.message}: ${r.error.text}`);
-  const nat = findTable(r.ruleset, 'nat');
+  const nat = findTable(parseOk(text).ruleset, 'nat');
   if (!nat) throw new Error('no nat table');
   return nat;
 }

@@ -208,6 +208,10 @@ export async function removeStaleFixtureNetns(): Promise<void> {
 
 const README_HEAD = `# Parser fixtures: real iptables-save output of kube-proxy-shaped rules
 
+The one fixture folder of the project. The files from hand-written rule sources (other tools'
+chains, every module, legacy listings, excerpts) are described in \`parser-src/README.md\`;
+this page is about the lab's kube-proxy-shaped ones.
+
 Every \`.txt\` file here except \`*.kube-proxy-restore.txt\` and \`*.ipvsadm-Ln.txt\` is the verbatim
 output of a real netfilter tool (iptables v1.8.9 nf_tables backend, ipset v7.17, Debian 12). Do not
 edit them by hand: regenerate with

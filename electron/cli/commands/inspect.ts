@@ -1,12 +1,7 @@
 // `npg inspect --file DUMP [--ipset FILE] [--ipvs FILE] [--json]`: what a node does with NodePort
 // traffic, from a dump. Without --file it reads the nodes of a workspace (inspect-nodes.ts).
 import type { Command } from 'commander';
-import {
-  type InspectJson,
-  quickInspect,
-  quickInspectBytes,
-  toInspectJson,
-} from '../../../shared/kube/index.js';
+import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_OK } from '../exit.js';
 import { readInput } from '../io.js';
@@ -67,35 +62,15 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   ]);
   if (nodesOnly) throw new CliError(`inspect: ${nodesOnly} reads live nodes; it does not go with --file`);
   const text = await readInput(opts.file, 'dump');
-  // A plain dump of kube-proxy's iptables mode (the nat table alone or every table) is walked
-  // without building the rule model; for any other input the quick path says so and the general
-  // one below reads it.
-  if (!opts.table && !opts.ipset && !opts.ipvs) {
-    // --json of every NodePort: the walk writes the JSON bytes itself (no objects, no stringify,
-    // no encoding).
-    const quick = opts.json && !port ? quickInspectBytes(text) : quickInspect(text);
-    if (quick instanceof Uint8Array) {
-      process.stdout.write(quick);
-      process.stdout.write('\n');
-      return EXIT_OK;
-    }
-    if (quick) return print(quick, quick.warnings, opts, port);
-  }
-  const r = inspectDump(
-    {
-      text,
-      source: opts.file === '-' ? 'stdin' : opts.file,
-      ...(opts.table ? { table: opts.table } : {}),
-      ...(opts.ipset
-        ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
-        : {}),
-      ...(opts.ipvs
-        ? { ipvs: { text: await readInput(opts.ipvs, 'ipvsadm output'), source: opts.ipvs } }
-        : {}),
-    },
-    // Only the topology is printed: rules need not be built (a large node reads several times faster).
-    { lazy: true },
-  );
+  const r = inspectDump({
+    text,
+    source: opts.file === '-' ? 'stdin' : opts.file,
+    ...(opts.table ? { table: opts.table } : {}),
+    ...(opts.ipset
+      ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
+      : {}),
+    ...(opts.ipvs ? { ipvs: { text: await readInput(opts.ipvs, 'ipvsadm output'), source: opts.ipvs } } : {}),
+  });
   if (!r.ok) throw new CliError(r.message);
   return print(toInspectJson(r.value.topology), r.value.warnings, opts, port);
 }

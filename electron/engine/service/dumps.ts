@@ -11,6 +11,7 @@ import type {
 } from '../../../shared/api.js';
 import type { Topology } from '../../../shared/kube/index.js';
 import { findTable, type Ruleset, serializeRule } from '../../../shared/netfilter/index.js';
+import type { Family } from '../../../shared/vocabulary.js';
 import { type DumpInput, inspectDump } from '../inspect.js';
 import { traceDump } from '../trace.js';
 import { nodePortView, topologyView } from '../views.js';
@@ -37,7 +38,7 @@ export class DumpStore {
       ...(req.ipvs ? { ipvs: { text: req.ipvs, source: 'ipvsadm output' } } : {}),
     };
     // Lazy: every rule is checked, but only the rules a NodePort's path shows are decoded, on demand.
-    const r = inspectDump(input, { lazy: true });
+    const r = inspectDump(input);
     if (!r.ok) return badInput(r.message);
     const dumpId = randomUUID();
     this.dumps.set(dumpId, { input, ruleset: r.value.ruleset, topology: r.value.topology });
@@ -92,11 +93,7 @@ export function traceOn(
 }
 
 /** A nat chain's rules numbered as `iptables -t nat -L CHAIN --line-numbers` numbers them. */
-export function chainRulesOf(
-  ruleset: Ruleset,
-  chain: string,
-  family: 'ipv4' | 'ipv6',
-): ApiResult<ChainRulesView> {
+export function chainRulesOf(ruleset: Ruleset, chain: string, family: Family): ApiResult<ChainRulesView> {
   const found = findTable(ruleset, 'nat')?.chains.find((c) => c.name === chain);
   if (!found) return badInput(`chain ${chain}: not in the nat table`);
   return ok({

@@ -1,6 +1,6 @@
 // Shared test helpers: kube-proxy-shaped nat dumps (lab addresses only) and small builders.
 import type { Ruleset } from '../../netfilter/model';
-import { parseIptablesSave } from '../../netfilter/parse';
+import { parseOk } from '../../test-support/dumps';
 import type { Family } from '../../vocabulary';
 import type { Policy } from '../../workspace/schema';
 import { type DesiredGuard, desiredGuard } from '../desired';
@@ -25,9 +25,7 @@ COMMIT
 export const KUBE_NAT_V6 = KUBE_NAT_V4.replace('iptables-save', 'ip6tables-save');
 
 export function parseDump(text: string, family: Family = 'ipv4'): Ruleset {
-  const r = parseIptablesSave(text, { family });
-  if (!r.ok) throw new Error(`line ${r.error.line}: ${r.error.message}: ${r.error.text}`);
-  return r.ruleset;
+  return parseOk(text, { family }).ruleset;
 }
 
 export function stateOf(text: string, family: Family = 'ipv4'): FamilyGuardState {
