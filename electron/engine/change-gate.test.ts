@@ -3,27 +3,12 @@ import type { Policy } from '../../shared/workspace/schema';
 import { checkSavedPlan, gateChange, savedPlanOf } from './change-gate';
 import { applyChange, type NodeChange } from './node-change';
 import type { Prepared } from './prepare';
-import { parseScriptOutput } from './sections';
-import { snapshotFromOutput } from './snapshot';
-import { KUBE_NAT, withGuard } from './test-support/dumps';
+import { KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
 
-const allow = (cidrs: string[], label?: string): Policy => ({
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      allow: cidrs.map((cidr) => ({ cidr, ...(label ? { label } : {}) })),
-    },
-  ],
-});
+const allow = policyAllowing;
 
 function change(node: string, dump: string, policy: Policy): NodeChange {
-  const text = `%%npg kube-backend nft\n%%npg begin v4\n${dump}\n%%npg end v4 0\n`;
-  const s = snapshotFromOutput(node, parseScriptOutput(text), 'full');
-  if (!s.ok) throw new Error(s.message);
-  const r = applyChange(s.snapshot, policy);
+  const r = applyChange(snapshotOf(node, dump), policy);
   if (!r.ok) throw new Error(r.message);
   return r.change;
 }

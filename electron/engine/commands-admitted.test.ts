@@ -4,7 +4,6 @@
 // builder changes its arguments and the policy is not changed with it, this fails.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../shared/workspace/schema';
 import { checkArgv, type RunRequest, type RunResult } from '../fleet/index';
 import { confirmNodes } from './confirm';
 import { killEstablished, listFlows } from './kill-established';
@@ -14,8 +13,8 @@ import { probeNodes } from './probe-nodes';
 import { parseScriptOutput } from './sections';
 import { sendChange } from './send-change';
 import { readNodeOutput, type Session } from './session';
-import { type NodeSnapshot, snapshotFromOutput } from './snapshot';
-import { KUBE_NAT, withGuard } from './test-support/dumps';
+import type { NodeSnapshot } from './snapshot';
+import { KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
 import { readForVerify } from './verify-read';
 
 interface Sent {
@@ -52,24 +51,9 @@ function recorder() {
   return { sent, run, ask, fleet, session };
 }
 
-function snapshot(v4: string): NodeSnapshot {
-  const text = `%%npg kube-backend nft\n%%npg begin v4\n${v4}\n%%npg end v4 0\n`;
-  const r = snapshotFromOutput('node1', parseScriptOutput(text), 'full');
-  if (!r.ok) throw new Error(r.message);
-  return r.snapshot;
-}
+const snapshot = (v4: string): NodeSnapshot => snapshotOf('node1', v4);
 
-const POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      allow: [{ cidr: '198.18.100.10' }],
-    },
-  ],
-};
+const POLICY = policyAllowing(['198.18.100.10']);
 
 function changeOf(r: ReturnType<typeof applyChange>): NodeChange {
   if (!r.ok) throw new Error(r.message);

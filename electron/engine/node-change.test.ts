@@ -1,32 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../shared/workspace/schema';
 import { clusterView } from './cluster';
 import { applyChange, changeBundle, removeChange, rollbackChange } from './node-change';
 import { groupedPlanLines } from './plan-text';
-import { parseScriptOutput } from './sections';
-import { type NodeSnapshot, snapshotFromOutput } from './snapshot';
-import { KUBE_NAT, withGuard } from './test-support/dumps';
+import { KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
 
 const KUBE = KUBE_NAT;
 
-function snap(node: string, v4: string, extra = ''): NodeSnapshot {
-  const text = `%%npg kube-backend nft\n%%npg begin v4\n${v4}\n%%npg end v4 0\n${extra}`;
-  const r = snapshotFromOutput(node, parseScriptOutput(text), 'full');
-  if (!r.ok) throw new Error(r.message);
-  return r.snapshot;
-}
+const snap = snapshotOf;
 
-const POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      allow: [{ cidr: '198.18.100.10/32', label: 'a' }],
-    },
-  ],
-};
+const POLICY = policyAllowing(['198.18.100.10/32'], 'a');
 
 describe('node changes', () => {
   it('apply: one transaction, its undo, the bundle with excerpt, saved state and timer script', () => {

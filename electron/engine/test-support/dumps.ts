@@ -1,6 +1,9 @@
 // Lab-shaped nat dumps for engine unit tests: kube-proxy's table (recorded in the lab) with or
 // without our guard for tcp/30001 allowing 198.18.100.10 (label "a").
 import { readFileSync } from 'node:fs';
+import type { Policy } from '../../../shared/workspace/schema.js';
+import { parseScriptOutput } from '../sections.js';
+import { type NodeSnapshot, snapshotFromOutput } from '../snapshot.js';
 
 export const KUBE_NAT = readFileSync('e2e/lab/fixtures/iptables-v4-current.iptables-save-t-nat.txt', 'utf8');
 export const KUBE_FULL = readFileSync('e2e/lab/fixtures/iptables-v4-current.iptables-save.txt', 'utf8');
@@ -18,4 +21,27 @@ export function withGuard(dump: string = KUBE_NAT): string {
     .replace(':KUBE-', ':NPG-PREROUTING - [0:0]\n:NPG-TCP-30001 - [0:0]\n:KUBE-')
     .replace(/^(-A PREROUTING )/m, `${GUARD_LINES[0]}\n$1`)
     .replace(/^COMMIT$/m, `${GUARD_LINES.slice(1).join('\n')}\nCOMMIT`);
+}
+
+/** tcp/30001 guarded (enforce, blackhole 65535), allowing `cidrs` with `label` on each. */
+export function policyAllowing(cidrs: readonly string[] = ['198.18.100.10'], label?: string): Policy {
+  return {
+    nodePorts: [
+      {
+        port: 30001,
+        protocol: 'tcp',
+        mode: 'enforce',
+        blackholePort: 65535,
+        allow: cidrs.map((cidr) => ({ cidr, ...(label ? { label } : {}) })),
+      },
+    ],
+  };
+}
+
+/** A node's full read whose IPv4 nat table is `v4` (nft backend), as the read script prints it. */
+export function snapshotOf(node: string, v4: string, extra = ''): NodeSnapshot {
+  const text = `%%npg kube-backend nft\n%%npg begin v4\n${v4}\n%%npg end v4 0\n${extra}`;
+  const r = snapshotFromOutput(node, parseScriptOutput(text), 'full');
+  if (!r.ok) throw new Error(r.message);
+  return r.snapshot;
 }

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../../shared/workspace/schema';
 import { localStore } from '../local-store';
 import type { Prepared } from '../prepare';
-import { KUBE_NAT, withGuard } from '../test-support/dumps';
+import { KUBE_NAT, policyAllowing, withGuard } from '../test-support/dumps';
 import {
   type ChangeEvent,
   checkChangeRequest,
@@ -16,17 +15,7 @@ import {
 import { changeJson } from './change-format';
 import { fakeSession, fullRead, loadedWorkspace } from './fake-session.test-support';
 
-const POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      allow: [{ cidr: '198.18.100.10', label: 'a' }],
-    },
-  ],
-};
+const POLICY = policyAllowing(['198.18.100.10'], 'a');
 const NODES = ['node1', 'node2'];
 const store = localStore('/tmp/npg-use-case-test.yaml', '/nonexistent/npg-use-case-test');
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Policy } from '../../../shared/workspace/schema';
 import { localStore } from '../local-store';
+import { policyAllowing } from '../test-support/dumps';
 import { fakeSession, loadedWorkspace } from './fake-session.test-support';
 import { sleep } from './io';
 import {
@@ -14,17 +14,7 @@ import {
 } from './verify';
 import { verifyJson, verifyLines, watchJson, watchLines } from './verify-format';
 
-const POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      allow: [{ cidr: '198.18.100.10' }],
-    },
-  ],
-};
+const POLICY = policyAllowing(['198.18.100.10']);
 const NODES = ['node1', 'node2'];
 const ws = loadedWorkspace(NODES, POLICY);
 const store = localStore('/tmp/npg-use-case-test.yaml', '/nonexistent/npg-use-case-test');
