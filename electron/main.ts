@@ -96,7 +96,7 @@ function openWindow(): BrowserWindow {
     ...windowOptions({ dark: nativeTheme.shouldUseDarkColors }),
     webPreferences: secureWebPreferences(join(__dirname, 'preload.cjs')),
   });
-  // The launch test (shell/electron-launch.test.ts) waits for this line; shipped builds stay quiet.
+  // The launch test (electron/launch.test.ts) waits for this line; shipped builds stay quiet.
   win.webContents.once('did-finish-load', () => {
     if (!app.isPackaged) console.log('NodePort Guard: window ready');
   });

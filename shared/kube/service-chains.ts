@@ -72,9 +72,8 @@ export type EndpointChains = ReadonlyMap<string, EndpointChain>;
 
 /**
  * Every endpoint chain's DNAT, read in one pass in table order. The walk meets endpoint chains in
- * service order, scattered over the heap, and reading each chain's rules there cost a cache miss
- * per object: on a 5,000-service node, 15,000 endpoints took 51 ms that way and 3 ms in table
- * order. A name that occurs twice (an excerpt) keeps its first chain, as ChainIndex does.
+ * service order, scattered over the heap, where reading each chain's rules costs a cache miss per
+ * object; in table order they are read one after another. A name that occurs twice (an excerpt) keeps its first chain, as ChainIndex does.
  */
 export function readEndpointChains(chains: readonly Chain[]): EndpointChains {
   const out = new Map<string, EndpointChain>();

@@ -4,7 +4,7 @@
 // (a backslash inside quotes, a quote inside an argument, a control character) makes the scan
 // give up, and the caller reads the line with the full tokenizer (tokenize.ts), which applies
 // iptables-restore's quoting rules and reports errors. Where both accept a line they agree on
-// every argument (line-tokens.test.ts).
+// every argument (lazy-rule.test.ts).
 
 export interface LineTokens {
   /** Offsets of each argument's value (inside the quotes for a quoted one); past `count`: stale. */

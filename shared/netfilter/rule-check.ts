@@ -7,7 +7,7 @@
 // options or `-g CHAIN`. Anything else (old `--dport ! 80` negation, implicit `-p tcp --dport`,
 // long option spellings, -c, -f, an unknown option) answers "not sure", and the caller reads the
 // line with the full rule reader, which decides and words the error. So accepting here never
-// lets through a rule the parser rejects (rule-check.test.ts compares the two). A fact that is not
+// lets through a rule the parser rejects (lazy-rule.test.ts compares the two on every fixture and on generated rules). A fact that is not
 // in the simple shape (two comments, a negated port, a DNAT with flags) is marked ASK_*: its
 // reader decodes the whole rule instead of guessing.
 
