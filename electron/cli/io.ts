@@ -1,6 +1,7 @@
 // Reading inputs for the CLI: a file path or `-` for standard input, with a size cap so a wrong
 // path (a disk image, /dev/zero) fails fast with a clear message instead of eating memory.
 import { open } from 'node:fs/promises';
+import { terminalText } from '../../shared/text/visible.js';
 import { CliError } from './exit.js';
 
 const MAX_INPUT_BYTES = 256 * 1024 * 1024;
@@ -36,4 +37,13 @@ export async function readInput(path: string, what: string): Promise<string> {
   } finally {
     await handle?.close();
   }
+}
+
+/**
+ * A report for people on stdout (or stderr): text from nodes and dumps (service names, comments,
+ * chain names, node errors) is in it, so what a terminal would act on is shown escaped. JSON
+ * output does not go through here: it is data, and JSON.stringify escapes controls itself.
+ */
+export function say(text: string, stream: NodeJS.WriteStream = process.stdout): void {
+  stream.write(terminalText(text));
 }

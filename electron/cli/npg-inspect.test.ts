@@ -116,6 +116,20 @@ describe('npg inspect', () => {
     expect(missing.stderr.trim()).toMatch(/no-such-workspace\.yaml/);
   });
 
+  it('a chain name from the dump cannot act on the terminal: bidi and C1 characters are shown escaped', () => {
+    // A hostile chain name: U+202E reverses the rest of the line, U+009B starts a C1 control sequence.
+    const text = readFileSync(`${FIX}/iptables-v4-current.iptables-save-t-nat.txt`, 'utf8').replaceAll(
+      'KUBE-SEP-4DRJRB6QQEGQJZEC',
+      'KUBE-SEP-4DRJ\u202e\u009bX',
+    );
+    const file = join(tmp, 'hostile-chain.txt');
+    writeFileSync(file, text);
+    const human = npg(['inspect', '--file', file, '--port', '30001']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toContain('198.19.1.11:8080   25.0%  KUBE-SEP-4DRJ\\u202e\\x9bX');
+    expect(human.stdout).not.toMatch(/[\u202e\u009b]/);
+  });
+
   it("a whole dump with a bad line in a table the walk does not read: the parser's error", () => {
     const text = readFileSync(`${FIX}/iptables-v4-current.iptables-save.txt`, 'utf8');
     const lines = text.split('\n');

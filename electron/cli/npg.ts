@@ -2,6 +2,7 @@
 // input or failure; every error is one line `npg: <what and where>`.
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_FAILURE } from './exit.js';
+import { say } from './io.js';
 
 const program = new Command('npg')
   .description('NodePort Guard: see and restrict who can reach a Kubernetes NodePort')
@@ -52,7 +53,7 @@ if (only) {
 }
 
 function fail(message: string): never {
-  process.stderr.write(`npg: ${message.split('\n')[0]}\n`);
+  say(`npg: ${message.split('\n')[0]}\n`, process.stderr);
   process.exit(EXIT_FAILURE);
 }
 
@@ -65,7 +66,7 @@ try {
     process.exit(err.exitCode === 0 ? 0 : EXIT_FAILURE);
   }
   if (err instanceof CliError) {
-    process.stderr.write(`npg: ${err.message}\n`);
+    say(`npg: ${err.message}\n`, process.stderr);
     process.exit(err.exitCode);
   }
   fail(`internal error: ${(err as Error).stack ?? err}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { firstVisibleLine, VISIBLE_LIMIT, visibleText } from './visible';
+import { firstVisibleLine, terminalText, VISIBLE_LIMIT, visibleText } from './visible';
 
 /** Anything a terminal or a bidi renderer would act on, or that hides itself. */
 const HIDDEN = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufffd]/u;
@@ -93,5 +93,20 @@ describe('firstVisibleLine', () => {
 
   it('keeps a carriage return inside the line visible, so it cannot overwrite what came before', () => {
     expect(firstVisibleLine('real error\r\x1b[32mnode1 ok')).toBe('real error\\x0d\\x1b[32mnode1 ok');
+  });
+});
+
+describe('terminalText', () => {
+  it("keeps a report's lines and escapes everything else a terminal would act on", () => {
+    const report = 'PORT  SERVICE\n30001 web\u202eptth\x1b[2J\t\u009b\n30002 ok\n';
+    expect(terminalText(report)).toBe('PORT  SERVICE\n30001 web\\u202eptth\\x1b[2J\\x09\\x9b\n30002 ok\n');
+  });
+
+  it('leaves plain text as it is, astral characters included, and is stable when applied twice', () => {
+    const plain = 'default/web:http -> 198.19.1.10:8080 é 𝔘\n';
+    expect(terminalText(plain)).toBe(plain);
+    const hostile = 'a\u2066b\u{e0041}c\r\n';
+    expect(terminalText(terminalText(hostile))).toBe(terminalText(hostile));
+    expect(terminalText(hostile)).toBe('a\\u2066b\\u{e0041}c\\x0d\n');
   });
 });

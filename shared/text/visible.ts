@@ -14,6 +14,7 @@ export const VISIBLE_LIMIT = 200;
  * and U+FFFD, which a UTF-8 decoder leaves where the bytes were not text.
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\uFFFD]/u;
+const INVISIBLE_ALL = new RegExp(INVISIBLE.source, 'gu');
 
 /** Whether `c` (one code point) would be shown escaped. */
 export function isInvisibleChar(c: string): boolean {
@@ -58,4 +59,13 @@ export function firstVisibleLine(text: string, max = VISIBLE_LIMIT): string {
     start = nl + 1;
   }
   return '';
+}
+
+/**
+ * A whole report for a terminal (several lines, unbounded): every invisible character escaped as
+ * in visibleText except the line breaks that make it a report. A chain name or comment from a node
+ * cannot then move the cursor, recolour the screen or reorder the line around it.
+ */
+export function terminalText(text: string): string {
+  return text.replace(INVISIBLE_ALL, (ch) => (ch === '\n' ? ch : escapeCodePoint(ch.codePointAt(0)!)));
 }

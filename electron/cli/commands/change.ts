@@ -20,6 +20,7 @@ import { changeJson, outcomeLine } from '../../engine/use-cases/change-format.js
 import { progressOf } from '../../engine/use-cases/io.js';
 import { type LoadedWorkspace, writeFileAtomic } from '../../engine/workspace-file.js';
 import { CliError, EXIT_FAILURE } from '../exit.js';
+import { say } from '../io.js';
 import {
   confirmOrRefuse,
   type FleetCliOptions,
@@ -99,8 +100,8 @@ function eventPrinter(opts: ChangeOptions): (e: ChangeEvent) => void {
   return (e) => {
     if (e.kind === 'read') read?.(progressOf(e));
     else if (e.kind === 'planned') {
-      if (!opts.json) process.stdout.write(`${e.lines.join('\n')}\n`);
-    } else if (!opts.quiet && !opts.json) process.stderr.write(`npg: ${outcomeLine(e.outcome)}\n`);
+      if (!opts.json) say(`${e.lines.join('\n')}\n`);
+    } else if (!opts.quiet && !opts.json) say(`npg: ${outcomeLine(e.outcome)}\n`, process.stderr);
   };
 }
 
@@ -114,14 +115,14 @@ async function printReport(report: ChangeReport, opts: ChangeOptions, path: stri
     case 'held':
       if (opts.json) printJson(changeJson(report));
       else if (report.gate.outcome === 'nothing') note(opts, report.gate.message);
-      else process.stderr.write(`npg: ${report.gate.message}\n`);
+      else say(`npg: ${report.gate.message}\n`, process.stderr);
       return;
     case 'ran': {
       if (opts.json) return printJson(changeJson(report));
       const { run, confirmSeconds } = report;
-      process.stdout.write(`${run.outcomes.map(outcomeLine).join('\n')}\n`);
+      say(`${run.outcomes.map(outcomeLine).join('\n')}\n`);
       if (confirmSeconds && run.outcomes.some((o) => o.status === 'applied' && o.timer))
-        process.stdout.write(
+        say(
           `confirm within ${confirmSeconds} s: npg confirm --workspace ${path} (otherwise the nodes restore their saved guard)\n`,
         );
       return;

@@ -8,6 +8,7 @@ import { openSession, type Session, type SessionOptions, selectNodes } from '../
 import { type LoadedWorkspace, loadWorkspace } from '../../engine/workspace-file.js';
 import type { ProgressEvent } from '../../fleet/index.js';
 import { CliError, EXIT_FAILURE } from '../exit.js';
+import { say } from '../io.js';
 import type { FleetCliOptions } from './fleet-options.js';
 
 export { type FleetCliOptions, fleetOptions, type Runner, workspaceOptions } from './fleet-options.js';
@@ -67,12 +68,12 @@ export async function withSession<T>(
   // can still compare the fingerprint with the host's.
   const options: SessionOptions = {
     ...sessionOptions(opts),
-    onHostKeyAccepted: (e) => process.stderr.write(`npg: ${e.message}\n`),
+    onHostKeyAccepted: (e) => say(`npg: ${e.message}\n`, process.stderr),
   };
   checkNodes(loaded, opts);
   const r = await openSession(loaded, options);
   if (!r.ok) throw new CliError(r.message);
-  for (const w of r.session.warnings) if (!opts.quiet) process.stderr.write(`npg: warning: ${w}\n`);
+  for (const w of r.session.warnings) if (!opts.quiet) say(`npg: warning: ${w}\n`, process.stderr);
   try {
     return await fn(r.session);
   } finally {
@@ -85,17 +86,17 @@ export function progress(opts: FleetCliOptions, label: string): ((e: ProgressEve
   if (opts.quiet) return undefined;
   return (e) => {
     if (e.phase === 'done')
-      process.stderr.write(`npg: ${e.node}: ${label} done (${(e.durationMs / 1000).toFixed(1)} s)\n`);
+      say(`npg: ${e.node}: ${label} done (${(e.durationMs / 1000).toFixed(1)} s)\n`, process.stderr);
     else if (e.phase === 'failed') {
       // Step errors may quote a node's words: one visible line whoever built them.
       const line = visibleText(e.message, 1000);
-      process.stderr.write(`npg: ${line.startsWith(e.node) ? line : `${e.node}: ${line}`}\n`);
+      say(`npg: ${line.startsWith(e.node) ? line : `${e.node}: ${line}`}\n`, process.stderr);
     }
   };
 }
 
 export function note(opts: FleetCliOptions, line: string): void {
-  if (!opts.quiet) process.stderr.write(`npg: ${line}\n`);
+  if (!opts.quiet) say(`npg: ${line}\n`, process.stderr);
 }
 
 export function printJson(value: unknown): void {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { confirmLine, runConfirm } from '../../engine/use-cases/confirm-change.js';
 import { progressOf } from '../../engine/use-cases/io.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   fleetOptions,
@@ -24,7 +25,7 @@ export async function runConfirmCommand(opts: FleetCliOptions): Promise<number> 
       ...(print ? { onEvent: (e) => print(progressOf(e)) } : {}),
     });
     if (opts.json) printJson({ token: report.token, nodes: report.outcomes });
-    else process.stdout.write(`${report.outcomes.map(confirmLine).join('\n')}\n`);
+    else say(`${report.outcomes.map(confirmLine).join('\n')}\n`);
     return report.exitCode;
   });
 }

@@ -9,6 +9,7 @@ import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   fleetOptions,
@@ -89,7 +90,7 @@ export async function runDiscover(opts: FleetCliOptions): Promise<number> {
           : 'no NodePorts found',
       );
       for (const d of view.differing) out.push(`differs: ${d.node}: ${d.differences.join('; ')}`);
-      process.stdout.write(`${out.join('\n')}\n`);
+      say(`${out.join('\n')}\n`);
       for (const s of snapshots) for (const w of s.warnings) note(opts, `warning: ${w}`);
     }
     return failed.length > 0 ? EXIT_FAILURE : EXIT_OK;

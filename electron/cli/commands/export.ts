@@ -10,6 +10,7 @@ import { operatorName } from '../../engine/local-store.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import { saveWorkspace, writeFileAtomic } from '../../engine/workspace-file.js';
 import { CliError, EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   fleetOptions,
@@ -46,9 +47,9 @@ export async function runExport(opts: ExportOptions): Promise<number> {
     await mkdir(out, { recursive: true, mode: 0o755 });
     for (const [name, text] of exp.files)
       await writeFileAtomic(join(out, name), text, name.endsWith('.sh') ? 0o755 : 0o644);
-    for (const f of failed) process.stderr.write(`npg: ${f}; not exported\n`);
+    for (const f of failed) say(`npg: ${f}; not exported\n`, process.stderr);
     if (opts.json) printJson({ out, files: [...exp.files.keys()], failed, document: exp.document });
-    else process.stdout.write(`${[...exp.files.keys()].map((f) => join(out, f)).join('\n')}\n`);
+    else say(`${[...exp.files.keys()].map((f) => join(out, f)).join('\n')}\n`);
     return failed.length ? EXIT_FAILURE : EXIT_OK;
   });
 }

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { readHistory } from '../../engine/history.js';
 import { EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   loadOrFail,
@@ -26,9 +27,9 @@ export async function runHistory(opts: HistoryOptions): Promise<number> {
   const records = limit ? h.records.slice(-limit) : h.records;
   for (const p of h.problems) note(opts, `warning: ${p}`);
   if (opts.json) printJson({ file: storeOf(loaded, opts).historyFile, records, problems: h.problems });
-  else if (records.length === 0) process.stdout.write('no changes recorded yet\n');
+  else if (records.length === 0) say('no changes recorded yet\n');
   else
-    process.stdout.write(
+    say(
       `${formatTable(
         ['TIME', 'OP', 'OUTCOME', 'TOKEN', 'NODES', 'OPERATOR'],
         records.map((r) => {

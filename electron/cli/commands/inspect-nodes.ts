@@ -6,6 +6,7 @@ import type { Family } from '../../../shared/vocabulary.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
 import { EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { say } from '../io.js';
 import { type FleetCliOptions, loadOrFail, printJson, progress, withSession } from './common.js';
 import { type PortFilter, selectPort } from './inspect-port.js';
 import { humanReport } from './inspect-report.js';
@@ -56,7 +57,7 @@ export async function runInspectNodes(opts: FleetCliOptions, port?: PortFilter):
         r.ok ? inspectSnapshot(r.value) : { node: r.node, ok: false, error: readErrorMessage(r.error) },
     );
     if (opts.json) printJson({ nodes: inspections.map((n) => onlyPort(n, port)) });
-    else process.stdout.write(`${nodesReport(inspections, port)}\n`);
+    else say(`${nodesReport(inspections, port)}\n`);
     if (!inspections.every((n) => n.ok)) return EXIT_FAILURE;
     const missing = inspections.some(
       (n) => n.ok && port && n.families.every((f) => selectPort(f, port).nodePorts.length === 0),

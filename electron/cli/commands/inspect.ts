@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_OK } from '../exit.js';
-import { readInput } from '../io.js';
+import { readInput, say } from '../io.js';
 import { type FleetCliOptions, fleetOptions, type Runner } from './fleet-options.js';
 import { type PortFilter, parsePortFilter, selectPort } from './inspect-port.js';
 import { humanReport } from './inspect-report.js';
@@ -31,7 +31,7 @@ function print(
 ): number {
   const shown = port ? selectPort(json, port) : json;
   if (opts.json) process.stdout.write(`${JSON.stringify(shown)}\n`);
-  else process.stdout.write(`${humanReport(json, warnings, port)}\n`);
+  else say(`${humanReport(json, warnings, port)}\n`);
   return port && shown.nodePorts.length === 0 ? EXIT_DIFFERENCE : EXIT_OK;
 }
 

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { explain } from '../../engine/session.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   fleetOptions,
@@ -80,7 +81,7 @@ export async function runNodes(opts: NodesOptions): Promise<number> {
     if (opts.json) printJson({ nodes: rows });
     else {
       const head = ['NODE', 'HOST', 'PORT', 'USER', 'SUDO', 'VIA', ...(opts.check ? ['STATUS'] : [])];
-      process.stdout.write(
+      say(
         `${formatTable(
           head,
           rows.map((r) => [

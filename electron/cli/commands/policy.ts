@@ -13,6 +13,7 @@ import {
 import { saveWorkspace } from '../../engine/workspace-file.js';
 import { CliError, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   loadOrFail,
@@ -129,7 +130,7 @@ export async function runPolicy(opts: PolicyOptions): Promise<number> {
       if (p.allow.length === 0) return [[...head, '(none: blocks everyone)', '']];
       return p.allow.map((a, i) => [...(i === 0 ? head : ['', '', '', '']), a.cidr, a.label ?? '']);
     });
-    process.stdout.write(
+    say(
       `${shown.length ? formatTable(['PORT', 'PROTO', 'MODE', 'BLACKHOLE', 'ALLOW', 'LABEL'], rows) : 'no NodePort is guarded by the policy'}\n`,
     );
   }

@@ -7,7 +7,7 @@ import type { Protocol } from '../../../shared/vocabulary.js';
 import { traceDump } from '../../engine/trace.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { formatTable } from '../format-table.js';
-import { readInput } from '../io.js';
+import { readInput, say } from '../io.js';
 
 export interface TraceOptions {
   readonly file?: string;
@@ -74,7 +74,7 @@ export async function runTrace(opts: TraceOptions): Promise<number> {
         `path (${first.verdict}): ${first.hops.map((h) => h.chain).join(' -> ') || 'PREROUTING'}`,
       );
     for (const w of trace.warnings) lines.push(`warning: ${w}`);
-    process.stdout.write(`${lines.join('\n')}\n`);
+    say(`${lines.join('\n')}\n`);
   }
   if (view.outcomes.some((o) => o.verdict === 'unknown')) return EXIT_FAILURE;
   return view.outcomes.every((o) => o.verdict === 'dnat') ? EXIT_OK : EXIT_DIFFERENCE;

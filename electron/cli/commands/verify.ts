@@ -19,6 +19,7 @@ import {
 import { verifyJson, verifyLines, watchJson, watchLines } from '../../engine/use-cases/verify-format.js';
 import type { LoadedWorkspace } from '../../engine/workspace-file.js';
 import { CliError } from '../exit.js';
+import { say } from '../io.js';
 import {
   type FleetCliOptions,
   fleetOptions,
@@ -88,7 +89,7 @@ async function once(
     ...(show ? { onEvent: (e) => (e.kind === 'verify' ? show(progressOf(e)) : undefined) } : {}),
   });
   if (opts.json) printJson(verifyJson(r));
-  else process.stdout.write(`${verifyLines(r).join('\n')}\n`);
+  else say(`${verifyLines(r).join('\n')}\n`);
   return r.exitCode;
 }
 
@@ -110,7 +111,7 @@ async function watch(
         if (opts.json) {
           const line = watchJson(r);
           if (line) process.stdout.write(`${JSON.stringify(line)}\n`);
-        } else for (const l of watchLines(r)) process.stdout.write(`${l}\n`);
+        } else for (const l of watchLines(r)) say(`${l}\n`);
       },
     });
     note(opts, `watch ended: ${report.status}`);
