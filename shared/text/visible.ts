@@ -62,6 +62,15 @@ export function firstVisibleLine(text: string, max = VISIBLE_LIMIT): string {
 }
 
 /**
+ * Text from a node or a dump for the window (a chain name, a rule, a comment): every invisible
+ * character escaped, nothing cut (the layout bounds what is shown). React already keeps it from
+ * being markup; this keeps it from reordering or hiding the text around it.
+ */
+export function inertText(text: string): string {
+  return text.replace(INVISIBLE_ALL, (ch) => escapeCodePoint(ch.codePointAt(0)!));
+}
+
+/**
  * A whole report for a terminal (several lines, unbounded): every invisible character escaped as
  * in visibleText except the line breaks that make it a report. A chain name or comment from a node
  * cannot then move the cursor, recolour the screen or reorder the line around it.

@@ -151,3 +151,20 @@ describe('buildGraph: size', () => {
     expect(node(g, 'ep/499').lit).toBe(true);
   });
 });
+
+describe('buildGraph: text from the node is shown inert', () => {
+  it('escapes bidi and control characters in labels and rules; the chain, a key, stays as it is', () => {
+    const np = guardedNodePort();
+    const hostile = 'KUBE-SVC-\u202eLIVE';
+    const step = np.path[8]!;
+    const g = buildGraph({
+      ...np,
+      path: np.path.map((s) => (s === step ? { ...s, chain: hostile, via: `-A X -j ${hostile}` } : s)),
+    });
+    const n = g.nodes.find((x) => x.chain === hostile);
+    expect(n?.label).toBe('KUBE-SVC-\\u202eLIVE');
+    expect(g.nodes.every((x) => !/[\u202e]/.test(`${x.label}${x.sublabel ?? ''}${x.detail ?? ''}`))).toBe(
+      true,
+    );
+  });
+});

@@ -1,5 +1,6 @@
 // Step 1 of the diagram pipeline: a NodePort's walk (plus an optional packet trace) as a graph in
 // our own types. Pure data in, pure data out; layout and React Flow come later.
+import { inertText } from '../../../shared/text/visible';
 import { edgeCounters, percent } from './format';
 import type {
   GBadge,
@@ -283,7 +284,14 @@ export function buildGraph(np: DiagramNodePort, options: GraphOptions = {}): Gra
   addGuard(b, spine, np);
   addEndpoints(b, spine.at(-1), np);
   if (options.showClusterIp) addClusterIp(b, np);
-  const graph: GraphModel = { nodes: b.nodes, edges: b.edges };
+  // Chain names, rules and comments come from a node: shown inert (chain stays as is: it is a key).
+  const nodes = b.nodes.map((n) => ({
+    ...n,
+    label: inertText(n.label),
+    ...(n.sublabel === undefined ? {} : { sublabel: inertText(n.sublabel) }),
+    ...(n.detail === undefined ? {} : { detail: inertText(n.detail) }),
+  }));
+  const graph: GraphModel = { nodes, edges: b.edges };
   return options.trace
     ? lightTrace(
         graph,

@@ -1,6 +1,7 @@
 // The text view of a NodePort's path (kept as the fallback beside the diagram): left to right,
 // fanning out to endpoints; foreign rules in front of kube-proxy named in their place.
 import type { NodePortView, PathStepView } from '../../../shared/api';
+import { inertText } from '../../../shared/text/visible';
 
 const KIND_CLASS: Record<string, string> = {
   NPG: 'step--guard',
@@ -12,7 +13,7 @@ function Step({ step, onClick }: { step: PathStepView; onClick?: (chain: string)
   const body = (
     <>
       {step.kind !== step.chain && <div className="step-kind">{step.kind}</div>}
-      <div className="step-chain">{step.chain}</div>
+      <div className="step-chain">{inertText(step.chain)}</div>
       {step.packets !== undefined && (
         <div className="step-counters">
           {step.packets.toLocaleString()} pkts · {(step.bytes ?? 0).toLocaleString()} B
@@ -26,7 +27,7 @@ function Step({ step, onClick }: { step: PathStepView; onClick?: (chain: string)
       className={`step ${KIND_CLASS[step.kind] ?? ''}`}
       title={step.via}
       onClick={() => onClick(step.chain)}
-      aria-label={`${step.chain}: show its rules`}
+      aria-label={`${inertText(step.chain)}: show its rules`}
     >
       {body}
     </button>
@@ -40,7 +41,8 @@ function Step({ step, onClick }: { step: PathStepView; onClick?: (chain: string)
 export function PathView({ np, onChainClick }: { np: NodePortView; onChainClick?: (chain: string) => void }) {
   const notes = [
     ...np.foreign.map(
-      (f) => `foreign PREROUTING rule #${f.position} (${f.effect}) stands before kube-proxy: ${f.rule}`,
+      (f) =>
+        `foreign PREROUTING rule #${f.position} (${f.effect}) stands before kube-proxy: ${inertText(f.rule)}`,
     ),
     ...np.notes,
   ];

@@ -1,4 +1,5 @@
 // One row of a NodePort list: port, protocol, service, a detail line and state badges.
+import { inertText } from '../../../shared/text/visible';
 export interface Badge {
   readonly text: string;
   readonly tone: 'guard' | 'ok' | 'warn' | 'bad' | 'plain';
@@ -17,7 +18,9 @@ export function NodePortRow(props: {
         {props.port}
         <small>/{props.protocol}</small>
       </span>
-      <span className="np-service">{props.service ?? 'unnamed service'}</span>
+      <span className="np-service">
+        {props.service === undefined ? 'unnamed service' : inertText(props.service)}
+      </span>
       <span className="np-meta">
         {props.detail}
         <span className="badges">
