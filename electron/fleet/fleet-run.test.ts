@@ -294,6 +294,28 @@ describe('runOnAll', () => {
     expect(n3).toEqual(['connecting', 'running', 'running', 'done']);
   });
 
+  it('waits on one signal across 16 nodes without Node calling its listeners a leak', async () => {
+    const names = Array.from({ length: 16 }, (_, i) => `n${i + 1}`);
+    const f = fleet(names, 'root', { concurrency: 16 });
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const results = await f.runOnAll(
+        names,
+        async (ctx) => ctx.run({ op: 'uname', argv: standIn('uname -s') }),
+        {
+          signal: new AbortController().signal,
+        },
+      );
+      expect(results.every((r) => r.ok)).toBe(true);
+      await sleep(10); // warnings are emitted on a later tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+  });
+
   it('gives every node a result: failures are per node, unknown names and cancellation included', async () => {
     const f = fleet(['n1', 'n2']);
     const ac = new AbortController();

@@ -2,6 +2,7 @@
 // running remote commands (run). runOnAll drives a step on many nodes at once, under the
 // concurrency limit, with progress events and per-node results in inventory order.
 
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import type { Client } from 'ssh2';
 import { checkArgv } from './command-policy';
 import { ConnectionPool } from './connection-pool';
@@ -21,6 +22,9 @@ import type {
   RunResult,
   UnknownHostKeyDecider,
 } from './types';
+
+/** Abort listeners one node's step may hold on the caller's signal at once (gate, channel, command). */
+const LISTENERS_PER_NODE = 4;
 
 export interface FleetOptions {
   /** In inventory order; results of runOnAll come back in this order. */
@@ -160,6 +164,13 @@ export class Fleet {
     const unique = [...new Set(nodes)];
     const rank = (n: string) => this.order.get(n) ?? Number.MAX_SAFE_INTEGER;
     const ordered = unique.sort((a, b) => rank(a) - rank(b));
+    // Every node waits on the caller's one signal (gate, channel, command): a few listeners per
+    // node, each removed when done. Node's default limit of 10 calls that a leak from the 11th
+    // node on (MaxListenersExceededWarning from discover, apply, verify --watch).
+    if (options.signal) {
+      const wanted = ordered.length * LISTENERS_PER_NODE + 10;
+      if (getMaxListeners(options.signal) < wanted) setMaxListeners(wanted, options.signal);
+    }
     return Promise.all(ordered.map((name) => this.stepOn(name, step, options)));
   }
 

@@ -2,7 +2,6 @@
 // policy's guard, in front of kube-proxy; optionally with live TCP probes (probe-nodes.ts) whose
 // outcome is judged against the policy. One round, or rounds on an interval until stopped (watch),
 // each reporting the findings that appeared and resolved since the round before.
-import { setMaxListeners } from 'node:events';
 import { toCidr } from '../../../shared/guard/cidr.js';
 import type { VerifyStatus } from '../../../shared/guard/verify.js';
 import type { LocalStore } from '../local-store.js';
@@ -124,10 +123,6 @@ export async function runVerify(
   const policy = loaded.workspace.policy;
   const read = req.full ? ('nat' as const) : ('guard' as const);
   const { signal } = io;
-  // Every node in flight waits on the signal (node gate, channel, command): a few listeners per
-  // node, all removed when it is done. Node's default limit of 10 would call that a leak from the
-  // 11th node on (`npg verify --watch` printed MaxListenersExceededWarning on 11+ nodes).
-  if (signal) setMaxListeners(Math.max(10, session.nodes.length * 4 + 10), signal);
   const onProgress = stepListener('verify', io.onEvent);
   const verify = await verifyNodes(session, policy, {
     read,
