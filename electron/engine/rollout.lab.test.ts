@@ -10,6 +10,7 @@ import { localStore } from './local-store';
 import { prepare } from './prepare';
 import { runChanges } from './run-changes';
 import type { Session } from './session';
+import { policyAllowing } from './test-support/dumps';
 import { type LabEngine, openLabEngine } from './test-support/lab-engine';
 import type { LabWorkspace } from './test-support/lab-workspace';
 import { verifyNodes } from './verify-nodes';
@@ -20,19 +21,7 @@ let ws: LabWorkspace;
 let session: Session;
 const change: LabEngine['change'] = (...args) => lab.change(...args);
 
-function policy(allow: readonly string[]): Policy {
-  return {
-    nodePorts: [
-      {
-        port: 30001,
-        protocol: 'tcp',
-        mode: 'enforce',
-        blackholePort: 65535,
-        allow: allow.map((cidr) => ({ cidr })),
-      },
-    ],
-  };
-}
+const policy = (allow: readonly string[]): Policy => policyAllowing(allow);
 
 async function kubeRules(): Promise<string[]> {
   return Promise.all(

@@ -303,7 +303,10 @@ describe('runOnAll', () => {
     try {
       const results = await f.runOnAll(
         names,
-        async (ctx) => ctx.run({ op: 'uname', argv: standIn('uname -s') }),
+        async (ctx) => {
+          const r = await ctx.run({ op: 'uname', argv: standIn('uname -s') });
+          return r.ok ? { ok: true, value: r.stdout } : r;
+        },
         {
           signal: new AbortController().signal,
         },

@@ -34,7 +34,7 @@ export function NodesPanel() {
   const statuses = useNodes((s) => s.statuses);
   const discovering = useNodes((s) => s.discovering);
   const error = useNodes((s) => s.error);
-  const notices = useNodes((s) => s.notices);
+  const accepted = useNodes((s) => s.accepted);
   const discover = useNodes((s) => s.discover);
   const cancel = useNodes((s) => s.cancel);
   return (
@@ -57,11 +57,6 @@ export function NodesPanel() {
         )}
       </header>
       <HostKeyPrompts />
-      {notices.map((n) => (
-        <p key={n} className="muted" role="status" data-testid="host-key-accepted">
-          {n}
-        </p>
-      ))}
       {error && (
         <p className="error" role="alert">
           {error}
@@ -82,6 +77,21 @@ export function NodesPanel() {
                   ? `${s.summary.mode} · ${s.summary.backend} · ${s.summary.families.join('+')} · ${s.summary.nodePorts} NodePorts${s.summary.pending ? ' · confirm pending' : ''}`
                   : `${n.user ? `${n.user}@` : ''}${n.host}${n.port ? `:${n.port}` : ''}`}
               </div>
+              {(accepted[n.name] ?? []).map((k) => (
+                // One short line in the node's own row; the full OpenSSH-style line on hover and
+                // for screen readers.
+                <div
+                  key={`${k.role} ${k.fingerprint}`}
+                  className="node-meta muted node-key"
+                  role="status"
+                  aria-label={k.message}
+                  title={k.message}
+                  data-testid="host-key-accepted"
+                >
+                  {k.role === 'jump-host' ? 'jump host key' : 'key'} {k.keyType} {k.fingerprint}{' '}
+                  {k.recorded ? 'added to known_hosts' : 'trusted for this session'}
+                </div>
+              ))}
               {s?.error && (
                 <div
                   className={`node-error ${s.errorKind === 'host-key-changed' ? 'node-error--refusal' : ''}`}

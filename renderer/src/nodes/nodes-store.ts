@@ -1,7 +1,13 @@
 // The nodes of the open workspace: each node's state as it answers (never one global spinner),
 // the cluster's NodePorts merged across nodes, and host-key questions waiting for the user.
 import { create } from 'zustand';
-import type { ApiEvent, DiscoverResponse, HostKeyPromptView, NodeStatusView } from '../../../shared/api';
+import type {
+  ApiEvent,
+  DiscoverResponse,
+  HostKeyAcceptedView,
+  HostKeyPromptView,
+  NodeStatusView,
+} from '../../../shared/api';
 import { api } from '../api/client';
 
 export interface NodesStore {
@@ -10,8 +16,8 @@ export interface NodesStore {
   readonly discovering: boolean;
   readonly error?: string;
   readonly prompts: readonly HostKeyPromptView[];
-  /** Host keys trusted on first use, one line each with the fingerprint. */
-  readonly notices: readonly string[];
+  /** Host keys trusted on first use, by node: shown in that node's row with the fingerprint. */
+  readonly accepted: Readonly<Record<string, readonly HostKeyAcceptedView[]>>;
   readonly controller?: AbortController;
   discover(): Promise<void>;
   cancel(): void;
@@ -25,12 +31,15 @@ export const useNodes = create<NodesStore>()((set, get) => ({
   statuses: {},
   discovering: false,
   prompts: [],
-  notices: [],
+  accepted: {},
 
   onEvent(e) {
     if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));
     else if (e.kind === 'host-key') set((s) => ({ prompts: [...s.prompts, e.prompt] }));
-    else if (e.kind === 'host-key-accepted') set((s) => ({ notices: [...s.notices, e.accepted.message] }));
+    else if (e.kind === 'host-key-accepted')
+      set((s) => ({
+        accepted: { ...s.accepted, [e.accepted.node]: [...(s.accepted[e.accepted.node] ?? []), e.accepted] },
+      }));
   },
 
   async discover() {
@@ -73,7 +82,7 @@ export const useNodes = create<NodesStore>()((set, get) => ({
       discovering: false,
       error: undefined,
       prompts: [],
-      notices: [],
+      accepted: {},
       controller: undefined,
     });
   },
