@@ -56,6 +56,8 @@ export const methods = {
   discover: method<V.DiscoverResponse>()(R.DiscoverRequestSchema, { streams: true }),
   hostKeyDecision: method<null>()(R.HostKeyDecisionRequestSchema),
   nodePort: method<V.NodePortView>()(R.NodePortRequestSchema),
+  // Only the nat table of the nodes asked, laid over nodePort's path: the diagram's live counters.
+  nodePortCounters: method<V.NodePortCountersView>()(R.NodePortRequestSchema, { streams: true }),
   observedSources: method<V.ObservedSourcesResponse>()(R.PortRequestSchema, { streams: true }),
   // policy
   setPolicy: method<V.PolicyResponse>()(R.SetPolicyRequestSchema),

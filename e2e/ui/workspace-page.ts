@@ -115,6 +115,26 @@ export class WorkspacePage {
     await m.up();
   }
 
+  /** The live counters above the diagram: the pause toggle, the interval, what moved. */
+  liveCounters() {
+    const bar = this.page.getByRole('group', { name: 'Live counters' });
+    return {
+      bar,
+      toggle: bar.getByRole('button', { name: /^Live counters/ }),
+      interval: bar.getByRole('combobox', { name: 'Refresh the counters' }),
+      status: this.page.getByTestId('live-status'),
+      delta: this.page.getByTestId('live-delta'),
+      error: this.page.getByTestId('live-error'),
+    };
+  }
+
+  /** The history entries' plan toggles, newest first; `op` narrows to one kind of change. */
+  historyPlanToggles(op: 'apply' | 'rollback' | 'remove') {
+    return this.page
+      .getByTestId('history')
+      .getByRole('button', { name: new RegExp(`^Plan of the ${op} at `) });
+  }
+
   drawerTab(name: 'Plan · Apply' | 'Verify' | 'Export' | 'History') {
     return this.page.getByRole('tab', { name });
   }

@@ -32,6 +32,12 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     // Unknown host keys ask once each, with the fingerprint; the rest of the window stays usable.
     await app.trustHostKeys(lab.nodes.length);
     for (const n of lab.nodes) await expect(app.node(n.name)).toContainText('ok', { timeout: 30_000 });
+    // Each key trusted on first use is announced in its node's row, with its fingerprint.
+    for (const n of lab.nodes) {
+      await expect(app.node(n.name).getByTestId('host-key-accepted')).toContainText(
+        /key ssh-ed25519 SHA256:\S+ added to known_hosts/,
+      );
+    }
     await expect(page.getByTestId('summary')).toContainText(
       `${lab.nodes.length} nodes: ${lab.nodes.length} ok`,
     );
@@ -58,6 +64,30 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await page.getByRole('button', { name: 'node1', exact: true }).click();
     await expect(page.getByLabel('Packet path for 30001/tcp')).not.toContainText('counters summed');
     await page.getByRole('button', { name: 'Show the diagram' }).click();
+
+    // Live counters: node1's nat table is read again on a timer; real packets show up as a change.
+    const live = app.liveCounters();
+    await expect(live.toggle).toHaveAttribute('aria-pressed', 'true');
+    await live.interval.selectOption({ label: 'every 2 s' });
+    await expect(live.status).toContainText(/read \d/, { timeout: 15_000 });
+    await expect(live.delta).toBeVisible({ timeout: 15_000 });
+    for (let i = 0; i < 3; i++) await probeLab({ from: '198.18.100.13', node: 'node1', port: 30001 });
+    await expect(live.delta).toContainText(/\+[1-9][\d,]* pkts?\/\d+ s to the port · \+[1-9][\d,]* to pods/, {
+      timeout: 15_000,
+    });
+    await shot(page, info, '02b-live-counters');
+    // Paused, the counters stay as they are: no read is made.
+    await live.toggle.click();
+    await expect(live.toggle).toHaveAttribute('aria-pressed', 'false');
+    await expect(live.toggle).toHaveAccessibleName('Live counters (paused)');
+    // A read in flight when paused is dropped: wait for that before taking the text to compare.
+    await expect(live.status).not.toContainText('reading');
+    const frozen = await live.status.textContent();
+    await page.waitForTimeout(2_500);
+    await expect(live.status).toHaveText(frozen ?? '');
+    await live.toggle.press('Enter');
+    await expect(live.toggle).toHaveAttribute('aria-pressed', 'true');
+    await live.interval.selectOption({ label: 'every 5 s' });
 
     // Bad input in the trace box: one line beside it, nothing else changes.
     await app.trace('198.18.100.300');
@@ -128,6 +158,12 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     // Real packets: the allowed source reaches a pod, the stranger is refused.
     expect((await probeLab({ from: '198.18.100.11', node: 'node2', port: 30001 })).outcome).toBe('reached');
     expect((await probeLab({ from: '198.18.100.13', node: 'node2', port: 30001 })).outcome).toBe('refused');
+    // Guarded, the live counters tell turned-away packets from those that reach a pod.
+    await expect(page.getByRole('region', { name: /Packet path 30001\/tcp/ })).toContainText('NPG-TCP-30001');
+    for (let i = 0; i < 2; i++)
+      expect((await probeLab({ from: '198.18.100.13', node: 'node1', port: 30001 })).outcome).toBe('refused');
+    await expect(live.delta).toContainText(/\+[1-9][\d,]* blocked/, { timeout: 20_000 });
+    await shot(page, info, '06b-live-guarded');
 
     // kube-proxy restarts on node2: its jump goes back in front of ours; the watch turns the cell red.
     await page.getByTestId('watch').click();
@@ -178,6 +214,21 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
 
     await app.drawerTab('History').click();
     await expect(page.getByTestId('history')).toContainText('rollback');
+    // Each entry carries its plan: the apply that guarded 30001 opens it in place, found by the filter.
+    await page.getByLabel('Filter the history').fill('apply 198.18.100.10/31');
+    const toggle = app.historyPlanToggles('apply').last();
+    await expect(toggle).toBeVisible();
+    await toggle.click();
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    await expect(page.getByTestId('history')).toContainText('+ chain NPG-TCP-30001');
+    await expect(page.getByTestId('history')).toContainText('198.18.100.10/31');
+    // Words narrow together: the one rollback that touched node1's 30001 (the heal's rollback did nothing).
+    await page.getByLabel('Filter the history').fill('node1 30001 rollback');
+    await expect(app.historyPlanToggles('rollback')).toHaveCount(1);
+    await page.getByLabel('Filter the history').fill('apply 198.18.100.10/31');
+    await expect(toggle).toHaveAttribute('aria-expanded', 'true');
+    await page.getByTestId('history').getByText('+ chain NPG-TCP-30001').first().scrollIntoViewIfNeeded();
+    await shot(page, info, '09-history-plan');
   } finally {
     // A run that failed half-way must not leave a guard on the shared lab.
     try {
@@ -208,6 +259,38 @@ test('a node whose sshd is down shows its error; the others work', async ({ page
     await expect(app.nodePort('tcp/30001')).toBeVisible();
   } finally {
     await fault('sshd-start', 'node3');
+    rmSync(ws.dir, { recursive: true, force: true });
+  }
+});
+
+test('live counters: a node cut off mid-watch says why, and its last counters stay, marked stale', async ({
+  page,
+}, info) => {
+  test.setTimeout(180_000);
+  const lab = await currentLab();
+  const ws = labWorkspaceCopy(false);
+  const app = new WorkspacePage(page);
+  try {
+    await app.start(E2E_TOKEN);
+    await app.openWorkspace(ws.path);
+    await app.trustHostKeys(lab.nodes.length, 'Trust once');
+    for (const n of lab.nodes) await expect(app.node(n.name)).toContainText('ok', { timeout: 30_000 });
+    await app.findNodePort('30001', 'tcp/30001');
+    await page.getByRole('button', { name: 'node3', exact: true }).click();
+    const live = app.liveCounters();
+    await live.interval.selectOption({ label: 'every 2 s' });
+    await expect(live.status).toContainText(/read \d/, { timeout: 15_000 });
+    await fault('cut', 'node3');
+    await expect(live.error).toContainText('node3', { timeout: 90_000 });
+    await expect(live.status).toContainText('stale');
+    await expect(page.locator('[data-stale]')).toBeVisible();
+    // The counters drawn are still there, from the last good read.
+    await expect(page.getByRole('region', { name: /Packet path 30001\/tcp/ })).toContainText('pkts');
+    await shot(page, info, '10-live-stale');
+    await fault('uncut', 'node3');
+    await expect(live.error).toHaveCount(0, { timeout: 90_000 });
+  } finally {
+    await fault('uncut', 'node3');
     rmSync(ws.dir, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,9 @@
 // rollback and remove, never rewritten. Reading tolerates a torn last line (a crash mid-append)
 // and reports lines it cannot read instead of failing.
 import { readFile } from 'node:fs/promises';
+import type { NodePlan } from '../../shared/guard/plan.js';
 import { appendLine, type LocalStore } from './local-store.js';
+import { planLines } from './plan-text.js';
 
 export interface HistoryNodeResult {
   readonly node: string;
@@ -12,6 +14,12 @@ export interface HistoryNodeResult {
   readonly stateHashBefore?: string;
   readonly stateHashAfter?: string;
   readonly timer?: string;
+}
+
+/** Nodes with the same plan, once: the diff lines the plan tab showed (planLines without its head). */
+export interface HistoryPlanGroup {
+  readonly nodes: readonly string[];
+  readonly diff: readonly string[];
 }
 
 export interface HistoryRecord {
@@ -26,6 +34,55 @@ export interface HistoryRecord {
   readonly confirmWithinSeconds?: number;
   readonly outcome: 'ok' | 'difference' | 'failed';
   readonly nodes: readonly HistoryNodeResult[];
+  /** The plan as the engineer saw it; absent in records written before it was kept (their hash stays). */
+  readonly plans?: readonly HistoryPlanGroup[];
+}
+
+/**
+ * Bounds on a record's plan: the history file is read whole, and 100 nodes x 5,000 ports must not
+ * make one line of it megabytes. planLines already shows at most 20 rules per chain; the rest is
+ * cut here, and the cut is said in the last line kept.
+ */
+export interface HistoryPlanLimits {
+  readonly groups: number;
+  readonly linesPerGroup: number;
+  readonly lineChars: number;
+}
+export const HISTORY_PLAN_LIMITS: HistoryPlanLimits = { groups: 50, linesPerGroup: 200, lineChars: 300 };
+
+/** Nodes with the same plan grouped (input order), each group's diff bounded. */
+export function historyPlans(
+  plans: readonly NodePlan[],
+  limits: HistoryPlanLimits = HISTORY_PLAN_LIMITS,
+): HistoryPlanGroup[] {
+  const groups = new Map<string, { nodes: string[]; diff: string[] }>();
+  for (const p of plans) {
+    const diff = planLines(p).slice(1);
+    const key = diff.map((l) => l.replace(`${p.node}: `, '')).join('\n');
+    const g = groups.get(key);
+    if (g) g.nodes.push(p.node);
+    else groups.set(key, { nodes: [p.node], diff });
+  }
+  const all = [...groups.values()];
+  const cut = (line: string) =>
+    line.length > limits.lineChars ? `${line.slice(0, limits.lineChars - 1)}…` : line;
+  const kept = all.slice(0, limits.groups).map((g) => ({
+    nodes: g.nodes,
+    diff:
+      g.diff.length > limits.linesPerGroup
+        ? [
+            ...g.diff.slice(0, limits.linesPerGroup - 1).map(cut),
+            `  ... and ${g.diff.length - limits.linesPerGroup + 1} more lines (not kept in the history)`,
+          ]
+        : g.diff.map(cut),
+  }));
+  const rest = all.slice(limits.groups);
+  if (rest.length > 0)
+    kept.push({
+      nodes: rest.flatMap((g) => g.nodes),
+      diff: [`  ${rest.length} more different plans (not kept in the history)`],
+    });
+  return kept;
 }
 
 export async function appendHistory(store: LocalStore, record: HistoryRecord): Promise<void> {

@@ -8,7 +8,7 @@ import { serializeSavedState } from '../../shared/guard/saved-state.js';
 import { guardStateHash } from '../../shared/guard/state.js';
 import type { NodeVerify } from '../../shared/guard/verify.js';
 import type { ProgressListener } from '../fleet/index.js';
-import { appendHistory, type HistoryNodeResult, type HistoryRecord } from './history.js';
+import { appendHistory, type HistoryNodeResult, type HistoryRecord, historyPlans } from './history.js';
 import { type KillResult, killEstablished } from './kill-established.js';
 import { type LocalStore, operatorName, saveBeforeState, writePending } from './local-store.js';
 import { type NodeChange, stateHashAfter } from './node-change.js';
@@ -199,6 +199,7 @@ export async function runChanges(
     ...(confirmSeconds > 0 ? { confirmWithinSeconds: confirmSeconds } : {}),
     outcome,
     nodes: ordered.map((o) => historyEntry(o, changes.find((c) => c.node === o.node)!)),
+    plans: historyPlans(changes.map((c) => c.plan)),
   };
   if (todo.length > 0) await appendHistory(options.store, record);
   return { token, planHash, outcomes: ordered, outcome };

@@ -231,6 +231,27 @@ describe('the engine service through the dispatcher, on the lab', () => {
     expect(!unknown.result.ok && unknown.result.error.message).toMatch(/node9: not read yet/);
   });
 
+  it("live counters: a fresh nat read moves node1's counters after real packets, and sums over nodes", async () => {
+    const before = value((await api('nodePortCounters', { node: 'node1', port: PORT })).result);
+    const path = value((await api('nodePort', { node: 'node1', port: PORT })).result);
+    // The path is the last discover's; only the counters are new.
+    expect(before.view.path.map((s) => s.chain)).toEqual(path.path.map((s) => s.chain));
+    expect(before.failed).toEqual([]);
+    const entry = (v: typeof before.view) =>
+      v.path.find((s) => s.via?.includes(`--dport ${PORT} `) && s.packets !== undefined)?.packets ?? -1;
+    for (let i = 0; i < 3; i++) await probeLab({ from: BLOCKED, node: 'node1', port: PORT });
+    const after = value((await api('nodePortCounters', { node: 'node1', port: PORT })).result);
+    expect(entry(after.view)).toBeGreaterThanOrEqual(entry(before.view) + 3);
+    expect(Date.parse(after.readAt)).toBeGreaterThanOrEqual(Date.parse(before.readAt));
+
+    const sum = value((await api('nodePortCounters', { node: '*', port: PORT })).result);
+    expect(sum.view.notes[0]).toMatch(new RegExp(`^counters summed over ${topo.nodes.length} nodes`));
+    expect(entry(sum.view)).toBeGreaterThanOrEqual(entry(after.view));
+
+    const unknown = await api('nodePortCounters', { node: 'node9', port: PORT });
+    expect(!unknown.result.ok && unknown.result.error.message).toMatch(/node9: not read yet/);
+  });
+
   it('a discover cancelled mid-way answers cancelled and keeps the last good reads', async () => {
     const ctl = new AbortController();
     const d = await api(
@@ -468,6 +489,9 @@ describe('the engine service through the dispatcher, on the lab', () => {
     expect(newest!.nodes.find((n) => n.node === 'node2')?.status).toBe('applied');
     expect(oldest!.nodes.map((n) => n.status)).toEqual(topo.nodes.map(() => 'applied'));
     expect(oldest!.plan).toBe(planHash);
+    // Each entry keeps the plan as the plan tab showed it.
+    expect(oldest!.plans?.flatMap((g) => g.nodes).sort()).toEqual(topo.nodes.map((n) => n.name).sort());
+    expect(oldest!.plans?.flatMap((g) => g.diff).join('\n')).toContain('+ chain NPG-TCP-30001');
   }, 90_000);
 
   it('remove takes the guard off every node', async () => {

@@ -4,6 +4,7 @@
 import { stat } from 'node:fs/promises';
 import type { EngineApi } from '../../shared/api.js';
 import { DumpStore } from './service/dumps.js';
+import { nodePortCounters } from './service/live-counters.js';
 import { chainRulesOnNode, discover, nodePort, observedSources, traceOnNode } from './service/nodes.js';
 import { deleteGroup, dropPolicy, saveGroup, setPolicy } from './service/policy.js';
 import { exportGuard, history } from './service/record.js';
@@ -91,6 +92,7 @@ export function createEngineService(options: EngineOptions = {}): EngineApi & { 
         ? ok(null)
         : badInput('host key question: it was already answered or has expired'),
     nodePort: guarded(async (req) => nodePort(state, req)),
+    nodePortCounters: guarded((req, call) => nodePortCounters(state, req, call)),
     observedSources: guarded((req, call) => observedSources(state, req, call)),
 
     setPolicy: guarded((req) => setPolicy(state, req)),

@@ -56,6 +56,15 @@ export interface NodePortView {
   readonly notes: readonly string[];
 }
 
+/** A NodePort's counters read now, on the path of the last full read (the diagram's live refresh). */
+export interface NodePortCountersView {
+  readonly view: NodePortView;
+  /** When the nodes answered (ISO 8601). */
+  readonly readAt: string;
+  /** One line per node that could not be read now; the sum leaves them out. */
+  readonly failed: readonly string[];
+}
+
 /** One row of a NodePort list: enough to find and judge it; its path comes on demand. */
 export interface NodePortSummaryView {
   readonly port: number;
@@ -328,7 +337,10 @@ export interface HistoryEntryView {
   readonly outcome?: string;
   readonly token?: string;
   readonly nodes: readonly { readonly node: string; readonly status: string }[];
+  /** The plan's hash: all that entries written before plans were kept have. */
   readonly plan?: string;
+  /** The plan's diff, nodes with the same plan once (as the plan tab showed it). */
+  readonly plans?: readonly { readonly nodes: readonly string[]; readonly diff: readonly string[] }[];
 }
 
 export interface HistoryResponse {

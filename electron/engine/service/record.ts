@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ApiResult, EngineCall, ExportResponse, HistoryResponse } from '../../../shared/api.js';
 import { buildExport } from '../export.js';
-import { readHistory } from '../history.js';
+import { type HistoryPlanGroup, readHistory } from '../history.js';
 import { operatorName } from '../local-store.js';
 import { readErrorMessage, readNodes } from '../session.js';
 import { ioReason, writeFileAtomic } from '../workspace-file.js';
@@ -56,7 +56,22 @@ export async function history(state: WorkspaceState): Promise<ApiResult<HistoryR
       token: r.token,
       nodes: r.nodes.map((n) => ({ node: n.node, status: n.status })),
       plan: r.planHash,
+      ...plansOf(r.plans),
     })),
     warnings: read.problems,
   });
+}
+
+/** A record's plans as the view carries them; a hand-edited line with another shape shows none. */
+function plansOf(plans: unknown): { plans?: readonly HistoryPlanGroup[] } {
+  if (!Array.isArray(plans)) return {};
+  const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+  const good = plans.filter(
+    (g): g is HistoryPlanGroup =>
+      typeof g === 'object' &&
+      g !== null &&
+      strings((g as HistoryPlanGroup).nodes) &&
+      strings((g as HistoryPlanGroup).diff),
+  );
+  return good.length === plans.length ? { plans: good.map((g) => ({ nodes: g.nodes, diff: g.diff })) } : {};
 }

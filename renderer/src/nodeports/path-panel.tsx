@@ -4,12 +4,15 @@ import { useEffect } from 'react';
 import { useNodes } from '../nodes/nodes-store';
 import { TraceBox } from '../trace/trace-box';
 import { ChainRules } from './chain-rules';
+import { LiveBar } from './live-bar';
+import { liveKey, useLive } from './live-store';
 import { PathDiagram } from './path-diagram';
 import { ALL, useSelection } from './selection-store';
 
 export function PathPanel() {
   const cluster = useNodes((s) => s.cluster);
   const sel = useSelection();
+  const stale = useLive((s) => s.error !== undefined && s.forKey === liveKey(sel.selected, sel.node));
   const np = cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === sel.selected);
 
   // A new read of the nodes (refresh, or after a change) redraws the path from it.
@@ -67,8 +70,11 @@ export function PathPanel() {
           {sel.detailError}
         </p>
       )}
+      {sel.detail && <LiveBar discoveredAt={cluster.readAt} />}
       {sel.detail && (
-        <PathDiagram np={sel.detail} trace={sel.trace} onChainClick={(c) => void sel.openChain(c)} />
+        <div className={stale ? 'counters-stale' : undefined} data-stale={stale || undefined}>
+          <PathDiagram np={sel.detail} trace={sel.trace} onChainClick={(c) => void sel.openChain(c)} />
+        </div>
       )}
       {sel.chainError && (
         <p className="error" role="alert">

@@ -23,6 +23,8 @@ export interface SelectionStore {
   select(key: string | undefined): void;
   setNode(node: string | undefined): void;
   loadDetail(): Promise<void>;
+  /** Fresh counters on the same path (live refresh): the trace and the chain shown stay. */
+  showCounters(view: NodePortView): void;
   openChain(chain: string | undefined): Promise<void>;
   setTraceInput(src: string, dst: string): void;
   runTrace(): Promise<void>;
@@ -81,6 +83,8 @@ export const useSelection = create<SelectionStore>()((set, get) => ({
         : { detail: undefined, detailError: r.error.message },
     );
   },
+
+  showCounters: (view) => set({ detail: view, detailError: undefined }),
 
   async openChain(chain) {
     const node = concreteNode(get().node, get().selected);

@@ -2,6 +2,7 @@
 // middle, what the engineer changes on the right, what happens on the nodes at the bottom.
 import { useEffect } from 'react';
 import { ClusterNodePorts } from '../nodeports/cluster-nodeports';
+import { useLive } from '../nodeports/live-store';
 import { PathPanel } from '../nodeports/path-panel';
 import { useSelection } from '../nodeports/selection-store';
 import { NodesPanel } from '../nodes/nodes-panel';
@@ -48,6 +49,7 @@ export function WorkspaceScreen() {
     if (!path) return;
     useNodes.getState().reset();
     useSelection.getState().reset();
+    useLive.getState().reset();
     usePolicy.getState().reset();
     useRollout.getState().reset();
     void discover();
