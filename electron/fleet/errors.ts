@@ -240,14 +240,15 @@ export const fleetError = {
     op,
     message: `${node}: ${op} cancelled`,
   }),
-  connectionLost: (node: string, op: string, cause: string): FleetError => {
+  /** `readOnly`: the command only read, so whether it ran does not matter to anyone. */
+  connectionLost: (node: string, op: string, cause: string, readOnly = false): FleetError => {
     const shown = visibleText(cause);
     return {
       kind: 'connection-lost',
       node,
       op,
       cause: shown,
-      message: `${node}: connection lost during ${op} (${shown}); it may or may not have run`,
+      message: `${node}: connection lost during ${op} (${shown})${readOnly ? '' : '; it may or may not have run'}`,
     };
   },
   internal: (node: string, cause: string): FleetError => {

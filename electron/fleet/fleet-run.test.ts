@@ -230,12 +230,28 @@ describe('run', () => {
 
   it('reports a connection lost mid-command as connection-lost, then reconnects', async () => {
     const f = fleet();
-    const r = await f.run('n1', {
-      op: 'conntrack -D',
-      argv: ['conntrack', '-D', '-f', 'ipv4', '-p', 'tcp', '--orig-port-dst', '30001', '-s', '198.18.0.9'],
-    });
+    const argv = [
+      'conntrack',
+      '-D',
+      '-f',
+      'ipv4',
+      '-p',
+      'tcp',
+      '--orig-port-dst',
+      '30001',
+      '-s',
+      '198.18.0.9',
+    ];
+    const r = await f.run('n1', { op: 'conntrack -D', argv });
     expect(r).toMatchObject({ ok: false, error: { kind: 'connection-lost' } });
+    // A command that may change the node: whether it ran is unknown, and the message says so.
+    expect(r.ok || r.error.message).toMatch(
+      /^n1: connection lost during conntrack -D \(.*\); it may or may not have run$/,
+    );
     expect(await f.run('n1', { op: 'true', argv: ['true'] })).toMatchObject({ ok: true });
+    // One that only reads: nobody needs to wonder whether it ran.
+    const read = await f.run('n1', { op: 'conntrack -D', argv, readOnly: true });
+    expect(read.ok || read.error.message).toMatch(/^n1: connection lost during conntrack -D \([^)]*\)$/);
   });
 
   it('times out a connect to a peer that never speaks SSH', async () => {

@@ -362,7 +362,7 @@ export class Fleet {
             return fail(fleetError.outputExceeded(node, op, outcome.stream, outcome.limitBytes));
           case 'connection-lost':
             session.drop();
-            return fail(fleetError.connectionLost(node, op, outcome.message));
+            return fail(fleetError.connectionLost(node, op, outcome.message, !how.nodeDeadline));
           case 'channel-failed':
             session.drop();
             if (attempt === 0) continue;
