@@ -237,8 +237,12 @@ describe('the engine service through the dispatcher, on the lab', () => {
     // The path is the last discover's; only the counters are new.
     expect(before.view.path.map((s) => s.chain)).toEqual(path.path.map((s) => s.chain));
     expect(before.failed).toEqual([]);
+    // The step that counts this port's new connections: its KUBE-NODEPORTS rule (iptables mode),
+    // or the KUBE-NODE-PORT jump every NodePort shares (ipvs mode: the port is an ipset member).
+    const counts = (s: (typeof before.view.path)[number]) =>
+      topo.options.mode === 'iptables' ? s.via?.includes(`--dport ${PORT} `) : s.chain === 'KUBE-NODE-PORT';
     const entry = (v: typeof before.view) =>
-      v.path.find((s) => s.via?.includes(`--dport ${PORT} `) && s.packets !== undefined)?.packets ?? -1;
+      v.path.find((s) => counts(s) && s.packets !== undefined)?.packets ?? -1;
     for (let i = 0; i < 3; i++) await probeLab({ from: BLOCKED, node: 'node1', port: PORT });
     const after = value((await api('nodePortCounters', { node: 'node1', port: PORT })).result);
     expect(entry(after.view)).toBeGreaterThanOrEqual(entry(before.view) + 3);
