@@ -35,7 +35,7 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     // Each key trusted on first use is announced in its node's row, with its fingerprint.
     for (const n of lab.nodes) {
       await expect(app.node(n.name).getByTestId('host-key-accepted')).toContainText(
-        /key ssh-ed25519 SHA256:\S+ added to known_hosts/,
+        /^key added: ssh-ed25519 SHA256:\S+$/,
       );
     }
     await expect(page.getByTestId('summary')).toContainText(

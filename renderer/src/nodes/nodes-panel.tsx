@@ -88,8 +88,9 @@ export function NodesPanel() {
                   title={k.message}
                   data-testid="host-key-accepted"
                 >
-                  {k.role === 'jump-host' ? 'jump host key' : 'key'} {k.keyType} {k.fingerprint}{' '}
-                  {k.recorded ? 'added to known_hosts' : 'trusted for this session'}
+                  {/* What happened first: the fingerprint is what the row's width cuts. */}
+                  {k.role === 'jump-host' ? 'jump host ' : ''}
+                  {k.recorded ? 'key added' : 'key trusted once'}: {k.keyType} {k.fingerprint}
                 </div>
               ))}
               {s?.error && (
