@@ -64,6 +64,12 @@ const option = (names: fc.Arbitrary<string>): fc.Arbitrary<MatchOption> =>
     STRING_OPTIONS.has(o.name) ? { ...o, values: [o.values[0] ?? ''] } : o,
   );
 
+/**
+ * An option name of an extension we do not know; never the name of a rule-level option (`--dst`,
+ * `--src`, ...), which iptables reads as that wherever it stands.
+ */
+const extensionOption = name.filter((n) => !GLOBAL_OPTIONS.has(`--${n}`));
+
 const STRICT_MATCHES: Record<string, readonly string[]> = {
   tcp: ['sport', 'dport', 'tcp-flags', 'syn'],
   udp: ['sport', 'dport'],
@@ -81,19 +87,12 @@ const match: fc.Arbitrary<Match> = fc.oneof(
       options: fc.array(option(fc.constantFrom(...STRICT_MATCHES[module]!)), { maxLength: 3 }),
     }),
   ),
-  // Unknown modules keep any options, including text options and odd values; but not the names of
-  // rule-level options (`--dst`, `--src`, ...), which iptables reads as those wherever they stand.
+  // Unknown modules keep any options, including text options and odd values.
   fc.record({
     module: name,
-    options: fc.array(
-      option(
-        fc.oneof(
-          name.filter((n) => !GLOBAL_OPTIONS.has(`--${n}`)),
-          fc.constantFrom('comment', 'log-prefix'),
-        ),
-      ),
-      { maxLength: 3 },
-    ),
+    options: fc.array(option(fc.oneof(extensionOption, fc.constantFrom('comment', 'log-prefix'))), {
+      maxLength: 3,
+    }),
   }),
 );
 
@@ -115,7 +114,7 @@ function target(chains: readonly string[]): fc.Arbitrary<Target> {
     fc.record({
       kind: fc.constant('jump' as const),
       name: fc.constantFrom('CT', 'TPROXY', 'FUTURE'),
-      options: fc.array(option(name), { minLength: 1, maxLength: 2 }),
+      options: fc.array(option(extensionOption), { minLength: 1, maxLength: 2 }),
     }),
   ];
   if (chains.length > 0) {
