@@ -1,10 +1,10 @@
 // A NodePort's counters from a fresh nat read, laid over the path of the last full read (pure).
 // The diagram's refresh must be cheap on a 5,000-service node: a topology walk of the whole table
 // every few seconds would cost the engine far more than the answer is worth, and the structure
-// (chains, endpoints) hardly ever changes between two refreshes. So the fresh text is parsed (the
-// lazy parse: only the few rules read here are decoded, and the read's own parse is reused) and
-// each counted rule of the old view is looked up by its text in its chain; a rule that is no longer there loses its counters and says
-// so, which tells the engineer to read the nodes again.
+// (chains, endpoints) hardly ever changes between two refreshes. So the read's own parse is reused
+// (it decodes only the few rules looked at here) and each counted rule of the old view is looked
+// up by its text in its chain; a rule that is no longer there loses its counters and says so,
+// which tells the engineer to read the nodes again.
 import type { EndpointView, NodePortView, PathStepView } from '../../shared/api.js';
 import type { Chain, Counters, Table } from '../../shared/netfilter/index.js';
 import { findChain, ruleTargetName, serializeRule } from '../../shared/netfilter/index.js';
