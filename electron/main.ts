@@ -4,11 +4,21 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { app, BrowserWindow, Menu, nativeTheme, session, shell, type WebContents } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  Menu,
+  nativeTheme,
+  safeStorage,
+  session,
+  shell,
+  type WebContents,
+} from 'electron';
 import { readRecent } from './engine/service/workspace-files.js';
 import type { EngineOptions } from './engine/service.js';
 import { startEngineThread } from './host/engine-thread.js';
 import { registerIpcApi } from './host/ipc-main.js';
+import { withRememberedSecrets } from './host/remembered-secrets.js';
 import {
   contentSecurityPolicy,
   externalLinkTarget,
@@ -18,6 +28,7 @@ import {
 } from './host/security.js';
 import { MENU_CHANNEL } from './shell/channels.js';
 import { type MenuAction, type MenuMessage, menuTemplate } from './shell/menu.js';
+import { createSecretStore, secretStorageRefusal } from './shell/secrets.js';
 import { resolveStartWorkspace, workspaceFromArgv } from './shell/start-workspace.js';
 import { windowOptions } from './window-options.js';
 
@@ -51,7 +62,13 @@ app
         app.quit();
       });
     });
-    registerIpcApi(engine.dispatch, appUrl);
+    // Remembered passphrases stay in this process: answered from the keychain, never sent to the page.
+    const secrets = createSecretStore({ safeStorage, dir: app.getPath('userData') });
+    const dispatch = withRememberedSecrets(engine.dispatch, {
+      store: secrets,
+      refusal: () => secretStorageRefusal(safeStorage, process.platform),
+    });
+    registerIpcApi(dispatch, appUrl);
     const win = openWindow();
     installMenu((action) => sendMenuAction(win, action));
   })

@@ -55,6 +55,7 @@ export const methods = {
   // nodes
   discover: method<V.DiscoverResponse>()(R.DiscoverRequestSchema, { streams: true }),
   hostKeyDecision: method<null>()(R.HostKeyDecisionRequestSchema),
+  credentialAnswer: method<null>()(R.CredentialAnswerRequestSchema),
   nodePort: method<V.NodePortView>()(R.NodePortRequestSchema),
   // Only the nat table of the nodes asked, laid over nodePort's path: the diagram's live counters.
   nodePortCounters: method<V.NodePortCountersView>()(R.NodePortRequestSchema, { streams: true }),

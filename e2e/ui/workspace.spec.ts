@@ -295,6 +295,40 @@ test('live counters: a node cut off mid-watch says why, and its last counters st
   }
 });
 
+test('an encrypted key asks for its passphrase beside the nodes, again when wrong, and the nodes connect', async ({
+  page,
+}, info) => {
+  test.setTimeout(120_000);
+  const lab = await currentLab();
+  const ws = labWorkspaceCopy(false);
+  execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', `${ws.dir}/lab_ed25519`]);
+  const app = new WorkspacePage(page);
+  try {
+    await app.start(E2E_TOKEN);
+    await app.openWorkspace(ws.path);
+    await app.trustHostKeys(lab.nodes.length, 'Trust once');
+    const prompt = page.getByTestId('credential-prompt');
+    await expect(prompt).toContainText(/Passphrase for key \S*lab_ed25519/, { timeout: 30_000 });
+    // The browser has no keychain: "remember" is off, and says why.
+    await expect(prompt.getByTestId('credential-remember')).toBeDisabled();
+    await expect(prompt).toContainText('remembering needs the desktop app');
+    const field = prompt.getByLabel('Passphrase', { exact: true });
+    await expect(field).toBeFocused();
+    await field.fill('not it');
+    await field.press('Enter');
+    await expect(prompt).toContainText('That passphrase was wrong; try again.');
+    await expect(prompt.getByLabel('Passphrase', { exact: true })).toHaveValue('');
+    await shot(page, info, '11-passphrase');
+    await prompt.getByLabel('Passphrase', { exact: true }).fill('correct horse');
+    await prompt.getByRole('button', { name: 'Unlock' }).click();
+    // One key serves every node: asked once, and every node connects with it.
+    for (const n of lab.nodes) await expect(app.node(n.name)).toContainText('ok', { timeout: 30_000 });
+    await expect(prompt).toHaveCount(0);
+  } finally {
+    rmSync(ws.dir, { recursive: true, force: true });
+  }
+});
+
 test('a changed host key is refused in red, naming where the old key is recorded', async ({ page }) => {
   const ws = labWorkspaceCopy(false);
   // A real ed25519 key that is not node1's, recorded for node1: OpenSSH calls this a changed host key.

@@ -91,6 +91,12 @@ export function createEngineService(options: EngineOptions = {}): EngineApi & { 
       state.decide(req.requestId, req.decision)
         ? ok(null)
         : badInput('host key question: it was already answered or has expired'),
+    // `remember` is the Electron main process's business (host/remembered-secrets.ts); here the
+    // secret only answers the waiting connection and is kept nowhere else.
+    credentialAnswer: async (req) =>
+      state.answerCredential(req.requestId, req.secret)
+        ? ok(null)
+        : badInput('passphrase question: it was already answered or has expired'),
     nodePort: guarded(async (req) => nodePort(state, req)),
     nodePortCounters: guarded((req, call) => nodePortCounters(state, req, call)),
     observedSources: guarded((req, call) => observedSources(state, req, call)),

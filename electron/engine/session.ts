@@ -4,6 +4,7 @@
 
 import { GUARD_CHAIN_PATTERN } from '../../shared/vocabulary.js';
 import {
+  type CredentialSources,
   type Fleet,
   type FleetError,
   type HostKeyAcceptedListener,
@@ -51,6 +52,8 @@ export interface SessionOptions {
   readonly onUnknownHostKey?: UnknownHostKeyDecider;
   /** Told of every host key trusted on first use, to announce it (CLI: stderr; UI: an event). */
   readonly onHostKeyAccepted?: HostKeyAcceptedListener;
+  /** Asks a person for an encrypted key's passphrase or a password (the UI's prompt). */
+  readonly credentials?: Pick<CredentialSources, 'getPassphrase' | 'getPassword'>;
 }
 
 export interface Session {
@@ -94,6 +97,7 @@ export async function openSession(
     workspaceDir: loaded.dir,
     onUnknownHostKey: decide,
     ...(options.onHostKeyAccepted !== undefined ? { onHostKeyAccepted: options.onHostKeyAccepted } : {}),
+    ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
     ...(options.sshConfigPath !== undefined ? { sshConfigPath: options.sshConfigPath } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),

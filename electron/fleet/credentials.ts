@@ -13,8 +13,11 @@ import type { SshHop } from './types';
 export interface CredentialSources {
   /** ssh-agent socket (SSH_AUTH_SOCK); undefined: no agent. */
   readonly agentSocket?: string;
-  /** Asked for an encrypted key's passphrase; undefined skips the key. */
-  readonly getPassphrase?: (keyPath: string) => Promise<string | undefined>;
+  /**
+   * Asked for an encrypted key's passphrase; undefined skips the key. `retry`: the previous answer
+   * was wrong (asked at most PASSPHRASE_ATTEMPTS times, as ssh does).
+   */
+  readonly getPassphrase?: (keyPath: string, retry: boolean) => Promise<string | undefined>;
   /** Asked for a password when the server accepts password auth and keys did not work. */
   readonly getPassword?: (hop: SshHop, node: string) => Promise<string | undefined>;
 }
@@ -24,11 +27,14 @@ export type KeyLoad =
   | { readonly status: 'absent'; readonly path: string }
   | { readonly status: 'unusable'; readonly path: string; readonly note: string };
 
+/** How often a wrong passphrase is asked again before the key is given up (ssh's default). */
+export const PASSPHRASE_ATTEMPTS = 3;
+
 /** Loads each key file once; later connections reuse the parsed key (and the passphrase given). */
 export class KeyStore {
   private readonly cache = new Map<string, Promise<KeyLoad>>();
 
-  constructor(private readonly getPassphrase?: (keyPath: string) => Promise<string | undefined>) {}
+  constructor(private readonly getPassphrase?: CredentialSources['getPassphrase']) {}
 
   load(path: string): Promise<KeyLoad> {
     let entry = this.cache.get(path);
@@ -51,13 +57,23 @@ export class KeyStore {
     const ssh2 = await loadSsh2();
     let parsed = ssh2.utils.parseKey(data);
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
-      const passphrase = await this.getPassphrase?.(path);
-      if (passphrase === undefined) {
-        return { status: 'unusable', path, note: `key ${path} is encrypted and no passphrase was given` };
+      for (let attempt = 0; ; attempt++) {
+        if (attempt === PASSPHRASE_ATTEMPTS)
+          return { status: 'unusable', path, note: `wrong passphrase for key ${path}` };
+        const passphrase = await this.getPassphrase?.(path, attempt > 0);
+        if (passphrase === undefined) {
+          return {
+            status: 'unusable',
+            path,
+            note:
+              attempt === 0
+                ? `key ${path} is encrypted and no passphrase was given`
+                : `wrong passphrase for key ${path}`,
+          };
+        }
+        parsed = ssh2.utils.parseKey(data, passphrase);
+        if (!(parsed instanceof Error)) break;
       }
-      parsed = ssh2.utils.parseKey(data, passphrase);
-      if (parsed instanceof Error)
-        return { status: 'unusable', path, note: `wrong passphrase for key ${path}` };
     }
     if (parsed instanceof Error) return { status: 'unusable', path, note: `key ${path}: ${parsed.message}` };
     const key = Array.isArray(parsed) ? parsed[0] : parsed;

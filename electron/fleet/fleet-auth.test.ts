@@ -92,6 +92,36 @@ describe('authentication', () => {
     expect(wrong.ok || wrong.error.message).toMatch(/wrong passphrase for key/);
   });
 
+  it('asks again after a wrong passphrase, saying so, and gives up after three', async () => {
+    const asked: boolean[] = [];
+    const second = await fleet('root', [paths.secret!], {
+      getPassphrase: async (_path, retry) => {
+        asked.push(retry);
+        return asked.length === 2 ? 'correct horse' : 'nope';
+      },
+    }).run('n1', idRequest);
+    expect(second).toMatchObject({ ok: true });
+    expect(asked).toEqual([false, true]);
+
+    const tries: boolean[] = [];
+    const never = await fleet('root', [paths.secret!], {
+      getPassphrase: async (_path, retry) => {
+        tries.push(retry);
+        return 'nope';
+      },
+    }).run('n1', idRequest);
+    expect(never.ok || never.error.message).toMatch(/wrong passphrase for key/);
+    expect(tries).toEqual([false, true, true]);
+  });
+
+  it('a skipped second ask still says the passphrase was wrong', async () => {
+    let n = 0;
+    const r = await fleet('root', [paths.secret!], {
+      getPassphrase: async () => (n++ === 0 ? 'nope' : undefined),
+    }).run('n1', idRequest);
+    expect(r.ok || r.error.message).toMatch(/wrong passphrase for key/);
+  });
+
   it('refuses a key the server does not know, and notes a missing key file', async () => {
     const r = await fleet('root', [paths.stranger!, join(fx.dir, 'missing')]).run('n1', idRequest);
     expect(r).toMatchObject({ ok: false, error: { kind: 'auth-failed', node: 'n1', hop: 'n1' } });

@@ -78,6 +78,16 @@ vi.mock('electron', async () => {
       },
     },
     nativeTheme: { shouldUseDarkColors: true },
+    // No keyring here: remembering a passphrase is refused (shell/secrets.ts).
+    safeStorage: {
+      isEncryptionAvailable: () => false,
+      encryptString: () => {
+        throw new Error('no keychain');
+      },
+      decryptString: () => {
+        throw new Error('no keychain');
+      },
+    },
     session: {
       defaultSession: {
         setPermissionRequestHandler: (f: Fn) => {
@@ -186,5 +196,6 @@ describe('main.ts composition', () => {
   it('registers the API channels', () => {
     expect(fake.handlers.has('npg:inspect')).toBe(true);
     expect(fake.handlers.has('npg:startWorkspace')).toBe(true);
+    expect(fake.handlers.has('npg:credentialAnswer')).toBe(true);
   });
 });

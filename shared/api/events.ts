@@ -39,6 +39,22 @@ export const HostKeyPromptSchema = z.strictObject({
   keyType: z.string().max(64),
 });
 
+export const CredentialPromptSchema = z.strictObject({
+  requestId: z.string().max(64),
+  /** Absent for a key's passphrase: one key may serve every node. */
+  node: z.string().max(64).optional(),
+  kind: z.enum(['passphrase', 'password']),
+  /** passphrase: the key file; password: user@host:port. */
+  subject: z.string().max(4096),
+  /** The name a remembered secret is stored under (main process only reads it). */
+  secretName: z.string().max(4096),
+  /** Asked again: the previous answer was wrong. */
+  retry: z.boolean(),
+  canRemember: z.boolean(),
+  /** Why the answer cannot be remembered here (one line). */
+  rememberRefusal: line.optional(),
+});
+
 export const HostKeyAcceptedSchema = z.strictObject({
   node: z.string().max(64),
   host: z.string().max(253),
@@ -83,6 +99,7 @@ export const ApiEventSchema: z.ZodType<ApiEvent> = z.discriminatedUnion('kind', 
   z.strictObject({ kind: z.literal('node'), status: NodeStatusSchema }),
   z.strictObject({ kind: z.literal('host-key'), prompt: HostKeyPromptSchema }),
   z.strictObject({ kind: z.literal('host-key-accepted'), accepted: HostKeyAcceptedSchema }),
+  z.strictObject({ kind: z.literal('credential'), prompt: CredentialPromptSchema }),
   z.strictObject({
     kind: z.literal('phase'),
     phase: z.enum(['reading', 'planned', 'canary', 'rolling-out', 'verifying', 'done']),

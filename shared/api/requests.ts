@@ -101,6 +101,14 @@ export const HostKeyDecisionRequestSchema = z.strictObject({
   decision: z.enum(['once', 'always', 'reject']),
 });
 
+export const CredentialAnswerRequestSchema = z.strictObject({
+  requestId: z.string().min(1).max(64),
+  /** null: skip (the key is not offered; the password is not sent). */
+  secret: z.string().min(1).max(4096).nullable(),
+  /** Keep it in the OS keychain (desktop app only; the Electron main process does it). */
+  remember: z.boolean(),
+});
+
 export const NodePortRequestSchema = z.strictObject({
   /** A node, or `*` for the path of the first node with counters summed over every node read. */
   node: z.union([nodeName, z.literal('*')]),

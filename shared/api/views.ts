@@ -221,6 +221,23 @@ export interface HostKeyPromptView {
   readonly keyType: string;
 }
 
+/**
+ * An encrypted key's passphrase or a node's password, asked of the person at the window. The
+ * answer goes to the engine and never comes back; a remembered one is stored by the Electron main
+ * process (OS keychain) and answered there, without reaching the page.
+ */
+export interface CredentialPromptView {
+  readonly requestId: string;
+  /** Absent for a key's passphrase: one key may serve every node. */
+  readonly node?: string;
+  readonly kind: 'passphrase' | 'password';
+  readonly subject: string;
+  readonly secretName: string;
+  readonly retry: boolean;
+  readonly canRemember: boolean;
+  readonly rememberRefusal?: string;
+}
+
 /** A host key trusted on first use, announced with its fingerprint (OpenSSH's "Permanently added"). */
 export interface HostKeyAcceptedView {
   readonly node: string;
@@ -353,6 +370,7 @@ export type ApiEvent =
   | { readonly kind: 'node'; readonly status: NodeStatusView }
   | { readonly kind: 'host-key'; readonly prompt: HostKeyPromptView }
   | { readonly kind: 'host-key-accepted'; readonly accepted: HostKeyAcceptedView }
+  | { readonly kind: 'credential'; readonly prompt: CredentialPromptView }
   | {
       readonly kind: 'phase';
       readonly phase: 'reading' | 'planned' | 'canary' | 'rolling-out' | 'verifying' | 'done';

@@ -3,9 +3,15 @@
 // and the host-key questions waiting for a person. One workspace at a time, like a window.
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ApiEvent, EngineCall, HostKeyPromptView, WorkspaceView } from '../../../shared/api.js';
+import type {
+  ApiEvent,
+  CredentialPromptView,
+  EngineCall,
+  HostKeyPromptView,
+  WorkspaceView,
+} from '../../../shared/api.js';
 import type { Workspace } from '../../../shared/workspace/schema.js';
-import type { HostKeyAccepted, HostKeyDecision, HostKeySubject } from '../../fleet/index.js';
+import type { HostKeyAccepted, HostKeyDecision, HostKeySubject, SshHop } from '../../fleet/index.js';
 import { type LocalStore, localStore } from '../local-store.js';
 import { openSession, type Session } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
@@ -45,13 +51,22 @@ interface PendingPrompt {
   readonly resolve: (d: HostKeyDecision) => void;
 }
 
-/** How long a host-key question waits for a person before it is refused. */
+interface PendingCredential {
+  readonly view: CredentialPromptView;
+  readonly resolve: (secret: string | undefined) => void;
+}
+
+/** Said with every credential question; the Electron main process replaces it where it can remember. */
+const REMEMBER_REFUSAL = 'remembering needs the desktop app (the OS keychain); asked again next time';
+
+/** How long a host-key or credential question waits for a person before it is refused. */
 const PROMPT_TIMEOUT_MS = 10 * 60_000;
 
 export class WorkspaceState {
   private loadedWs: LoadedWorkspace | undefined;
   private sessionP: Promise<Session> | undefined;
   private readonly prompts = new Map<string, PendingPrompt>();
+  private readonly credentialPrompts = new Map<string, PendingCredential>();
   /** Keys trusted "once": for this app session, not recorded (a reconnect does not ask again). */
   private readonly trustedOnce = new Set<string>();
   /** Emit of the call that is working on the nodes now: where host-key questions go. */
@@ -109,6 +124,7 @@ export class WorkspaceState {
     this.sessionP = undefined;
     for (const p of this.prompts.values()) p.resolve('reject');
     this.prompts.clear();
+    for (const p of [...this.credentialPrompts.values()]) p.resolve(undefined);
     if (s) await s.then((x) => x.close()).catch(() => undefined);
   }
 
@@ -118,6 +134,25 @@ export class WorkspaceState {
     this.sessionP ??= openSession(loaded, {
       onUnknownHostKey: (subject, fingerprint, keyType) => this.ask(subject, fingerprint, keyType),
       onHostKeyAccepted: (e) => this.announce(e),
+      credentials: {
+        getPassphrase: (keyPath, retry) =>
+          this.askCredential({
+            kind: 'passphrase',
+            subject: keyPath,
+            secretName: `passphrase:${keyPath}`,
+            retry,
+          }),
+        getPassword: (hop: SshHop, node: string) => {
+          const subject = `${hop.user}@${hop.host}:${hop.port}`;
+          return this.askCredential({
+            kind: 'password',
+            node,
+            subject,
+            secretName: `password:${subject}`,
+            retry: false,
+          });
+        },
+      },
     }).then((r) => {
       if (!r.ok) {
         this.sessionP = undefined;
@@ -134,8 +169,45 @@ export class WorkspaceState {
     return fn().finally(() => {
       this.listeners.delete(call.emit);
       // Nobody is left to answer: refuse the open questions rather than leave connections hanging.
-      if (this.listeners.size === 0) for (const p of [...this.prompts.values()]) p.resolve('reject');
+      if (this.listeners.size === 0) {
+        for (const p of [...this.prompts.values()]) p.resolve('reject');
+        for (const p of [...this.credentialPrompts.values()]) p.resolve(undefined);
+      }
     });
+  }
+
+  /**
+   * A passphrase or password from the person at the window; undefined when skipped or unanswered.
+   * The fleet loads each key once (KeyStore), so many nodes behind one key ask once.
+   */
+  private askCredential(
+    q: Pick<CredentialPromptView, 'kind' | 'subject' | 'secretName' | 'retry' | 'node'>,
+  ): Promise<string | undefined> {
+    if (this.listeners.size === 0) return Promise.resolve(undefined);
+    const view: CredentialPromptView = {
+      requestId: randomUUID(),
+      ...q,
+      canRemember: false,
+      rememberRefusal: REMEMBER_REFUSAL,
+    };
+    return new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => settle(undefined), PROMPT_TIMEOUT_MS);
+      const settle = (secret: string | undefined) => {
+        clearTimeout(timer);
+        this.credentialPrompts.delete(view.requestId);
+        resolve(secret);
+      };
+      this.credentialPrompts.set(view.requestId, { view, resolve: settle });
+      for (const emit of this.listeners) emit({ kind: 'credential', prompt: view });
+    });
+  }
+
+  /** False when the question was already answered or has expired. */
+  answerCredential(requestId: string, secret: string | null): boolean {
+    const p = this.credentialPrompts.get(requestId);
+    if (!p) return false;
+    p.resolve(secret ?? undefined);
+    return true;
   }
 
   private ask(subject: HostKeySubject, fingerprint: string, keyType: string): Promise<HostKeyDecision> {

@@ -2,6 +2,7 @@
 // and its error in words beside it. A changed host key is a red refusal naming where the old key is.
 import type { NodeStatusView } from '../../../shared/api';
 import { useWorkspace } from '../workspace/workspace-store';
+import { CredentialPrompts } from './credential-prompt';
 import { HostKeyPrompts } from './host-key-prompt';
 import { useNodes } from './nodes-store';
 
@@ -57,6 +58,7 @@ export function NodesPanel() {
         )}
       </header>
       <HostKeyPrompts />
+      <CredentialPrompts />
       {error && (
         <p className="error" role="alert">
           {error}

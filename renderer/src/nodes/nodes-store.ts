@@ -3,6 +3,7 @@
 import { create } from 'zustand';
 import type {
   ApiEvent,
+  CredentialPromptView,
   DiscoverResponse,
   HostKeyAcceptedView,
   HostKeyPromptView,
@@ -16,12 +17,18 @@ export interface NodesStore {
   readonly discovering: boolean;
   readonly error?: string;
   readonly prompts: readonly HostKeyPromptView[];
+  /** Passphrase and password questions. The answer itself is never kept in the store. */
+  readonly credentials: readonly CredentialPromptView[];
+  /** One line under the credential questions (e.g. "used for this session but not remembered: …"). */
+  readonly credentialNote?: string;
   /** Host keys trusted on first use, by node: shown in that node's row with the fingerprint. */
   readonly accepted: Readonly<Record<string, readonly HostKeyAcceptedView[]>>;
   readonly controller?: AbortController;
   discover(): Promise<void>;
   cancel(): void;
   answer(requestId: string, decision: 'once' | 'always' | 'reject'): Promise<void>;
+  /** `secret` null skips: the key is not offered, the password not sent. */
+  answerCredential(requestId: string, secret: string | null, remember: boolean): Promise<void>;
   reset(): void;
   /** Events of other long calls (plan, apply) that carry node states or host-key questions. */
   onEvent(e: ApiEvent): void;
@@ -31,11 +38,14 @@ export const useNodes = create<NodesStore>()((set, get) => ({
   statuses: {},
   discovering: false,
   prompts: [],
+  credentials: [],
   accepted: {},
 
   onEvent(e) {
     if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));
     else if (e.kind === 'host-key') set((s) => ({ prompts: [...s.prompts, e.prompt] }));
+    else if (e.kind === 'credential')
+      set((s) => ({ credentials: [...s.credentials, e.prompt], credentialNote: undefined }));
     else if (e.kind === 'host-key-accepted')
       set((s) => ({
         accepted: { ...s.accepted, [e.accepted.node]: [...(s.accepted[e.accepted.node] ?? []), e.accepted] },
@@ -50,12 +60,20 @@ export const useNodes = create<NodesStore>()((set, get) => ({
     if (get().controller !== controller) return; // a newer discover took over
     if (r.ok) {
       const statuses = Object.fromEntries(r.value.nodes.map((n) => [n.node, n]));
-      set({ discovering: false, cluster: r.value, statuses, controller: undefined, prompts: [] });
+      set({
+        discovering: false,
+        cluster: r.value,
+        statuses,
+        controller: undefined,
+        prompts: [],
+        credentials: [],
+      });
     } else {
       set({
         discovering: false,
         controller: undefined,
         prompts: [],
+        credentials: [],
         error:
           r.error.code === 'cancelled'
             ? 'Discover cancelled: the nodes below show what had answered.'
@@ -74,6 +92,12 @@ export const useNodes = create<NodesStore>()((set, get) => ({
     if (!r.ok) set({ error: r.error.message });
   },
 
+  async answerCredential(requestId, secret, remember) {
+    set((s) => ({ credentials: s.credentials.filter((p) => p.requestId !== requestId) }));
+    const r = await api.credentialAnswer({ requestId, secret, remember });
+    if (!r.ok) set({ credentialNote: r.error.message });
+  },
+
   reset: () => {
     get().controller?.abort();
     set({
@@ -82,6 +106,8 @@ export const useNodes = create<NodesStore>()((set, get) => ({
       discovering: false,
       error: undefined,
       prompts: [],
+      credentials: [],
+      credentialNote: undefined,
       accepted: {},
       controller: undefined,
     });
