@@ -32,6 +32,21 @@ describe('the resident nft framing', () => {
     expect(nftAnswerLength(Buffer.from(`x ${END}`))).toBeUndefined();
   });
 
+  it('told where the new bytes begin, finds the same end for every way the output is cut', () => {
+    // A long answer in chunks of every size: searching from just before the new bytes must agree
+    // with searching the whole, including a describe line split across chunks.
+    const all = Buffer.from(ANSWER.repeat(40) + END);
+    for (const size of [1, 7, 64, 300, 4096]) {
+      let found: number | undefined;
+      for (let from = 0; from < all.length && found === undefined; from += size) {
+        const upTo = Math.min(all.length, from + size);
+        found = nftAnswerLength(all.subarray(0, upTo), '', from);
+        if (upTo < all.length) expect(found, `chunks of ${size}, at ${upTo}`).toBeUndefined();
+      }
+      expect(found, `chunks of ${size}`).toBe(ANSWER.length * 40);
+    }
+  });
+
   it('lists our chains only: a name that could carry another nft command is refused', () => {
     expect(nftListRequest('ip', ['PREROUTING', 'NPG-PREROUTING'])).toBe(
       'list chain ip nat PREROUTING\nlist chain ip nat NPG-PREROUTING\n',

@@ -16,9 +16,12 @@ import { NFT_RESIDENT_SCRIPT } from './node-scripts.js';
 const CHAIN = /^(PREROUTING|NPG-[A-Z0-9-]+)$/;
 const END = Buffer.from('payload expression, datatype ipv4_addr');
 
+/** Longer than the whole `describe` line: how far before new bytes its start may lie. */
+const END_LINE_MAX = 256;
+
 /** Where the answer ends, once the whole `describe` line has arrived. */
-export function nftAnswerLength(output: Buffer): number | undefined {
-  for (let from = 0; ; ) {
+export function nftAnswerLength(output: Buffer, _nonce = '', newFrom = 0): number | undefined {
+  for (let from = Math.max(0, newFrom - END_LINE_MAX); ; ) {
     const at = output.indexOf(END, from);
     if (at < 0) return undefined;
     if (at === 0 || output[at - 1] === 0x0a) return output.indexOf(0x0a, at) < 0 ? undefined : at;

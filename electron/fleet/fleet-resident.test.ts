@@ -13,6 +13,7 @@ const echoer = shippedScript(
   case $l in
     end\\ *) echo "END \${l#end }" ;;
     slow) sleep 1; echo "got slow" ;;
+    big) i=0; while [ $i -lt 20000 ]; do echo "line $i of a long answer"; i=$((i+1)); done ;;
     *) echo "got $l" ;;
   esac
 done`,
@@ -25,8 +26,9 @@ function program(script: string, name = 'echoer'): ResidentProgram {
     name,
     argv: ['sh', '-c', script, 'npg-echoer'],
     endRequest: (nonce) => `end ${nonce}\n`,
-    answerLength: (output, nonce) => {
-      const at = output.indexOf(`END ${nonce}\n`);
+    answerLength: (output, nonce, newFrom) => {
+      const end = `END ${nonce}\n`;
+      const at = output.indexOf(end, Math.max(0, newFrom - end.length));
       return at < 0 ? undefined : at;
     },
   };
@@ -51,6 +53,22 @@ describe('resident programs', () => {
     ]);
     expect([x, y, z].map((r) => (r.ok ? r.stdout : r.error.message))).toEqual(['got slow\n', 'got x\n', '']);
     expect(server().stats.lives - before).toBe(1);
+  });
+
+  it('a long answer in many chunks arrives whole, and the answer after it is its own', async () => {
+    const f = fleet();
+    const p = program(echoer);
+    const big = await f.ask('n1', { program: p, input: 'big\n' });
+    expect(big.ok).toBe(true);
+    if (!big.ok) return;
+    const lines = big.stdout.split('\n');
+    expect(lines).toHaveLength(20_001);
+    expect(lines[0]).toBe('line 0 of a long answer');
+    expect(lines[19_999]).toBe('line 19999 of a long answer');
+    expect(await f.ask('n1', { program: p, input: 'after\n' })).toMatchObject({
+      ok: true,
+      stdout: 'got after\n',
+    });
   });
 
   it('a timeout or a cancel retires the program; the next ask starts a new one', async () => {

@@ -17,6 +17,39 @@ export interface AskOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * The answer so far, appended in place: capacity doubles (up to the cap), so an answer of n bytes
+ * in many chunks costs O(n) copying, where concatenating per chunk cost O(n^2).
+ */
+class AnswerBuffer {
+  private bytes: Buffer = Buffer.alloc(0);
+  private used = 0;
+
+  get length(): number {
+    return this.used;
+  }
+
+  append(chunk: Buffer, cap: number): void {
+    const need = this.used + chunk.length;
+    if (need > this.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.min(cap, Math.max(need, this.bytes.length * 2, 4096)));
+      this.bytes.copy(grown, 0, 0, this.used);
+      this.bytes = grown;
+    }
+    chunk.copy(this.bytes, this.used);
+    this.used = need;
+  }
+
+  view(): Buffer {
+    return this.bytes.subarray(0, this.used);
+  }
+
+  clear(): void {
+    this.bytes = Buffer.alloc(0);
+    this.used = 0;
+  }
+}
+
 interface Pending {
   readonly nonce: string;
   readonly limitBytes: number;
@@ -24,7 +57,7 @@ interface Pending {
 }
 
 export class ResidentChannel {
-  private stdout: Buffer = Buffer.alloc(0);
+  private readonly stdout = new AnswerBuffer();
   /** Kept only to explain the program's end. */
   private readonly stderr: CappedBuffer;
   private exit: { code: number | null; signal: string | undefined } | undefined;
@@ -87,7 +120,7 @@ export class ResidentChannel {
       options,
       (finish) => {
         this.pending = { nonce, limitBytes: this.limits.stdout, finish };
-        this.stdout = Buffer.alloc(0);
+        this.stdout.clear();
         this.channel.write(`${input}${this.program.endRequest(nonce)}`);
       },
       (outcome) => {
@@ -103,15 +136,17 @@ export class ResidentChannel {
     if (p === undefined) return; // nothing asked: nothing to keep
     if (this.stdout.length + chunk.length > p.limitBytes) {
       // A program that keeps answering must not grow this process; gaveUp retires the channel.
-      this.stdout = Buffer.alloc(0);
+      this.stdout.clear();
       p.finish({ status: 'output-exceeded', stream: 'stdout', limitBytes: p.limitBytes });
       return;
     }
-    this.stdout = this.stdout.length === 0 ? chunk : Buffer.concat([this.stdout, chunk]);
-    const length = this.program.answerLength(this.stdout, p.nonce);
+    const newFrom = this.stdout.length;
+    this.stdout.append(chunk, p.limitBytes);
+    const length = this.program.answerLength(this.stdout.view(), p.nonce, newFrom);
     if (length === undefined) return;
-    const answer = this.stdout.subarray(0, length);
-    this.stdout = Buffer.alloc(0);
+    // A copy: the buffer is reused for the next answer.
+    const answer = Buffer.from(this.stdout.view().subarray(0, length));
+    this.stdout.clear();
     p.finish({ status: 'exited', code: 0, signal: undefined, stdout: answer, stderr: Buffer.alloc(0) });
   }
 

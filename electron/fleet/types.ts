@@ -59,9 +59,11 @@ export interface ResidentProgram {
   readonly endRequest: (nonce: string) => string;
   /**
    * The answer's length in `output` once everything the end request prints has arrived;
-   * undefined until then.
+   * undefined until then. `newFrom`: where the bytes not seen by the previous call begin, so a
+   * long answer arriving in many chunks is scanned once, not once per chunk (search from a little
+   * before it, as far back as the end text can start).
    */
-  readonly answerLength: (output: Buffer, nonce: string) => number | undefined;
+  readonly answerLength: (output: Buffer, nonce: string, newFrom: number) => number | undefined;
 }
 
 export interface AskRequest {
