@@ -9,6 +9,7 @@ import { type LoadedWorkspace, loadWorkspace } from '../../engine/workspace-file
 import type { ProgressEvent } from '../../fleet/index.js';
 import { CliError, EXIT_FAILURE } from '../exit.js';
 import { say } from '../io.js';
+import { terminalCredentials } from '../secret-prompt.js';
 import type { FleetCliOptions } from './fleet-options.js';
 
 export { type FleetCliOptions, fleetOptions, type Runner, workspaceOptions } from './fleet-options.js';
@@ -66,10 +67,12 @@ export async function withSession<T>(
 ): Promise<T> {
   // A key trusted on first use is announced even with --quiet: it is the one moment the operator
   // can still compare the fingerprint with the host's.
-  const options: SessionOptions = {
+  let options: SessionOptions = {
     ...sessionOptions(opts),
     onHostKeyAccepted: (e) => say(`npg: ${e.message}\n`, process.stderr),
   };
+  const credentials = terminalCredentials();
+  if (credentials) options = { ...options, credentials };
   checkNodes(loaded, opts);
   const r = await openSession(loaded, options);
   if (!r.ok) throw new CliError(r.message);
