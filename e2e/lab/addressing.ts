@@ -15,6 +15,9 @@ export const BRIDGE_V4 = '198.18.0.1';
 export const BRIDGE_V6 = '2001:2::1';
 export const CLUSTER_CIDR_V4 = '198.19.0.0/17';
 export const CLUSTER_CIDR_V6 = '2001:2:0:100::/56';
+/** Service cluster IPs (kube-proxy's nftables mode drops traffic to the unallocated rest). */
+export const SERVICE_CIDR_V4 = '198.19.128.0/20';
+export const SERVICE_CIDR_V6 = '2001:2:0:ff::/112';
 /** The whole lab, for checks that an address is ours before sending anything to it. */
 export const LAB_RANGES = ['198.18.0.0/15', '2001:2::/48'] as const;
 

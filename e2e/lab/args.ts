@@ -23,8 +23,8 @@ export function upOptions(raw: {
   ipv6?: boolean;
 }): LabOptions {
   const mode = raw.mode ?? DEFAULT_OPTIONS.mode;
-  if (mode !== 'iptables' && mode !== 'ipvs')
-    throw new Error(`--mode must be iptables or ipvs, got "${mode}"`);
+  if (mode !== 'iptables' && mode !== 'ipvs' && mode !== 'nftables')
+    throw new Error(`--mode must be iptables, ipvs or nftables, got "${mode}"`);
   return validateOptions({
     nodes: int('--nodes', raw.nodes, DEFAULT_OPTIONS.nodes),
     clients: int('--clients', raw.clients, DEFAULT_OPTIONS.clients),

@@ -30,7 +30,7 @@ program
   .description('build the lab (idempotent)')
   .option('--nodes <n>', `node namespaces, 1-${MAX_NODES}`, '3')
   .option('--clients <n>', 'client namespaces (5 source addresses each)', '1')
-  .option('--mode <mode>', 'kube-proxy mode: iptables or ipvs', 'iptables')
+  .option('--mode <mode>', 'kube-proxy mode: iptables, ipvs or nftables', 'iptables')
   .option('--layout <layout>', 'iptables mode rule layout: current (kube-proxy >= 1.24) or legacy', 'current')
   .option('--ipv6', 'dual-stack nodes, clients, pods and services')
   .option('--json', 'print the status as JSON when done')
@@ -104,8 +104,11 @@ program
 program
   .command('kube-proxy')
   .description('act like kube-proxy on the nodes')
-  .option('--resync', 're-apply its chains with iptables-restore --noflush (one sync)')
-  .option('--restart', 'delete and re-insert its -j KUBE-SERVICES jump at the top of nat PREROUTING')
+  .option('--resync', 're-apply its chains with iptables-restore --noflush (nftables mode: nft -f), one sync')
+  .option(
+    '--restart',
+    'delete and re-insert its -j KUBE-SERVICES jump at the top of nat PREROUTING (nftables mode: re-create its base chains)',
+  )
   .option('--node <node>', 'only this node (default: all)')
   .action(async (raw: { resync?: boolean; restart?: boolean; node?: string }) => {
     const action = kubeProxyAction(raw);
@@ -114,10 +117,12 @@ program
     for (const node of nodes) {
       if (!node) throw new Error(`no lab node ${raw.node}`);
       if (action === 'resync') await resyncKubeProxy(topo, node);
-      else await restartKubeProxy(node);
-      say(
-        `${node.name}: kube-proxy ${action === 'resync' ? 're-synced' : 'restarted (KUBE-SERVICES jump first in PREROUTING)'}`,
-      );
+      else await restartKubeProxy(node, topo);
+      const restarted =
+        topo.options.mode === 'nftables'
+          ? 'restarted (base chains of table kube-proxy re-created)'
+          : 'restarted (KUBE-SERVICES jump first in PREROUTING)';
+      say(`${node.name}: kube-proxy ${action === 'resync' ? 're-synced' : restarted}`);
     }
   });
 

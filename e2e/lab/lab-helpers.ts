@@ -44,3 +44,13 @@ export async function withPreroutingRule<T>(
     await nodeIptables(node, ['-t', table, '-D', 'PREROUTING', ...rule], opts.v6);
   }
 }
+
+/** `nft` inside a node, argv after the binary (`['-f', '-']` with `input` for a transaction). */
+export async function nodeNft(node: LabNode, args: readonly string[], input?: string): Promise<string> {
+  return run(['nft', ...args], { netns: node.netns, ...(input === undefined ? {} : { input }) });
+}
+
+/** `conntrack` inside a node (list with `['-L', ...]`; it prints its summary on stderr). */
+export async function nodeConntrack(node: LabNode, args: readonly string[]): Promise<string> {
+  return run(['conntrack', ...args], { netns: node.netns });
+}

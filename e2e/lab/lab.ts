@@ -8,8 +8,14 @@ import { findNode, type LabNode, type LabTopology, labTopology } from './topolog
 
 export { labDown } from './down';
 export { FAULTS, type FaultName, fault } from './faults';
-export { loadKubeProxy, nodeRules, restartKubeProxy, resyncKubeProxy } from './kube-proxy-node';
-export { mapLimit, nodeIptables, withPreroutingRule } from './lab-helpers';
+export {
+  loadKubeProxy,
+  nodeNftTable,
+  nodeRules,
+  restartKubeProxy,
+  resyncKubeProxy,
+} from './kube-proxy-node';
+export { mapLimit, nodeConntrack, nodeIptables, nodeNft, withPreroutingRule } from './lab-helpers';
 export { dumpNode, type NodeDump } from './node-dump';
 export type { ProbeOutcome, ProbeRequest, ProbeResult } from './probe';
 export { paths, STATE_DIR } from './state';

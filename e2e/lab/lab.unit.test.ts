@@ -140,7 +140,8 @@ describe('arguments', () => {
       ipv6: true,
     });
     expect(() => upOptions({ nodes: '3x' })).toThrow(/whole number/);
-    expect(() => upOptions({ mode: 'nftables' })).toThrow(/--mode/);
+    expect(upOptions({ mode: 'nftables', ipv6: true })).toMatchObject({ mode: 'nftables', ipv6: true });
+    expect(() => upOptions({ mode: 'nft' })).toThrow(/--mode must be iptables, ipvs or nftables/);
   });
   it('parses probe, kube-proxy and fault arguments', () => {
     expect(probeArgs({ from: '198.18.100.10', node: 'node1', port: '30001' })).toEqual({

@@ -88,7 +88,8 @@ export function validateOptions(o: LabOptions): LabOptions {
   if (!Number.isInteger(o.clients) || o.clients < 1 || o.clients > MAX_CLIENTS) {
     throw new Error(`--clients must be an integer from 1 to ${MAX_CLIENTS}`);
   }
-  if (o.mode !== 'iptables' && o.mode !== 'ipvs') throw new Error('--mode must be iptables or ipvs');
+  if (o.mode !== 'iptables' && o.mode !== 'ipvs' && o.mode !== 'nftables')
+    throw new Error('--mode must be iptables, ipvs or nftables');
   if (o.layout !== 'current' && o.layout !== 'legacy') throw new Error('--layout must be current or legacy');
   return o;
 }

@@ -35,6 +35,8 @@ export async function fixturesFromLab(log: (line: string) => void = console.log)
   const topo = labTopology(state.options);
   const node = topo.nodes[0]!;
   const o = topo.options;
+  if (o.mode === 'nftables')
+    throw new Error('fixtures --from-lab saves iptables dumps: bring the lab up in iptables or ipvs mode');
   const base = `lab-${o.mode === 'ipvs' ? 'ipvs' : `iptables-${o.layout}`}-node1`;
   const written: string[] = [];
   const put = async (file: string, text: string) => {

@@ -7,6 +7,7 @@
 import { syncCurrentLayout } from './iptables-current';
 import { syncLegacyLayout } from './iptables-legacy';
 import { renderIpsetRestore, renderIpvsadm, syncIpvs } from './ipvs';
+import { nftablesRuleset, renderNftDump } from './nftables';
 import { builtinJumps, kubeletParts } from './node-base';
 import { restoreLine } from './restore-text';
 import { renderSync, type SyncParts } from './sync-parts';
@@ -14,6 +15,20 @@ import type { JumpRule, KubeProxyOptions, KubeProxyRules } from './types';
 
 export { endpointChain, portProtoHash, serviceChain, servicePortName } from './chain-names';
 export { ipsetName } from './ipvs';
+export {
+  NFT_BASE_CHAINS,
+  NFT_TABLE,
+  type NftFamily,
+  type NftRuleset,
+  nftablesRuleset,
+  nftChainsOf,
+  nftFamily,
+  renderNftDeleteStale,
+  renderNftDump,
+  renderNftSync,
+  staleChains,
+} from './nftables';
+export { hashAndTruncate, nftEndpointBase, nftServiceBase } from './nftables-names';
 export { SERVICES_JUMP_ARGS } from './node-base';
 export { restoreLine, restoreWord } from './restore-text';
 export {
@@ -36,6 +51,9 @@ const BUILTIN: Readonly<Record<'mangle' | 'nat' | 'filter', readonly string[]>> 
 /** kube-proxy's restore input for one sync (what `lab kube-proxy --resync` pipes to iptables-restore). */
 export function kubeProxySyncParts(opts: KubeProxyOptions): SyncParts {
   if (opts.mode === 'ipvs') return syncIpvs(opts);
+  // nftables mode writes no iptables rules at all (its sync is `nft -f`, see nftables.ts).
+  if (opts.mode === 'nftables')
+    return { order: [], filter: { chains: [], rules: [] }, nat: { chains: [], rules: [] } };
   return (opts.layout ?? 'current') === 'legacy' ? syncLegacyLayout(opts) : syncCurrentLayout(opts);
 }
 
@@ -64,6 +82,7 @@ export function generateKubeProxyRules(opts: KubeProxyOptions): KubeProxyRules {
     sync: renderSync(parts),
     jumps,
   };
+  if (opts.mode === 'nftables') return { ...rules, nft: renderNftDump(nftablesRuleset(opts)) };
   if (opts.mode !== 'ipvs') return rules;
   return { ...rules, ipsets: renderIpsetRestore(opts), ipvsadm: renderIpvsadm(opts) };
 }

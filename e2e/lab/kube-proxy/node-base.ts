@@ -97,6 +97,8 @@ export const SERVICES_JUMP_ARGS: readonly string[] = [
 
 export function kubeProxyJumpSpecs(mode: KubeProxyMode, layout: IptablesLayout): readonly JumpSpec[] {
   if (mode === 'ipvs') return IPVS;
+  // nftables mode: kube-proxy's hooks are base chains of its own nft table, not iptables jumps.
+  if (mode === 'nftables') return [];
   return layout === 'legacy' ? IPTABLES_LEGACY : IPTABLES_CURRENT;
 }
 
@@ -154,8 +156,9 @@ export function kubeletParts(mode: KubeProxyMode, layout: IptablesLayout, family
             '-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP',
             ...localnet,
           ]
-        : // From v1.24 kube-proxy writes the localnet rule into KUBE-FIREWALL itself (IPv4).
-          mode === 'ipvs'
+        : // From v1.24 kube-proxy writes the localnet rule into KUBE-FIREWALL itself (IPv4) in
+          // iptables mode; in the other modes kubelet still does.
+          mode !== 'iptables'
           ? localnet
           : [],
     },

@@ -1,7 +1,8 @@
 // The inputs and outputs of the kube-proxy rule generator. Plain readonly data, so the benchmark,
 // the fixture script and the lab can all describe a cluster's services the same way.
 
-export type KubeProxyMode = 'iptables' | 'ipvs';
+/** `nftables`: kube-proxy's nftables mode (tables `ip kube-proxy` / `ip6 kube-proxy`, GA in 1.33). */
+export type KubeProxyMode = 'iptables' | 'ipvs' | 'nftables';
 
 /**
  * Which kube-proxy generation writes the iptables-mode rules:
@@ -41,6 +42,10 @@ export interface ServicePortSpec {
   readonly healthCheckNodePort?: number;
   readonly loadBalancerIPs?: readonly string[];
   readonly loadBalancerSourceRanges?: readonly string[];
+  /** spec.externalIPs of this family (modelled in nftables mode only). */
+  readonly externalIPs?: readonly string[];
+  /** sessionAffinity ClientIP with this timeout in seconds (modelled in nftables mode only). */
+  readonly sessionAffinityTimeoutSeconds?: number;
   /** Ready endpoints, in the order kube-proxy should balance over them. */
   readonly endpoints: readonly ServiceEndpoint[];
 }
@@ -57,6 +62,8 @@ export interface KubeProxyOptions {
   readonly nodeIp: string;
   /** --cluster-cidr for this family (detect-local-mode ClusterCIDR). */
   readonly clusterCidr: string;
+  /** nftables mode: the service CIDR of this family (cluster-ips-check drops the unallocated rest). */
+  readonly serviceCidr?: string;
   /** --masquerade-bit, default 14 (mark 0x4000). */
   readonly masqueradeBit?: number;
   /** iptables >= 1.6.2 supports `MASQUERADE --random-fully`; kube-proxy then uses it. Default true. */
@@ -89,4 +96,10 @@ export interface KubeProxyRules {
   readonly ipsets?: string;
   /** ipvs mode: what `ipvsadm -Ln` would print for these services on this node. */
   readonly ipvsadm?: string;
+  /**
+   * nftables mode: kube-proxy's whole table as `nft -f` statements (the form of knftables'
+   * Fake.Dump, as kube-proxy's proxier tests compare it). In this mode nat/filter/mangle hold only
+   * kubelet's iptables chains and `sync` is empty: one sync is `renderNftSync`, not a restore.
+   */
+  readonly nft?: string;
 }
