@@ -90,6 +90,11 @@ export const apiMethods = Object.keys(methods) as readonly ApiMethod[];
 export interface CallOptions {
   readonly signal?: AbortSignal;
   readonly onEvent?: (event: ApiEvent) => void;
+  /**
+   * The request's `text`, read from this file by the transport: sent as bytes (wire.ts
+   * encodeFileCall), not as a JSON string built on the page's thread.
+   */
+  readonly file?: Blob;
 }
 
 /** What every client exposes: one async function per method. */

@@ -7,6 +7,7 @@ import {
   CancelMessageSchema,
   type ClientMessage,
   ClientMessageSchema,
+  decodeFileCall,
 } from '../../shared/api/wire.js';
 import { callTable, failure } from './call-table.js';
 import type { Dispatch } from './dispatch.js';
@@ -44,7 +45,7 @@ export function describeInvalidMessage(value: unknown): string {
 
 /** Parses and validates one frame: the message, or the one-line reason it is refused. */
 function parseMessage(data: Buffer, isBinary: boolean): ClientMessage | string {
-  if (isBinary) return 'binary frames are not accepted: send JSON text';
+  if (isBinary) return decodeFileCall(data);
   let value: unknown;
   try {
     value = JSON.parse(data.toString('utf8'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import type { CallContext } from '../../shared/api/wire.js';
+import { type CallContext, encodeFileCall } from '../../shared/api/wire.js';
 import type { ApiResult } from '../../shared/api.js';
 import type { Dispatch } from './dispatch.js';
 import { MAX_CALLS_PER_SOCKET } from './web-calls.js';
@@ -351,6 +351,7 @@ describe('web host: calls', () => {
       expect(reply.result.error.message, text).toMatch(why);
       expect(reply.result.error.message, text).not.toContain('\n');
     }
+    // A binary frame is a file call (encodeFileCall); JSON sent as binary is not one.
     c.ws.send(Buffer.from('{"id":1,"method":"echo","payload":1}'), { binary: true });
     expect(await c.next()).toMatchObject({ id: null, result: { ok: false, error: { code: 'bad-input' } } });
     expect(seen).toEqual([]);
@@ -358,6 +359,49 @@ describe('web host: calls', () => {
     c.send({ id: 7, method: 'echo', payload: { text: 'x' } });
     expect(await c.next()).toEqual({ id: 7, result: { ok: true, value: { text: 'x' } } });
     expect(seen).toEqual([{ method: 'echo', payload: { text: 'x' } }]);
+    c.ws.close();
+  });
+
+  it('takes a file as bytes in one binary frame, its text in payload.text; bad frames are refused in one line', async () => {
+    seen.length = 0;
+    const c = await connect();
+    // Bytes that are not valid UTF-8 read as the browser reads a file: U+FFFD, not an error.
+    const bytes = new Uint8Array([
+      ...new TextEncoder().encode('*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n'),
+      0xff,
+    ]);
+    c.ws.send(encodeFileCall({ id: 3, method: 'echo', payload: { table: 'nat' } }, bytes), { binary: true });
+    expect(await c.next()).toEqual({
+      id: 3,
+      result: { ok: true, value: { table: 'nat', text: '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n\ufffd' } },
+    });
+    const header = (h: unknown) => {
+      const json = Buffer.from(JSON.stringify(h));
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(json.length);
+      return Buffer.concat([len, json, Buffer.from('body')]);
+    };
+    const bad: [Buffer, RegExp][] = [
+      [Buffer.from([0, 0]), /must start with its envelope length/],
+      [Buffer.from([0, 0, 0x10, 0, 0x7b]), /does not fit the frame/],
+      [Buffer.concat([Buffer.from([0, 0, 0, 2]), Buffer.from('{x')]), /envelope is not JSON/],
+      [
+        header({ id: 1, method: 'echo', payload: {}, file: 'ipsets' }),
+        /must be \{ id, method, payload, file: 'text' \}/,
+      ],
+      [header({ id: 1, method: 'echo', payload: 'x', file: 'text' }), /must be \{ id, method/],
+      [header({ id: 0, method: 'echo', payload: {}, file: 'text' }), /must be \{ id, method/],
+    ];
+    for (const [frame, why] of bad) {
+      c.ws.send(frame, { binary: true });
+      const reply = (await c.next()) as { id: unknown; result: ApiResult<unknown> };
+      expect(reply.id).toBeNull();
+      expect(!reply.result.ok && reply.result.error.code).toBe('bad-input');
+      expect(!reply.result.ok && reply.result.error.message).toMatch(why);
+    }
+    expect(seen).toEqual([
+      { method: 'echo', payload: { table: 'nat', text: '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT\n\ufffd' } },
+    ]);
     c.ws.close();
   });
 

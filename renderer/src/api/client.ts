@@ -10,7 +10,7 @@ import {
   checkEvent,
   type NpgApi,
 } from '../../../shared/api';
-import { HostMessageSchema } from '../../../shared/api/wire';
+import { encodeFileCall, FILE_FIELD, HostMessageSchema } from '../../../shared/api/wire';
 
 type Call = (method: ApiMethod, payload: unknown, opts: CallOptions) => Promise<ApiResult<unknown>>;
 
@@ -97,6 +97,9 @@ function webSocketCall(): Call {
       return { ok: false, error: { code: 'failed', message: (err as Error).message } };
     }
     const id = nextId++;
+    // Read off the page's thread; sent as bytes, never as one big JSON string.
+    const fileBytes = opts.file ? new Uint8Array(await opts.file.arrayBuffer()) : undefined;
+    if (opts.signal?.aborted) return cancelled(method);
     return new Promise((resolve) => {
       const onAbort = () => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ cancel: id }));
@@ -110,7 +113,8 @@ function webSocketCall(): Call {
           resolve(r);
         },
       });
-      ws.send(JSON.stringify({ id, method, payload }));
+      if (fileBytes === undefined) ws.send(JSON.stringify({ id, method, payload }));
+      else ws.send(encodeFileCall({ id, method, payload: payload as object }, fileBytes));
     });
   };
 }
@@ -122,6 +126,9 @@ function bridgeCall(): Call | undefined {
   return async (method, payload, opts) => {
     if (opts.signal?.aborted) return cancelled(method);
     const id = nextId++;
+    // IPC carries the string as it is (a structured clone, no JSON escaping).
+    if (opts.file) payload = { ...(payload as object), [FILE_FIELD]: await opts.file.text() };
+    if (opts.signal?.aborted) return cancelled(method);
     const onAbort = () => bridge.cancel(id);
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {

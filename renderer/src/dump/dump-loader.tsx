@@ -8,7 +8,7 @@ export function DumpLoader() {
   const [paste, setPaste] = useState('');
   const [over, setOver] = useState(false);
 
-  const readFile = async (file: File) => loadDump(await file.text(), file.name);
+  const readFile = (file: File) => loadDump(file, file.name);
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);

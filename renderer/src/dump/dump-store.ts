@@ -21,7 +21,8 @@ export interface DumpStore {
   readonly traceBusy: boolean;
   readonly traceError?: string;
   readonly trace?: TraceResponse;
-  loadDump(text: string, name: string): Promise<void>;
+  /** A pasted text, or a file (sent as bytes by the transport: no long task on the page). */
+  loadDump(source: string | Blob, name: string): Promise<void>;
   select(key: string | undefined): void;
   setFilter(text: string): void;
   setTraceInput(src: string, node: string): void;
@@ -35,9 +36,12 @@ export const useDump = create<DumpStore>()((set, get) => ({
   traceNode: '',
   traceBusy: false,
 
-  async loadDump(text, name) {
+  async loadDump(source, name) {
     set({ loading: true, error: undefined, dumpName: name, trace: undefined, traceError: undefined });
-    const r = await api.inspect({ text });
+    const r =
+      typeof source === 'string'
+        ? await api.inspect({ text: source })
+        : await api.inspect({ text: '' }, { file: source });
     if (!r.ok) {
       set({ loading: false, error: r.error.message, inspect: undefined, selected: undefined });
       return;
