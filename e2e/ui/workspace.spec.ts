@@ -306,9 +306,11 @@ test('an encrypted key asks for its passphrase beside the nodes, again when wron
   try {
     await app.start(E2E_TOKEN);
     await app.openWorkspace(ws.path);
-    await app.trustHostKeys(lab.nodes.length, 'Trust once');
+    // The key is read before any node is reached: its passphrase is the first question.
     const prompt = page.getByTestId('credential-prompt');
     await expect(prompt).toContainText(/Passphrase for key \S*lab_ed25519/, { timeout: 30_000 });
+    // The empty middle of the window points to the question in the corner.
+    await expect(page.getByTestId('waiting-for-you')).toContainText('passphrase is asked in the Nodes panel');
     // The browser has no keychain: "remember" is off, and says why.
     await expect(prompt.getByTestId('credential-remember')).toBeDisabled();
     await expect(prompt).toContainText('remembering needs the desktop app');
@@ -321,6 +323,7 @@ test('an encrypted key asks for its passphrase beside the nodes, again when wron
     await shot(page, info, '11-passphrase');
     await prompt.getByLabel('Passphrase', { exact: true }).fill('correct horse');
     await prompt.getByRole('button', { name: 'Unlock' }).click();
+    await app.trustHostKeys(lab.nodes.length, 'Trust once');
     // One key serves every node: asked once, and every node connects with it.
     for (const n of lab.nodes) await expect(app.node(n.name)).toContainText('ok', { timeout: 30_000 });
     await expect(prompt).toHaveCount(0);

@@ -9,8 +9,18 @@ import { liveKey, useLive } from './live-store';
 import { PathDiagram } from './path-diagram';
 import { ALL, useSelection } from './selection-store';
 
+/** While the nodes wait on a person, the big empty middle says so: the question is in a corner. */
+function waitingFor(hostKeys: number, credentials: number): string | undefined {
+  if (credentials > 0)
+    return 'Waiting for you: a key’s passphrase is asked in the Nodes panel (bottom left). The nodes connect once it is answered or skipped.';
+  if (hostKeys > 0)
+    return `Waiting for you: ${hostKeys === 1 ? 'a host key needs' : `${hostKeys} host keys need`} a decision in the Nodes panel (bottom left).`;
+  return undefined;
+}
+
 export function PathPanel() {
   const cluster = useNodes((s) => s.cluster);
+  const waiting = useNodes((s) => waitingFor(s.prompts.length, s.credentials.length));
   const sel = useSelection();
   const stale = useLive((s) => s.error !== undefined && s.forKey === liveKey(sel.selected, sel.node));
   const np = cluster?.nodePorts.find((p) => `${p.protocol}/${p.port}` === sel.selected);
@@ -26,7 +36,14 @@ export function PathPanel() {
     if (np && (!sel.node || (sel.node !== ALL && !np.nodes.includes(sel.node)))) sel.setNode(np.nodes[0]);
   }, [np, sel.node, sel.setNode]);
 
-  if (!cluster) return <p className="empty">Nodes are being read; the NodePorts appear as they answer.</p>;
+  if (!cluster)
+    return waiting ? (
+      <p className="empty empty--waiting" data-testid="waiting-for-you">
+        {waiting}
+      </p>
+    ) : (
+      <p className="empty">Nodes are being read; the NodePorts appear as they answer.</p>
+    );
   if (!np)
     return <p className="empty">Pick a NodePort on the left (type its port or service name to find it).</p>;
   return (

@@ -77,7 +77,7 @@ function CredentialPrompt({ prompt: p, autoFocus }: { prompt: CredentialPromptVi
           data-testid="credential-input"
         />
       </label>
-      <label className="check">
+      <label className="inline check">
         <input
           type="checkbox"
           checked={remember && p.canRemember}
