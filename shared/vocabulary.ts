@@ -25,8 +25,11 @@ export function familyName(family: Family): string {
  */
 export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | 'unknown';
 
-/** What a netfilter dump alone can show (nftables mode is not read from iptables output). */
-export type DumpProxyMode = Extract<ProxyMode, 'iptables' | 'ipvs' | 'none'>;
+/**
+ * What a netfilter dump alone can show. `nftables` comes only from an nft ruleset (shared/nftables),
+ * never from iptables output.
+ */
+export type DumpProxyMode = Extract<ProxyMode, 'iptables' | 'ipvs' | 'nftables' | 'none'>;
 
 // Our netfilter objects: every chain is `NPG-...` and every rule carries
 // `-m comment --comment "nodeport-guard: ..."`, so state extraction, verify and removal find

@@ -56,6 +56,12 @@ export interface PathStep {
   readonly via?: Rule;
   /** The counters of `via`, or of the chain's policy for a built-in chain. */
   readonly counters?: Counters;
+  /**
+   * nftables mode, where `via` stays undefined: the nft rule that leads here as nft prints it
+   * (for a map lookup, followed by ` -> ` and the element it matched), or for a hook chain its
+   * `type ... hook ... priority ...`.
+   */
+  readonly text?: string;
 }
 
 export interface Endpoint {
@@ -65,7 +71,7 @@ export interface Endpoint {
   readonly port?: number;
   /** Share of new connections that pick this endpoint (statistic chain, or IPVS weight share). */
   readonly probability: number;
-  /** iptables mode. */
+  /** iptables mode: the KUBE-SEP chain; nftables mode: the `endpoint-…` chain. */
   readonly sepChain?: string;
   /** The service-chain rule that jumps to the endpoint (with its statistic match). */
   readonly via?: Rule;

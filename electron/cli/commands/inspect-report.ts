@@ -6,7 +6,10 @@ import { type PortFilter, portReport, selectPort } from './inspect-port.js';
 
 /** `port`: only that NodePort, in detail (inspect-port.ts), instead of the table. */
 export function humanReport(t: InspectJson, warnings: readonly string[], port?: PortFilter): string {
-  const head = `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
+  const head =
+    t.mode === 'nftables'
+      ? `kube-proxy mode: nftables, ${t.nodePorts.length} NodePorts`
+      : `kube-proxy mode: ${t.mode}, layout: ${t.layout}, iptables backend: ${t.backend}, ${t.nodePorts.length} NodePorts`;
   const body = port ? portReport(selectPort(t, port), port) : nodePortTable(t);
   return [head, body, ...warnings.map((w) => `warning: ${w}`)].join('\n');
 }

@@ -2,6 +2,8 @@
 // traffic, from a dump. Without --file it reads the nodes of a workspace (inspect-nodes.ts).
 import type { Command } from 'commander';
 import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
+import { inspectNftDump, sniffDumpSyntax } from '../../../shared/nftables/index.js';
+import type { Family } from '../../../shared/vocabulary.js';
 import { inspectDump } from '../../engine/inspect.js';
 import { CliError, EXIT_DIFFERENCE, EXIT_OK } from '../exit.js';
 import { readInput, say } from '../io.js';
@@ -15,6 +17,7 @@ export interface InspectOptions extends FleetCliOptions {
   readonly ipset?: string;
   readonly ipvs?: string;
   readonly port?: string;
+  readonly family?: string;
 }
 
 /** The first of `flags` that is set, as it is spelled on the command line. */
@@ -35,6 +38,11 @@ function print(
   return port && shown.nodePorts.length === 0 ? EXIT_DIFFERENCE : EXIT_OK;
 }
 
+function parseFamily(text: string): Family {
+  if (text === 'ipv4' || text === 'ipv6') return text;
+  throw new CliError(`--family ${JSON.stringify(text)}: ipv4 or ipv6`);
+}
+
 export async function runInspect(opts: InspectOptions): Promise<number> {
   const port = opts.port === undefined ? undefined : parsePortFilter(opts.port);
   if (!opts.file) {
@@ -42,6 +50,7 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
       ['--table', opts.table],
       ['--ipset', opts.ipset],
       ['--ipvs', opts.ipvs],
+      ['--family', opts.family],
     ]);
     if (dumpOnly)
       throw new CliError(`inspect: ${dumpOnly} goes with --file (a live node is read whole, its ipsets too)`);
@@ -62,9 +71,32 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   ]);
   if (nodesOnly) throw new CliError(`inspect: ${nodesOnly} reads live nodes; it does not go with --file`);
   const text = await readInput(opts.file, 'dump');
+  const source = opts.file === '-' ? 'stdin' : opts.file;
+  const syntax = sniffDumpSyntax(text);
+  if (syntax !== 'iptables') {
+    // An nft ruleset (`nft list ruleset`, `nft -f` input or `nft -j` JSON): kube-proxy's nftables
+    // mode, or iptables mode seen through iptables-nft (which inspectNftDump refuses, saying so).
+    const iptablesOnly = firstSet([
+      ['--table', opts.table],
+      ['--ipset', opts.ipset],
+      ['--ipvs', opts.ipvs],
+    ]);
+    if (iptablesOnly)
+      throw new CliError(
+        `inspect: ${iptablesOnly} goes with iptables-save dumps; ${source} is an nft ruleset`,
+      );
+    const family = opts.family === undefined ? undefined : parseFamily(opts.family);
+    const nft = inspectNftDump({ text, source, json: syntax === 'nft-json', ...(family ? { family } : {}) });
+    if (!nft.ok) throw new CliError(nft.message);
+    return print(toInspectJson(nft.value.topology), nft.value.topology.warnings, opts, port);
+  }
+  if (opts.family !== undefined)
+    throw new CliError(
+      'inspect: --family goes with nft rulesets (an iptables-save dump is one family already)',
+    );
   const r = inspectDump({
     text,
-    source: opts.file === '-' ? 'stdin' : opts.file,
+    source,
     ...(opts.table ? { table: opts.table } : {}),
     ...(opts.ipset
       ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
@@ -82,10 +114,17 @@ export function registerInspect(program: Command, run: Runner): void {
       .description(
         "show every NodePort of a node: its chain path, service and endpoints (a dump, or the workspace's nodes)",
       )
-      .option('--file <DUMP>', 'iptables-save output, `iptables -t nat -S`, or an excerpt; - for stdin')
+      .option(
+        '--file <DUMP>',
+        'iptables-save output, `iptables -t nat -S`, an excerpt, or an nft ruleset (`nft list ruleset`, `nft -j list ruleset`); - for stdin',
+      )
       .option('--table <NAME>', 'read a headerless excerpt as this table (nat, filter, ...)')
       .option('--ipset <FILE>', '`ipset list` output (ipvs mode)')
       .option('--ipvs <FILE>', '`ipvsadm -Ln` output (ipvs mode)')
+      .option(
+        '--family <ipv4|ipv6>',
+        'an nft ruleset with both kube-proxy tables: the one to show (default ipv4)',
+      )
       .option(
         '--port <PORT[/PROTO]>',
         'only this NodePort, with its chain path and each endpoint (exit 1 where it is not)',
@@ -102,6 +141,7 @@ export function registerInspect(program: Command, run: Runner): void {
         '',
         'Examples:',
         '  sudo iptables-save -c > node1.txt && npg inspect --file node1.txt',
+        '  sudo nft -j list ruleset > node1.json && npg inspect --file node1.json   # kube-proxy nftables mode',
         "  npg inspect --file node1.txt --json | jq '.nodePorts[] | select(.port==30001)'",
         '  npg inspect --file nat.txt --ipset ipset.txt --ipvs ipvsadm.txt',
         '  npg inspect --file node1.txt --port 30001',
