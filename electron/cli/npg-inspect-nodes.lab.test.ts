@@ -31,16 +31,25 @@ async function inspectNodes(extra: string[] = []) {
   return { ...r, out: json<NodesJson>(r) };
 }
 
-/** `npg inspect --file` on the node's own whole iptables-save (and, in ipvs mode, ipset list). */
+/**
+ * `npg inspect --file` on the node's own whole iptables-save (and, in ipvs mode, ipset list), or
+ * in nftables mode on its `nft -j list table ip[6] kube-proxy`.
+ */
 async function inspectFile(node: LabNode, family: 'ipv4' | 'ipv6'): Promise<InspectJson> {
   const dir = await mkdtemp(join(tmpdir(), 'npg-inspect-'));
   try {
     const dump = join(dir, 'dump.txt');
+    const nftables = topo().options.mode === 'nftables';
     await writeFile(
       dump,
-      await run([family === 'ipv6' ? 'ip6tables-save' : 'iptables-save'], { netns: node.netns }),
+      await run(
+        nftables
+          ? ['nft', '-j', 'list', 'table', family === 'ipv6' ? 'ip6' : 'ip', 'kube-proxy']
+          : [family === 'ipv6' ? 'ip6tables-save' : 'iptables-save'],
+        { netns: node.netns },
+      ),
     );
-    const args = ['inspect', '--file', dump, '--json'];
+    const args = ['inspect', '--file', dump, '--json', ...(nftables ? ['--family', family] : [])];
     if (topo().options.mode === 'ipvs') {
       const sets = join(dir, 'ipset.txt');
       await writeFile(sets, await run(['ipset', 'list'], { netns: node.netns }));
@@ -104,13 +113,19 @@ describe('npg inspect on the workspace nodes', () => {
     expect(human.code, human.stderr).toBe(0);
     for (const node of topo().nodes)
       expect(human.stdout).toMatch(new RegExp(`^${node.name} \\(ipv4\\)\\n.*\\n30001/tcp  `, 'm'));
-    expect(human.stdout).toMatch(/^ {2}path {6}PREROUTING -> KUBE-SERVICES -> /m);
+    expect(human.stdout).toMatch(
+      topo().options.mode === 'nftables'
+        ? /^ {2}path {6}nat-prerouting -> services -> external-/m
+        : /^ {2}path {6}PREROUTING -> KUBE-SERVICES -> /m,
+    );
     const missing = await npg(['inspect', ...common(), '--port', '30099']);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('no NodePort 30099 here');
   });
 
-  it('a guarded port shows as guarded on every node', async () => {
+  it('a guarded port shows as guarded on every node', async (ctx) => {
+    // nftables mode takes the nft guard, whose apply is not wired into the engine yet (issue 11).
+    if (topo().options.mode === 'nftables') ctx.skip();
     await setPolicy({
       nodePorts: [
         {

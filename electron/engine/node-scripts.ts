@@ -82,7 +82,8 @@ done
  * chain, because iptables-nft-save of any table fetches the whole ruleset: 0.6 s on a
  * 5,000-service node), the nat tables of both families, addresses, listening sockets and our
  * saved/pending state. $1 is how much:
- *   full   every table (`iptables-save -c`), ipsets/ipvsadm in ipvs mode: discover, rollback, remove
+ *   full   every table (`iptables-save -c`), ipsets/ipvsadm in ipvs mode, `nft -j list table ip[6]
+ *          kube-proxy` in nftables mode: discover, rollback, remove
  *   nat    the nat table
  *   plan   PREROUTING, our entry chain and the chains it jumps to (`iptables -S -v` of each), plus
  *          kube-proxy's NodePort chain: enough to plan an apply without reading kube-proxy's
@@ -179,8 +180,17 @@ if [ "$what" = full ] || [ "$what" = plan ]; then
   # nftables-mode kube-proxy has neither NodePort chain (nft is slow to start: ask only then).
   [ "$ipvs" = yes ] && np4=KUBE-NODE-PORT
   if [ -z "$np4" ] && [ "$what" = full ] && "\${T%-save}" -w -t nat -S KUBE-NODEPORTS >/dev/null 2>&1; then np4=KUBE-NODEPORTS; fi
-  if [ -z "$np4" ] && command -v nft >/dev/null 2>&1 && nft list table ip kube-proxy >/dev/null 2>&1; then
-    m kube-proxy-nftables yes
+  if [ -z "$np4" ] && command -v nft >/dev/null 2>&1; then
+    if [ "$what" = full ]; then
+      # kube-proxy's own tables as JSON (shared/nftables reads them); the listing is the test too.
+      sec nft.v4 nft -j list table ip kube-proxy 2>/dev/null
+      if [ "$rc" = 0 ]; then
+        m kube-proxy-nftables yes
+        [ "$v6" = yes ] && sec nft.v6 nft -j list table ip6 kube-proxy 2>/dev/null
+      fi
+    elif nft list table ip kube-proxy >/dev/null 2>&1; then
+      m kube-proxy-nftables yes
+    fi
   fi
   m ssh-client "\${SSH_CONNECTION:-}"
 fi

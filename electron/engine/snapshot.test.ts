@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { fixture } from '../../shared/test-support/dumps';
 import { parseScriptOutput } from './sections';
 import { guardExcerpt, parseAddresses, parseListening, parseSavedMeta, snapshotFromOutput } from './snapshot';
 import { GUARD_LINES, KUBE_NAT, withGuard } from './test-support/dumps';
@@ -31,6 +32,44 @@ describe('guardExcerpt', () => {
 });
 
 describe('snapshotFromOutput', () => {
+  it("in kube-proxy's nftables mode takes the NodePorts from its own table (nft -j), not from iptables", () => {
+    // What READ_SCRIPT prints on such a node: iptables holds kubelet's chains only; nft.v4 the table.
+    const nft = fixture('corpus/nftables-k8s-test-overall.nft-j.json').trim();
+    const text = output(
+      '*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT',
+      `%%npg begin nft.v4\n${nft}\n%%npg end nft.v4 0\n%%npg kube-proxy-nftables yes\n`,
+    );
+    const r = snapshotFromOutput('node1', parseScriptOutput(text), 'full');
+    if (!r.ok) throw new Error(r.message);
+    expect(r.snapshot.mode).toBe('nftables');
+    const topo = r.snapshot.families[0]!.topology!;
+    expect(topo.mode).toBe('nftables');
+    // The corpus README's answer: NodePorts 3001 (ns2/svc2, ETP Local), 3002 (ns5/svc5), 3003 (ns3/svc3).
+    expect(topo.nodePorts.map((n) => [n.port, n.service, n.externalTrafficPolicyLocal])).toEqual([
+      [3001, 'ns2/svc2:p80', true],
+      [3002, 'ns5/svc5:p80', false],
+      [3003, 'ns3/svc3:p80', false],
+    ]);
+    expect(r.snapshot.families[0]!.nodePorts).toEqual([
+      { port: 3001, protocol: 'tcp' },
+      { port: 3002, protocol: 'tcp' },
+      { port: 3003, protocol: 'tcp' },
+    ]);
+  });
+
+  it('a kube-proxy table that does not read fails the node in one line naming the listing', () => {
+    const text = output(
+      '*nat\n:PREROUTING ACCEPT [0:0]\nCOMMIT',
+      '%%npg begin nft.v4\n{"nftables": [{"table": 7}]}\n%%npg end nft.v4 0\n%%npg kube-proxy-nftables yes\n',
+    );
+    const r = snapshotFromOutput('node1', parseScriptOutput(text), 'full');
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.message).toMatch(/^node1 nft -j list table ip kube-proxy/);
+      expect(r.message).not.toContain('\n');
+    }
+  });
+
   it('reads state, mode, addresses (no loopback), listeners, families', () => {
     const r = snapshotFromOutput('node1', parseScriptOutput(output(withGuard(KUBE))), 'full');
     if (!r.ok) throw new Error(r.message);

@@ -6,6 +6,7 @@ import { type ExtractResult, extractGuardState, type FamilyGuardState } from '..
 import type { ListeningPort } from '../../shared/guard/warnings.js';
 import type { Topology } from '../../shared/kube/index.js';
 import { type Backend, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
+import { inspectNftDump } from '../../shared/nftables/index.js';
 import { firstVisibleLine } from '../../shared/text/visible.js';
 import type { Family, ProxyMode } from '../../shared/vocabulary.js';
 import { inspectDump } from './inspect.js';
@@ -96,6 +97,7 @@ export type SnapshotResult =
 
 const FAMILY_SECTION: Readonly<Record<Family, string>> = { ipv4: 'v4', ipv6: 'v6' };
 const SAVE_TOOL: Readonly<Record<Family, string>> = { ipv4: 'iptables-save', ipv6: 'ip6tables-save' };
+const NFT_FAMILY: Readonly<Record<Family, string>> = { ipv4: 'ip', ipv6: 'ip6' };
 
 const EXCERPT_LINE = /^(:NPG-|-A PREROUTING |-A NPG-|-A [^ ]+ .*-[jg] NPG-)/;
 
@@ -308,6 +310,20 @@ function readFamily(
   const chains = partial ? (out.markers.get(`chains.${suffix}`) ?? []) : undefined;
   if (chains !== undefined && chains[0] !== 'PREROUTING')
     return { ok: false, message: `${node}: the node script did not say which ${suffix} chains it read` };
+  // kube-proxy's nftables mode: its NodePorts live in its own table, read by the nftables reader.
+  if (what === 'full') {
+    const nft = out.sections.get(`nft.${suffix}`);
+    if (nft && nft.rc === 0) {
+      const r = inspectNftDump({
+        text: nft.body,
+        source: `${node} nft -j list table ${NFT_FAMILY[family]} kube-proxy`,
+        json: true,
+        family,
+      });
+      if (!r.ok) return { ok: false, message: r.message };
+      topology = r.value.topology;
+    }
+  }
   const listed =
     what === 'plan'
       ? listedNodePorts(out, family)
