@@ -38,7 +38,8 @@ export const INIT_SCRIPT = `(() => {
   };
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
-    npg.ws.push({ k: 'send', t: now(), n: typeof data === 'string' ? data.length : 0 });
+    // A file goes as one binary frame (wire.ts encodeFileCall): count its bytes too.
+    npg.ws.push({ k: 'send', t: now(), n: typeof data === 'string' ? data.length : (data.byteLength ?? data.size ?? 0) });
     return send.call(this, data);
   };
   const onmessage = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage');

@@ -583,7 +583,7 @@ function report(ours: RunFigures[], base: RunFigures[], baseNote: string | undef
         row('start: longest task', (r) => r.start.longest),
         row('file to list: change -> first row in DOM', (r) => r.file.total),
         row('file to list: change -> list painted (frame after)', (r) => r.file.painted, TARGETS.fileToList),
-        row('  read file + send (file.text, stringify)', (r) => r.file.readSend),
+        row('  read file + send', (r) => r.file.readSend),
         row('  engine round trip (send -> reply)', (r) => r.file.engine),
         row('  decode reply (JSON.parse, checks)', (r) => r.file.decode),
         row('  render list (reply -> first row)', (r) => r.file.render),
