@@ -110,9 +110,18 @@ describe('npg inspect --file, kube-proxy nftables mode', () => {
   });
 
   it('--ipset goes with iptables-save dumps only', () => {
-    const r = npg(['inspect', '--file', `${CORPUS}/nftables-k8s-test-overall.nft-j.json`, '--ipset', 'x']);
+    const file = `${CORPUS}/nftables-k8s-test-overall.nft-j.json`;
+    const r = npg([
+      'inspect',
+      '--file',
+      file,
+      '--ipset',
+      `${CORPUS}/trap-ipvsadm-Ln.lifalin0802-falin-repos.txt`,
+    ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--ipset goes with iptables-save dumps/);
+    expect(r.stderr).toBe(`npg: inspect: --ipset goes with iptables-save dumps; ${file} is an nft ruleset\n`);
+    const t = npg(['inspect', '--file', file, '--table', 'nat']);
+    expect(t.stderr).toBe(`npg: inspect: --table goes with iptables-save dumps; ${file} is an nft ruleset\n`);
   });
 });
 

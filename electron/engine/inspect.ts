@@ -1,6 +1,7 @@
 // Inspect a dump: parse the iptables-save text (and, for ipvs mode, `ipset list` / `ipvsadm -Ln`)
-// and analyse kube-proxy's topology. Pure composition of shared/ steps; errors name the input and
-// line so the CLI and the UI can print them as they are.
+// or an nft ruleset of kube-proxy's nftables mode, and analyse kube-proxy's topology. Pure
+// composition of shared/ steps; errors name the input and line so the CLI and the UI can print
+// them as they are. inspectAnyDump is the one place that tells the formats apart.
 import {
   analyzeTopology,
   type IpsetList,
@@ -10,6 +11,8 @@ import {
   type Topology,
 } from '../../shared/kube/index.js';
 import { findTable, parseIptablesSave, type Ruleset, type Table } from '../../shared/netfilter/index.js';
+import { inspectNftDump, type NftInspected, sniffDumpSyntax } from '../../shared/nftables/index.js';
+import type { Family } from '../../shared/vocabulary.js';
 
 export interface DumpInput {
   readonly text: string;
@@ -118,5 +121,77 @@ export function inspectDump(input: DumpInput): InspectOutcome {
       ...(ipsets ? { ipsets } : {}),
       warnings: [...read.value.warnings, ...topology.warnings],
     },
+  };
+}
+
+const MISPLACED_WORDS: Readonly<Record<MisplacedInput, string>> = {
+  table: 'a table name',
+  ipsets: '`ipset list` output',
+  ipvs: '`ipvsadm -Ln` output',
+  family: 'a family',
+};
+
+/** A dump as a user gives it: iptables-save (with its ipvs companions), or an nft ruleset. */
+export interface AnyDumpInput extends DumpInput {
+  /** nft rulesets with both kube-proxy tables: the one to show (default ipv4). */
+  readonly family?: Family;
+}
+
+export type AnyInspected =
+  | ({ readonly format: 'iptables' } & Inspected)
+  | {
+      readonly format: 'nft';
+      readonly nft: NftInspected;
+      readonly topology: Topology;
+      readonly warnings: readonly string[];
+    };
+
+/** An input that belongs to the other format (the CLI names its flag, the UI its field). */
+export type MisplacedInput = 'table' | 'ipsets' | 'ipvs' | 'family';
+
+export type AnyInspectOutcome =
+  | { readonly ok: true; readonly value: AnyInspected }
+  | { readonly ok: false; readonly message: string; readonly misplaced?: MisplacedInput };
+
+/**
+ * Any dump: an nft ruleset (`nft list ruleset` text, `nft -f` input or `nft -j` JSON) of kube-proxy's
+ * nftables mode, else iptables-save. Options that belong to the other format are refused in one line.
+ */
+export function inspectAnyDump(input: AnyDumpInput): AnyInspectOutcome {
+  const syntax = sniffDumpSyntax(input.text);
+  if (syntax === 'iptables') {
+    if (input.family !== undefined)
+      return {
+        ok: false,
+        misplaced: 'family',
+        message: `${input.source}: the family goes with nft rulesets (an iptables-save dump is one family already)`,
+      };
+    const r = inspectDump(input);
+    return r.ok ? { ok: true, value: { format: 'iptables', ...r.value } } : r;
+  }
+  const misplaced: MisplacedInput | undefined = input.table
+    ? 'table'
+    : input.ipsets
+      ? 'ipsets'
+      : input.ipvs
+        ? 'ipvs'
+        : undefined;
+  if (misplaced)
+    return {
+      ok: false,
+      misplaced,
+      message: `${input.source} is an nft ruleset; ${MISPLACED_WORDS[misplaced]} goes with iptables-save dumps`,
+    };
+  // kube-proxy's nftables mode, or iptables mode seen through iptables-nft (refused, saying so).
+  const r = inspectNftDump({
+    text: input.text,
+    source: input.source,
+    json: syntax === 'nft-json',
+    ...(input.family ? { family: input.family } : {}),
+  });
+  if (!r.ok) return r;
+  return {
+    ok: true,
+    value: { format: 'nft', nft: r.value, topology: r.value.topology, warnings: r.value.topology.warnings },
   };
 }

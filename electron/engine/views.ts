@@ -8,7 +8,8 @@ function stepView(step: PathStep): PathStepView {
   return {
     chain: step.chain,
     kind: step.kind,
-    ...(step.via ? { via: serializeRule(step.via) } : {}),
+    // nftables mode has no iptables rule: the step carries the nft rule as nft prints it.
+    ...(step.via ? { via: serializeRule(step.via) } : step.text !== undefined ? { via: step.text } : {}),
     ...(step.counters ? { packets: step.counters.packets, bytes: step.counters.bytes } : {}),
   };
 }

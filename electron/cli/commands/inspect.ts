@@ -2,9 +2,16 @@
 // traffic, from a dump. Without --file it reads the nodes of a workspace (inspect-nodes.ts).
 import type { Command } from 'commander';
 import { type InspectJson, toInspectJson } from '../../../shared/kube/index.js';
-import { inspectNftDump, sniffDumpSyntax } from '../../../shared/nftables/index.js';
 import type { Family } from '../../../shared/vocabulary.js';
-import { inspectDump } from '../../engine/inspect.js';
+import { inspectAnyDump, type MisplacedInput } from '../../engine/inspect.js';
+
+const MISPLACED_FLAG: Readonly<Record<MisplacedInput, string>> = {
+  table: '--table',
+  ipsets: '--ipset',
+  ipvs: '--ipvs',
+  family: '--family',
+};
+
 import { CliError, EXIT_DIFFERENCE, EXIT_OK } from '../exit.js';
 import { readInput, say } from '../io.js';
 import { type FleetCliOptions, fleetOptions, type Runner } from './fleet-options.js';
@@ -72,29 +79,7 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
   if (nodesOnly) throw new CliError(`inspect: ${nodesOnly} reads live nodes; it does not go with --file`);
   const text = await readInput(opts.file, 'dump');
   const source = opts.file === '-' ? 'stdin' : opts.file;
-  const syntax = sniffDumpSyntax(text);
-  if (syntax !== 'iptables') {
-    // An nft ruleset (`nft list ruleset`, `nft -f` input or `nft -j` JSON): kube-proxy's nftables
-    // mode, or iptables mode seen through iptables-nft (which inspectNftDump refuses, saying so).
-    const iptablesOnly = firstSet([
-      ['--table', opts.table],
-      ['--ipset', opts.ipset],
-      ['--ipvs', opts.ipvs],
-    ]);
-    if (iptablesOnly)
-      throw new CliError(
-        `inspect: ${iptablesOnly} goes with iptables-save dumps; ${source} is an nft ruleset`,
-      );
-    const family = opts.family === undefined ? undefined : parseFamily(opts.family);
-    const nft = inspectNftDump({ text, source, json: syntax === 'nft-json', ...(family ? { family } : {}) });
-    if (!nft.ok) throw new CliError(nft.message);
-    return print(toInspectJson(nft.value.topology), nft.value.topology.warnings, opts, port);
-  }
-  if (opts.family !== undefined)
-    throw new CliError(
-      'inspect: --family goes with nft rulesets (an iptables-save dump is one family already)',
-    );
-  const r = inspectDump({
+  const r = inspectAnyDump({
     text,
     source,
     ...(opts.table ? { table: opts.table } : {}),
@@ -102,7 +87,16 @@ export async function runInspect(opts: InspectOptions): Promise<number> {
       ? { ipsets: { text: await readInput(opts.ipset, 'ipset list'), source: opts.ipset } }
       : {}),
     ...(opts.ipvs ? { ipvs: { text: await readInput(opts.ipvs, 'ipvsadm output'), source: opts.ipvs } } : {}),
+    ...(opts.family !== undefined ? { family: parseFamily(opts.family) } : {}),
   });
+  if (!r.ok && r.misplaced === 'family')
+    throw new CliError(
+      'inspect: --family goes with nft rulesets (an iptables-save dump is one family already)',
+    );
+  if (!r.ok && r.misplaced)
+    throw new CliError(
+      `inspect: ${MISPLACED_FLAG[r.misplaced]} goes with iptables-save dumps; ${source} is an nft ruleset`,
+    );
   if (!r.ok) throw new CliError(r.message);
   return print(toInspectJson(r.value.topology), r.value.warnings, opts, port);
 }

@@ -11,8 +11,9 @@ import type {
 } from '../../../shared/api.js';
 import type { Topology } from '../../../shared/kube/index.js';
 import { findTable, type Ruleset, serializeRule } from '../../../shared/netfilter/index.js';
+import { findNftTable, type NftRuleset } from '../../../shared/nftables/index.js';
 import type { Family } from '../../../shared/vocabulary.js';
-import { type DumpInput, inspectDump } from '../inspect.js';
+import { type DumpInput, inspectAnyDump } from '../inspect.js';
 import { traceDump } from '../trace.js';
 import { nodePortView, topologyView } from '../views.js';
 import { badInput, ok } from './results.js';
@@ -20,11 +21,19 @@ import { badInput, ok } from './results.js';
 /** Enough for a comparison of a few nodes; older dumps are dropped first. */
 const MAX_DUMPS = 4;
 
-interface HeldDump {
-  readonly input: DumpInput;
-  readonly ruleset: Ruleset;
-  readonly topology: Topology;
-}
+type HeldDump =
+  | {
+      readonly format: 'iptables';
+      readonly input: DumpInput;
+      readonly ruleset: Ruleset;
+      readonly topology: Topology;
+    }
+  | {
+      readonly format: 'nft';
+      readonly ruleset: NftRuleset;
+      readonly family: Family;
+      readonly topology: Topology;
+    };
 
 export class DumpStore {
   private readonly dumps = new Map<string, HeldDump>();
@@ -38,10 +47,17 @@ export class DumpStore {
       ...(req.ipvs ? { ipvs: { text: req.ipvs, source: 'ipvsadm output' } } : {}),
     };
     // Lazy: every rule is checked, but only the rules a NodePort's path shows are decoded, on demand.
-    const r = inspectDump(input);
+    // An nft ruleset (kube-proxy's nftables mode) takes the nftables reader.
+    const r = inspectAnyDump(input);
     if (!r.ok) return badInput(r.message);
     const dumpId = randomUUID();
-    this.dumps.set(dumpId, { input, ruleset: r.value.ruleset, topology: r.value.topology });
+    const v = r.value;
+    this.dumps.set(
+      dumpId,
+      v.format === 'iptables'
+        ? { format: 'iptables', input, ruleset: v.ruleset, topology: v.topology }
+        : { format: 'nft', ruleset: v.nft.ruleset, family: v.nft.family, topology: v.topology },
+    );
     while (this.dumps.size > MAX_DUMPS) {
       const oldest = this.dumps.keys().next().value;
       if (oldest === undefined) break;
@@ -64,12 +80,17 @@ export class DumpStore {
   ): ApiResult<TraceResponse> {
     const held = this.dumps.get(dumpId);
     if (!held) return badInput(`trace: dump ${dumpId} is no longer loaded; load it again`);
+    if (held.format === 'nft')
+      return badInput(
+        "trace: tracing kube-proxy's nftables mode is not supported yet; the diagram shows the path and each endpoint's share",
+      );
     return traceOn(held.input, req, [req.dst]);
   }
 
   chainRules(dumpId: string, chain: string): ApiResult<ChainRulesView> {
     const held = this.dumps.get(dumpId);
     if (!held) return badInput(`chain ${chain}: dump ${dumpId} is no longer loaded; load it again`);
+    if (held.format === 'nft') return nftChainRules(held.ruleset, held.family, chain);
     // The dump's own family (an ip6tables-save dump lists IPv6 rules), not a fixed ipv4.
     return chainRulesOf(held.ruleset, chain, held.ruleset.family === 'ipv6' ? 'ipv6' : 'ipv4');
   }
@@ -102,6 +123,23 @@ export function chainRulesOf(ruleset: Ruleset, chain: string, family: Family): A
     rules: found.rules.map((r, i) => ({
       number: i + 1,
       text: serializeRule(r),
+      ...(r.counters ? { packets: r.counters.packets, bytes: r.counters.bytes } : {}),
+    })),
+  });
+}
+
+/** A chain of kube-proxy's nft table, its rules numbered in order, as nft prints them. */
+function nftChainRules(ruleset: NftRuleset, family: Family, chain: string): ApiResult<ChainRulesView> {
+  const table = findNftTable(ruleset, family === 'ipv6' ? 'ip6' : 'ip', 'kube-proxy');
+  const found = table?.chains.find((c) => c.name === chain);
+  if (!found)
+    return badInput(`chain ${chain}: not in kube-proxy's ${family === 'ipv6' ? 'ip6' : 'ip'} table`);
+  return ok({
+    chain,
+    family,
+    rules: found.rules.map((r, i) => ({
+      number: i + 1,
+      text: r.text,
       ...(r.counters ? { packets: r.counters.packets, bytes: r.counters.bytes } : {}),
     })),
   });

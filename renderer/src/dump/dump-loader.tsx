@@ -29,7 +29,8 @@ export function DumpLoader() {
     >
       <h2>Load a node's rules</h2>
       <p className="muted">
-        Drop or open <code>iptables-save</code> output, or paste <code>iptables -t nat -S</code> / a ticket
+        Drop or open <code>iptables-save</code> output (or <code>nft -j list ruleset</code> in kube-proxy's
+        nftables mode), or paste <code>iptables -t nat -S</code>, <code>nft list ruleset</code> / a ticket
         excerpt.
       </p>
       <label className="button">
@@ -46,7 +47,7 @@ export function DumpLoader() {
       </label>
       <textarea
         data-testid="dump-paste"
-        placeholder="# paste iptables-save output here"
+        placeholder="# paste iptables-save or nft list ruleset output here"
         value={paste}
         onChange={(e) => setPaste(e.target.value)}
         spellCheck={false}

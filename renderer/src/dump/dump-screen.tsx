@@ -20,8 +20,10 @@ export function DumpScreen() {
       {inspect && (
         <p className="summary-line" data-testid="summary">
           {s.dumpName} · kube-proxy {inspect.mode}
-          {inspect.layout !== 'unknown' ? ` (${inspect.layout} layout)` : ''} · iptables-{inspect.backend} ·{' '}
-          {inspect.nodePorts.length} NodePorts
+          {inspect.layout !== 'unknown' ? ` (${inspect.layout} layout)` : ''}
+          {/* nftables mode writes its own table: no iptables backend to name. */}
+          {inspect.mode === 'nftables' ? '' : ` · iptables-${inspect.backend}`} · {inspect.nodePorts.length}{' '}
+          NodePorts
         </p>
       )}
       {s.error && (
