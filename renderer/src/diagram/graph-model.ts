@@ -20,7 +20,8 @@ import type { DiagramEndpoint, DiagramNodePort, DiagramStep } from './types';
 type Draft<T> = { -readonly [K in keyof T]: T[K] };
 type DraftNode = Draft<Omit<GNode, 'badges'>> & { badges: GBadge[] };
 
-const ROLE: Readonly<Record<string, string>> = {
+/** A step's role in words, the same in the diagram and the text view (chain names differ by mode). */
+export const ROLE: Readonly<Record<string, string>> = {
   PREROUTING: 'netfilter hook',
   OUTPUT: 'netfilter hook',
   INPUT: 'netfilter hook',

@@ -2,6 +2,7 @@
 // fanning out to endpoints; foreign rules in front of kube-proxy named in their place.
 import type { NodePortView, PathStepView } from '../../../shared/api';
 import { inertText } from '../../../shared/text/visible';
+import { ROLE } from '../diagram/graph-model';
 
 const KIND_CLASS: Record<string, string> = {
   NPG: 'step--guard',
@@ -12,7 +13,7 @@ const KIND_CLASS: Record<string, string> = {
 function Step({ step, onClick }: { step: PathStepView; onClick?: (chain: string) => void }) {
   const body = (
     <>
-      {step.kind !== step.chain && <div className="step-kind">{step.kind}</div>}
+      {step.kind !== step.chain && <div className="step-kind">{ROLE[step.kind] ?? step.kind}</div>}
       <div className="step-chain">{inertText(step.chain)}</div>
       {step.packets !== undefined && (
         <div className="step-counters">
