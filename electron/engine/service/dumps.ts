@@ -18,6 +18,10 @@ import { traceDump } from '../trace.js';
 import { nodePortView, topologyView } from '../views.js';
 import { badInput, ok } from './results.js';
 
+/** The tracer walks iptables rules only: in nftables mode it would answer about the wrong rules. */
+export const NFT_TRACE_REFUSAL =
+  "trace: tracing kube-proxy's nftables mode is not supported yet; the diagram shows the path and each endpoint's share";
+
 /** Enough for a comparison of a few nodes; older dumps are dropped first. */
 const MAX_DUMPS = 4;
 
@@ -80,10 +84,7 @@ export class DumpStore {
   ): ApiResult<TraceResponse> {
     const held = this.dumps.get(dumpId);
     if (!held) return badInput(`trace: dump ${dumpId} is no longer loaded; load it again`);
-    if (held.format === 'nft')
-      return badInput(
-        "trace: tracing kube-proxy's nftables mode is not supported yet; the diagram shows the path and each endpoint's share",
-      );
+    if (held.format === 'nft') return badInput(NFT_TRACE_REFUSAL);
     return traceOn(held.input, req, [req.dst]);
   }
 

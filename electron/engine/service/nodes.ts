@@ -21,7 +21,7 @@ import { listFlows } from '../kill-established.js';
 import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
 import { nodePortView } from '../views.js';
-import { chainRulesOf, traceOn } from './dumps.js';
+import { chainRulesOf, NFT_TRACE_REFUSAL, traceOn } from './dumps.js';
 import { badInput, cancelled, ok } from './results.js';
 import { sumOverNodes } from './sum-counters.js';
 import type { WorkspaceState } from './workspace-state.js';
@@ -163,6 +163,7 @@ export function traceOnNode(
 ): ApiResult<TraceResponse> {
   const s = snapshotOf(state, node);
   if (typeof s === 'string') return badInput(s);
+  if (s.mode === 'nftables') return badInput(`${node}: ${NFT_TRACE_REFUSAL}`);
   const src = parseCidr(req.src);
   const family = src.ok ? src.value.family : 'ipv4';
   const fam = s.families.find((f) => f.family === family);
