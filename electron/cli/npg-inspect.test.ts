@@ -65,6 +65,29 @@ describe('npg inspect', () => {
     expect(r.stdout).toMatch(/30001\s+tcp\s+default\/web:http/);
   });
 
+  it("says when another dataplane serves NodePorts before netfilter (Cilium's kube-proxy replacement)", () => {
+    // Hand-written in the shape Cilium writes (pkg/datapath/iptables): its feeder chains, no kube-proxy.
+    const cilium = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':OUTPUT ACCEPT [0:0]',
+      ':POSTROUTING ACCEPT [0:0]',
+      ':CILIUM_PRE_nat - [0:0]',
+      ':CILIUM_OUTPUT_nat - [0:0]',
+      ':CILIUM_POST_nat - [0:0]',
+      '-A PREROUTING -m comment --comment "cilium-feeder: CILIUM_PRE_nat" -j CILIUM_PRE_nat',
+      '-A OUTPUT -m comment --comment "cilium-feeder: CILIUM_OUTPUT_nat" -j CILIUM_OUTPUT_nat',
+      '-A POSTROUTING -m comment --comment "cilium-feeder: CILIUM_POST_nat" -j CILIUM_POST_nat',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const r = npg(['inspect', '--file', '-'], cilium);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^warning: Cilium serves NodePorts in eBPF before netfilter/m);
+    const kube = npg(['inspect', '--file', `${FIX}/iptables-v4-current.iptables-save.txt`]);
+    expect(kube.stdout).not.toMatch(/eBPF|Cilium|Calico/);
+  });
+
   it('bad input: one line naming file and line, exit 2', () => {
     const bad = join(tmp, 'bad.txt');
     writeFileSync(

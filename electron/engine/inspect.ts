@@ -2,6 +2,8 @@
 // or an nft ruleset of kube-proxy's nftables mode, and analyse kube-proxy's topology. Pure
 // composition of shared/ steps; errors name the input and line so the CLI and the UI can print
 // them as they are. inspectAnyDump is the one place that tells the formats apart.
+
+import { recognizeDataplane, signsFromRuleset } from '../../shared/dataplane/index.js';
 import {
   analyzeTopology,
   type IpsetList,
@@ -167,7 +169,11 @@ export function inspectAnyDump(input: AnyDumpInput): AnyInspectOutcome {
         message: `${input.source}: the family goes with nft rulesets (an iptables-save dump is one family already)`,
       };
     const r = inspectDump(input);
-    return r.ok ? { ok: true, value: { format: 'iptables', ...r.value } } : r;
+    if (!r.ok) return r;
+    // Another dataplane may serve NodePorts before netfilter: say so rather than "no NodePorts".
+    const verdict = recognizeDataplane(signsFromRuleset(r.value.ruleset));
+    const warnings = verdict.guardable === 'yes' ? r.value.warnings : [...r.value.warnings, verdict.sentence];
+    return { ok: true, value: { format: 'iptables', ...r.value, warnings } };
   }
   const misplaced: MisplacedInput | undefined = input.table
     ? 'table'

@@ -2,7 +2,21 @@
 // only: `*table` headers, `:CHAIN` declarations, `-A CHAIN` lines; `iptables -S` output has no
 // header, so its chains are `unplaced`), or `nft list` text (table names).
 // Nothing else of the dump is interpreted here; the netfilter reader does that.
+import type { Ruleset } from '../netfilter/model.js';
 import type { IptablesSigns, NodeSigns } from './signs.js';
+
+/**
+ * The chain names of a parsed dump, per table: what the product uses (the one reader has read the
+ * dump already). The text scanners below serve pastes the reader refuses (greps mixing tables).
+ */
+export function signsFromRuleset(ruleset: Ruleset): NodeSigns {
+  return {
+    iptables: {
+      tables: Object.fromEntries(ruleset.tables.map((t) => [t.name, t.chains.map((c) => c.name)])),
+      unplaced: [],
+    },
+  };
+}
 
 const TABLE_LINE = /^\*([a-z]+)\s*$/;
 const DECLARE_LINE = /^:(\S+)\s/;
