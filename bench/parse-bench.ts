@@ -9,6 +9,8 @@
 // node, read the dump, one pass over it, write as many bytes as the output; what any Node.js CLI
 // pays); and a build of the baseline revision (default: main before the readers were folded
 // into one, when a plain dump took a separate quick path), in process and as a CLI.
+// In process, the shapes are timed round-robin (the same JIT state and load for each); the CLI
+// runs shape by shape, alternated with the floor and the baseline's CLI.
 // Targets (issue 12): the plain dump no slower than the baseline's quick path; the CLI within 3x
 // the node floor; the guarded, whole and IPv6 shapes each within 1.2x the plain dump; peak heap
 // <= 4x the dump for every shape.
@@ -240,19 +242,25 @@ async function main(): Promise<void> {
       console.log(
         'shape      dump MB  one path   vs plain  baseline in-process  ours/base  | cli      floor    cli/floor  baseline cli  ours/base | peak heap/dump',
       );
-      const plainOne = { t: 0 };
-      for (const shape of shapes) {
-        // Warm-up rounds: the JIT, not the first timed runs, pays for compiling.
-        for (let i = 0; i < 2; i++) {
+      // In process, round-robin over the shapes (and the baseline's quick path after the plain
+      // dump): every shape sees the same JIT state and the same load. Measured shape by shape, the
+      // plain dump (first) paid for warming up what the later shapes then reused.
+      for (let i = 0; i < 2; i++) {
+        for (const shape of shapes) {
           onePath(shape.text);
           if (shape.name === 'plain') baseline.quick?.(shape.text);
         }
-        const ours: number[] = [];
-        const base: number[] = [];
-        for (let i = 0; i < REPEAT_IN_PROCESS; i++) {
-          ours.push(timeIt(() => onePath(shape.text)));
+      }
+      const ours = new Map<string, number[]>(shapes.map((shape) => [shape.name, []]));
+      const base: number[] = [];
+      for (let i = 0; i < REPEAT_IN_PROCESS; i++) {
+        for (const shape of shapes) {
+          ours.get(shape.name)!.push(timeIt(() => onePath(shape.text)));
           if (baseline.quick && shape.name === 'plain') base.push(timeIt(() => baseline.quick!(shape.text)));
         }
+      }
+      const plainOne = median(ours.get('plain')!);
+      for (const shape of shapes) {
         const printed = spawnSync(process.execPath, [CLI, 'inspect', '--file', shape.path, '--json'], {
           maxBuffer: 1 << 30,
         });
@@ -266,17 +274,18 @@ async function main(): Promise<void> {
           cli.push(spawnTimed([CLI, 'inspect', '--file', shape.path, '--json']));
           baseCli.push(spawnTimed([baseline.cli, 'inspect', '--file', shape.path, '--json']));
         }
-        const one = median(ours);
-        if (shape.name === 'plain') plainOne.t = one;
+        const one = median(ours.get(shape.name)!);
         const heap = peakHeap(shape.path);
         console.log(
           [
             shape.name.padEnd(9),
             (shape.text.length / 1e6).toFixed(1).padStart(7),
             ` ${ms(one)}`,
-            `  ${ratio(one, plainOne.t).padStart(6)}`,
-            base.length ? `  ${ms(median(base))}           ` : '  -                  ',
-            base.length ? ratio(one, median(base)).padStart(8) : '       -',
+            `  ${ratio(one, plainOne).padStart(6)}`,
+            base.length && shape.name === 'plain'
+              ? `  ${ms(median(base))}           `
+              : '  -                  ',
+            base.length && shape.name === 'plain' ? ratio(one, median(base)).padStart(8) : '       -',
             `   | ${ms(median(cli))}`,
             ms(median(floor)),
             ratio(median(cli), median(floor)).padStart(8),

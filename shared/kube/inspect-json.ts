@@ -54,17 +54,18 @@ export function toInspectJson(topology: Topology): InspectJson {
       externalTrafficPolicy: np.externalTrafficPolicyLocal ? 'Local' : 'Cluster',
       noEndpoints: np.noEndpoints,
       endpointsKnown: np.endpointsKnown,
-      endpointDetails: details.map((e) => ({
-        endpoint: e.endpoint,
-        probability: e.probability,
-        ...(e.sepChain === undefined ? {} : { chain: e.sepChain }),
-      })),
+      // One literal per shape, not conditional spreads: this runs for every endpoint of the node.
+      endpointDetails: details.map((e) =>
+        e.sepChain === undefined
+          ? { endpoint: e.endpoint, probability: e.probability }
+          : { endpoint: e.endpoint, probability: e.probability, chain: e.sepChain },
+      ),
       guarded: np.guard?.effective ?? false,
-      foreignRules: np.foreign.map((f) => ({
-        position: f.position,
-        effect: f.effect,
-        ...(f.rule.line === undefined ? {} : { line: f.rule.line }),
-      })),
+      foreignRules: np.foreign.map((f) =>
+        f.rule.line === undefined
+          ? { position: f.position, effect: f.effect }
+          : { position: f.position, effect: f.effect, line: f.rule.line },
+      ),
       path: np.path.map((s) => s.chain),
       notes: np.notes,
     };

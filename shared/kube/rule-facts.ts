@@ -43,8 +43,8 @@ export function singleDestinationPort(rule: Rule): number | undefined {
 export function randomProbability(rule: Rule): number | undefined {
   const lazy = lazyFacts(rule);
   if (lazy) {
-    const text = lazy.probabilityText();
-    if (text !== ASK) return text === undefined ? undefined : probabilityValue(text);
+    const p = lazy.probabilityFrom(probabilityAt);
+    if (p !== ASK) return p;
   }
   const m = findMatch(rule, 'statistic');
   if (!m) return undefined;

@@ -6,7 +6,7 @@
 // returns false before changing anything, and the parser reads the line the full way.
 
 import { isBuiltinTarget } from './known-names.js';
-import { LazyRule, RuleStore } from './lazy-rule.js';
+import { LazyRule, MAX_STORED_LINE, RuleStore } from './lazy-rule.js';
 import { createLineTokens, type LineTokens, scanLineTokens, tokenIs, tokenText } from './line-tokens.js';
 import type { Counters, Table } from './model.js';
 import { checkRule, createRuleScan, GOTO, type RuleScan, TARGET_OPTIONS } from './rule-check.js';
@@ -18,8 +18,8 @@ export interface LazyLineContext {
   /** The table being read (the parser's own checks on where a rule may stand included). */
   table(): TableBuilder;
   line(): number;
-  /** `[pkts:bytes]`, checked the parser's way (its errors are the parser's). */
-  counters(token: string): Counters;
+  /** `[pkts:bytes]` at `text[start, end)`, checked the parser's way (its errors are the parser's). */
+  counters(start: number, end: number): Counters;
   /** An -s/-d value at `text[start, end)`, for the address-family check. */
   address(start: number, end: number): void;
 }
@@ -47,25 +47,32 @@ export class LazyRuleReader {
   read(start: number, end: number, ctx: LazyLineContext): boolean {
     const text = this.text;
     const t = this.tokens;
-    if (!scanLineTokens(text, start, end, t)) return false;
+    if (end - start > MAX_STORED_LINE || !scanLineTokens(text, start, end, t)) return false;
     let at = 0;
     const bracket = text.charCodeAt(start) === OPEN_BRACKET;
     if (bracket) at = 1;
     if (t.count < at + 2 || !tokenIs(text, t, at, '-A') || !isChainName(text, t, at + 1)) return false;
     if (!checkRule(text, t, at + 2, this.scan)) return false;
     // Sure now. From here on, what the parser does for a fully read rule, in its order.
-    const counters = bracket ? ctx.counters(tokenText(text, t, 0)) : undefined;
+    const counters = bracket ? ctx.counters(t.starts[0]!, t.ends[0]!) : undefined;
     const builder = ctx.table();
     const line = ctx.line();
     const scan = this.scan;
     const chain = builder.ruleChainAt(text, t.starts[at + 1]!, t.ends[at + 1]!, line);
     let targetName: string | undefined;
-    if (scan.targetToken >= 0) {
-      targetName = tokenText(text, t, scan.targetToken);
-      const goto = (scan.flags & GOTO) !== 0;
-      // An option-less jump to a user chain (or any goto) names, and if need be creates, a chain.
-      if ((scan.flags & TARGET_OPTIONS) === 0 && (goto || !isBuiltinTarget(targetName))) {
-        targetName = builder.chainNamed(targetName, line);
+    const target = scan.targetToken;
+    if (target >= 0) {
+      const ts = t.starts[target]!;
+      const te = t.ends[target]!;
+      // An option-less jump to a user chain (or any goto) names, and if need be creates, a chain:
+      // found by its offsets, so no string is made for it. Built-in targets have no dash.
+      if ((scan.flags & TARGET_OPTIONS) === 0 && ((scan.flags & GOTO) !== 0 || hasDash(text, ts, te))) {
+        targetName = builder.chainNamedAt(text, ts, te, line);
+      } else {
+        targetName = tokenText(text, t, target);
+        if ((scan.flags & TARGET_OPTIONS) === 0 && !isBuiltinTarget(targetName)) {
+          targetName = builder.chainNamedAt(text, ts, te, line);
+        }
       }
     }
     this.store ??= new RuleStore(text, Math.ceil(text.length / CHARS_PER_RULE));
@@ -88,6 +95,11 @@ export class LazyRuleReader {
     this.store?.adoptTable(table);
     this.store = undefined;
   }
+}
+
+function hasDash(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === DASH) return true;
+  return false;
 }
 
 /** A bare argument that is neither an option nor `!`: what `-A` needs (parse.ts hasChain). */

@@ -34,21 +34,23 @@ import {
 } from './rule-check.js';
 import { createTokenBuffer, type TokenBuffer, tokenizeLine } from './tokenize.js';
 
-// Columns of the fact table, one row per rule.
-const LINE_START = 0;
-const LINE_END = 1;
-const FLAGS = 2;
-const PROTOCOL = 3;
-const DPORT = 4;
-const COMMENT_START = 5;
-const COMMENT_END = 6;
-const PROBABILITY_START = 7;
-const PROBABILITY_END = 8;
-const DNAT_START = 9;
-const DNAT_END = 10;
-const DESTINATION_START = 11;
-const DESTINATION_END = 12;
-const COLUMNS = 13;
+// Columns of the fact table, one row per rule: the line's start in the dump (`lineStarts`), then
+// 16-bit columns, the offsets relative to the line's start (a checked line is at most 65,535
+// characters; longer ones are read the full way). 0 marks an absent value: no value starts a line.
+const LINE_LENGTH = 0;
+/** The RuleScan flags (12 bits), HAS_DPORT, and the protocol above them. */
+const FLAGS = 1;
+const DPORT = 2;
+const COMMENT_START = 3;
+const PROBABILITY_START = 5;
+const DNAT_START = 7;
+const DESTINATION_START = 9;
+const COLUMNS = 11;
+const FLAG_BITS = 0xfff;
+const HAS_DPORT = 0x1000;
+const PROTOCOL_SHIFT = 13;
+/** The longest line whose offsets fit the 16-bit columns. */
+export const MAX_STORED_LINE = 0xffff;
 
 const NONE: readonly never[] = [];
 
@@ -56,11 +58,12 @@ const NONE: readonly never[] = [];
 export const ASK: unique symbol = Symbol('ask');
 
 /**
- * The facts of one dump's rules in one typed array (no object per fact for the garbage
- * collector to trace), and the decoder that builds a rule's matches and target when asked.
+ * The facts of one dump's rules in two typed arrays (no object per fact for the garbage collector
+ * to trace, 26 bytes a rule), and the decoder that builds a rule's matches and target when asked.
  */
 export class RuleStore {
-  private facts: Int32Array;
+  private lineStarts: Int32Array;
+  private facts: Uint16Array;
   private rows = 0;
   /** Set once the table is read: chain names and jump targets resolve against its chains. */
   private chains: ReadonlyMap<string, Chain> | undefined;
@@ -70,41 +73,66 @@ export class RuleStore {
     readonly text: string,
     expectedRules: number,
   ) {
-    this.facts = new Int32Array(Math.max(16, expectedRules) * COLUMNS);
+    const rows = Math.max(16, expectedRules);
+    this.lineStarts = new Int32Array(rows);
+    this.facts = new Uint16Array(rows * COLUMNS);
   }
 
-  /** Stores one checked rule's facts; returns its row. */
+  /** Stores one checked rule's facts (a line of at most MAX_STORED_LINE characters); returns its row. */
   add(lineStart: number, lineEnd: number, scan: RuleScan): number {
-    if ((this.rows + 1) * COLUMNS > this.facts.length) {
-      const bigger = new Int32Array(this.facts.length * 2);
-      bigger.set(this.facts);
-      this.facts = bigger;
+    const row = this.rows;
+    if (row === this.lineStarts.length) {
+      const starts = new Int32Array(row * 2);
+      starts.set(this.lineStarts);
+      this.lineStarts = starts;
+      const facts = new Uint16Array(row * 2 * COLUMNS);
+      facts.set(this.facts);
+      this.facts = facts;
     }
+    this.lineStarts[row] = lineStart;
     const f = this.facts;
-    const at = this.rows * COLUMNS;
-    f[at + LINE_START] = lineStart;
-    f[at + LINE_END] = lineEnd;
-    f[at + FLAGS] = scan.flags;
-    f[at + PROTOCOL] = scan.protocol;
-    f[at + DPORT] = scan.dport;
-    f[at + COMMENT_START] = scan.commentStart;
-    f[at + COMMENT_END] = scan.commentEnd;
-    f[at + PROBABILITY_START] = scan.probabilityStart;
-    f[at + PROBABILITY_END] = scan.probabilityEnd;
-    f[at + DNAT_START] = scan.dnatStart;
-    f[at + DNAT_END] = scan.dnatEnd;
-    f[at + DESTINATION_START] = scan.destinationStart;
-    f[at + DESTINATION_END] = scan.destinationEnd;
-    return this.rows++;
+    const at = row * COLUMNS;
+    f[at + LINE_LENGTH] = lineEnd - lineStart;
+    f[at + FLAGS] =
+      (scan.flags & FLAG_BITS) | (scan.dport >= 0 ? HAS_DPORT : 0) | (scan.protocol << PROTOCOL_SHIFT);
+    f[at + DPORT] = Math.max(scan.dport, 0);
+    relative(f, at + COMMENT_START, lineStart, scan.commentStart, scan.commentEnd);
+    relative(f, at + PROBABILITY_START, lineStart, scan.probabilityStart, scan.probabilityEnd);
+    relative(f, at + DNAT_START, lineStart, scan.dnatStart, scan.dnatEnd);
+    relative(f, at + DESTINATION_START, lineStart, scan.destinationStart, scan.destinationEnd);
+    this.rows = row + 1;
+    return row;
   }
 
-  fact(row: number, column: number): number {
-    return this.facts[row * COLUMNS + column]!;
+  flags(row: number): number {
+    return this.facts[row * COLUMNS + FLAGS]! & FLAG_BITS;
+  }
+
+  protocol(row: number): number {
+    return this.facts[row * COLUMNS + FLAGS]! >>> PROTOCOL_SHIFT;
+  }
+
+  /** The single --dport, or -1. */
+  dport(row: number): number {
+    const at = row * COLUMNS;
+    return this.facts[at + FLAGS]! & HAS_DPORT ? this.facts[at + DPORT]! : -1;
+  }
+
+  /** Where the value of `column` (a *_START) starts in the text, or -1 when absent. */
+  start(row: number, column: number): number {
+    const rel = this.facts[row * COLUMNS + column]!;
+    return rel === 0 ? -1 : this.lineStarts[row]! + rel;
+  }
+
+  /** Where the value of `column` (a *_START) ends in the text. */
+  end(row: number, column: number): number {
+    return this.lineStarts[row]! + this.facts[row * COLUMNS + column + 1]!;
   }
 
   slice(row: number, startColumn: number): string {
+    const lineStart = this.lineStarts[row]!;
     const at = row * COLUMNS + startColumn;
-    return this.text.slice(this.facts[at]!, this.facts[at + 1]!);
+    return this.text.slice(lineStart + this.facts[at]!, lineStart + this.facts[at + 1]!);
   }
 
   /** Called by the parser when the table is complete. */
@@ -114,7 +142,8 @@ export class RuleStore {
 
   decode(rule: LazyRule, row: number): Rule {
     this.decoder ??= new RuleDecoder(this.text, this.chains ?? new Map());
-    return this.decoder.decode(rule, this.fact(row, LINE_START), this.fact(row, LINE_END));
+    const start = this.lineStarts[row]!;
+    return this.decoder.decode(rule, start, start + this.facts[row * COLUMNS + LINE_LENGTH]!);
   }
 }
 
@@ -208,7 +237,7 @@ export class LazyRule implements Rule {
   // scan records; the caller then decodes the rule the ordinary way.
 
   private flags(): number {
-    return this.store.fact(this.row, FLAGS);
+    return this.store.flags(this.row);
   }
 
   /** Tests more than protocol, destination port and comment (kube's hasConditions). */
@@ -235,7 +264,7 @@ export class LazyRule implements Rule {
 
   /** `-p` when it is positive tcp/udp/sctp as written; undefined when absent. */
   protocolName(): Protocol | undefined | typeof ASK {
-    const p = this.store.fact(this.row, PROTOCOL);
+    const p = this.store.protocol(this.row);
     if (p === PROTO_NONE) return undefined;
     if (p === PROTO_ASK) return ASK;
     return p === PROTO_TCP ? 'tcp' : p === PROTO_SCTP ? 'sctp' : 'udp';
@@ -244,14 +273,14 @@ export class LazyRule implements Rule {
   /** The single positive --dport of the rule's one tcp/udp/sctp match. */
   singleDport(): number | undefined | typeof ASK {
     if (this.flags() & ASK_DPORT) return ASK;
-    const p = this.store.fact(this.row, DPORT);
+    const p = this.store.dport(this.row);
     return p < 0 ? undefined : p;
   }
 
   /** The text of the first comment match. */
   comment(): string | undefined | typeof ASK {
     if (this.flags() & ASK_COMMENT) return ASK;
-    return this.store.fact(this.row, COMMENT_START) < 0
+    return this.store.start(this.row, COMMENT_START) < 0
       ? undefined
       : this.store.slice(this.row, COMMENT_START);
   }
@@ -259,15 +288,25 @@ export class LazyRule implements Rule {
   /** `--probability` of the first statistic match, as written (`--mode random`, not negated). */
   probabilityText(): string | undefined | typeof ASK {
     if (this.flags() & ASK_PROBABILITY) return ASK;
-    return this.store.fact(this.row, PROBABILITY_START) < 0
+    return this.store.start(this.row, PROBABILITY_START) < 0
       ? undefined
       : this.store.slice(this.row, PROBABILITY_START);
+  }
+
+  /**
+   * probabilityText read by `read` from the value's place in the text, without making its string;
+   * undefined when absent, ASK as probabilityText.
+   */
+  probabilityFrom<T>(read: (text: string, start: number, end: number) => T): T | undefined | typeof ASK {
+    if (this.flags() & ASK_PROBABILITY) return ASK;
+    const start = this.store.start(this.row, PROBABILITY_START);
+    return start < 0 ? undefined : read(this.store.text, start, this.store.end(this.row, PROBABILITY_START));
   }
 
   /** DNAT's one `--to-destination` value as written. */
   dnatText(): string | undefined | typeof ASK {
     if (this.flags() & ASK_DNAT) return ASK;
-    return this.store.fact(this.row, DNAT_START) < 0 ? undefined : this.store.slice(this.row, DNAT_START);
+    return this.store.start(this.row, DNAT_START) < 0 ? undefined : this.store.slice(this.row, DNAT_START);
   }
 
   /**
@@ -278,19 +317,30 @@ export class LazyRule implements Rule {
    */
   dnatIpv4Port(): { readonly address: string; readonly port: number } | undefined {
     if (this.flags() & ASK_DNAT) return undefined;
-    const start = this.store.fact(this.row, DNAT_START);
+    const start = this.store.start(this.row, DNAT_START);
     return start < 0
       ? undefined
-      : dnatIpv4PortAt(this.store.text, start, this.store.fact(this.row, DNAT_END));
+      : dnatIpv4PortAt(this.store.text, start, this.store.end(this.row, DNAT_START));
   }
 
   /** `-d` as written, or undefined. */
   destinationValue(): Negatable<string> | undefined {
-    if (this.store.fact(this.row, DESTINATION_START) < 0) return undefined;
+    if (this.store.start(this.row, DESTINATION_START) < 0) return undefined;
     return {
       value: this.store.slice(this.row, DESTINATION_START),
       negated: (this.flags() & DESTINATION_NEGATED) !== 0,
     };
+  }
+}
+
+/** A value's offsets relative to its line; both 0 when absent (`start` -1). */
+function relative(f: Uint16Array, at: number, lineStart: number, start: number, end: number): void {
+  if (start < 0) {
+    f[at] = 0;
+    f[at + 1] = 0;
+  } else {
+    f[at] = start - lineStart;
+    f[at + 1] = end - lineStart;
   }
 }
 

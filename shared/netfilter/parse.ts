@@ -72,6 +72,7 @@ export const MAX_LINE_LENGTH = 65_536;
  */
 export const PARTIAL_TABLE_MARKER = '# npg: partial table, not the whole table: restore only with --noflush';
 const PARTIAL_TABLE_PREFIX = '# npg: partial table';
+const DASH = 45;
 
 /** Never throws; see the module comment for what is accepted. */
 export function parseIptablesSave(text: string, opts: ParseOptions = {}): ParseResult {
@@ -247,7 +248,7 @@ class DumpParser {
   private readonly lazyLine = {
     table: (): TableBuilder => this.target(),
     line: (): number => this.lineNo,
-    counters: (token: string): Counters => this.bracketCounters(token),
+    counters: (start: number, end: number): Counters => this.bracketCountersAt(start, end),
     address: (start: number, end: number): void => this.noteAddressAt(start, end),
   };
 
@@ -265,7 +266,8 @@ class DumpParser {
 
   /**
    * The plain `:NAME POLICY [p:b]`: a kube-proxy table declares ~25,000 chains, and
-   * tokenizing each line made two strings of its name. Only the plain form (three bare arguments
+   * tokenizing each line made two strings of its name; here the table finds the chain by the
+   * name's offsets and makes its string once, when the chain is new. Only the plain form (three bare arguments
    * split by single blanks, a name that is no option); anything else is read by readDeclaration.
    */
   private readPlainDeclaration(start: number, end: number): boolean {
@@ -282,10 +284,12 @@ class DumpParser {
       // Quotes, tabs, control and non-ASCII characters: the tokenizer's rules apply.
       if (ch < 33 ? ch !== 32 : ch === 34 || ch >= 127) return false;
     }
-    const name = text.slice(start + 1, space1);
-    if (isOptionToken(name, false)) return false;
-    const counters = this.bracketCounters(text.slice(space2 + 1, end));
-    this.target().declare(':', name, text.slice(space1 + 1, space2), counters, this.lineNo);
+    if (text.charCodeAt(start + 1) === DASH && isOptionToken(text.slice(start + 1, space1), false))
+      return false;
+    const counters = this.bracketCountersAt(space2 + 1, end);
+    const policy =
+      space2 - space1 === 2 && text.charCodeAt(space1 + 1) === DASH ? '-' : text.slice(space1 + 1, space2);
+    this.target().declareAt(':', text, start + 1, space1, policy, counters, this.lineNo);
     return true;
   }
 
@@ -373,6 +377,12 @@ class DumpParser {
         `${family === 'ipv6' ? 'IPv6' : 'IPv4'} address ${addr} after ${this.addressFamily.family === 'ipv6' ? 'IPv6' : 'IPv4'} addresses (line ${this.addressFamily.line}): parse IPv4 and IPv6 dumps one at a time`,
       );
     }
+  }
+
+  /** bracketCounters of `text[start, end)`; no string for the common `[0:0]`. */
+  private bracketCountersAt(start: number, end: number): Counters {
+    if (end - start === 5 && this.text.startsWith('[0:0]', start)) return this.interner.counters(0, 0);
+    return this.bracketCounters(this.text.slice(start, end));
   }
 
   /** `[pkts:bytes]`, as iptables-save -c prints before rules and after chain policies. */

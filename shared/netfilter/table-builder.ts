@@ -3,13 +3,15 @@
 // declared chains in declaration order, then chains only named by rules or jumps, sorted by name
 // (the order in which a dump first mentions them is lost when it is printed chain by chain).
 //
-// A kube-proxy table has ~25,000 chains and ~70,000 rules; the map from chain name to chain is the
-// builder's one large data structure, so the parser asks it as little as possible: iptables-save
-// prints the rules chain by chain in the order it declared the chains, so consecutive rules append
-// to the same chain and a new run of rules usually belongs to the next declared chain; a chain's
-// entry carries the one shared Target that jumps to it. Every rule and target then names a chain
-// with the chain's own string, which also makes later lookups by name cheap.
+// A kube-proxy table has ~25,000 chains and ~70,000 rules. Chains are ids (chain-ids.ts), found by
+// the name's offsets in the dump, so a chain named on a plain line costs no string; and the parser
+// asks even that as little as possible: iptables-save prints the rules chain by chain in the order
+// it declared the chains, so consecutive rules append to the same chain and a new run of rules
+// usually belongs to the next declared chain. A chain keeps the one shared Target that jumps to it.
+// Every rule and target names a chain with the chain's own string, which also makes later lookups
+// by name cheap.
 
+import { ChainIds } from './chain-ids.js';
 import { adoptChainIndex } from './chain-index.js';
 import { BUILTIN_CHAINS, isBuiltinChainName } from './known-names.js';
 import type { BuiltinTable, Chain, Counters, Rule, Table, Target } from './model.js';
@@ -17,13 +19,6 @@ import { fail } from './syntax-error.js';
 
 /** The model's Chain, mutable while its table is read (one object per chain: no copy at the end). */
 type ChainBuilder = { -readonly [K in keyof Chain]: Chain[K] } & { line: number };
-
-/** A chain and the option-less targets that lead to it (`-j NAME`, `-g NAME`), made on first use. */
-interface ChainEntry {
-  readonly chain: ChainBuilder;
-  jump: Target | undefined;
-  goto: Target | undefined;
-}
 
 export type DeclarationKind = ':' | '-N' | '-P';
 
@@ -36,8 +31,18 @@ const NONE: readonly never[] = [];
 const LOOKAHEAD = 4;
 
 export class TableBuilder {
-  private readonly chains = new Map<string, ChainEntry>();
-  private readonly declaredOrder: ChainEntry[] = [];
+  /** Chain names to ids; `chains[id]` and the targets to it below are by id, in order of first mention. */
+  private readonly ids = new ChainIds();
+  private readonly chains: ChainBuilder[] = [];
+  /** `chains[id].name`, apart: reading a name then touches one array, not the chain too. */
+  private readonly names: string[] = [];
+  /**
+   * The option-less `-j NAME` / `-g NAME` by chain id, made on first use: only lines read the full
+   * way ask for them (a LazyRule makes its target when decoded).
+   */
+  private readonly jumps = new Map<number, Target>();
+  private readonly gotos = new Map<number, Target>();
+  private readonly declaredOrder: ChainBuilder[] = [];
   /** Where the next run of rules most likely starts: the declared chain after the last run's. */
   private nextDeclared = 0;
   /** How chains were declared by `-N` or `-P`, for messages; the others were declared by `:`. */
@@ -47,8 +52,6 @@ export class TableBuilder {
   readonly policyChains: string[] = [];
   /** Set by the partial-table marker comment the serializer writes for excerpts. */
   partial = false;
-  /** The entry of the last chain looked up: the next rule most likely appends to it too. */
-  private recent: ChainEntry | undefined;
   /**
    * Rules appended to `runChain` since it became the chain rules go to. They are copied into the
    * chain as one exact-size array when the run ends: growing 25,000 arrays by push left each with
@@ -64,26 +67,30 @@ export class TableBuilder {
     readonly line: number,
   ) {}
 
-  /** The entry of chain `name`, created undeclared (first mentioned on `line`) if new. */
-  private entry(name: string, line: number): ChainEntry {
-    const recent = this.recent;
-    if (recent !== undefined && recent.chain.name === name) return recent;
-    let entry = this.chains.get(name);
-    if (!entry) {
+  /**
+   * The id of the chain named `s[start, end)` (a slice of the dump, or a whole name), created
+   * undeclared (first mentioned on `line`) if new; its string is made then, once.
+   */
+  private idAt(s: string, start: number, end: number, line: number): number {
+    const id = this.ids.intern(s, start, end);
+    if (id === this.chains.length) {
+      const name = start === 0 && end === s.length ? s : s.slice(start, end);
+      this.names.push(name);
       // counters in the literal (undefined until declared) keeps one hidden class per chain.
-      const chain: ChainBuilder = {
+      this.chains.push({
         name,
         policy: '-',
         declared: false,
         counters: undefined,
         rules: NONE,
         line,
-      };
-      entry = { chain, jump: undefined, goto: undefined };
-      this.chains.set(name, entry);
+      });
     }
-    this.recent = entry;
-    return entry;
+    return id;
+  }
+
+  private id(name: string, line: number): number {
+    return this.idAt(name, 0, name.length, line);
   }
 
   /**
@@ -91,21 +98,23 @@ export class TableBuilder {
    * undeclared if new).
    */
   chainTarget(kind: Target['kind'], name: string, line: number): Target {
-    const entry = this.entry(name, line);
-    if (kind === 'goto') {
-      entry.goto ??= { kind, name: entry.chain.name, options: NONE };
-      return entry.goto;
+    const id = this.id(name, line);
+    const targets = kind === 'goto' ? this.gotos : this.jumps;
+    let target = targets.get(id);
+    if (target === undefined) {
+      target = { kind, name: this.names[id]!, options: NONE };
+      targets.set(id, target);
     }
-    entry.jump ??= { kind, name: entry.chain.name, options: NONE };
-    return entry.jump;
+    return target;
   }
 
   /**
-   * What `chainTarget` does to the table (chain `name` created undeclared if new), without the
-   * Target: a LazyRule builds its target when it is decoded. Returns the chain's own string.
+   * What `chainTarget` does to the table for the name at `text[start, end)` (the chain created
+   * undeclared if new), without the Target: a LazyRule builds its target when it is decoded.
+   * Returns the chain's own string.
    */
-  chainNamed(name: string, line: number): string {
-    return this.entry(name, line).chain.name;
+  chainNamedAt(text: string, start: number, end: number, line: number): string {
+    return this.names[this.idAt(text, start, end, line)]!;
   }
 
   declare(
@@ -115,18 +124,30 @@ export class TableBuilder {
     counters: Counters | undefined,
     line: number,
   ): void {
-    const builtin = isBuiltinChainName(name);
-    if (kind === '-N' && builtin) fail(`-N ${name}: ${name} is a built-in chain`);
-    if (kind === '-P' && !builtin) fail(`-P ${name}: only built-in chains have a policy`);
-    if (builtin && this.name && !BUILTIN_CHAINS[this.name].includes(name)) {
-      fail(`table ${this.name} has no built-in chain ${name}`);
+    this.declareAt(kind, name, 0, name.length, policy, counters, line);
+  }
+
+  /** `declare` for the name at `s[start, end)`. */
+  declareAt(
+    kind: DeclarationKind,
+    s: string,
+    start: number,
+    end: number,
+    policy: string,
+    counters: Counters | undefined,
+    line: number,
+  ): void {
+    const builtin = isBuiltinChainNameAt(s, start, end);
+    if (builtin || kind !== ':') this.checkDeclaration(kind, s.slice(start, end), policy, builtin);
+    else if (policy !== '-') {
+      const name = s.slice(start, end);
+      if (policy !== 'ACCEPT' && policy !== 'DROP') {
+        fail(`policy of ${name} must be ACCEPT, DROP or - (got "${policy}")`);
+      }
+      fail(`user chain ${name} cannot have policy ${policy} (use -)`);
     }
-    if (policy !== '-' && policy !== 'ACCEPT' && policy !== 'DROP') {
-      fail(`policy of ${name} must be ACCEPT, DROP or - (got "${policy}")`);
-    }
-    if (!builtin && policy !== '-') fail(`user chain ${name} cannot have policy ${policy} (use -)`);
-    const entry = this.entry(name, line);
-    const chain = entry.chain;
+    const chain = this.chains[this.idAt(s, start, end, line)]!;
+    const name = chain.name;
     if (chain.declared) {
       const by = this.declaredBy.get(name) ?? ':';
       const first = by === ':' ? `:${name}` : `${by} ${name}`;
@@ -137,8 +158,20 @@ export class TableBuilder {
     if (counters) chain.counters = counters;
     chain.line = line;
     if (kind !== ':') this.declaredBy.set(name, kind);
-    this.declaredOrder.push(entry);
+    this.declaredOrder.push(chain);
     if (kind === '-P') this.policyChains.push(name);
+  }
+
+  private checkDeclaration(kind: DeclarationKind, name: string, policy: string, builtin: boolean): void {
+    if (kind === '-N' && builtin) fail(`-N ${name}: ${name} is a built-in chain`);
+    if (kind === '-P' && !builtin) fail(`-P ${name}: only built-in chains have a policy`);
+    if (builtin && this.name && !BUILTIN_CHAINS[this.name].includes(name)) {
+      fail(`table ${this.name} has no built-in chain ${name}`);
+    }
+    if (policy !== '-' && policy !== 'ACCEPT' && policy !== 'DROP') {
+      fail(`policy of ${name} must be ACCEPT, DROP or - (got "${policy}")`);
+    }
+    if (!builtin && policy !== '-') fail(`user chain ${name} cannot have policy ${policy} (use -)`);
   }
 
   /**
@@ -146,30 +179,27 @@ export class TableBuilder {
    * rules are appended to.
    */
   ruleChain(name: string, line: number): string {
-    let chain = this.runChain;
-    if (chain === undefined || chain.name !== name) {
-      this.endRun();
-      chain = (this.nextInDeclarationOrder(name) ?? this.entry(name, line)).chain;
-      this.runChain = chain;
-    }
-    return chain.name;
+    return this.ruleChainAt(name, 0, name.length, line);
   }
 
   /**
-   * `ruleChain` for the name at `text[start, end)`: no string is made while the rules of one
-   * chain follow each other (plain rule lines are read as offsets into the text).
+   * `ruleChain` for the name at `s[start, end)`: no string is made (plain rule lines are read as
+   * offsets into the text).
    */
-  ruleChainAt(text: string, start: number, end: number, line: number): string {
-    const chain = this.runChain;
-    if (chain !== undefined && chain.name.length === end - start && text.startsWith(chain.name, start)) {
+  ruleChainAt(s: string, start: number, end: number, line: number): string {
+    let chain = this.runChain;
+    if (chain !== undefined && chain.name.length === end - start && s.startsWith(chain.name, start)) {
       return chain.name;
     }
-    return this.ruleChain(text.slice(start, end), line);
+    this.endRun();
+    chain = this.nextInDeclarationOrder(s, start, end) ?? this.chains[this.idAt(s, start, end, line)]!;
+    this.runChain = chain;
+    return chain.name;
   }
 
   /** Appends `rule` to its chain (`rule.chain`, created undeclared if new). */
   addRule(rule: Rule, line: number): void {
-    this.ruleChain(rule.chain, line);
+    if (this.runChain?.name !== rule.chain) this.ruleChain(rule.chain, line);
     this.run[this.runLength++] = rule;
   }
 
@@ -177,14 +207,15 @@ export class TableBuilder {
    * The fast path for iptables-save's layout: the chain of a new run of rules is the next declared
    * chain, or one a few places after it (chains without rules print no rules).
    */
-  private nextInDeclarationOrder(name: string): ChainEntry | undefined {
+  private nextInDeclarationOrder(s: string, start: number, end: number): ChainBuilder | undefined {
     const order = this.declaredOrder;
-    const end = Math.min(order.length, this.nextDeclared + LOOKAHEAD);
-    for (let i = this.nextDeclared; i < end; i++) {
-      const entry = order[i]!;
-      if (entry.chain.name === name) {
+    const last = Math.min(order.length, this.nextDeclared + LOOKAHEAD);
+    const len = end - start;
+    for (let i = this.nextDeclared; i < last; i++) {
+      const chain = order[i]!;
+      if (chain.name.length === len && s.startsWith(chain.name, start)) {
         this.nextDeclared = i + 1;
-        return entry;
+        return chain;
       }
     }
     return undefined;
@@ -206,7 +237,7 @@ export class TableBuilder {
 
   /** Checks that can only run once an excerpt's table is known. */
   checkBuiltins(table: BuiltinTable): void {
-    for (const { chain: c } of this.declaredOrder) {
+    for (const c of this.declaredOrder) {
       if (isBuiltinChainName(c.name) && !BUILTIN_CHAINS[table].includes(c.name)) {
         fail(`table ${table} has no built-in chain ${c.name}`, c.line);
       }
@@ -221,20 +252,22 @@ export class TableBuilder {
   /** Every chain with its rules so far, in order of first mention. */
   chainsForInference(): readonly Chain[] {
     this.endRun();
-    return Array.from(this.chains.values(), (e) => e.chain);
+    return this.chains;
   }
 
   finish(name: string, complete: boolean): Table {
     this.endRun();
     const index = new Map<string, Chain>();
     const undeclared: ChainBuilder[] = [];
-    // forEach, not for-of: no entry array per chain.
-    this.chains.forEach(({ chain }, chainName) => {
-      index.set(chainName, chain);
+    const all = this.chains;
+    for (let i = 0; i < all.length; i++) {
+      const chain = all[i]!;
+      index.set(chain.name, chain);
       if (!chain.declared) undeclared.push(chain);
-    });
+    }
     undeclared.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const chains: readonly Chain[] = this.declaredOrder.map((e) => e.chain).concat(undeclared);
+    const chains: readonly Chain[] =
+      undeclared.length === 0 ? this.declaredOrder : this.declaredOrder.concat(undeclared);
     const table: { -readonly [K in keyof Table]: Table[K] } = {
       name,
       chains,
@@ -245,4 +278,11 @@ export class TableBuilder {
     adoptChainIndex(table, index);
     return table;
   }
+}
+
+/** isBuiltinChainName for `s[start, end)`: built-in chains are upper-case words without a dash. */
+function isBuiltinChainNameAt(s: string, start: number, end: number): boolean {
+  if (end - start > 11) return false;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) === 45) return false;
+  return isBuiltinChainName(start === 0 && end === s.length ? s : s.slice(start, end));
 }
