@@ -586,3 +586,64 @@ describe('every lab fixture', () => {
     for (const np of t.nodePorts) if (np.endpoints.length > 0) expect(sum(np.endpoints)).toBeCloseTo(1, 6);
   });
 });
+
+describe('real shapes once read wrong (e2e/lab/fixtures/corpus/README.md)', () => {
+  /** The trap file's lines of one node, as that node's iptables-save would hold them. */
+  function corpusLines(name: string, from: string, to?: string): string[] {
+    const text = fixture(`corpus/${name}`);
+    const start = text.indexOf(from);
+    const end = to === undefined ? text.length : text.indexOf(to, start + 1);
+    return text
+      .slice(start, end)
+      .split('\n')
+      .filter((l) => l.startsWith('-A '));
+  }
+
+  it('a filter KUBE-EXTERNAL-SERVICES DROP for a load-balancer IP (-d, no addrtype LOCAL) is not a NodePort', () => {
+    // AKS node vmss000002 (ETP Local, no local endpoint): the corpus lines, put in their tables.
+    const lines = corpusLines(
+      'trap-external-services-lb-ip.vijayrod-demo-aks.iptables-save-grep.txt',
+      '# aks-npuser-11270689-vmss000002',
+    );
+    const filterLines = lines.filter(
+      (l) => l.startsWith('-A KUBE-EXTERNAL-SERVICES ') || l.includes('health check node port'),
+    );
+    const natLines = lines.filter((l) => !filterLines.includes(l));
+    const chains = (ls: string[]) =>
+      [...new Set(ls.map((l) => l.split(' ')[1]!))].map((c) => `:${c} - [0:0]`);
+    const dump = [
+      '*filter',
+      ':INPUT ACCEPT [0:0]',
+      ...chains(filterLines),
+      '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes externally-visible service portals" -j KUBE-EXTERNAL-SERVICES',
+      ...filterLines,
+      'COMMIT',
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ...chains(natLines),
+      ':KUBE-MARK-MASQ - [0:0]',
+      '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+      '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+      ...natLines,
+      'COMMIT',
+      '',
+    ].join('\n');
+    const t = analyzeText(dump);
+    // The corpus answer: one NodePort, tcp/32643, no local endpoint here; port 80 is the LB IP's.
+    expect(t.nodePorts.map((n) => `${n.port}/${n.protocol}`)).toEqual(['32643/tcp']);
+    expect(t.nodePorts[0]?.service).toBe('default/nginx');
+    expect(t.nodePorts[0]?.noEndpoints).toBe(true);
+  });
+
+  it('old kube-proxy comments name an unnamed port "ns/name:" (trailing colon): the service is ns/name', () => {
+    const t = analyzeText(
+      fixture('corpus/trap-unnamed-port-trailing-colon.hwchiu-blog.iptables-save-grep.txt'),
+    );
+    expect(t.nodePorts.map((n) => [n.port, n.service])).toEqual([[30136, 'default/k8s-nginx-node']]);
+    expect(t.nodePorts[0]?.endpoints.map((e) => e.endpoint)).toEqual([
+      '10.244.0.113:80',
+      '10.244.0.114:80',
+      '10.244.0.115:80',
+    ]);
+  });
+});

@@ -29,6 +29,9 @@ export function readTurnedAway(filter: ChainIndex): ReadonlyMap<string, TurnedAw
   for (const rule of filter.get(EXTERNAL_SERVICES_CHAIN)?.rules ?? []) {
     const target = rule.target?.name;
     if (target !== 'REJECT' && target !== 'DROP') continue;
+    // `-d <external or load-balancer IP>` turns away that address's service port, not a NodePort
+    // (kube-proxy marks the NodePort rule with addrtype LOCAL and no destination).
+    if (rule.destination !== undefined) continue;
     const port = singleDestinationPort(rule);
     const protocol = protocolOf(rule);
     if (port === undefined || protocol === undefined) continue;

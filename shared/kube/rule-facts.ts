@@ -132,14 +132,19 @@ export function hasConditions(rule: Rule): boolean {
   return false;
 }
 
-/** `ns/name:port` or `ns/name` at the start of a kube-proxy comment. */
+/**
+ * `ns/name:port` or `ns/name` at the start of a kube-proxy comment. Older kube-proxy wrote a port
+ * without a name as `ns/name:` (trailing colon): that is the service `ns/name`.
+ */
 const SERVICE_PORT_NAME =
-  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(?::[-a-z0-9]+)?)(?:\s|$)/;
+  /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::([-a-z0-9]*))?(?:\s|$)/;
 
 /** The service port name kube-proxy puts at the front of its comments, if the comment has one. */
 export function serviceFromComment(comment: string | undefined): string | undefined {
   if (comment === undefined) return undefined;
-  return SERVICE_PORT_NAME.exec(comment)?.[1];
+  const m = SERVICE_PORT_NAME.exec(comment);
+  if (!m) return undefined;
+  return m[4] ? `${m[1]}:${m[4]}` : m[1];
 }
 
 const ZERO = 48;
