@@ -647,3 +647,30 @@ describe('real shapes once read wrong (e2e/lab/fixtures/corpus/README.md)', () =
     ]);
   });
 });
+
+describe('ipvs mode with `ipvsadm -Ln` but no `ipset list`', () => {
+  it('infers the NodePorts from the listing, the same ports and endpoints the ipsets give, and says so', () => {
+    const dump = fixture('ipvs-v4.iptables-save.txt');
+    const ipvs = fixture('ipvs-v4.ipvsadm-Ln.txt');
+    const inferred = analyzeText(dump, { ipvs });
+    const real = analyzeText(dump, { ipvs, ipset: fixture('ipvs-v4.ipset-list.txt') });
+    const view = (t: Topology) =>
+      t.nodePorts.map((n) => [n.port, n.protocol, n.endpoints.map((e) => e.endpoint)]);
+    expect(real.nodePorts.length).toBeGreaterThan(0);
+    expect(view(inferred)).toEqual(view(real));
+    expect(inferred.warnings.join('\n')).toMatch(/NodePort\(s\) inferred from `ipvsadm -Ln`/);
+    expect(inferred.nodePorts[0]?.notes.join('\n')).toMatch(/inferred from `ipvsadm -Ln`/);
+    expect(real.warnings.join('\n')).not.toMatch(/inferred/);
+  });
+
+  it('the corpus listing: one NodePort 32470 on four node addresses, two endpoints at 1/2 (ClusterIP ports are not NodePorts)', () => {
+    const t = analyzeText(fixture('ipvs-v4.iptables-save.txt'), {
+      ipvs: fixture('corpus/trap-ipvsadm-Ln.lifalin0802-falin-repos.txt'),
+    });
+    expect(t.nodePorts.map((n) => [n.port, n.protocol])).toEqual([[32470, 'tcp']]);
+    expect(t.nodePorts[0]?.endpoints.map((e) => [e.endpoint, e.probability])).toEqual([
+      ['172.17.0.3:80', 0.5],
+      ['172.17.0.4:80', 0.5],
+    ]);
+  });
+});

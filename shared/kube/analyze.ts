@@ -9,7 +9,7 @@ import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
 import { filterSteps, readTurnedAway, STALE_REJECT_NOTE, type TurnedAway } from './external-services';
 import { readPortGuards } from './guard-chains';
-import { ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
+import { type IpvsNodePort, inferIpvsNodePorts, ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
 import { readMasquerade } from './masquerade';
 import { stepVia, walkFronts } from './path-steps';
 import { analyzePrerouting } from './prerouting';
@@ -62,7 +62,7 @@ function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings
 }
 
 function ipvsWalks(nat: ChainIndex, input: TopologyInput, warnings: string[]): Found[] {
-  if (!input.ipsets) {
+  if (!input.ipsets && !input.ipvs) {
     warnings.push(
       'ipvs mode: the NodePorts are members of the KUBE-NODE-PORT-* ipsets; give `ipset list` output',
     );
@@ -72,7 +72,15 @@ function ipvsWalks(nat: ChainIndex, input: TopologyInput, warnings: string[]): F
   const step: PathStep = jump
     ? stepVia('KUBE-NODE-PORT', jump)
     : { kind: 'KUBE-NODE-PORT', table: 'nat', chain: 'KUBE-NODE-PORT' };
-  return ipvsNodePorts(nat, input.ipsets, warnings).map((np) => ({
+  let found: readonly IpvsNodePort[];
+  if (input.ipsets) found = ipvsNodePorts(nat, input.ipsets, warnings);
+  else {
+    found = inferIpvsNodePorts(nat, input.ipvs!);
+    warnings.push(
+      `ipvs mode without \`ipset list\`: ${found.length} NodePort(s) inferred from \`ipvsadm -Ln\` (its virtual ports in 30000-32767); give \`ipset list\` for kube-proxy's own list`,
+    );
+  }
+  return found.map((np) => ({
     port: np.port,
     protocol: np.protocol,
     walk: walkIpvsNodePort(np, step, input.ipvs),

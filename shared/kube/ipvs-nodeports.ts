@@ -24,6 +24,8 @@ export interface IpvsNodePort {
   readonly local: boolean;
   /** The KUBE-NODE-PORT rule that marks this port's packets for masquerade. */
   readonly masqRule?: Rule;
+  /** Read from `ipvsadm -Ln` alone (no `ipset list`): see inferIpvsNodePorts. */
+  readonly inferred?: boolean;
 }
 
 /** `30001`, `tcp:30001`, `198.18.0.2,sctp:30005`: the port is the number after the last `:` or `,`. */
@@ -63,6 +65,45 @@ function setRefs(index: ChainIndex, ipsets: IpsetList): SetRef[] {
   }
   if (refs.length > 0) return refs;
   return ipsets.sets.flatMap((s) => refOf(s.name) ?? []);
+}
+
+/** Kubernetes' default --service-node-port-range: where an inferred NodePort must lie. */
+const NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
+
+/**
+ * Without `ipset list`: the NodePorts `ipvsadm -Ln` shows. kube-proxy makes a virtual server for a
+ * NodePort on every node address (one on a one-address node), so a virtual port in the NodePort
+ * range is taken for one: a ClusterIP, external or LB port there is rare, and the warning says the
+ * list was inferred. ETP Local cannot be seen.
+ */
+export function inferIpvsNodePorts(index: ChainIndex, ipvs: IpvsTable): readonly IpvsNodePort[] {
+  const addresses = new Map<string, { port: number; protocol: Protocol; seen: Set<string> }>();
+  for (const vs of ipvs.services) {
+    if (vs.kind !== 'address' || vs.port < NODE_PORT_RANGE.min || vs.port > NODE_PORT_RANGE.max) continue;
+    const key = `${vs.port}/${vs.protocol}`;
+    const entry = addresses.get(key) ?? { port: vs.port, protocol: vs.protocol, seen: new Set<string>() };
+    entry.seen.add(vs.address);
+    addresses.set(key, entry);
+  }
+  // The masquerade rule of each protocol's (not -LOCAL-) set, as the ipset path finds it.
+  const masq = new Map<Protocol, Rule>();
+  for (const rule of index.get('KUBE-NODE-PORT')?.rules ?? []) {
+    if (rule.target?.name !== 'KUBE-MARK-MASQ') continue;
+    for (const s of setMatches(rule)) {
+      const ref = s.negated ? undefined : refOf(s.setName, rule);
+      if (ref && !ref.local && !masq.has(ref.protocol)) masq.set(ref.protocol, rule);
+    }
+  }
+  return [...addresses.values()].map((a) => {
+    const m = masq.get(a.protocol);
+    return {
+      port: a.port,
+      protocol: a.protocol,
+      local: false,
+      inferred: true,
+      ...(m ? { masqRule: m } : {}),
+    };
+  });
 }
 
 /** Every NodePort listed in kube-proxy's ipsets, with whether it is in a -LOCAL- set. */
@@ -146,6 +187,10 @@ export function walkIpvsNodePort(
   const endpoints = picked.endpoints;
   sortEndpoints(endpoints);
   if (!ipvs) notes.push('ipvs mode: endpoints need `ipvsadm -Ln` output');
+  if (np.inferred)
+    notes.push(
+      'inferred from `ipvsadm -Ln` (a virtual port in the NodePort range), not from kube-proxy’s ipsets; externalTrafficPolicy not known',
+    );
   return {
     steps,
     externalTrafficPolicyLocal: np.local,
