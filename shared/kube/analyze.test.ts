@@ -674,3 +674,48 @@ describe('ipvs mode with `ipvsadm -Ln` but no `ipset list`', () => {
     ]);
   });
 });
+
+describe('filter INPUT rules on a NodePort port (the mistake behind many incidents)', () => {
+  /** A fixture with an admin's INPUT DROP of 30001 and a firewalld-style nested ACCEPT of a range. */
+  function withInputRules(name: string): string {
+    const text = fixture(name);
+    const filterAt = text.indexOf('*filter\n');
+    const commitAt = text.indexOf('\nCOMMIT', filterAt);
+    return [
+      text.slice(0, filterAt),
+      '*filter\n:IN_public_allow - [0:0]\n',
+      text.slice(filterAt + '*filter\n'.length, commitAt),
+      '\n-A INPUT -p tcp -m tcp --dport 30001 -j DROP',
+      '\n-A INPUT -j IN_public_allow',
+      '\n-A IN_public_allow -p tcp -m multiport --dports 30006:30007 -m conntrack --ctstate NEW -j ACCEPT',
+      text.slice(commitAt),
+    ].join('');
+  }
+  const notesOf = (t: Topology, port: number) =>
+    t.nodePorts.find((n) => n.port === port && n.protocol === 'tcp')?.notes.join('\n') ?? '';
+
+  it('iptables mode: named on the port it touches, saying it never sees NodePort traffic and why', () => {
+    const t = analyzeText(withInputRules('iptables-v4-current.iptables-save.txt'));
+    expect(notesOf(t, 30001)).toMatch(
+      /^filter INPUT rule `-A INPUT -p tcp -m tcp --dport 30001 -j DROP` \(DROP tcp\/30001\) never sees this NodePort's traffic: kube-proxy DNATs it in nat PREROUTING first/m,
+    );
+    expect(notesOf(t, 30006)).toMatch(/filter IN_public_allow rule .*\(ACCEPT tcp\/30006\) never sees/);
+    expect(notesOf(t, 30007)).toMatch(/\(ACCEPT tcp\/30007\)/);
+    expect(notesOf(t, 30003)).not.toMatch(/filter/);
+    // UDP 30002 is not touched by a tcp rule.
+    expect(t.nodePorts.find((n) => n.port === 30002)?.notes.join('\n') ?? '').not.toMatch(/filter INPUT/);
+  });
+
+  it('ipvs mode: the same rule takes effect (the packet is still for the node at filter INPUT)', () => {
+    const t = analyzeText(withInputRules('ipvs-v4.iptables-save.txt'), {
+      ipset: fixture('ipvs-v4.ipset-list.txt'),
+      ipvs: fixture('ipvs-v4.ipvsadm-Ln.txt'),
+    });
+    expect(notesOf(t, 30001)).toMatch(/\(DROP tcp\/30001\) takes effect: in ipvs mode/);
+  });
+
+  it('a dump without such rules gets no note', () => {
+    const t = analyzeText(fixture('iptables-v4-current.iptables-save.txt'));
+    expect(t.nodePorts.flatMap((n) => n.notes).join('\n')).not.toMatch(/filter INPUT rule/);
+  });
+});

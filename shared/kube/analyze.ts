@@ -9,6 +9,7 @@ import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
 import { filterSteps, readTurnedAway, STALE_REJECT_NOTE, type TurnedAway } from './external-services';
 import { readPortGuards } from './guard-chains';
+import { inputPortRules, inputRuleNotes } from './input-rules';
 import { type IpvsNodePort, inferIpvsNodePorts, ipvsNodePorts, walkIpvsNodePort } from './ipvs-nodeports';
 import { readMasquerade } from './masquerade';
 import { stepVia, walkFronts } from './path-steps';
@@ -169,6 +170,7 @@ export function analyzeTopology(input: TopologyInput): Topology {
   }
 
   const clusterIp = mode === 'iptables' ? clusterIpPaths(nat) : () => undefined;
+  const inputRules = mode === 'none' ? [] : inputPortRules(filter);
   const frontOf = walkFronts(prerouting, guards, nat);
   const nodePorts: NodePort[] = found.map(({ port, protocol, walk }) => {
     const front = frontOf(port, protocol);
@@ -186,6 +188,10 @@ export function analyzeTopology(input: TopologyInput): Topology {
       foreign: front.foreign,
       notes: walk.notes,
     };
+    if (inputRules.length > 0) {
+      const more = inputRuleNotes(inputRules, port, protocol, mode);
+      if (more.length > 0) np.notes = [...walk.notes, ...more];
+    }
     if (walk.service !== undefined) np.service = walk.service;
     if (walk.noEndpointsRule) np.noEndpointsRule = walk.noEndpointsRule;
     if (front.guard) np.guard = front.guard;
