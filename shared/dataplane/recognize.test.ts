@@ -29,7 +29,7 @@ describe('recognizeDataplane', () => {
     expect(r).toMatchObject({ dataplane: 'cilium-kpr', guardable: 'no' });
     expect(r.sentence).toMatch(/^Cilium serves NodePorts in eBPF before netfilter/);
     expect(r.sentence).toMatch(
-      /unless you override it for this node, and then verify’s probes are the judge\.$/,
+      /only verify’s probes \(npg verify --probe\) can tell whether a guard there works\.$/,
     );
     expect(r.evidence).toContain(
       'no kube-proxy chains and no kube-proxy nft table: nothing but Cilium serves Services',

@@ -56,8 +56,9 @@ interface Facts {
   readonly nftRead: boolean;
 }
 
-const REFUSE =
-  'apply refuses this node unless you override it for this node, and then verify’s probes are the judge';
+// Apply does not refuse such a node yet (its read does not collect these signs yet): until it does,
+// the sentence says what is true today.
+const REFUSE = 'only verify’s probes (npg verify --probe) can tell whether a guard there works';
 
 export function recognizeDataplane(signs: NodeSigns): DataplaneVerdict {
   const f = readFacts(signs);
