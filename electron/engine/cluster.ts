@@ -4,6 +4,7 @@
 // those endpoints are not compared.
 import type { ClusterNodePortView } from '../../shared/api.js';
 import type { NodePort } from '../../shared/kube/index.js';
+import { nftGuardSummary } from './nft-change.js';
 import type { NodeSnapshot } from './snapshot.js';
 
 /** A NodePort merged across nodes, as the API shows it, before the workspace's policy is added. */
@@ -54,6 +55,9 @@ export function clusterView(snapshots: readonly NodeSnapshot[]): ClusterView {
     const v4 = s.families.find((f) => f.family === 'ipv4')?.topology;
     const v6 = s.families.find((f) => f.family === 'ipv6')?.topology;
     const mine = new Map<string, NodePort>();
+    // kube-proxy's nftables mode: the guard is our nft table, in force when it is healthy.
+    const nft = s.guardBackend === 'nft' ? nftGuardSummary(s) : undefined;
+    const nftPorts = nft?.guard === 'healthy' ? nft.ports : undefined;
     for (const np of v4?.nodePorts ?? []) {
       const k = keyOf(np);
       mine.set(k, np);
@@ -64,7 +68,7 @@ export function clusterView(snapshots: readonly NodeSnapshot[]): ClusterView {
       }
       e.nodes.push(s.node);
       for (const ep of np.endpoints) e.eps.add(ep.endpoint);
-      if (np.guard?.effective) e.guarded.push(s.node);
+      if (np.guard?.effective || nftPorts?.has(`${np.protocol}/${np.port}`)) e.guarded.push(s.node);
     }
     for (const np of v6?.nodePorts ?? []) byKey.get(keyOf(np))?.v6.push(s.node);
     perNode.set(s.node, mine);

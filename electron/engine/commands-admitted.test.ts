@@ -14,7 +14,7 @@ import { parseScriptOutput } from './sections';
 import { sendChange } from './send-change';
 import { readNodeOutput, type Session } from './session';
 import type { NodeSnapshot } from './snapshot';
-import { KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
+import { KUBE_NAT, nftModeSnapshotOf, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
 import { readForVerify } from './verify-read';
 
 interface Sent {
@@ -79,7 +79,10 @@ describe('the commands the engine builds', () => {
     const meta = { token: randomBytes(8).toString('hex'), operator: 'me@here', time: 't', planHash: 'p' };
     const apply = changeOf(applyChange(snapshot(KUBE_NAT), POLICY));
     const remove = changeOf(removeChange(snapshot(withGuard())));
-    for (const change of [apply, remove])
+    // kube-proxy's nftables mode: the nft guard goes through the same change script (one `nft -f`).
+    const nft = changeOf(applyChange(nftModeSnapshotOf('node1'), POLICY));
+    expect(nft.nft?.text).toContain('table inet nodeport-guard');
+    for (const change of [apply, remove, nft])
       for (const confirmSeconds of [0, 86_400])
         await sendChange({ run: rec.run } as never, change, { meta, confirmSeconds });
 

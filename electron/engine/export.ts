@@ -1,9 +1,21 @@
 // Export (pure): the guard as it stands on each node, as files an operator can use without
 // NodePort Guard: per node and family an iptables-restore file (for a node without the guard),
-// one idempotent shell script that installs the policy's guard on whichever node runs it, and a
-// JSON document (policy, per-node rules, hashes, time, operator) that `npg import` reads back.
+// per node with our nft table (kube-proxy's nftables mode) an `nft -f` file that writes exactly
+// that table, one idempotent shell script that installs the policy's guard on whichever node runs
+// it (the nft table where kube-proxy runs in nftables mode, else the iptables chains), and a JSON
+// document (policy, per-node rules, hashes, time, operator) that `npg import` reads back.
 import { type DesiredGuard, desiredGuard } from '../../shared/guard/desired.js';
 import { fingerprint } from '../../shared/guard/hash.js';
+import {
+  nftDesired,
+  nftDesiredFromState,
+  nftStateHash,
+  planNftState,
+  renderNftPlan,
+  serializeNftSavedState,
+} from '../../shared/guard/nft/index.js';
+import { NFT_TABLE_REF } from '../../shared/guard/nft/names.js';
+import { tableBlock } from '../../shared/guard/nft/render.js';
 import { planNode } from '../../shared/guard/plan.js';
 import { desiredFromState, renderFamilyPlan, renderNodePlan } from '../../shared/guard/render.js';
 import { serializeSavedState } from '../../shared/guard/saved-state.js';
@@ -35,6 +47,10 @@ export interface ExportDocument {
     readonly backend: string;
     readonly stateHash: string;
     readonly families: readonly ExportedFamily[];
+    /** Which guard the node takes (nft: kube-proxy's nftables mode). */
+    readonly guard: 'iptables' | 'nft';
+    /** Our nft table as it is on the node, and the `nft -f` file that writes exactly it. */
+    readonly nft?: { readonly rules: string; readonly file: string; readonly hash: string };
   }[];
   readonly scriptHash: string;
 }
@@ -117,13 +133,23 @@ export function installScript(policy: Policy, time: string): string {
       '}',
     ].join('\n');
   };
+  // kube-proxy's nftables mode: our own table, written whole in one `nft -f` (add + delete + table:
+  // the same text replaces it whatever it held). An empty policy deletes it.
+  const want = nftDesired(d.desired);
+  const nftBody = want.present
+    ? [`add table ${NFT_TABLE_REF}`, `delete table ${NFT_TABLE_REF}`, ...tableBlock(want)]
+    : [`add table ${NFT_TABLE_REF}`, `delete table ${NFT_TABLE_REF}`];
+  const nftSection = ['nftguard() {', "  nft -f - <<'NPG_NFT'", ...nftBody, 'NPG_NFT', '}'].join('\n');
   return `${[
     '#!/bin/sh',
     `# NodePort Guard: install the guard of the exported policy on this node (run as root). Exported ${time}.`,
-    '# Idempotent: running it again gives the same rules. Touches only NPG- chains and our PREROUTING jump.',
+    '# Idempotent: running it again gives the same rules. Touches only NPG- chains and our PREROUTING jump,',
+    `# or, where kube-proxy runs in nftables mode (table ip kube-proxy), only table ${NFT_TABLE_REF}.`,
     'set -eu',
     section('ipv4'),
     section('ipv6'),
+    nftSection,
+    `if command -v nft >/dev/null 2>&1 && nft list tables ip 2>/dev/null | grep -qx 'table ip kube-proxy'; then nftguard; exit 0; fi`,
     'v4',
     'if command -v ip6tables >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then v6; fi',
   ].join('\n')}\n`;
@@ -145,11 +171,21 @@ export function buildExport(
       if (restore) files.set(`${s.node}.${f.family === 'ipv4' ? 'v4' : 'v6'}.rules`, restore);
       return { family: f.family, rules, restore, hash: guardStateHash([f.state]) };
     });
+    const t = s.nftGuard?.table;
+    let nft: { rules: string; file: string; hash: string } | undefined;
+    if (t?.ok && t.value.table === 'present') {
+      const desired = nftDesiredFromState(t.value).desired;
+      const file = renderNftPlan(planNftState(s.node, { table: 'absent' }, desired));
+      if (file) files.set(`${s.node}.nft`, file);
+      nft = { rules: serializeNftSavedState(t.value), file, hash: nftStateHash(t.value) };
+    }
     return {
       node: s.node,
       backend: s.kubeBackend,
       stateHash: guardStateHash(s.families.map((f) => f.state)),
       families,
+      guard: s.guardBackend,
+      ...(nft ? { nft } : {}),
     };
   });
   const document: ExportDocument = {

@@ -2,6 +2,7 @@
 // rollback and remove, never rewritten. Reading tolerates a torn last line (a crash mid-append)
 // and reports lines it cannot read instead of failing.
 import { readFile } from 'node:fs/promises';
+import type { NftNodePlan } from '../../shared/guard/nft/index.js';
 import type { NodePlan } from '../../shared/guard/plan.js';
 import { appendLine, type LocalStore } from './local-store.js';
 import { planLines } from './plan-text.js';
@@ -52,12 +53,14 @@ export const HISTORY_PLAN_LIMITS: HistoryPlanLimits = { groups: 50, linesPerGrou
 
 /** Nodes with the same plan grouped (input order), each group's diff bounded. */
 export function historyPlans(
-  plans: readonly NodePlan[],
+  plans: readonly (NodePlan | { readonly plan: NodePlan; readonly nft?: { readonly plan: NftNodePlan } })[],
   limits: HistoryPlanLimits = HISTORY_PLAN_LIMITS,
 ): HistoryPlanGroup[] {
   const groups = new Map<string, { nodes: string[]; diff: string[] }>();
-  for (const p of plans) {
-    const diff = planLines(p).slice(1);
+  for (const x of plans) {
+    // A change with an nft part (kube-proxy's nftables mode) keeps its nft edits too.
+    const p = 'plan' in x ? x.plan : x;
+    const diff = planLines(p, p.node, 'plan' in x ? x.nft?.plan : undefined).slice(1);
     const key = diff.map((l) => l.replace(`${p.node}: `, '')).join('\n');
     const g = groups.get(key);
     if (g) g.nodes.push(p.node);

@@ -1,6 +1,6 @@
 // What NodePort Guard keeps on this machine, next to the workspace file (`<workspace>.npg/`):
 //   history.jsonl                 every apply / rollback / remove, appended and fsynced, never rewritten
-//   saved/<node>/<time>-<token>.v4|v6   the node's guard state before each change (the local copy)
+//   saved/<node>/<time>-<token>.v4|v6|nft  the node's guard state before each change (the local copy)
 //   pending.json                  the last commit-confirmed change waiting for `npg confirm`
 // Everything is written with fsync; files that are replaced are replaced atomically.
 import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
@@ -50,9 +50,10 @@ const KEEP_SAVED = 50;
 
 async function prune(dir: string): Promise<void> {
   const names = await readdir(dir);
-  const stamps = [...new Set(names.map((n) => n.replace(/\.(v4|v6)$/, '')))].sort();
+  const stamps = [...new Set(names.map((n) => n.replace(/\.(v4|v6|nft)$/, '')))].sort();
   const old = new Set(stamps.slice(0, Math.max(0, stamps.length - KEEP_SAVED)));
-  for (const n of names) if (old.has(n.replace(/\.(v4|v6)$/, ''))) await rm(join(dir, n), { force: true });
+  for (const n of names)
+    if (old.has(n.replace(/\.(v4|v6|nft)$/, ''))) await rm(join(dir, n), { force: true });
 }
 
 /** The newest locally saved state of a node (stamp `<time>-<token>`, suffix -> text), if any. */
@@ -67,11 +68,11 @@ export async function latestSavedState(
   } catch {
     return undefined;
   }
-  const stamps = [...new Set(names.map((n) => n.replace(/\.(v4|v6)$/, '')))].sort();
+  const stamps = [...new Set(names.map((n) => n.replace(/\.(v4|v6|nft)$/, '')))].sort();
   const last = stamps.at(-1);
   if (!last) return undefined;
   const files = new Map<string, string>();
-  for (const suffix of ['v4', 'v6']) {
+  for (const suffix of ['v4', 'v6', 'nft']) {
     try {
       files.set(suffix, await readFile(join(dir, `${last}.${suffix}`), 'utf8'));
     } catch {

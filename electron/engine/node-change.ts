@@ -3,6 +3,8 @@
 // commit-confirmed timer), the saved state to keep, and the excerpt the node must still show.
 // Apply, rollback and remove differ only in the desired state they aim for.
 import { type DesiredGuard, desiredGuard, familyOf } from '../../shared/guard/desired.js';
+import { fingerprint } from '../../shared/guard/hash.js';
+import { serializeNftSavedState } from '../../shared/guard/nft/index.js';
 import type { NodePlan } from '../../shared/guard/plan.js';
 import { planNode } from '../../shared/guard/plan.js';
 import {
@@ -18,6 +20,14 @@ import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../s
 import type { PlanChecks } from '../../shared/guard/warnings.js';
 import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
+import {
+  type NftChange,
+  nftApplyPart,
+  nftHashAfter,
+  nftRemovePart,
+  nftRestorePart,
+  withNftPlan,
+} from './nft-change.js';
 import { EXPIRE_SCRIPT } from './node-scripts.js';
 import { encodeBundle } from './sections.js';
 import { type NodeSnapshot, savedStates } from './snapshot.js';
@@ -36,6 +46,12 @@ export interface NodeChange {
   readonly undo: readonly RestoreText[];
   /** The state before the change, per planned family (saved on the node and locally). */
   readonly before: readonly FamilyGuardState[];
+  /**
+   * The nft guard's part (table inet nodeport-guard): the whole change where kube-proxy runs in
+   * nftables mode (then restores, undo and before are empty), or beside the iptables part in a
+   * remove or rollback that found our table. `plan` then sums up both (withNftPlan).
+   */
+  readonly nft?: NftChange;
 }
 
 export type ChangeResult =
@@ -105,6 +121,12 @@ export function applyChange(
     ...(v6 ? { ipv6NodePorts: v6 } : {}),
     ...nodePortChecks(snapshot, checks),
   };
+  // kube-proxy's nftables mode: an iptables guard does nothing there; the guard is our own table.
+  if (snapshot.guardBackend === 'nft') {
+    const p = nftApplyPart(snapshot, d.desired, planChecks);
+    if (!p.ok) return p;
+    return { ok: true, change: nftOnly(snapshot, 'apply', d.desired, p.nft) };
+  }
   const plan = planNode({
     node: snapshot.node,
     current: currentStates(snapshot, snapshot.guardFamilies),
@@ -115,8 +137,39 @@ export function applyChange(
   return { ok: true, change: finish(snapshot, 'apply', d.desired, plan) };
 }
 
-/** Back to the state the node saved before its last change. */
+/** A change of the nft guard alone. */
+function nftOnly(snapshot: NodeSnapshot, op: ChangeOp, desired: DesiredGuard, nft: NftChange): NodeChange {
+  return {
+    node: snapshot.node,
+    op,
+    snapshot,
+    desired,
+    plan: withNftPlan(undefined, nft.plan, snapshot.node, snapshot.kubeBackend),
+    restores: [],
+    undo: [],
+    before: [],
+    nft,
+  };
+}
+
+/** An iptables change with an nft part beside it (remove, rollback). */
+function withNft(change: NodeChange, nft: NftChange | undefined): NodeChange {
+  if (!nft) return change;
+  return { ...change, plan: withNftPlan(change.plan, nft.plan, change.node, change.plan.backend), nft };
+}
+
+const NO_GUARD: DesiredGuard = { ports: [], families: [] };
+
+/** Back to the state the node saved before its last change (iptables, nft, or both). */
 export function rollbackChange(snapshot: NodeSnapshot): ChangeResult {
+  let nft: NftChange | undefined;
+  if (snapshot.saved.nft !== undefined) {
+    const p = nftRestorePart(snapshot, snapshot.saved.nft);
+    if (!p.ok) return p;
+    nft = p.nft;
+  }
+  if (nft && snapshot.saved.ipv4 === undefined && snapshot.saved.ipv6 === undefined)
+    return { ok: true, change: nftOnly(snapshot, 'rollback', NO_GUARD, nft) };
   const saved = savedStates(snapshot);
   if (!saved.ok) return saved;
   const current = currentStates(
@@ -124,10 +177,13 @@ export function rollbackChange(snapshot: NodeSnapshot): ChangeResult {
     saved.states.map((s) => s.family),
   );
   const plan = planRestore(snapshot.node, current, saved.states, snapshot.kubeBackend);
-  return { ok: true, change: finish(snapshot, 'rollback', desiredFromState(saved.states), plan) };
+  return {
+    ok: true,
+    change: withNft(finish(snapshot, 'rollback', desiredFromState(saved.states), plan), nft),
+  };
 }
 
-/** No guard at all: every NPG- chain and entry jump goes, in every family read. */
+/** No guard at all: every NPG- chain and entry jump goes, in every family read, and our nft table. */
 export function removeChange(snapshot: NodeSnapshot): ChangeResult {
   const families = snapshot.families.map((f) => f.family);
   const current = currentStates(snapshot, families);
@@ -136,7 +192,21 @@ export function removeChange(snapshot: NodeSnapshot): ChangeResult {
     ports: [],
     families: families.map((family) => ({ family, entry: false, chains: [] })),
   };
-  return { ok: true, change: finish(snapshot, 'remove', desired, plan) };
+  return { ok: true, change: withNft(finish(snapshot, 'remove', desired, plan), nftRemovePart(snapshot)) };
+}
+
+/** Fingerprints of the guard state before and after a change (history), over both parts. */
+export function stateHashes(change: NodeChange): { before: string; after: string } {
+  const before = guardStateHash(change.before);
+  const after = guardStateHash(stateAfter(change.desired));
+  const nft = change.nft;
+  if (!nft) return { before, after };
+  if (change.restores.length === 0 && change.before.length === 0)
+    return { before: nft.plan.stateHash, after: nftHashAfter(nft) };
+  return {
+    before: fingerprint(`${before}\nnft ${nft.plan.stateHash}`),
+    after: fingerprint(`${after}\nnft ${nftHashAfter(nft)}`),
+  };
 }
 
 const SUFFIX: Readonly<Record<Family, string>> = { ipv4: 'v4', ipv6: 'v6' };
@@ -165,13 +235,23 @@ export function changeBundle(change: NodeChange, meta: BundleMeta): string {
   );
   for (const r of change.restores) files.set(`restore.${SUFFIX[r.family]}`, r.text);
   for (const r of change.undo) files.set(`undo.${SUFFIX[r.family]}`, r.text);
+  const nft = change.nft;
+  if (nft) {
+    // The script lists our table under the lock and compares (stale plan), saves, runs one nft -f.
+    files.set('expect.nft', nft.excerpt);
+    files.set('saved.nft', serializeNftSavedState(nft.before));
+    if (nft.text) {
+      files.set('restore.nft', nft.text);
+      files.set('undo.nft', nft.undo);
+    }
+  }
   files.set('expire.sh', EXPIRE_SCRIPT);
   return encodeBundle(files);
 }
 
 /** Fingerprint of the state a change leaves (for history and export). */
 export function stateHashAfter(change: NodeChange): string {
-  return guardStateHash(stateAfter(change.desired));
+  return stateHashes(change).after;
 }
 
 /** Whether the policy's desired guard for `family` exists on this change (for messages). */

@@ -12,12 +12,16 @@ import { installScript } from './export';
 import { applyChange, changeBundle, type NodeChange, removeChange, rollbackChange } from './node-change';
 import { CHANGE_SCRIPT, CONFIRM_SCRIPT, READ_SCRIPT } from './node-scripts';
 import { parseScriptOutput, type ScriptOutput } from './sections';
-import { verifySnapshot } from './send-change';
+import { verifyGuard, verifySnapshot } from './send-change';
 import { type NodeSnapshot, snapshotFromOutput } from './snapshot';
 
 const fixture = (name: string) => readFileSync(`e2e/lab/fixtures/${name}`, 'utf8');
 const KUBE_V4 = fixture('iptables-v4-current.iptables-save-t-nat.txt');
 const KUBE_V6 = fixture('iptables-v6-current.ip6tables-save-t-nat.txt');
+
+/** A stand-in for kube-proxy's nftables-mode table: its nat chain at dstnat. */
+const NFT_KUBE_PROXY =
+  'table ip kube-proxy {\n  chain nat-prerouting {\n    type nat hook prerouting priority dstnat; policy accept;\n  }\n}\n';
 
 const canRun = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
 
@@ -279,8 +283,73 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(nsExec(['nft', 'add', 'table', 'ip', 'kube-proxy']).status).toBe(0);
       expect(ns.read().mode).toBe('nftables');
       expect(plan().mode).toBe('nftables');
-      expect(applyChange(plan(), POLICY)).toMatchObject({ ok: true });
-      expect(change(plan()).plan.errors[0]?.message).toMatch(/nftables mode/);
+      // The guard there is our own table (shared/guard/nft), not NPG- chains.
+      const c = change(plan());
+      expect(c.plan.errors).toEqual([]);
+      expect(c.restores).toEqual([]);
+      expect(c.nft?.text).toContain('table inet nodeport-guard');
+    }));
+
+  it('the nft guard through CHANGE_SCRIPT: one nft -f under the lock, a stale listing refused, rollback and remove', () =>
+    withNs((ns) => {
+      const nsExec = (argv: string[], input?: string) =>
+        spawnSync('ip', ['netns', 'exec', ns.name, ...argv], { input, encoding: 'utf8' });
+      for (const t of ['-F', '-X']) nsExec(['iptables', '-t', 'nat', t]);
+      expect(nsExec(['nft', '-f', '-'], NFT_KUBE_PROXY).status).toBe(0);
+      const read = (what: 'plan' | 'guard' | 'full'): NodeSnapshot => {
+        const r = snapshotFromOutput('n1', ns.sh(READ_SCRIPT, [what]).out, what);
+        if (!r.ok) throw new Error(r.message);
+        return r.snapshot;
+      };
+      const table = () => nsExec(['nft', 'list', 'table', 'inet', 'nodeport-guard']);
+      const c = change(read('plan'));
+      expect(c.nft?.excerpt).toBe('absent\n');
+      const r = send(ns, c, { secs: 0 });
+      expect(r.out.markers.get('result'), r.stdout).toEqual(['ok']);
+      expect(r.out.events.map((e) => e.join(' '))).toContain('restored nft');
+      expect(table().stdout).toContain('ip saddr != @allow-tcp-30001-v4');
+      expect(readFileSync(`/var/lib/nodeport-guard/netns/${ns.name}/saved.nft`, 'utf8')).toMatch(
+        /^# nodeport-guard nft saved state v1\n/,
+      );
+      // The guard read sees kube-proxy's nftables mode and our table; verify is clean.
+      const g = read('guard');
+      expect(g.guardBackend).toBe('nft');
+      const d = desiredGuard(POLICY, { families: g.guardFamilies });
+      if (!d.ok) throw new Error('policy');
+      expect(verifyGuard(g, d.desired).status).toBe('ok');
+      // Planned again from a fresh read: nothing to do. The listing the read took (TS strips the
+      // counters) equals the one the script takes under the lock (sed strips them): not stale.
+      expect(change(read('plan')).plan.noop).toBe(true);
+      const next = change(read('plan'), {
+        nodePorts: [{ ...POLICY.nodePorts[0]!, allow: [{ cidr: '198.18.100.11' }] }],
+      });
+      expect(send(ns, next, { bundle: changeBundle(next, meta()) }).out.markers.get('result')).toEqual([
+        'ok',
+      ]);
+      expect(table().stdout).toContain('198.18.100.11');
+
+      // Stale: the table changed by hand after the plan was read; nothing changes.
+      const stale = change(read('plan'));
+      expect(
+        nsExec(['nft', 'add', 'element', 'inet', 'nodeport-guard', 'allow-tcp-30001-v4', '{ 198.18.9.9 }'])
+          .status,
+      ).toBe(0);
+      const before = table().stdout;
+      const st = send(ns, stale);
+      expect(st.out.markers.get('result')).toEqual(['stale', 'nft']);
+      expect(table().stdout).toBe(before);
+
+      // Rollback: the table as saved before the last change (198.18.100.11 only); remove: none.
+      const rb = rollbackChange(read('full'));
+      if (!rb.ok) throw new Error(rb.message);
+      expect(send(ns, rb.change).out.markers.get('result')).toEqual(['ok']);
+      expect(table().stdout).toContain('198.18.100.10');
+      expect(table().stdout).not.toContain('198.18.9.9');
+      const rm = removeChange(read('full'));
+      if (!rm.ok) throw new Error(rm.message);
+      expect(send(ns, rm.change).out.markers.get('result')).toEqual(['ok']);
+      expect(table().status).not.toBe(0);
+      expect(nsExec(['nft', 'list', 'table', 'ip', 'kube-proxy']).status).toBe(0);
     }));
 
   it('a failing IPv6 transaction undoes the IPv4 one: the node stays fully old', () =>

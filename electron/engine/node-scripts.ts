@@ -8,9 +8,10 @@
 //   /var/lib/nodeport-guard[/netns/NAME]/
 //     lock                    flock: one change at a time on this node
 //     saved.v4, saved.v6      the guard state before the last change (saved-state text)
+//     saved.nft               the same for the nft guard (table inet nodeport-guard, as JSON)
 //     saved.meta              one JSON line: when, which operation, token
 //     pending/                a commit-confirmed change waiting for `npg confirm`:
-//       token backend deadline timer undo.v4 undo.v6 expire.sh
+//       token backend deadline timer undo.v4 undo.v6 undo.nft expire.sh
 //     expired/, last-expired  the last change the timer rolled back
 //
 // Output is sections: `%%npg begin NAME` / `%%npg end NAME RC` around a command's output, and
@@ -117,11 +118,15 @@ ${SEC}dump() {
   tool "$1" save; shift
   "$T" -c "$@"
 }
-list=
+list= kube4=
 guardread() {
   fam=$1; tool "$1" save; ipt=\${T%-save}; shift
   list=PREROUTING
-  if [ "$fam" = v4 ]; then "$ipt" -w -t nat -S PREROUTING -v || return 1
+  if [ "$fam" = v4 ]; then
+    p=$("$ipt" -w -t nat -S PREROUTING -v) || return 1
+    printf '%s\n' "$p"
+    # kube-proxy's jump in iptables (iptables or ipvs mode): no need to look for its nftables mode.
+    case $p in *"-j KUBE-SERVICES"*) kube4=yes ;; esac
   else
     # IPv6 with neither kube-proxy's jump nor ours: nothing of ours can be in front, skip the rest.
     p=$("$ipt" -w -t nat -S PREROUTING -v) || return 1
@@ -171,7 +176,7 @@ if command -v "$T" >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then
   family v6 "$@"
   [ "$what" = plan ] && { sec nodeports.v6 nodeports v6; m nodeport-chain.v6 "$np"; }
 fi
-${OTHER_BACKEND}ipvs=no
+${OTHER_BACKEND}ipvs=no kpn=
 if [ "$what" = full ] || [ "$what" = plan ]; then
   tool v4 save
   if "\${T%-save}" -w -t nat -S KUBE-NODE-PORT >/dev/null 2>&1; then ipvs=yes; fi
@@ -185,18 +190,38 @@ if [ "$what" = full ] || [ "$what" = plan ]; then
       # kube-proxy's own tables as JSON (shared/nftables reads them); the listing is the test too.
       sec nft.v4 nft -j list table ip kube-proxy 2>/dev/null
       if [ "$rc" = 0 ]; then
-        m kube-proxy-nftables yes
+        m kube-proxy-nftables yes; kpn=yes
         [ "$v6" = yes ] && sec nft.v6 nft -j list table ip6 kube-proxy 2>/dev/null
       fi
     elif nft list table ip kube-proxy >/dev/null 2>&1; then
-      m kube-proxy-nftables yes
+      m kube-proxy-nftables yes; kpn=yes
     fi
   fi
   m ssh-client "\${SSH_CONNECTION:-}"
 fi
+# guard and nat reads learn kube-proxy's nftables mode here: a guard read only where iptables'
+# PREROUTING has no kube-proxy jump (so iptables and ipvs nodes start no nft there); a nat read
+# (export, verify --full, counters) streamed its dump, so it asks. \`list tables\` prints names
+# only, where \`list table\` would print all of kube-proxy's rules.
+if { [ "$what" = nat ] || { [ "$what" = guard ] && [ -z "$kube4" ]; }; } && command -v nft >/dev/null 2>&1; then
+  t=$(nft list tables ip 2>/dev/null)
+  case "
+$t
+" in *"
+table ip kube-proxy
+"*) m kube-proxy-nftables yes; kpn=yes ;; esac
+fi
+# Our nft guard (table inet nodeport-guard; absent: nft says no such table, exit 1) where kube-proxy
+# runs in nftables mode, and in every full read (remove and rollback find it in any mode); in guard
+# and nat reads also the base chains, for verify's priority check. stderr into the section: it says why (absent or failed).
+if command -v nft >/dev/null 2>&1 && { [ "$what" = full ] || [ -n "$kpn" ]; }; then
+  m nft-guard read
+  sec nft.guard nft -j list table inet nodeport-guard 2>&1
+  case $what in guard|nat) sec nft.chains nft -j list chains 2>&1 ;; esac
+fi
 sec addr ip -o addr show
 files="pending/token pending/deadline pending/timer last-expired"
-[ "$what" = guard ] || files="saved.v4 saved.v6 saved.meta $files"
+[ "$what" = guard ] || files="saved.v4 saved.v6 saved.nft saved.meta $files"
 ${LISTEN_AND_STATE}exit 0
 `,
   { name: 'npg-read', args: [/full|nat|plan|guard/], rest: { pattern: /NPG-[A-Z0-9-]{1,24}/, max: 4096 } },
@@ -259,9 +284,20 @@ excerpt() {
     grep -E '^(:NPG-|-A PREROUTING |-A NPG-|-A [^ ]+ .*-[jg] NPG-)' >"$w/ex.$1"
   return 0
 }
+# Our nft table as JSON without counters (NFT_COUNTERS in snapshot.ts strips the same), or \`absent\`.
+nftex() {
+  nft -j list table inet nodeport-guard >"$w/raw.nft" 2>"$w/err" && {
+    sed -e 's/"packets": [0-9]*, "bytes": [0-9]*//g' "$w/raw.nft" >"$w/ex.nft"
+    return 0
+  }
+  grep -q '^Error: No such file or directory' "$w/err" || return 1
+  echo absent >"$w/ex.nft"
+  return 0
+}
 check() {
   [ -f "$w/expect.$1" ] || return 0
-  excerpt "$1" || return 2
+  if [ "$1" = nft ]; then nftex || return 2
+  else excerpt "$1" || return 2; fi
   cmp -s "$w/ex.$1" "$w/expect.$1" || return 1
   return 0
 }
@@ -284,9 +320,13 @@ disarm() {
  * family (one retry after a failed commit, which changed nothing: a concurrent nft writer can make
  * a commit fail). If the second family fails, the first is undone, so the node is fully old or
  * fully new. With a confirm time, arm the timer that restores the saved state.
- * $1 apply|rollback|remove  $2 nft|legacy|default  $3 token  $4 confirm seconds (0: none)
- * stdin: `%%npg file NAME` sections: expect.v4/6, saved.v4/6, saved.meta, restore.v4/6,
- * undo.v4/6, expire.sh.
+ * The nft guard (table inet nodeport-guard) is one more part, `nft`, beside v4 and v6: its check
+ * lists our table as JSON without counters (or `absent`) and compares it with expect.nft, and its
+ * change is one `nft -f` (one batch: all or nothing); a part that fails undoes the parts before it.
+ * $1 apply|rollback|remove  $2 nft|legacy|default (kube-proxy's iptables backend)  $3 token
+ * $4 confirm seconds (0: none)
+ * stdin: `%%npg file NAME` sections: expect.v4/6/nft, chains.v4/6, saved.v4/6/nft, saved.meta,
+ * restore.v4/6/nft, undo.v4/6/nft, expire.sh.
  */
 export const CHANGE_SCRIPT = shippedScript(
   `${PRELUDE}${TOOLS}op=$1 kb=$2 tok=$3 secs=$4
@@ -302,18 +342,26 @@ ${LOCK_AND_CHECK}if [ -f "$d/pending/token" ]; then
   if [ "$op" = apply ]; then m result pending "$(cat "$d/pending/token")"; exit 7; fi
   disarm
 fi
-for f in v4 v6; do
+for f in v4 v6 nft; do
   check "$f"; c=$?
   if [ "$c" = 1 ]; then m result stale "$f"; exit 3; fi
   if [ "$c" = 2 ]; then m begin stderr; head -c 2000 "$w/err"; printf '\\n'; m end stderr 0; m result read-failed "$f"; exit 4; fi
 done
-for f in v4 v6; do
+for f in v4 v6 nft; do
   if [ -f "$w/saved.$f" ]; then cp "$w/saved.$f" "$d/saved.$f.new" && mv -f "$d/saved.$f.new" "$d/saved.$f" || { m result save-failed; exit 5; }
   else rm -f "$d/saved.$f"; fi
 done
 [ -f "$w/saved.meta" ] && cp "$w/saved.meta" "$d/saved.meta.new" && mv -f "$d/saved.meta.new" "$d/saved.meta"
 m saved
 restore() {
+  if [ "$1" = nft ]; then
+    nft -f "$2" 2>"$w/err" && return 0
+    [ "$3" = retry ] || return 1
+    check nft || return 1
+    sleep 1
+    nft -f "$2" 2>"$w/err"
+    return
+  fi
   tool "$1" restore; r=$T
   "$r" -w 10 --noflush <"$2" 2>"$w/err" && return 0
   [ "$3" = retry ] || return 1
@@ -322,7 +370,7 @@ restore() {
   "$r" -w 10 --noflush <"$2" 2>"$w/err"
 }
 applied=
-for f in v4 v6; do
+for f in v4 v6 nft; do
   [ -f "$w/restore.$f" ] || continue
   if restore "$f" "$w/restore.$f" retry; then applied="$applied $f"; m restored "$f"; continue; fi
   m begin stderr; head -c 2000 "$w/err"; printf '\\n'; m end stderr 0
@@ -335,7 +383,7 @@ done
 if [ "$secs" -gt 0 ] && [ -n "$applied" ]; then
   p=$d/pending.new
   rm -rf "$p" && mkdir "$p" || { m result timer-failed; exit 10; }
-  for f in undo.v4 undo.v6 expire.sh; do [ -f "$w/$f" ] && cp "$w/$f" "$p/$f"; done
+  for f in undo.v4 undo.v6 undo.nft expire.sh; do [ -f "$w/$f" ] && cp "$w/$f" "$p/$f"; done
   echo "$kb" >"$p/backend"
   echo $(( $(date +%s) + secs )) >"$p/deadline"
   echo "$tok" >"$p/token"
@@ -373,7 +421,7 @@ exit 0
  * $1 directory  $2 token  $3 seconds to wait first
  */
 export const EXPIRE_SCRIPT = `# nodeport-guard commit-confirmed timer: unless \`npg confirm\` arrives first, restores the
-# guard state saved before change $2 (undo.v4 / undo.v6 next to this file). Written by npg.
+# guard state saved before change $2 (undo.v4 / undo.v6 / undo.nft next to this file). Written by npg.
 d=$1 tok=$2 secs=$3
 case $secs in ''|*[!0-9]*) secs=0 ;; esac
 [ "$secs" -gt 0 ] && sleep "$secs"
@@ -390,6 +438,10 @@ for f in v4 v6; do
   "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log" ||
     { sleep 1; "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log"; } || rc=1
 done
+if [ -f "$d/pending/undo.nft" ]; then
+  nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log" ||
+    { sleep 1; nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log"; } || rc=1
+fi
 echo "$tok $(date +%s) $rc" >"$d/last-expired"
 rm -rf "$d/expired"
 mv "$d/pending" "$d/expired"

@@ -138,12 +138,21 @@ export async function prepare(
           });
           continue;
         }
-        if (s.saved.ipv4 === undefined && s.saved.ipv6 === undefined && options.store) {
+        if (
+          s.saved.ipv4 === undefined &&
+          s.saved.ipv6 === undefined &&
+          s.saved.nft === undefined &&
+          options.store
+        ) {
           const local = await latestSavedState(options.store, s.node);
           if (local && (!latest || local.stamp.endsWith(latest.token))) {
             const v4 = local.files.get('v4');
             const v6 = local.files.get('v6');
-            snap = { ...s, saved: { ...(v4 ? { ipv4: v4 } : {}), ...(v6 ? { ipv6: v6 } : {}) } };
+            const nft = local.files.get('nft');
+            snap = {
+              ...s,
+              saved: { ...(v4 ? { ipv4: v4 } : {}), ...(v6 ? { ipv6: v6 } : {}), ...(nft ? { nft } : {}) },
+            };
           }
         }
         r = rollbackChange(snap);

@@ -4,15 +4,14 @@
 // the node's state: unchanged, new (applied), or old (stale, failed, skipped).
 import { randomBytes } from 'node:crypto';
 import { fingerprint } from '../../shared/guard/hash.js';
+import { serializeNftSavedState } from '../../shared/guard/nft/index.js';
 import { serializeSavedState } from '../../shared/guard/saved-state.js';
-import { guardStateHash } from '../../shared/guard/state.js';
-import type { NodeVerify } from '../../shared/guard/verify.js';
 import type { ProgressListener } from '../fleet/index.js';
 import { appendHistory, type HistoryNodeResult, type HistoryRecord, historyPlans } from './history.js';
 import { type KillResult, killEstablished } from './kill-established.js';
 import { type LocalStore, operatorName, saveBeforeState, writePending } from './local-store.js';
-import { type NodeChange, stateHashAfter } from './node-change.js';
-import { type SendOutcome, sendChange } from './send-change.js';
+import { type NodeChange, stateHashes } from './node-change.js';
+import { type GuardVerify, type SendOutcome, sendChange } from './send-change.js';
 import type { Session } from './session.js';
 
 export type NodeOutcome =
@@ -20,7 +19,7 @@ export type NodeOutcome =
   | {
       readonly node: string;
       readonly status: 'applied';
-      readonly verify?: NodeVerify;
+      readonly verify?: GuardVerify;
       readonly timer?: string;
       readonly killed?: KillResult;
       readonly message?: string;
@@ -64,7 +63,10 @@ export interface RunChangesResult {
 export function planHashOf(changes: readonly NodeChange[]): string {
   return fingerprint(
     changes
-      .map((c) => `${c.node}\n${c.restores.map((r) => `${r.family}\n${r.text}`).join('\n')}`)
+      .map(
+        (c) =>
+          `${c.node}\n${c.restores.map((r) => `${r.family}\n${r.text}`).join('\n')}${c.nft?.text ? `\nnft\n${c.nft.text}` : ''}`,
+      )
       .join('\n--\n'),
   );
 }
@@ -97,6 +99,7 @@ export async function runChanges(
   const stamp = `${time.replace(/[:.]/g, '-')}-${token}`;
   for (const c of todo) {
     const files = new Map(c.before.map((s) => [s.family === 'ipv4' ? 'v4' : 'v6', serializeSavedState(s)]));
+    if (c.nft) files.set('nft', serializeNftSavedState(c.nft.before));
     await saveBeforeState(options.store, c.node, stamp, files);
   }
   if (confirmSeconds > 0 && todo.length > 0) {
@@ -199,15 +202,15 @@ export async function runChanges(
     ...(confirmSeconds > 0 ? { confirmWithinSeconds: confirmSeconds } : {}),
     outcome,
     nodes: ordered.map((o) => historyEntry(o, changes.find((c) => c.node === o.node)!)),
-    plans: historyPlans(changes.map((c) => c.plan)),
+    plans: historyPlans(changes),
   };
   if (todo.length > 0) await appendHistory(options.store, record);
   return { token, planHash, outcomes: ordered, outcome };
 }
 
 function historyEntry(o: NodeOutcome, change: NodeChange): HistoryNodeResult {
-  const before = guardStateHash(change.before);
-  const base = { node: o.node, status: o.status, stateHashBefore: before };
+  const hashes = stateHashes(change);
+  const base = { node: o.node, status: o.status, stateHashBefore: hashes.before };
   switch (o.status) {
     case 'unchanged':
       return base;
@@ -215,7 +218,7 @@ function historyEntry(o: NodeOutcome, change: NodeChange): HistoryNodeResult {
       return {
         ...base,
         status: o.verify && o.verify.status !== 'ok' ? 'drift' : 'applied',
-        stateHashAfter: stateHashAfter(change),
+        stateHashAfter: hashes.after,
         ...(o.timer ? { timer: o.timer } : {}),
         ...(o.verify && o.verify.status !== 'ok'
           ? { message: o.verify.findings.find((f) => f.severity !== 'info')?.message ?? 'verify failed' }

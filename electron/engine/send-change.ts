@@ -2,21 +2,43 @@
 // iptables-restore per family, undo of the first family if the second fails, the commit-confirmed
 // timer), then a fresh read and verify. The outcome says which state the node is in: old, new, or
 // unknown (connection lost mid-way: the transactions are atomic, so it is one or the other).
+import {
+  type NftFinding,
+  type NftPortVerify,
+  nftDesired,
+  nftStateHash,
+  nftStateMatches,
+} from '../../shared/guard/nft/index.js';
 import { stateAfter } from '../../shared/guard/render.js';
 import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
-import { type NodeVerify, verifyNode } from '../../shared/guard/verify.js';
+import {
+  type Finding,
+  type NodeVerify,
+  type PortVerify,
+  type VerifyStatus,
+  verifyNode,
+} from '../../shared/guard/verify.js';
 import { firstVisibleLine } from '../../shared/text/visible.js';
 import type { NodeStepContext } from '../fleet/index.js';
+import { verifyNftSnapshot } from './nft-change.js';
 import { type BundleMeta, changeBundle, type NodeChange } from './node-change.js';
 import { CHANGE_SCRIPT } from './node-scripts.js';
 import { markerValue, parseScriptOutput } from './sections.js';
 import { explain, readErrorMessage, readNode } from './session.js';
 import type { NodeSnapshot } from './snapshot.js';
 
+/** A node's verify by either guard: iptables (NodeVerify) or nft (NftNodeVerify), or both summed up. */
+export interface GuardVerify {
+  readonly node: string;
+  readonly status: VerifyStatus;
+  readonly findings: readonly (Finding | NftFinding)[];
+  readonly ports: readonly (PortVerify | NftPortVerify)[];
+}
+
 export type SendOutcome =
   | {
       readonly status: 'applied';
-      readonly verify?: NodeVerify;
+      readonly verify?: GuardVerify;
       readonly after?: NodeSnapshot;
       /** `sh 1795673383` / `systemd 1795673383`: timer kind and node-clock deadline. */
       readonly timer?: string;
@@ -89,7 +111,10 @@ export async function sendChange(
     case 'stale':
       return {
         status: 'stale',
-        message: `${node}: plan is stale: the ${rest[0] === 'v6' ? 'IPv6' : 'IPv4'} guard or PREROUTING changed since it was read; nothing changed, plan again`,
+        message:
+          rest[0] === 'nft'
+            ? `${node}: plan is stale: table inet nodeport-guard changed since it was read; nothing changed, plan again`
+            : `${node}: plan is stale: the ${rest[0] === 'v6' ? 'IPv6' : 'IPv4'} guard or PREROUTING changed since it was read; nothing changed, plan again`,
       };
     case 'pending':
       return {
@@ -107,19 +132,19 @@ export async function sendChange(
       return {
         status: 'failed',
         state: 'old',
-        message: `${node}: ${rest[0] === 'v6' ? 'ip6tables-restore' : 'iptables-restore'} failed${stderr ? `: ${stderr}` : ''}; node left at its old guard${out.events.some((e) => e[0] === 'undone') ? ' (IPv4 part undone)' : ''}`,
+        message: `${node}: ${TOOL_OF[rest[0] ?? ''] ?? 'iptables-restore'} failed${stderr ? `: ${stderr}` : ''}; node left at its old guard${undone(out.events)}`,
       };
     case 'undo-failed':
       return {
         status: 'failed',
         state: 'mixed',
-        message: `${node}: ${rest[0] === 'v6' ? 'IPv6' : 'IPv4'} change failed and undoing the ${rest[1] === 'v6' ? 'IPv6' : 'IPv4'} part failed too${stderr ? `: ${stderr}` : ''}; run npg verify and npg rollback`,
+        message: `${node}: ${PART_OF[rest[0] ?? ''] ?? 'IPv4'} change failed and undoing the ${PART_OF[rest[1] ?? ''] ?? 'IPv4'} part failed too${stderr ? `: ${stderr}` : ''}; run npg verify and npg rollback`,
       };
     case 'read-failed':
       return {
         status: 'failed',
         state: 'old',
-        message: `${node}: could not read the ${rest[0] === 'v6' ? 'IPv6' : 'IPv4'} nat table under the lock${stderr ? `: ${stderr}` : ''}; nothing changed`,
+        message: `${node}: could not read ${rest[0] === 'nft' ? 'table inet nodeport-guard' : `the ${rest[0] === 'v6' ? 'IPv6' : 'IPv4'} nat table`} under the lock${stderr ? `: ${stderr}` : ''}; nothing changed`,
       };
     case 'timer-failed':
       return { status: 'failed', state: 'unknown', message: `${node}: could not arm the confirm timer` };
@@ -141,14 +166,52 @@ export async function sendChange(
   return { status: 'applied', verify: after.verify, after: after.snapshot, ...(timer ? { timer } : {}) };
 }
 
+/** The parts of the change script's output: which tool a part runs, and its name in messages. */
+const TOOL_OF: Readonly<Record<string, string>> = {
+  v4: 'iptables-restore',
+  v6: 'ip6tables-restore',
+  nft: 'nft -f',
+};
+const PART_OF: Readonly<Record<string, string>> = { v4: 'IPv4', v6: 'IPv6', nft: 'nft table' };
+
+function undone(events: readonly (readonly string[])[]): string {
+  const parts = events.filter((e) => e[0] === 'undone').map((e) => PART_OF[e[1] ?? ''] ?? e[1]);
+  return parts.length ? ` (${parts.join(' and ')} part undone)` : '';
+}
+
 async function readAfter(
   ctx: NodeStepContext,
   change: NodeChange,
-): Promise<{ ok: true; verify: NodeVerify; snapshot: NodeSnapshot } | { ok: false; message: string }> {
+): Promise<{ ok: true; verify: GuardVerify; snapshot: NodeSnapshot } | { ok: false; message: string }> {
   const chains = change.desired.families.flatMap((f) => f.chains.map((c) => c.name));
   const r = await readNode(ctx.run, change.node, 'guard', [...new Set(chains)]);
   if (!r.ok) return { ok: false, message: readErrorMessage(r.error) };
-  return { ok: true, snapshot: r.value, verify: verifySnapshot(r.value, change.desired) };
+  return { ok: true, snapshot: r.value, verify: verifyChange(r.value, change) };
+}
+
+/** After a change: each part against what it should have left (an apply's nft part: the policy). */
+export function verifyChange(snapshot: NodeSnapshot, change: NodeChange): GuardVerify {
+  const nft = change.nft;
+  if (!nft) return verifySnapshot(snapshot, change.desired);
+  const n = verifyNftSnapshot(snapshot, change.op === 'apply' ? change.desired : undefined, nft.target);
+  if (change.before.length === 0 && change.restores.length === 0) return n;
+  return mergeVerify(verifySnapshot(snapshot, change.desired), n);
+}
+
+const RANK: Readonly<Record<VerifyStatus, number>> = { ok: 0, drift: 1, error: 2 };
+
+function mergeVerify(a: GuardVerify, b: GuardVerify): GuardVerify {
+  return {
+    node: a.node,
+    status: RANK[b.status] > RANK[a.status] ? b.status : a.status,
+    findings: [...a.findings, ...b.findings],
+    ports: [...a.ports, ...b.ports],
+  };
+}
+
+/** The worst status of many verifies. */
+export function worstStatus(nodes: readonly Pick<GuardVerify, 'status'>[]): VerifyStatus {
+  return nodes.reduce<VerifyStatus>((s, n) => (RANK[n.status] > RANK[s] ? n.status : s), 'ok');
 }
 
 /** After a lost connection: does the node hold the state before the change, the one after, or neither? */
@@ -161,6 +224,15 @@ async function whichState(ctx: NodeStepContext, change: NodeChange): Promise<'ol
   ];
   const r = await readNode(ctx.run, change.node, 'guard', chains);
   if (!r.ok) return 'unknown';
+  const nft = change.nft;
+  if (nft && change.before.length === 0) {
+    const t = r.value.nftGuard?.table;
+    if (!t?.ok) return 'unknown';
+    // Handles are the kernel's: the new table matches by content, the old one is the one read.
+    if (nftStateMatches(t.value, nft.target)) return 'new';
+    if (nftStateHash(t.value) === nftStateHash(nft.before)) return 'old';
+    return 'unknown';
+  }
   const families = change.desired.families.map((f) => f.family);
   const now = families.map((f) => r.value.families.find((s) => s.family === f)?.state ?? emptyFamilyState(f));
   const bare = (states: readonly FamilyGuardState[]) =>
@@ -168,6 +240,16 @@ async function whichState(ctx: NodeStepContext, change: NodeChange): Promise<'ol
   if (bare(now) === bare(stateAfter(change.desired))) return 'new';
   if (bare(now) === bare(change.before)) return 'old';
   return 'unknown';
+}
+
+/**
+ * A node against the policy's desired guard, by the guard its kube-proxy mode takes: our nft table
+ * in nftables mode (sets, rules, and every nat prerouting chain that runs at or before ours), else
+ * our iptables chains.
+ */
+export function verifyGuard(snapshot: NodeSnapshot, desired: NodeChange['desired']): GuardVerify {
+  if (snapshot.guardBackend === 'nft') return verifyNftSnapshot(snapshot, desired, nftDesired(desired));
+  return verifySnapshot(snapshot, desired);
 }
 
 export function verifySnapshot(snapshot: NodeSnapshot, desired: NodeChange['desired']): NodeVerify {

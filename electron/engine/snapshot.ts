@@ -1,6 +1,15 @@
 // A node as read by READ_SCRIPT, turned into typed data (pure): both families' nat tables and our
 // guard state in them, kube-proxy's mode and backend, the node's addresses and listening ports, and
 // what our node-side directory holds (saved state, a pending commit-confirmed change).
+import {
+  isNoSuchTableError,
+  NFT_STATE_ABSENT,
+  type NftBaseChain,
+  type NftGuardState,
+  type NftReadResult,
+  parseNftBaseChains,
+  parseNftGuardTable,
+} from '../../shared/guard/nft/index.js';
 import { parseSavedState } from '../../shared/guard/saved-state.js';
 import { type ExtractResult, extractGuardState, type FamilyGuardState } from '../../shared/guard/state.js';
 import type { ListeningPort } from '../../shared/guard/warnings.js';
@@ -41,6 +50,19 @@ export interface PendingConfirm {
   readonly timer?: string;
 }
 
+/** Which guard a node takes: our iptables chains, or our nft table (kube-proxy's nftables mode). */
+export type GuardBackend = 'iptables' | 'nft';
+
+/** Our nft table as read (`nft -j list table inet nodeport-guard`), and the node's base chains. */
+export interface NftGuardRead {
+  /** Absent (nft: no such table) is a value, not an error. */
+  readonly table: NftReadResult<NftGuardState>;
+  /** `nft -j list chains` (guard reads): verify's priority check. */
+  readonly chains?: NftReadResult<readonly NftBaseChain[]>;
+  /** What the change script compares under the lock: the listing without counters, or `absent`. */
+  readonly excerpt: string;
+}
+
 export interface NodeSnapshot {
   readonly node: string;
   readonly dir: string;
@@ -50,6 +72,10 @@ export interface NodeSnapshot {
   readonly kubeBackend: Backend;
   readonly mode: ProxyMode;
   readonly families: readonly FamilySnapshot[];
+  /** nft on kube-proxy's nftables mode (where an iptables guard does nothing), else iptables. */
+  readonly guardBackend: GuardBackend;
+  /** Our nft table, where the read looked (nftables mode; every full read). */
+  readonly nftGuard?: NftGuardRead;
   /** Families the guard must cover on this node (ipv6 only where the node has IPv6). */
   readonly guardFamilies: readonly Family[];
   /** Global addresses of the node's interfaces (not loopback), without prefix length. */
@@ -57,7 +83,13 @@ export interface NodeSnapshot {
   readonly listening: readonly ListeningPort[];
   /** The address this machine reached the node from, as the node saw it (SSH_CONNECTION). */
   readonly sshClient?: string;
-  readonly saved: { readonly ipv4?: string; readonly ipv6?: string; readonly meta?: string };
+  readonly saved: {
+    readonly ipv4?: string;
+    readonly ipv6?: string;
+    /** The nft guard's saved state (serializeNftSavedState). */
+    readonly nft?: string;
+    readonly meta?: string;
+  };
   readonly pending?: PendingConfirm;
   readonly lastExpired?: { readonly token: string; readonly at: number; readonly rc: number };
   readonly nodeTime?: number;
@@ -114,6 +146,41 @@ export function guardExcerpt(dump: string): string {
     if (EXCERPT_LINE.test(line)) out.push(line);
   }
   return out.length ? `${out.join('\n')}\n` : '';
+}
+
+/** nft -j's counters (`"packets": N, "bytes": N`); CHANGE_SCRIPT's nftex strips the same with sed. */
+const NFT_COUNTERS = /"packets": [0-9]*, "bytes": [0-9]*/g;
+
+/** The nft guard listing as the change script compares it: without counters; `absent` for no table. */
+export function nftExcerpt(listing: string | undefined): string {
+  return listing === undefined ? 'absent\n' : listing.replace(NFT_COUNTERS, '');
+}
+
+/** The read's nft.guard / nft.chains sections, when the read looked for our table. */
+export function nftGuardOf(out: ScriptOutput): NftGuardRead | undefined {
+  if (markerValue(out, 'nft-guard') !== 'read') return undefined;
+  const sec = out.sections.get('nft.guard');
+  let table: NftReadResult<NftGuardState>;
+  let excerpt = '';
+  if (!sec) table = unreadable('the node script printed no listing of our nft table');
+  else if (sec.rc === 0) {
+    table = parseNftGuardTable(sec.body);
+    excerpt = nftExcerpt(sec.body);
+  } else if (isNoSuchTableError(sec.body)) {
+    table = { ok: true, value: NFT_STATE_ABSENT };
+    excerpt = nftExcerpt(undefined);
+  } else table = unreadable(`nft -j list table failed (exit ${sec.rc}): ${firstVisibleLine(sec.body)}`);
+  const c = out.sections.get('nft.chains');
+  const chains: NftReadResult<readonly NftBaseChain[]> | undefined = !c
+    ? undefined
+    : c.rc === 0
+      ? parseNftBaseChains(c.body)
+      : unreadable(`nft -j list chains failed (exit ${c.rc}): ${firstVisibleLine(c.body)}`);
+  return { table, ...(chains ? { chains } : {}), excerpt };
+}
+
+function unreadable<T>(message: string): NftReadResult<T> {
+  return { ok: false, error: { kind: 'bad-shape', message } };
 }
 
 /**
@@ -239,6 +306,8 @@ export function snapshotFromOutput(
   const savedV4 = state('saved.v4');
   const savedV6 = state('saved.v6');
   const savedMeta = state('saved.meta');
+  const savedNft = state('saved.nft');
+  const nftGuard = nftGuardOf(out);
   const snapshot: NodeSnapshot = {
     node,
     dir: markerValue(out, 'dir') ?? '',
@@ -247,6 +316,8 @@ export function snapshotFromOutput(
     kubeBackend,
     mode,
     families,
+    guardBackend: mode === 'nftables' ? 'nft' : 'iptables',
+    ...(nftGuard ? { nftGuard } : {}),
     guardFamilies: hasV6 ? ['ipv4', 'ipv6'] : ['ipv4'],
     addresses,
     listening: parseListening(out.sections.get('listen')?.body ?? ''),
@@ -254,6 +325,7 @@ export function snapshotFromOutput(
     saved: {
       ...(savedV4 !== undefined ? { ipv4: savedV4 } : {}),
       ...(savedV6 !== undefined ? { ipv6: savedV6 } : {}),
+      ...(savedNft !== undefined ? { nft: savedNft } : {}),
       ...(savedMeta !== undefined ? { meta: savedMeta } : {}),
     },
     ...(token

@@ -4,14 +4,13 @@
 // would have been blocked, from conntrack.
 import type { AuditedSource } from '../../shared/guard/audit.js';
 import { desiredGuard } from '../../shared/guard/desired.js';
-import type { NodeVerify, VerifyStatus } from '../../shared/guard/verify.js';
-import { overallStatus } from '../../shared/guard/verify.js';
+import type { VerifyStatus } from '../../shared/guard/verify.js';
 import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import type { ProgressListener } from '../fleet/index.js';
 import { listBlockedSources } from './kill-established.js';
 import { blockCounterKey } from './probe-nodes.js';
-import { verifySnapshot } from './send-change.js';
+import { type GuardVerify, verifyGuard, worstStatus } from './send-change.js';
 import { explain, readNode, type Session } from './session.js';
 import type { PendingConfirm } from './snapshot.js';
 import { readForVerify } from './verify-read.js';
@@ -27,7 +26,7 @@ export type NodeVerifyResult =
   | {
       readonly node: string;
       readonly ok: true;
-      readonly verify: NodeVerify;
+      readonly verify: GuardVerify;
       readonly audit: readonly AuditListing[];
       readonly pending?: PendingConfirm;
       readonly notes: readonly string[];
@@ -93,7 +92,7 @@ export async function verifyNodes(
       const s = snap.value;
       const d = desiredGuard(policy, { families: s.guardFamilies });
       if (!d.ok) return { ok: true, value: { node, ok: false, message: `${node}: ${d.errors[0]?.message}` } };
-      const verify = verifySnapshot(s, d.desired);
+      const verify = verifyGuard(s, d.desired);
       const audit: AuditListing[] = [];
       const notes: string[] = [...s.warnings];
       for (const port of d.desired.ports) {
@@ -137,6 +136,6 @@ export async function verifyNodes(
       : { node: r.node, ok: false, message: 'kind' in r.error ? explain(r.error) : String(r.error) },
   );
   const verified = nodes.flatMap((n) => (n.ok ? [n.verify] : []));
-  const status: VerifyStatus = nodes.some((n) => !n.ok) ? 'error' : overallStatus(verified);
+  const status: VerifyStatus = nodes.some((n) => !n.ok) ? 'error' : worstStatus(verified);
   return { status, nodes };
 }

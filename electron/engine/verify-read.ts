@@ -85,6 +85,8 @@ function cacheable(
   at: number,
 ): ListedGuardRead | undefined {
   if (out.markers.get('kube-backend')?.[0] !== 'nft') return undefined;
+  // The nft guard's table is not in the iptables listing: such a read is never stood in for.
+  if (out.markers.has('nft-guard')) return undefined;
   const read = [...(out.markers.get('chains.v4') ?? []), ...(out.markers.get('chains.v6') ?? [])];
   if (!read.every((c) => listed.includes(c))) return undefined;
   if (!refreshedOutput(out, out)) return undefined;

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { entryJumpRule } from '../../../shared/guard/rules.js';
 import { familyGuardHealthy } from '../../../shared/guard/state.js';
 import { clusterView } from '../../engine/cluster.js';
+import { nftGuardSummary } from '../../engine/nft-change.js';
 import { readErrorMessage, readNodes } from '../../engine/session.js';
 import type { NodeSnapshot } from '../../engine/snapshot.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
@@ -21,6 +22,12 @@ import {
   withSession,
 } from './common.js';
 
+/** The nft guard of a node in kube-proxy's nftables mode: none / healthy / unhealthy, and its ports. */
+function nftView(s: NodeSnapshot) {
+  const n = nftGuardSummary(s);
+  return { state: n.guard, ports: [...n.ports].sort() };
+}
+
 export function nodeSummary(s: NodeSnapshot) {
   return {
     node: s.node,
@@ -29,6 +36,8 @@ export function nodeSummary(s: NodeSnapshot) {
     backend: s.kubeBackend,
     families: s.guardFamilies,
     nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
+    guardBackend: s.guardBackend,
+    ...(s.guardBackend === 'nft' ? { nft: nftView(s) } : {}),
     guard: s.families.map((f) => ({
       family: f.family,
       chains: f.state.chains.map((c) => c.name),
@@ -61,9 +70,14 @@ export async function runDiscover(opts: FleetCliOptions): Promise<number> {
         if (!r.ok) return [r.node, 'unreachable', '', '', '', readErrorMessage(r.error)];
         const s = nodeSummary(r.value);
         const guard = s.guard.flatMap((g) => g.chains.filter((c) => c !== 'NPG-PREROUTING')).length;
-        const state = s.guard.every((g) => g.chains.length === 0)
-          ? 'none'
-          : `${guard} chain${guard === 1 ? '' : 's'}${s.guard.every((g) => g.healthy) ? '' : ' (entry jump not healthy)'}`;
+        const n = s.nft;
+        const state = n
+          ? n.state === 'none'
+            ? 'nft: none'
+            : `nft: ${n.ports.length} port${n.ports.length === 1 ? '' : 's'}${n.state === 'healthy' ? '' : ' (table not healthy)'}`
+          : s.guard.every((g) => g.chains.length === 0)
+            ? 'none'
+            : `${guard} chain${guard === 1 ? '' : 's'}${s.guard.every((g) => g.healthy) ? '' : ' (entry jump not healthy)'}`;
         return [
           s.node,
           s.mode,

@@ -18,6 +18,7 @@ import { entryJumpRule } from '../../../shared/guard/rules.js';
 import { familyGuardHealthy } from '../../../shared/guard/state.js';
 import { clusterView } from '../cluster.js';
 import { listFlows } from '../kill-established.js';
+import { nftGuardSummary } from '../nft-change.js';
 import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
 import { nodePortView } from '../views.js';
@@ -36,14 +37,22 @@ const MAX_SUMMARY_ADDRESSES = 1024;
 export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
   const chains = s.families.flatMap((f) => f.state.chains.filter((c) => c.name !== 'NPG-PREROUTING'));
   const healthy = s.families.every((f) => familyGuardHealthy(f.state, entryJumpRule()));
+  const n = s.guardBackend === 'nft' ? nftGuardSummary(s) : undefined;
+  const nft = n ? { guard: n.guard, guardChains: n.ports.size } : undefined;
   return {
     node: s.node,
     mode: s.mode,
     backend: s.kubeBackend,
     families: s.guardFamilies,
     nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
-    guard: s.families.every((f) => f.state.chains.length === 0) ? 'none' : healthy ? 'healthy' : 'unhealthy',
-    guardChains: chains.length,
+    ...(nft ?? {
+      guard: s.families.every((f) => f.state.chains.length === 0)
+        ? 'none'
+        : healthy
+          ? 'healthy'
+          : 'unhealthy',
+      guardChains: chains.length,
+    }),
     ...(s.pending ? { pending: s.pending.token } : {}),
     addresses: s.addresses.slice(0, MAX_SUMMARY_ADDRESSES),
     warnings: s.warnings,

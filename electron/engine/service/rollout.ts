@@ -14,7 +14,7 @@ import type {
 } from '../../../shared/api.js';
 import type { SavedPlan } from '../change-gate.js';
 import type { NodeChange } from '../node-change.js';
-import { planLines } from '../plan-text.js';
+import { changeLines } from '../plan-text.js';
 import type { NodeOutcome } from '../run-changes.js';
 import { planHashOf } from '../run-changes.js';
 import { type ChangeEvent, checkChangeRequest, runChange } from '../use-cases/change.js';
@@ -77,7 +77,7 @@ function nodePlanView(c: NodeChange) {
     node: c.node,
     noop: c.plan.noop,
     backend: c.snapshot.toolBackend,
-    diff: planLines(c.plan).slice(1),
+    diff: changeLines(c).slice(1),
     transactions: c.restores.map((r) => ({ family: r.family, text: r.text })),
     warnings: c.plan.warnings.map((w) => w.message),
     errors: c.plan.errors.map((e) => e.message),

@@ -45,3 +45,27 @@ export function snapshotOf(node: string, v4: string, extra = ''): NodeSnapshot {
   if (!r.ok) throw new Error(r.message);
   return r.snapshot;
 }
+
+/** `nft -j list table inet nodeport-guard`'s answer where there is no such table (exit 1). */
+export const NFT_NO_TABLE =
+  'Error: No such file or directory\nlist table inet nodeport-guard\n                ^^^^^^^^^^^^^^';
+
+/** A plan read of a node in kube-proxy's nftables mode (iptables holds no kube-proxy rule). */
+export function nftModeSnapshotOf(node: string, guard = { body: NFT_NO_TABLE, rc: 1 }): NodeSnapshot {
+  const text = [
+    '%%npg kube-backend default',
+    '%%npg begin v4',
+    '-P PREROUTING ACCEPT -c 0 0',
+    '%%npg end v4 0',
+    '%%npg chains.v4 PREROUTING NPG-PREROUTING',
+    '%%npg kube-proxy-nftables yes',
+    '%%npg nft-guard read',
+    '%%npg begin nft.guard',
+    guard.body,
+    `%%npg end nft.guard ${guard.rc}`,
+    '',
+  ].join('\n');
+  const r = snapshotFromOutput(node, parseScriptOutput(text), 'plan');
+  if (!r.ok) throw new Error(r.message);
+  return r.snapshot;
+}

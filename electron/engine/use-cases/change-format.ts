@@ -1,5 +1,5 @@
 import type { NodeChange } from '../node-change.js';
-import { planLines } from '../plan-text.js';
+import { changeLines } from '../plan-text.js';
 import { type NodeOutcome, planHashOf } from '../run-changes.js';
 import type { ChangeReport } from './change.js';
 
@@ -9,9 +9,14 @@ export function planJson(c: NodeChange) {
     noop: c.plan.noop,
     stateHash: c.plan.stateHash,
     backend: c.snapshot.toolBackend,
+    /** Which guard the node takes: `nft` in kube-proxy's nftables mode, else `iptables`. */
+    guard: c.snapshot.guardBackend,
     families: c.plan.families.map((f) => ({ family: f.family, noop: f.noop, edits: f.edits.length })),
-    diff: planLines(c.plan).slice(1),
+    diff: changeLines(c).slice(1),
     transactions: c.restores,
+    ...(c.nft
+      ? { nft: { noop: c.nft.plan.noop, edits: c.nft.plan.edits.length, transaction: c.nft.text } }
+      : {}),
     warnings: c.plan.warnings.map((w) => w.message),
     errors: c.plan.errors.map((e) => e.message),
   };
