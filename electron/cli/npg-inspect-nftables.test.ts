@@ -1,20 +1,13 @@
 // `npg inspect --file` on kube-proxy nftables-mode rulesets, end to end through the real binary:
 // the dump's form (nft text, `nft -f` input, `nft -j` JSON) is recognised by itself and the same
 // contract is printed; iptables mode seen through iptables-nft is refused in one clear line.
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { npgSync } from './test-support/npg-run';
 
 const CORPUS = 'e2e/lab/fixtures/corpus';
 
-function npg(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['bin/npg.js', ...args], {
-    encoding: 'utf8',
-    input,
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const npg = npgSync;
 
 interface Contract {
   mode: string;

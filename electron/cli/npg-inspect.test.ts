@@ -4,19 +4,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { npgSync } from './test-support/npg-run';
 
 const FIX = 'e2e/lab/fixtures';
 const tmp = mkdtempSync(join(tmpdir(), 'npg-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function npg(args: string[], input?: string) {
-  const r = spawnSync(process.execPath, ['bin/npg.js', ...args], {
-    encoding: 'utf8',
-    input,
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const npg = npgSync;
 
 describe('npg inspect', () => {
   it('prints the DESIGN.md JSON contract, sorted by port then protocol, endpoints sorted', () => {

@@ -159,24 +159,43 @@ export function verifyNode(input: VerifyNodeInput): NodeVerify {
     }
     compareFamily(state, want, portOf, add);
   }
-  for (const p of desired.ports) {
-    if (
-      p.mode === 'enforce' &&
-      input.listeningPorts?.some((l) => l.protocol === p.protocol && l.port === p.blackholePort)
-    ) {
-      add(
-        {
-          kind: 'blackhole-listener',
-          severity: 'drift',
-          port: p.port,
-          protocol: p.protocol,
-          blackholePort: p.blackholePort,
-        },
-        `something listens on blackhole port ${p.protocol}/${p.blackholePort}: blocked clients reach it`,
-      );
-    }
-  }
+  for (const b of blackholeListeners(desired.ports, input.listeningPorts)) add(b.finding, b.message);
   return summarise(node, desired.ports, findings);
+}
+
+/**
+ * Enforced ports whose blackhole port has a listener: blocked clients would reach it (both guards'
+ * verify say it the same way).
+ */
+export function blackholeListeners(
+  ports: readonly GuardedPort[],
+  listening: readonly ListeningPort[] | undefined,
+): {
+  readonly finding: {
+    readonly kind: 'blackhole-listener';
+    readonly severity: 'drift';
+    readonly port: number;
+    readonly protocol: Protocol;
+    readonly blackholePort: number;
+  };
+  readonly message: string;
+}[] {
+  return ports
+    .filter(
+      (p) =>
+        p.mode === 'enforce' &&
+        listening?.some((l) => l.protocol === p.protocol && l.port === p.blackholePort),
+    )
+    .map((p) => ({
+      finding: {
+        kind: 'blackhole-listener',
+        severity: 'drift',
+        port: p.port,
+        protocol: p.protocol,
+        blackholePort: p.blackholePort,
+      },
+      message: `something listens on blackhole port ${p.protocol}/${p.blackholePort}: blocked clients reach it`,
+    }));
 }
 
 function compareFamily(

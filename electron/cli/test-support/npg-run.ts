@@ -1,5 +1,5 @@
 // Run the real `npg` binary (bin/npg.js) as a child process, the way scripts and CI do.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 export interface NpgRun {
   readonly code: number | null;
@@ -40,4 +40,14 @@ export function json<T = Record<string, unknown>>(r: NpgRun): T {
       `not JSON (exit ${r.code}): ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 2000)}`,
     );
   }
+}
+
+/** The same, waited for: for short runs on files, where a test reads better without await. */
+export function npgSync(args: readonly string[], input?: string): NpgRun {
+  const r = spawnSync(process.execPath, ['bin/npg.js', ...args], {
+    encoding: 'utf8',
+    input,
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -6,6 +6,7 @@ import type { Counters } from '../../netfilter/model';
 import { type Family, familyName, type Protocol } from '../../vocabulary';
 import type { GuardMode } from '../../workspace/schema';
 import type { DesiredGuard, GuardedPort } from '../desired';
+import { blackholeListeners } from '../verify';
 import type { ListeningPort } from '../warnings';
 import { nftDesired } from './desired';
 import {
@@ -152,23 +153,7 @@ export function verifyNftNode(input: NftVerifyInput): NftNodeVerify {
       }
     }
   }
-  for (const p of desired.ports) {
-    if (
-      p.mode === 'enforce' &&
-      input.listeningPorts?.some((l) => l.protocol === p.protocol && l.port === p.blackholePort)
-    ) {
-      add(
-        {
-          kind: 'blackhole-listener',
-          severity: 'drift',
-          port: p.port,
-          protocol: p.protocol,
-          blackholePort: p.blackholePort,
-        },
-        `something listens on blackhole port ${p.protocol}/${p.blackholePort}: blocked clients reach it`,
-      );
-    }
-  }
+  for (const b of blackholeListeners(desired.ports, input.listeningPorts)) add(b.finding, b.message);
   return summarise(node, desired.ports, findings);
 }
 
