@@ -80,10 +80,10 @@ step('typecheck', 'npm', ['run', '--silent', 'typecheck']);
 step('build', 'npm', ['run', '--silent', 'build']);
 vitest('unit');
 
-// The lab suites run twice, on the two kube-proxy modes the guard must work with, both dual-stack:
-// iptables mode first (the Playwright UI tests run then too), then ipvs mode. NPG_LAB_MODES=iptables
-// runs only the first pass.
-const LAB_PASSES = (process.env.NPG_LAB_MODES ?? 'iptables,ipvs').split(',').filter(Boolean);
+// The lab suites run once per kube-proxy mode the guard must work with, all dual-stack: iptables
+// mode first (the Playwright UI tests run then too), then ipvs, then nftables (the nft guard).
+// NPG_LAB_MODES=iptables runs only the first pass.
+const LAB_PASSES = (process.env.NPG_LAB_MODES ?? 'iptables,ipvs,nftables').split(',').filter(Boolean);
 
 function labStatus() {
   const r = spawnSync('npx', ['tsx', 'e2e/lab/cli.ts', 'status', '--json'], { encoding: 'utf8' });

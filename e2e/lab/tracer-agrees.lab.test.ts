@@ -18,9 +18,15 @@ import { currentLab, type LabNode, type LabTopology, probeLab } from './lab';
 import { mapLimit, withPreroutingRule } from './lab-helpers';
 import { dumpNode } from './node-dump';
 import { podServerConfig } from './pods/pod-config';
+import { readState } from './state';
+
+// The tracer walks iptables rules; kube-proxy's nftables mode has none to walk (issue 11: next).
+const NFTABLES = (await readState())?.options.mode === 'nftables';
+if (NFTABLES) console.info('tracer-agrees.lab.test.ts (skipped: the tracer does not walk nftables mode yet)');
 
 let topo: LabTopology;
 beforeAll(async () => {
+  if (NFTABLES) return;
   topo = await currentLab();
 });
 
@@ -133,56 +139,61 @@ async function compareNode(label: string, node: LabNode, family: 'ipv4' | 'ipv6'
   return problems;
 }
 
-describe('tracer vs real packets', () => {
-  it('agree on every (client address, node, NodePort) of the unguarded lab', async () => {
-    expect(await compareAll('unguarded')).toEqual([]);
-  });
+describe.skipIf(NFTABLES)(
+  'tracer vs real packets (skipped in nftables mode: the tracer does not walk nft rules yet)',
+  () => {
+    it('agree on every (client address, node, NodePort) of the unguarded lab', async () => {
+      expect(await compareAll('unguarded')).toEqual([]);
+    });
 
-  it('agree after the one-line REDIRECT guard is inserted by hand for all but one source', async () => {
-    const node = topo.nodes[0]!;
-    const allowed = topo.clients[0]!.ipv4[0]!;
-    const rule = [
-      '-p',
-      'tcp',
-      '--dport',
-      '30001',
-      '!',
-      '-s',
-      `${allowed}/32`,
-      '-j',
-      'REDIRECT',
-      '--to-ports',
-      '65535',
-    ];
-    const problems = await withPreroutingRule(node, rule, () => compareAll('one-line guard', node, ['ipv4']));
-    expect(problems).toEqual([]);
-  });
+    it('agree after the one-line REDIRECT guard is inserted by hand for all but one source', async () => {
+      const node = topo.nodes[0]!;
+      const allowed = topo.clients[0]!.ipv4[0]!;
+      const rule = [
+        '-p',
+        'tcp',
+        '--dport',
+        '30001',
+        '!',
+        '-s',
+        `${allowed}/32`,
+        '-j',
+        'REDIRECT',
+        '--to-ports',
+        '65535',
+      ];
+      const problems = await withPreroutingRule(node, rule, () =>
+        compareAll('one-line guard', node, ['ipv4']),
+      );
+      expect(problems).toEqual([]);
+    });
 
-  it('agree after the one-line guard over IPv6 (ip6tables) on a dual-stack lab', async (ctx) => {
-    if (!topo.options.ipv6) ctx.skip();
-    const node = topo.nodes[1]!;
-    const allowed = topo.clients[0]!.ipv6[0]!;
-    const rule = [
-      '-p',
-      'tcp',
-      '--dport',
-      '30001',
-      '!',
-      '-s',
-      `${allowed}/128`,
-      '-j',
-      'REDIRECT',
-      '--to-ports',
-      '65535',
-    ];
-    const problems = await withPreroutingRule(
-      node,
-      rule,
-      () => compareAll('one-line guard v6', node, ['ipv6']),
-      {
-        v6: true,
-      },
-    );
-    expect(problems).toEqual([]);
-  });
-});
+    it('agree after the one-line guard over IPv6 (ip6tables) on a dual-stack lab', async (ctx) => {
+      if (!topo.options.ipv6) ctx.skip();
+      const node = topo.nodes[1]!;
+      const allowed = topo.clients[0]!.ipv6[0]!;
+      const rule = [
+        '-p',
+        'tcp',
+        '--dport',
+        '30001',
+        '!',
+        '-s',
+        `${allowed}/128`,
+        '-j',
+        'REDIRECT',
+        '--to-ports',
+        '65535',
+      ];
+      const problems = await withPreroutingRule(
+        node,
+        rule,
+        () => compareAll('one-line guard v6', node, ['ipv6']),
+        {
+          v6: true,
+        },
+      );
+      expect(problems).toEqual([]);
+    });
+  },
+);
