@@ -91,6 +91,10 @@ describe('a node in nftables mode', () => {
     expect(!r.ok && r.message).toBe(
       'n1: could not read table inet nodeport-guard: nft -j list table failed (exit 1): Error: Operation not permitted',
     );
+    // Nor does remove report success with a guard it could not see.
+    const rm = removeChange(snap('full', { body: 'Error: Operation not permitted', rc: 1 }));
+    expect(rm.ok).toBe(false);
+    expect(!rm.ok && rm.message).toMatch(/^n1: our nft table could not be read, so it cannot be removed: /);
   });
 
   it('takes the nft guard: one nft -f, no iptables part, the bundle carries the check, save and undo', () => {

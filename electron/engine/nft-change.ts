@@ -100,12 +100,23 @@ export function nftRestorePart(snapshot: NodeSnapshot, savedText: string): NftPa
   return { ok: true, nft: part(plan, c.state, plan.desired, c.excerpt) };
 }
 
-/** Remove: our table goes, if the read found one; undefined when there is none (or nft was not read). */
-export function nftRemovePart(snapshot: NodeSnapshot): NftChange | undefined {
+/**
+ * Remove: our table goes, if the read found one; undefined when there is none (or nft was not
+ * read). A listing that failed is an error: remove must not report success with a guard in place.
+ */
+export function nftRemovePart(
+  snapshot: NodeSnapshot,
+): { ok: true; nft: NftChange | undefined } | { ok: false; message: string } {
   const g = snapshot.nftGuard;
-  if (!g?.table.ok || g.table.value.table === 'absent') return undefined;
+  if (g === undefined) return { ok: true, nft: undefined };
+  if (!g.table.ok)
+    return {
+      ok: false,
+      message: `${snapshot.node}: our nft table could not be read, so it cannot be removed: ${g.table.error.message}`,
+    };
+  if (g.table.value.table === 'absent') return { ok: true, nft: undefined };
   const plan = planNftRemoveAll(snapshot.node, g.table.value);
-  return part(plan, g.table.value, plan.desired, g.excerpt);
+  return { ok: true, nft: part(plan, g.table.value, plan.desired, g.excerpt) };
 }
 
 /**

@@ -192,7 +192,9 @@ export function removeChange(snapshot: NodeSnapshot): ChangeResult {
     ports: [],
     families: families.map((family) => ({ family, entry: false, chains: [] })),
   };
-  return { ok: true, change: withNft(finish(snapshot, 'remove', desired, plan), nftRemovePart(snapshot)) };
+  const nft = nftRemovePart(snapshot);
+  if (!nft.ok) return nft;
+  return { ok: true, change: withNft(finish(snapshot, 'remove', desired, plan), nft.nft) };
 }
 
 /** Fingerprints of the guard state before and after a change (history), over both parts. */

@@ -225,20 +225,32 @@ async function whichState(ctx: NodeStepContext, change: NodeChange): Promise<'ol
   const r = await readNode(ctx.run, change.node, 'guard', chains);
   if (!r.ok) return 'unknown';
   const nft = change.nft;
-  if (nft && change.before.length === 0) {
+  let nftState: 'old' | 'new' | 'unknown' | undefined;
+  if (nft) {
     const t = r.value.nftGuard?.table;
-    if (!t?.ok) return 'unknown';
     // Handles are the kernel's: the new table matches by content, the old one is the one read.
-    if (nftStateMatches(t.value, nft.target)) return 'new';
-    if (nftStateHash(t.value) === nftStateHash(nft.before)) return 'old';
-    return 'unknown';
+    nftState = !t?.ok
+      ? 'unknown'
+      : nftStateMatches(t.value, nft.target)
+        ? 'new'
+        : nftStateHash(t.value) === nftStateHash(nft.before)
+          ? 'old'
+          : 'unknown';
+    if (change.before.length === 0) return nftState;
   }
   const families = change.desired.families.map((f) => f.family);
   const now = families.map((f) => r.value.families.find((s) => s.family === f)?.state ?? emptyFamilyState(f));
   const bare = (states: readonly FamilyGuardState[]) =>
     guardStateHash(states.map((s) => ({ ...s, kubeServicesAt: undefined, foreignReferences: [] })));
-  if (bare(now) === bare(stateAfter(change.desired))) return 'new';
-  if (bare(now) === bare(change.before)) return 'old';
+  const iptState =
+    bare(now) === bare(stateAfter(change.desired))
+      ? 'new'
+      : bare(now) === bare(change.before)
+        ? 'old'
+        : 'unknown';
+  // A change with both parts is old or new only when both parts say so (the script may have died
+  // between them).
+  if (nftState === undefined || nftState === iptState) return iptState;
   return 'unknown';
 }
 

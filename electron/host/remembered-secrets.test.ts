@@ -160,6 +160,83 @@ describe('withRememberedSecrets', () => {
     expect(events).toEqual([{ kind: 'phase', phase: 'reading' }]);
   });
 
+  it('a wrong answer the person asked to remember is not stored; the right one, asked again, is', async () => {
+    const engine = fakeEngine('right');
+    const api = withRememberedSecrets(engine.dispatch, { store, refusal: () => undefined });
+    const p = page(api, [
+      { secret: 'wrong', remember: true },
+      { secret: 'right', remember: false },
+    ]);
+    expect(await api('discover', {}, { emit: p.emit })).toEqual({ ok: true, value: 'connected' });
+    expect(engine.answers).toEqual(['wrong', 'right']);
+    expect(await store.has('passphrase:/home/op/.ssh/id_ed25519')).toBe(false);
+
+    const q = page(api, [
+      { secret: 'wrong', remember: true },
+      { secret: 'right', remember: true },
+    ]);
+    expect(await api('discover', {}, { emit: q.emit })).toEqual({ ok: true, value: 'connected' });
+    const s = await store.get('passphrase:/home/op/.ssh/id_ed25519');
+    expect(s).toEqual({ ok: true, value: 'right' });
+  });
+
+  it('a password is never remembered (a wrong one is not asked again), and the page is told why', async () => {
+    let requestId = '';
+    const dispatch: Dispatch = async (method, payload, ctx = {}) => {
+      if (method === 'credentialAnswer') return { ok: true, value: null };
+      requestId = 'pw1';
+      ctx.emit?.({
+        kind: 'credential',
+        prompt: {
+          requestId,
+          node: 'n1',
+          kind: 'password',
+          subject: 'root@198.18.0.11:22',
+          secretName: 'password:root@198.18.0.11:22',
+          retry: false,
+          canRemember: false,
+          rememberRefusal: 'engine wording',
+        },
+      });
+      await new Promise((r) => setTimeout(r, 20));
+      return { ok: true, value: payload };
+    };
+    const api = withRememberedSecrets(dispatch, { store, refusal: () => undefined });
+    const p = page(api, [{ secret: 'hunter2', remember: true }]);
+    await api('discover', {}, { emit: p.emit });
+    expect(p.seen[0]).toMatchObject({ canRemember: false });
+    expect(p.seen[0]?.rememberRefusal).toMatch(/^passwords are not remembered/);
+    await vi.waitFor(() => expect(p.answerResults).toHaveLength(1));
+    expect(p.answerResults[0]).toMatchObject({
+      ok: false,
+      error: { message: /^used for this session; passwords/ },
+    });
+    expect(await store.has('password:root@198.18.0.11:22')).toBe(false);
+  });
+
+  it('a question the engine sends to two calls reaches the page once', async () => {
+    const prompt: CredentialPromptView = {
+      requestId: 'twice',
+      kind: 'passphrase',
+      subject: '/k',
+      secretName: 'passphrase:/k',
+      retry: false,
+      canRemember: false,
+    };
+    const dispatch: Dispatch = async (_m, _p, ctx = {}) => {
+      ctx.emit?.({ kind: 'credential', prompt });
+      await new Promise((r) => setTimeout(r, 20));
+      return { ok: true, value: null };
+    };
+    const api = withRememberedSecrets(dispatch, { store, refusal: () => undefined });
+    const seen: unknown[] = [];
+    await Promise.all([
+      api('discover', {}, { emit: (e) => seen.push(e) }),
+      api('nodePortCounters', {}, { emit: (e) => seen.push(e) }),
+    ]);
+    expect(seen).toHaveLength(1);
+  });
+
   it('an answer to an unknown question is the engine’s bad input, and nothing is stored', async () => {
     const engine = fakeEngine('s3cret');
     const api = withRememberedSecrets(engine.dispatch, { store, refusal: () => undefined });

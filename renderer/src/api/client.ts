@@ -90,6 +90,18 @@ function webSocketCall(): Call {
 
   return async (method, payload, opts) => {
     if (opts.signal?.aborted) return cancelled(method);
+    // Read before the socket is taken (it may close meanwhile); off the page's thread, and sent as
+    // bytes, never as one big JSON string.
+    let fileBytes: Uint8Array | undefined;
+    try {
+      fileBytes = opts.file ? new Uint8Array(await opts.file.arrayBuffer()) : undefined;
+    } catch (err) {
+      return {
+        ok: false,
+        error: { code: 'failed', message: `cannot read the file: ${(err as Error).message}` },
+      };
+    }
+    if (opts.signal?.aborted) return cancelled(method);
     let ws: WebSocket;
     try {
       ws = await open();
@@ -97,9 +109,6 @@ function webSocketCall(): Call {
       return { ok: false, error: { code: 'failed', message: (err as Error).message } };
     }
     const id = nextId++;
-    // Read off the page's thread; sent as bytes, never as one big JSON string.
-    const fileBytes = opts.file ? new Uint8Array(await opts.file.arrayBuffer()) : undefined;
-    if (opts.signal?.aborted) return cancelled(method);
     return new Promise((resolve) => {
       const onAbort = () => {
         if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ cancel: id }));
@@ -127,7 +136,16 @@ function bridgeCall(): Call | undefined {
     if (opts.signal?.aborted) return cancelled(method);
     const id = nextId++;
     // IPC carries the string as it is (a structured clone, no JSON escaping).
-    if (opts.file) payload = { ...(payload as object), [FILE_FIELD]: await opts.file.text() };
+    if (opts.file) {
+      try {
+        payload = { ...(payload as object), [FILE_FIELD]: await opts.file.text() };
+      } catch (err) {
+        return {
+          ok: false,
+          error: { code: 'failed', message: `cannot read the file: ${(err as Error).message}` },
+        };
+      }
+    }
     if (opts.signal?.aborted) return cancelled(method);
     const onAbort = () => bridge.cancel(id);
     opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -61,6 +61,8 @@ export function NodesPanel() {
     () => (problemsOnly ? nodes.filter((n) => problems.has(n.name)) : nodes),
     [nodes, problems, problemsOnly],
   );
+  // Questions above the list move it down: read its offset again when they come and go.
+  useNodes((s) => s.prompts.length + s.credentials.length);
   const scroller = useRef<HTMLElement>(null);
   const list = useRef<HTMLUListElement>(null);
   const virtual = useVirtualizer({

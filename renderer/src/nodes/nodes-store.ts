@@ -43,9 +43,17 @@ export const useNodes = create<NodesStore>()((set, get) => ({
 
   onEvent(e) {
     if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));
-    else if (e.kind === 'host-key') set((s) => ({ prompts: [...s.prompts, e.prompt] }));
+    // The engine sends a question to every call following the nodes: keep each once.
+    else if (e.kind === 'host-key')
+      set((s) =>
+        s.prompts.some((p) => p.requestId === e.prompt.requestId) ? s : { prompts: [...s.prompts, e.prompt] },
+      );
     else if (e.kind === 'credential')
-      set((s) => ({ credentials: [...s.credentials, e.prompt], credentialNote: undefined }));
+      set((s) =>
+        s.credentials.some((p) => p.requestId === e.prompt.requestId)
+          ? s
+          : { credentials: [...s.credentials, e.prompt], credentialNote: undefined },
+      );
     else if (e.kind === 'host-key-accepted')
       set((s) => ({
         accepted: { ...s.accepted, [e.accepted.node]: [...(s.accepted[e.accepted.node] ?? []), e.accepted] },
