@@ -63,6 +63,8 @@ export const methods = {
   // policy
   setPolicy: method<V.PolicyResponse>()(R.SetPolicyRequestSchema),
   dropPolicy: method<V.PolicyResponse>()(R.PortRequestSchema),
+  setGuardBackend: method<V.PolicyResponse>()(R.SetGuardBackendRequestSchema),
+  setGuardAnyway: method<V.WorkspaceView>()(R.SetGuardAnywayRequestSchema),
   saveGroup: method<V.WorkspaceView>()(R.SaveGroupRequestSchema),
   deleteGroup: method<V.WorkspaceView>()(R.DeleteGroupRequestSchema),
   // rollout

@@ -31,6 +31,14 @@ export type ProxyMode = 'iptables' | 'ipvs' | 'nftables' | 'none' | 'unknown';
  */
 export type DumpProxyMode = Extract<ProxyMode, 'iptables' | 'ipvs' | 'nftables' | 'none'>;
 
+/**
+ * Which guard a node takes: our NPG- chains in iptables' nat PREROUTING, or our own nft table
+ * (`inet nodeport-guard`). kube-proxy's nftables mode takes nft; elsewhere the workspace chooses
+ * (policy.guardBackend, default iptables), on nodes that have nft.
+ */
+export const GUARD_BACKENDS = ['iptables', 'nft'] as const;
+export type GuardBackend = (typeof GUARD_BACKENDS)[number];
+
 // Our netfilter objects: every chain is `NPG-...` and every rule carries
 // `-m comment --comment "nodeport-guard: ..."`, so state extraction, verify and removal find
 // exactly our objects and never touch kube-proxy's.

@@ -75,7 +75,7 @@ describe.skipIf(SKIP !== '')(`the nft guard on the lab (kube-proxy nftables mode
     const p = await npg(['plan', ...common()]);
     expect(p.code).toBe(1);
     expect(p.stdout).toContain(
-      `guard nft (table inet nodeport-guard, before kube-proxy's nftables DNAT): ${topo()
+      `guard nft (table inet nodeport-guard, at dstnat - 10, before any DNAT): ${topo()
         .nodes.map((n) => n.name)
         .join(', ')}`,
     );

@@ -56,9 +56,11 @@ export async function killEstablished(fleet: Fleet, change: NodeChange): Promise
   const deleted: { port: number; protocol: string; source: string }[] = [];
   const errors: string[] = [];
   const run = (req: Parameters<Run>[1]) => fleet.run(change.node, req);
-  for (const port of change.desired.ports) {
+  // The guard the change installs: an apply that switches to the nft guard removes iptables chains.
+  const guard = change.nft?.policy ?? change.desired;
+  for (const port of guard.ports) {
     if (port.mode !== 'enforce') continue;
-    for (const f of change.desired.families) {
+    for (const f of guard.families) {
       const listed = await listBlockedSources(run, change.node, port, f.family);
       if (!listed.ok) {
         errors.push(listed.message);

@@ -113,6 +113,7 @@ describe('a node in nftables mode', () => {
     expect([...files.keys()].sort()).toEqual([
       'expect.nft',
       'expire.sh',
+      'order',
       'restore.nft',
       'saved.meta',
       'saved.nft',
@@ -152,7 +153,7 @@ describe('a node in nftables mode', () => {
       snapshots: [],
     });
     expect(lines.slice(0, 2)).toEqual([
-      "guard nft (table inet nodeport-guard, before kube-proxy's nftables DNAT): n1",
+      'guard nft (table inet nodeport-guard, at dstnat - 10, before any DNAT): n1',
       'guard iptables (NPG- chains in nat PREROUTING): n2',
     ]);
   });

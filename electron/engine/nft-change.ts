@@ -40,6 +40,8 @@ export interface NftChange {
   readonly target: NftDesired;
   /** expect.nft: the listing the plan was made from, without counters (or `absent`). */
   readonly excerpt: string;
+  /** An apply's part: the policy's guard it installs (verify checks the node against it). */
+  readonly policy?: DesiredGuard;
 }
 
 export type NftPart =
@@ -86,7 +88,7 @@ export function nftApplyPart(snapshot: NodeSnapshot, desired: DesiredGuard, chec
     kubeProxyMode: snapshot.mode,
     checks,
   });
-  return { ok: true, nft: part(plan, c.state, nftDesired(desired), c.excerpt) };
+  return { ok: true, nft: { ...part(plan, c.state, nftDesired(desired), c.excerpt), policy: desired } };
 }
 
 /** Rollback: the table as saved (or none), written whole. Undefined when nothing of nft was saved. */

@@ -27,7 +27,15 @@ describe('node changes', () => {
     expect(c.undo[0]!.text).toContain('-X NPG-PREROUTING');
     const bundle = changeBundle(c, { token: '0123456789abcdef', operator: 'me', time: 't', planHash: 'p' });
     const files = [...bundle.matchAll(/^%%npg file (\S+)$/gm)].map((m) => m[1]);
-    expect(files).toEqual(['expect.v4', 'saved.v4', 'saved.meta', 'restore.v4', 'undo.v4', 'expire.sh']);
+    expect(files).toEqual([
+      'expect.v4',
+      'saved.v4',
+      'saved.meta',
+      'restore.v4',
+      'undo.v4',
+      'order',
+      'expire.sh',
+    ]);
     expect(bundle).toContain(
       '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
     );

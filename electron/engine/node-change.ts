@@ -69,6 +69,21 @@ export interface ClusterChecks {
   /** Every node's SSH port, and the cluster's NodePort range: ports the policy should not guard. */
   readonly sshPorts?: PlanChecks['sshPorts'];
   readonly nodePortRange?: PlanChecks['nodePortRange'];
+  /** Nodes to guard even where their dataplane may bypass netfilter (dataplaneRefusal). */
+  readonly guardAnyway?: readonly string[];
+}
+
+/**
+ * Why apply leaves a node alone: something other than kube-proxy's netfilter rules may serve its
+ * NodePorts (Cilium, Calico's eBPF dataplane, kube-router), so a guard there may never see the
+ * packet. Unless the user overrides it for that node; then verify's probes are the judge.
+ */
+export function dataplaneRefusal(snapshot: NodeSnapshot, checks: ClusterChecks): string | undefined {
+  const v = snapshot.dataplane;
+  if (!v || checks.guardAnyway?.includes(snapshot.node)) return undefined;
+  if (v.guardable === 'no' || (v.guardable === 'unsure' && v.foreign))
+    return `${snapshot.node}: ${v.sentence}`;
+  return undefined;
 }
 
 function currentStates(snapshot: NodeSnapshot, families: readonly Family[]): FamilyGuardState[] {
@@ -110,6 +125,8 @@ export function applyChange(
 ): ChangeResult {
   const d = desiredGuard(policy, { families: snapshot.guardFamilies });
   if (!d.ok) return { ok: false, message: `${snapshot.node}: ${d.errors[0]?.message ?? 'invalid policy'}` };
+  const refused = dataplaneRefusal(snapshot, checks);
+  if (refused) return { ok: false, message: refused };
   const v6 = snapshot.families.find((f) => f.family === 'ipv6')?.nodePorts;
   const planChecks: PlanChecks = {
     ...(checks.allowEmpty ? { allowEmpty: true } : {}),
@@ -121,11 +138,16 @@ export function applyChange(
     ...(v6 ? { ipv6NodePorts: v6 } : {}),
     ...nodePortChecks(snapshot, checks),
   };
-  // kube-proxy's nftables mode: an iptables guard does nothing there; the guard is our own table.
+  // Our own table: kube-proxy's nftables mode (an iptables guard does nothing there), or the
+  // workspace's choice. Switching backends is this one apply: the change script installs the new
+  // guard before it removes the old one (changeBundle's order), so the port is never open.
   if (snapshot.guardBackend === 'nft') {
     const p = nftApplyPart(snapshot, d.desired, planChecks);
     if (!p.ok) return p;
-    return { ok: true, change: nftOnly(snapshot, 'apply', d.desired, p.nft) };
+    // Also where kube-proxy moved to nftables mode: NPG- chains from its iptables days go.
+    const old = iptablesGuardToRemove(snapshot);
+    if (!old) return { ok: true, change: nftOnly(snapshot, 'apply', d.desired, p.nft) };
+    return { ok: true, change: withNft(finish(snapshot, 'apply', old.desired, old.plan), p.nft) };
   }
   const plan = planNode({
     node: snapshot.node,
@@ -134,7 +156,39 @@ export function applyChange(
     kubeProxy: { mode: snapshot.mode, backend: snapshot.kubeBackend },
     checks: planChecks,
   });
-  return { ok: true, change: finish(snapshot, 'apply', d.desired, plan) };
+  return {
+    ok: true,
+    change: withNft(finish(snapshot, 'apply', d.desired, plan), nftGuardToRemove(snapshot)),
+  };
+}
+
+/**
+ * Our iptables chains on a node the nft guard now takes (a guard from before the switch): the plan
+ * that removes them, or undefined when there are none.
+ */
+function iptablesGuardToRemove(
+  snapshot: NodeSnapshot,
+): { desired: DesiredGuard; plan: NodePlan } | undefined {
+  const current = currentStates(
+    snapshot,
+    snapshot.families.map((f) => f.family),
+  );
+  if (current.every((s) => s.chains.length === 0 && s.entryJumps.length === 0)) return undefined;
+  const plan = planRemoveAll(snapshot.node, current, snapshot.kubeBackend);
+  return {
+    plan,
+    desired: { ports: [], families: current.map((s) => ({ family: s.family, entry: false, chains: [] })) },
+  };
+}
+
+/**
+ * Our nft table on a node the iptables guard takes (left by a switch back to iptables): removed in
+ * the same apply, after the iptables guard is in place. A table that could not be read is left
+ * alone (discover shows it unhealthy): an unreadable nft must not stop the iptables guard.
+ */
+function nftGuardToRemove(snapshot: NodeSnapshot): NftChange | undefined {
+  const r = nftRemovePart(snapshot);
+  return r.ok ? r.nft : undefined;
 }
 
 /** A change of the nft guard alone. */
@@ -220,6 +274,16 @@ export interface BundleMeta {
   readonly planHash: string;
 }
 
+/**
+ * The order the change script runs its parts in (the timer undoes them in reverse): an apply that
+ * installs the nft guard beside iptables chains it removes runs nft first, so a new guard is in
+ * place before the old one goes; otherwise iptables first (a switch back to iptables removes our
+ * table last).
+ */
+export function partOrder(change: NodeChange): 'nft v4 v6' | 'v4 v6 nft' {
+  return change.nft?.policy && change.restores.length > 0 ? 'nft v4 v6' : 'v4 v6 nft';
+}
+
 /** The stdin of CHANGE_SCRIPT for this change. */
 export function changeBundle(change: NodeChange, meta: BundleMeta): string {
   const files = new Map<string, string>();
@@ -247,6 +311,7 @@ export function changeBundle(change: NodeChange, meta: BundleMeta): string {
       files.set('undo.nft', nft.undo);
     }
   }
+  files.set('order', `${partOrder(change)}\n`);
   files.set('expire.sh', EXPIRE_SCRIPT);
   return encodeBundle(files);
 }

@@ -16,6 +16,7 @@
 //
 // Output is sections: `%%npg begin NAME` / `%%npg end NAME RC` around a command's output, and
 // single `%%npg KEY VALUE...` lines. sections.ts reads them.
+import { DATAPLANE_SIGNS_SCRIPT } from '../../shared/dataplane/index.js';
 import { shippedScript } from '../fleet/index.js';
 
 /**
@@ -91,13 +92,18 @@ done
  *          thousands of rules. A chain of ours that nothing jumps to is not read: the apply
  *          declares (flushes) every chain it writes, and each `-S` costs ~7 ms on a big node.
  *   guard  as plan without the NodePort chain, plus $2...: the chains the policy wants (verify)
+ * and each may end in `-nft` (nat-nft, plan-nft, guard-nft): also list our nft table, where the
+ * workspace guards with it on an iptables or ipvs node.
  * `%%npg chains.v4 ...`
  * lists the chains read, in order, so the change script can read the same ones to check staleness.
  * Sections stream (no temp files); a failing command's message goes to stderr.
  */
 export const READ_SCRIPT = shippedScript(
   `${PRELUDE}${TOOLS}what=\${1:-full}
-case $what in full|nat|plan|guard) ;; *) m error bad-args; exit 2 ;; esac
+case $what in full|nat|plan|guard|nat-nft|plan-nft|guard-nft) ;; *) m error bad-args; exit 2 ;; esac
+# -nft: the workspace guards with our nft table (policy.guardBackend): list it in this read too.
+nftwant=
+case $what in *-nft) nftwant=yes; what=\${what%-nft} ;; esac
 [ $# -gt 0 ] && shift
 for c in "$@"; do
   case $c in NPG-*) ;; *) m error bad-args; exit 2 ;; esac
@@ -212,19 +218,29 @@ table ip kube-proxy
 "*) m kube-proxy-nftables yes; kpn=yes ;; esac
 fi
 # Our nft guard (table inet nodeport-guard; absent: nft says no such table, exit 1) where kube-proxy
-# runs in nftables mode, and in every full read (remove and rollback find it in any mode); in guard
-# and nat reads also the base chains, for verify's priority check. stderr into the section: it says why (absent or failed).
-if command -v nft >/dev/null 2>&1 && { [ "$what" = full ] || [ -n "$kpn" ]; }; then
+# runs in nftables mode or the workspace guards with it (-nft), and in every full and plan read
+# (remove and rollback find it in any mode; an apply that switches the guard's backend either way
+# must see both guards); in guard and nat reads also the base chains, for verify's priority check.
+# stderr into the section: it says why (absent or failed).
+if command -v nft >/dev/null 2>&1 && { [ "$what" = full ] || [ "$what" = plan ] || [ -n "$kpn" ] || [ -n "$nftwant" ]; }; then
   m nft-guard read
   sec nft.guard nft -j list table inet nodeport-guard 2>&1
   case $what in guard|nat) sec nft.chains nft -j list chains 2>&1 ;; esac
 fi
 sec addr ip -o addr show
+# Who serves NodePorts here (Cilium, Calico eBPF, kube-router: shared/dataplane): discover and apply
+# say so, and apply refuses a node a netfilter guard may not see. Builtins only, no process.
+if [ "$what" = full ] || [ "$what" = plan ]; then
+${DATAPLANE_SIGNS_SCRIPT}fi
 files="pending/token pending/deadline pending/timer last-expired"
 [ "$what" = guard ] || files="saved.v4 saved.v6 saved.nft saved.meta $files"
 ${LISTEN_AND_STATE}exit 0
 `,
-  { name: 'npg-read', args: [/full|nat|plan|guard/], rest: { pattern: /NPG-[A-Z0-9-]{1,24}/, max: 4096 } },
+  {
+    name: 'npg-read',
+    args: [/(full|nat|plan|guard)(-nft)?/],
+    rest: { pattern: /NPG-[A-Z0-9-]{1,24}/, max: 4096 },
+  },
 );
 
 /**
@@ -326,7 +342,7 @@ disarm() {
  * $1 apply|rollback|remove  $2 nft|legacy|default (kube-proxy's iptables backend)  $3 token
  * $4 confirm seconds (0: none)
  * stdin: `%%npg file NAME` sections: expect.v4/6/nft, chains.v4/6, saved.v4/6/nft, saved.meta,
- * restore.v4/6/nft, undo.v4/6/nft, expire.sh.
+ * restore.v4/6/nft, undo.v4/6/nft, expire.sh, order (the parts' order: `v4 v6 nft` or `nft v4 v6`).
  */
 export const CHANGE_SCRIPT = shippedScript(
   `${PRELUDE}${TOOLS}op=$1 kb=$2 tok=$3 secs=$4
@@ -369,10 +385,15 @@ restore() {
   sleep 1
   "$r" -w 10 --noflush <"$2" 2>"$w/err"
 }
+# The parts' order (node-change.ts partOrder): the new guard before the old one goes.
+order="v4 v6 nft"
+[ -f "$w/order" ] && read -r order <"$w/order"
+case $order in "v4 v6 nft"|"nft v4 v6") ;; *) m result bad-bundle; exit 2 ;; esac
 applied=
-for f in v4 v6 nft; do
+for f in $order; do
   [ -f "$w/restore.$f" ] || continue
-  if restore "$f" "$w/restore.$f" retry; then applied="$applied $f"; m restored "$f"; continue; fi
+  # Newest first: a failed part undoes the others in reverse, as the timer does.
+  if restore "$f" "$w/restore.$f" retry; then applied="$f $applied"; m restored "$f"; continue; fi
   m begin stderr; head -c 2000 "$w/err"; printf '\\n'; m end stderr 0
   for g in $applied; do
     restore "$g" "$w/undo.$g" once || { m result undo-failed "$f" "$g"; exit 9; }
@@ -384,6 +405,7 @@ if [ "$secs" -gt 0 ] && [ -n "$applied" ]; then
   p=$d/pending.new
   rm -rf "$p" && mkdir "$p" || { m result timer-failed; exit 10; }
   for f in undo.v4 undo.v6 undo.nft expire.sh; do [ -f "$w/$f" ] && cp "$w/$f" "$p/$f"; done
+  echo "$order" >"$p/order"
   echo "$kb" >"$p/backend"
   echo $(( $(date +%s) + secs )) >"$p/deadline"
   echo "$tok" >"$p/token"
@@ -429,19 +451,24 @@ exec 9>>"$d/lock" || exit 1
 flock -w 300 9 || exit 1
 [ "$(cat "$d/pending/token" 2>/dev/null)" = "$tok" ] || exit 0
 kb=$(cat "$d/pending/backend" 2>/dev/null) || kb=default
+# Undo in the reverse of the change's order: the guard it removed comes back before the one it
+# installed goes.
+undo="nft v4 v6"
+[ "$(cat "$d/pending/order" 2>/dev/null)" = "nft v4 v6" ] && undo="v4 v6 nft"
 rc=0
-for f in v4 v6; do
+for f in $undo; do
   [ -f "$d/pending/undo.$f" ] || continue
+  if [ "$f" = nft ]; then
+    nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log" ||
+      { sleep 1; nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log"; } || rc=1
+    continue
+  fi
   b=iptables; [ "$f" = v6 ] && b=ip6tables
   r=$b-restore
   if [ "$kb" != default ] && command -v "$b-$kb-restore" >/dev/null 2>&1; then r=$b-$kb-restore; fi
   "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log" ||
     { sleep 1; "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log"; } || rc=1
 done
-if [ -f "$d/pending/undo.nft" ]; then
-  nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log" ||
-    { sleep 1; nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log"; } || rc=1
-fi
 echo "$tok $(date +%s) $rc" >"$d/last-expired"
 rm -rf "$d/expired"
 mv "$d/pending" "$d/expired"

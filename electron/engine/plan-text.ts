@@ -137,14 +137,32 @@ export function groupedPlanLines(plans: readonly (NodePlan | Pick<NodeChange, 'p
   return [...groups.values()].flatMap((g) => changeLines(g.change, g.nodes.join(', ')));
 }
 
-/** Which guard each node takes, when any takes the nft one (an all-iptables plan reads as before). */
+/**
+ * Which guard each node takes, when any takes the nft one or leaves it (an all-iptables plan reads
+ * as before).
+ */
 export function guardBackendLines(changes: readonly NodeChange[]): string[] {
   const nft = changes.filter((c) => c.snapshot.guardBackend === 'nft').map((c) => c.node);
-  if (nft.length === 0) return [];
+  if (nft.length === 0 && !changes.some((c) => c.nft && c.op === 'apply')) return [];
   const ipt = changes.filter((c) => c.snapshot.guardBackend !== 'nft').map((c) => c.node);
+  // An apply that switches backends installs the new guard first, then removes the old one.
+  const toNft = changes.filter((c) => c.nft?.policy && c.restores.length > 0).map((c) => c.node);
+  const toIpt = changes.filter((c) => c.nft && !c.nft.policy && c.op === 'apply').map((c) => c.node);
   return [
-    `guard nft (table ${NFT_TABLE_REF}, before kube-proxy's nftables DNAT): ${nft.join(', ')}`,
+    ...(nft.length
+      ? [`guard nft (table ${NFT_TABLE_REF}, at dstnat - 10, before any DNAT): ${nft.join(', ')}`]
+      : []),
     ...(ipt.length ? [`guard iptables (NPG- chains in nat PREROUTING): ${ipt.join(', ')}`] : []),
+    ...(toNft.length
+      ? [
+          `switching to nft: table ${NFT_TABLE_REF} is written first, then the NPG- chains go: ${toNft.join(', ')}`,
+        ]
+      : []),
+    ...(toIpt.length
+      ? [
+          `switching to iptables: the NPG- chains are written first, then table ${NFT_TABLE_REF} goes: ${toIpt.join(', ')}`,
+        ]
+      : []),
   ];
 }
 

@@ -1,5 +1,5 @@
 // Editing the policy of one NodePort (pure): replace its allow-list, add or remove entries, set
-// its mode, blackhole port or service, or drop it. Every value is parsed strictly first (a bad
+// its mode, blackhole port or service, or drop it; and the workspace's guard backend. Every value is parsed strictly first (a bad
 // CIDR, a port out of range, a control character: one line naming the flag and the value, and
 // nothing changes); the resulting list is stored normalised (canonical CIDRs, duplicates and
 // covered entries dropped) and what normalising did is reported.
@@ -7,7 +7,7 @@ import { normaliseAllowList } from '../../shared/guard/allow-list.js';
 import { parseCidr } from '../../shared/guard/cidr.js';
 import { showValue } from '../../shared/guard/field-error.js';
 import { portIssues } from '../../shared/guard/warnings.js';
-import type { Protocol } from '../../shared/vocabulary.js';
+import { GUARD_BACKENDS, type GuardBackend, type Protocol } from '../../shared/vocabulary.js';
 import { inventorySshPorts, nodePortRangeOf } from '../../shared/workspace/ports.js';
 import type {
   AllowEntry,
@@ -230,4 +230,51 @@ function emptyListProblem(key: string, edit: PolicyEdit, current: NodePortPolicy
           : 'a new guard without --allow';
   const blocks = (edit.mode ?? current?.mode) === 'audit' ? 'lists every source' : 'blocks every source';
   return `${key}: ${what}: the allow-list would be empty, which ${blocks}; use --allow-empty if that is meant, or --drop to remove the guard`;
+}
+
+/**
+ * The workspace's guard backend (policy.guardBackend). `iptables`, the default, is stored as absent,
+ * so a workspace that never chose keeps its file as it was.
+ */
+export function withGuardBackend(
+  policy: Policy,
+  backend: string,
+  where = '--guard-backend',
+): { ok: true; policy: Policy; changed: boolean } | { ok: false; error: string } {
+  if (!(GUARD_BACKENDS as readonly string[]).includes(backend))
+    return { ok: false, error: `${where} ${showValue(backend)}: one of ${GUARD_BACKENDS.join(', ')}` };
+  const { guardBackend: before, ...rest } = policy;
+  const next: Policy = backend === 'nft' ? { ...rest, guardBackend: 'nft' } : rest;
+  return { ok: true, policy: next, changed: (before ?? 'iptables') !== backend };
+}
+
+/** What a changed guard backend means for the nodes, for people. */
+export function guardBackendNote(backend: GuardBackend): string {
+  return backend === 'nft'
+    ? 'guard backend nft: the next apply puts the guard in table inet nodeport-guard on every node with nft, then removes the NPG- chains (kube-proxy restarts cannot reorder it)'
+    : 'guard backend iptables: the next apply puts the guard in NPG- chains, then removes table inet nodeport-guard (nodes in kube-proxy nftables mode keep the nft guard)';
+}
+
+/**
+ * Guard a node even where its dataplane may serve NodePorts before netfilter (cluster.guardAnyway):
+ * the user's override of apply's refusal, for that node only. The node must be in the inventory.
+ */
+export function withGuardAnyway(
+  workspace: Workspace,
+  node: string,
+  on: boolean,
+): { ok: true; workspace: Workspace; changed: boolean } | { ok: false; error: string } {
+  if (!workspace.inventory.nodes.some((n) => n.name === node))
+    return { ok: false, error: `guard anyway ${showValue(node)}: no such node in the workspace` };
+  const now = workspace.cluster?.guardAnyway ?? [];
+  if (now.includes(node) === on) return { ok: true, workspace, changed: false };
+  const next = on ? [...now, node].sort() : now.filter((n) => n !== node);
+  const { guardAnyway: _old, ...cluster } = workspace.cluster ?? {};
+  const merged = next.length ? { ...cluster, guardAnyway: next } : cluster;
+  const { cluster: _c, ...rest } = workspace;
+  return {
+    ok: true,
+    workspace: Object.keys(merged).length ? { ...rest, cluster: merged } : rest,
+    changed: true,
+  };
 }

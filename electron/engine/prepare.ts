@@ -13,6 +13,7 @@ import {
   type ChangeOp,
   type ChangeResult,
   type ClusterChecks,
+  dataplaneRefusal,
   type NodeChange,
   removeChange,
   rollbackChange,
@@ -26,6 +27,8 @@ export interface Unplanned {
   /** unreachable: could not read; unplannable: read, but no change can be made (e.g. nothing saved). */
   readonly status: 'unreachable' | 'unplannable';
   readonly message: string;
+  /** Left alone because its dataplane may serve NodePorts before netfilter (can be overridden). */
+  readonly dataplane?: true;
 }
 
 export interface Prepared {
@@ -98,6 +101,7 @@ export async function prepare(
   // An apply needs only PREROUTING, our chains and kube-proxy's NodePort list (a plan read: no
   // 5,000-service dump); rollback and remove read everything, to find every chain of ours.
   const results = await readNodes(session, session.nodes, op === 'apply' ? 'plan' : 'full', {
+    prefer: policy.guardBackend ?? 'iptables',
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -163,7 +167,15 @@ export async function prepare(
         break;
     }
     if (r.ok) changes.push(r.change);
-    else unplanned.push({ node: s.node, status: 'unplannable', message: r.message });
+    else {
+      const dataplane = op === 'apply' && r.message === dataplaneRefusal(s, options.checks ?? {});
+      unplanned.push({
+        node: s.node,
+        status: 'unplannable',
+        message: r.message,
+        ...(dataplane ? { dataplane } : {}),
+      });
+    }
   }
   const order = new Map(session.nodes.map((n, i) => [n, i]));
   changes.sort((a, b) => (order.get(a.node) ?? 0) - (order.get(b.node) ?? 0));

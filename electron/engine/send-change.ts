@@ -184,16 +184,19 @@ async function readAfter(
   change: NodeChange,
 ): Promise<{ ok: true; verify: GuardVerify; snapshot: NodeSnapshot } | { ok: false; message: string }> {
   const chains = change.desired.families.flatMap((f) => f.chains.map((c) => c.name));
-  const r = await readNode(ctx.run, change.node, 'guard', [...new Set(chains)]);
+  const r = await readNode(ctx.run, change.node, 'guard', [...new Set(chains)], readsNft(change));
   if (!r.ok) return { ok: false, message: readErrorMessage(r.error) };
   return { ok: true, snapshot: r.value, verify: verifyChange(r.value, change) };
 }
+
+/** A change with an nft part is read back with our table listed, whatever kube-proxy's mode. */
+const readsNft = (change: NodeChange): 'nft' | 'iptables' => (change.nft ? 'nft' : 'iptables');
 
 /** After a change: each part against what it should have left (an apply's nft part: the policy). */
 export function verifyChange(snapshot: NodeSnapshot, change: NodeChange): GuardVerify {
   const nft = change.nft;
   if (!nft) return verifySnapshot(snapshot, change.desired);
-  const n = verifyNftSnapshot(snapshot, change.op === 'apply' ? change.desired : undefined, nft.target);
+  const n = verifyNftSnapshot(snapshot, nft.policy, nft.target);
   if (change.before.length === 0 && change.restores.length === 0) return n;
   return mergeVerify(verifySnapshot(snapshot, change.desired), n);
 }
@@ -222,7 +225,7 @@ async function whichState(ctx: NodeStepContext, change: NodeChange): Promise<'ol
       ...change.before.flatMap((s) => s.chains.map((c) => c.name)),
     ]),
   ];
-  const r = await readNode(ctx.run, change.node, 'guard', chains);
+  const r = await readNode(ctx.run, change.node, 'guard', chains, readsNft(change));
   if (!r.ok) return 'unknown';
   const nft = change.nft;
   let nftState: 'old' | 'new' | 'unknown' | undefined;

@@ -6,7 +6,14 @@ import type { EngineApi } from '../../shared/api.js';
 import { DumpStore } from './service/dumps.js';
 import { nodePortCounters } from './service/live-counters.js';
 import { chainRulesOnNode, discover, nodePort, observedSources, traceOnNode } from './service/nodes.js';
-import { deleteGroup, dropPolicy, saveGroup, setPolicy } from './service/policy.js';
+import {
+  deleteGroup,
+  dropPolicy,
+  saveGroup,
+  setGuardAnyway,
+  setGuardBackend,
+  setPolicy,
+} from './service/policy.js';
 import { exportGuard, history } from './service/record.js';
 import { badInput, failed, ok } from './service/results.js';
 import { change, confirm, plan, verify, watch } from './service/rollout.js';
@@ -102,6 +109,8 @@ export function createEngineService(options: EngineOptions = {}): EngineApi & { 
     observedSources: guarded((req, call) => observedSources(state, req, call)),
 
     setPolicy: guarded((req) => setPolicy(state, req)),
+    setGuardBackend: guarded((req) => setGuardBackend(state, req)),
+    setGuardAnyway: guarded((req) => setGuardAnyway(state, req)),
     dropPolicy: guarded((req) => dropPolicy(state, req)),
     saveGroup: guarded((req) => saveGroup(state, req)),
     deleteGroup: guarded((req) => deleteGroup(state, req)),

@@ -2,7 +2,7 @@
 // Host keys the known_hosts file lacks are refused unless the caller accepts new keys (the CLI's
 // --accept-new-host-keys, which records them); a changed key is always refused by the fleet.
 
-import { GUARD_CHAIN_PATTERN } from '../../shared/vocabulary.js';
+import { GUARD_CHAIN_PATTERN, type GuardBackend } from '../../shared/vocabulary.js';
 import {
   type CredentialSources,
   type Fleet,
@@ -137,27 +137,33 @@ export async function readNode(
   node: string,
   what: ReadMode,
   chains: readonly string[] = [],
+  prefer: GuardBackend = 'iptables',
 ): Promise<StepOutcome<NodeSnapshot, ReadError>> {
-  const r = await readNodeOutput(run, node, what, chains);
+  const r = await readNodeOutput(run, node, what, chains, prefer);
   return r.ok ? { ok: true, value: r.value.snapshot } : r;
 }
 
-/** readNode, with the script's parsed output too (verify keeps it to compare later reads with). */
+/**
+ * readNode, with the script's parsed output too (verify keeps it to compare later reads with).
+ * `prefer`: the workspace's guard backend; nft makes the read list our nft table too.
+ */
 export async function readNodeOutput(
   run: NodeStepContext['run'],
   node: string,
   what: ReadMode,
   chains: readonly string[] = [],
+  prefer: GuardBackend = 'iptables',
 ): Promise<StepOutcome<{ readonly snapshot: NodeSnapshot; readonly out: ScriptOutput }, ReadError>> {
   const wanted = what === 'guard' ? chains.filter((c) => GUARD_CHAIN_PATTERN.test(c)) : [];
+  const arg = prefer === 'nft' && what !== 'full' ? `${what}-nft` : what;
   const r = await run({
     op: `read (${what})`,
-    argv: ['sh', '-c', READ_SCRIPT, 'npg-read', what, ...wanted],
+    argv: ['sh', '-c', READ_SCRIPT, 'npg-read', arg, ...wanted],
     readOnly: true,
   });
   if (!r.ok) return r;
   const out = parseScriptOutput(r.stdout);
-  const snap = snapshotFromOutput(node, out, what, r.stderr);
+  const snap = snapshotFromOutput(node, out, what, r.stderr, prefer);
   if (!snap.ok) return { ok: false, error: { kind: 'unreadable', node, message: snap.message } };
   return { ok: true, value: { snapshot: snap.snapshot, out } };
 }
@@ -166,12 +172,18 @@ export async function readNodes(
   session: Session,
   nodes: readonly string[],
   what: ReadMode,
-  options: { readonly signal?: AbortSignal; readonly onProgress?: ProgressListener } = {},
+  options: {
+    readonly signal?: AbortSignal;
+    readonly onProgress?: ProgressListener;
+    /** The workspace's guard backend (policy.guardBackend). */
+    readonly prefer?: GuardBackend;
+  } = {},
 ): Promise<readonly NodeResult<NodeSnapshot, ReadError>[]> {
+  const { prefer, ...run } = options;
   return session.fleet.runOnAll<NodeSnapshot, ReadError>(
     nodes,
-    (ctx) => readNode(ctx.run, ctx.node.name, what),
-    options,
+    (ctx) => readNode(ctx.run, ctx.node.name, what, [], prefer),
+    run,
   );
 }
 

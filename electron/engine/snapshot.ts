@@ -1,6 +1,16 @@
 // A node as read by READ_SCRIPT, turned into typed data (pure): both families' nat tables and our
 // guard state in them, kube-proxy's mode and backend, the node's addresses and listening ports, and
 // what our node-side directory holds (saved state, a pending commit-confirmed change).
+
+import {
+  type DataplaneVerdict,
+  iptablesSignsFromSave,
+  mergeNodeSigns,
+  type NodeSigns,
+  parseSignEvents,
+  recognizeDataplane,
+  signsFromRuleset,
+} from '../../shared/dataplane/index.js';
 import {
   isNoSuchTableError,
   NFT_STATE_ABSENT,
@@ -17,7 +27,7 @@ import type { Topology } from '../../shared/kube/index.js';
 import { type Backend, parseIptablesSave, type Ruleset } from '../../shared/netfilter/index.js';
 import { inspectNftDump } from '../../shared/nftables/index.js';
 import { firstVisibleLine } from '../../shared/text/visible.js';
-import type { Family, ProxyMode } from '../../shared/vocabulary.js';
+import type { Family, GuardBackend, ProxyMode } from '../../shared/vocabulary.js';
 import { inspectDump } from './inspect.js';
 import { nodePortsFromChain, nodePortsFromIpsets } from './nodeport-listing.js';
 import { markerValue, type ScriptOutput } from './sections.js';
@@ -50,8 +60,7 @@ export interface PendingConfirm {
   readonly timer?: string;
 }
 
-/** Which guard a node takes: our iptables chains, or our nft table (kube-proxy's nftables mode). */
-export type GuardBackend = 'iptables' | 'nft';
+export type { GuardBackend };
 
 /** Our nft table as read (`nft -j list table inet nodeport-guard`), and the node's base chains. */
 export interface NftGuardRead {
@@ -72,7 +81,10 @@ export interface NodeSnapshot {
   readonly kubeBackend: Backend;
   readonly mode: ProxyMode;
   readonly families: readonly FamilySnapshot[];
-  /** nft on kube-proxy's nftables mode (where an iptables guard does nothing), else iptables. */
+  /**
+   * The guard this node takes: nft in kube-proxy's nftables mode (where an iptables guard does
+   * nothing), and where the workspace asks for it and the node has nft (guardBackendOf); else iptables.
+   */
   readonly guardBackend: GuardBackend;
   /** Our nft table, where the read looked (nftables mode; every full read). */
   readonly nftGuard?: NftGuardRead;
@@ -95,6 +107,8 @@ export interface NodeSnapshot {
   readonly nodeTime?: number;
   /** Our chains also exist in this other iptables backend than kube-proxy's. */
   readonly guardOtherBackend?: Backend;
+  /** Who serves NodePorts here, and whether a netfilter guard sees them (full and plan reads). */
+  readonly dataplane?: DataplaneVerdict;
   readonly warnings: readonly string[];
 }
 
@@ -237,12 +251,36 @@ const firstLine = (text: string): string => firstVisibleLine(text);
  */
 export type ReadMode = 'full' | 'nat' | 'plan' | 'guard';
 
-/** `stderr`: the read's own stderr, where a failing command says why. */
+/**
+ * The guard a node takes: kube-proxy's nftables mode leaves no choice; elsewhere the workspace's
+ * choice, where the read found nft on the node (it lists our table wherever nft exists and the
+ * choice or the read needs it). A node without nft keeps the iptables guard, and says so.
+ */
+export function guardBackendOf(
+  node: string,
+  mode: ProxyMode,
+  prefer: GuardBackend,
+  nftRead: boolean,
+): { readonly backend: GuardBackend; readonly warning?: string } {
+  if (mode === 'nftables') return { backend: 'nft' };
+  if (prefer === 'iptables') return { backend: 'iptables' };
+  if (nftRead) return { backend: 'nft' };
+  return {
+    backend: 'iptables',
+    warning: `${node}: the workspace asks for the nft guard, but the node has no nft: it keeps the iptables guard`,
+  };
+}
+
+/**
+ * `stderr`: the read's own stderr, where a failing command says why. `prefer`: the workspace's guard
+ * backend (policy.guardBackend).
+ */
 export function snapshotFromOutput(
   node: string,
   out: ScriptOutput,
   what: ReadMode,
   stderr = '',
+  prefer: GuardBackend = 'iptables',
 ): SnapshotResult {
   const warnings: string[] = [];
   const kb = markerValue(out, 'kube-backend');
@@ -308,6 +346,9 @@ export function snapshotFromOutput(
   const savedMeta = state('saved.meta');
   const savedNft = state('saved.nft');
   const nftGuard = nftGuardOf(out);
+  const backend = guardBackendOf(node, mode, prefer, nftGuard !== undefined);
+  const dataplane = what === 'full' || what === 'plan' ? dataplaneOf(out, what, v4, mode) : undefined;
+  if (backend.warning) warnings.push(backend.warning);
   const snapshot: NodeSnapshot = {
     node,
     dir: markerValue(out, 'dir') ?? '',
@@ -316,7 +357,7 @@ export function snapshotFromOutput(
     kubeBackend,
     mode,
     families,
-    guardBackend: mode === 'nftables' ? 'nft' : 'iptables',
+    guardBackend: backend.backend,
     ...(nftGuard ? { nftGuard } : {}),
     guardFamilies: hasV6 ? ['ipv4', 'ipv6'] : ['ipv4'],
     addresses,
@@ -342,9 +383,34 @@ export function snapshotFromOutput(
       : {}),
     ...(Number.isFinite(now) && now > 0 ? { nodeTime: now } : {}),
     ...(other === 'nft' || other === 'legacy' ? { guardOtherBackend: other } : {}),
+    ...(dataplane ? { dataplane } : {}),
     warnings: [...warnings, ...(v4?.topology ? v4.topology.warnings.map((w) => `${node}: ${w}`) : [])],
   };
   return { ok: true, snapshot };
+}
+
+/**
+ * The dataplane verdict of a full or plan read: the node's own signs (pinned BPF maps, processes,
+ * Cilium's config: DATAPLANE_SIGNS_SCRIPT), with the chains the read saw: every table's of a full
+ * read; of a plan read only PREROUTING's rules, their jump targets and kube-proxy's NodePort chain,
+ * so its names are `unplaced` (the nat table was not read whole: absence proves nothing).
+ */
+function dataplaneOf(
+  out: ScriptOutput,
+  what: 'full' | 'plan',
+  v4: FamilySnapshot | undefined,
+  mode: ProxyMode,
+): DataplaneVerdict {
+  let chains: NodeSigns = {};
+  if (v4 && what === 'full') chains = signsFromRuleset(v4.ruleset);
+  else if (v4) {
+    const seen = iptablesSignsFromSave(v4.text).unplaced;
+    const targets = [...v4.text.matchAll(/ -[jg] ([A-Za-z0-9_.:-]+)/g)].map((m) => m[1]!);
+    const np = out.markers.get('nodeport-chain.v4') ?? [];
+    chains = { iptables: { tables: {}, unplaced: [...new Set([...seen, ...targets, ...np])] } };
+  }
+  const nft: NodeSigns = mode === 'nftables' ? { nftTables: ['ip kube-proxy'] } : {};
+  return recognizeDataplane(mergeNodeSigns(parseSignEvents(out.events), chains, nft));
 }
 
 function readFamily(

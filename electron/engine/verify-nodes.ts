@@ -66,6 +66,7 @@ export async function verifyNodes(
   } = {},
 ): Promise<VerifyResult> {
   const what = options.read ?? 'guard';
+  const prefer = policy.guardBackend ?? 'iptables';
   const all = desiredGuard(policy);
   const chains = all.ok ? all.desired.families.flatMap((f) => f.chains.map((c) => c.name)) : [];
   const results = await session.fleet.runOnAll<NodeVerifyResult>(
@@ -80,8 +81,9 @@ export async function verifyNodes(
               [...new Set(chains)],
               session.guardReads,
               options.quickReadMaxAgeMs,
+              prefer,
             )
-          : await readNode(ctx.run, node, what, [...new Set(chains)]);
+          : await readNode(ctx.run, node, what, [...new Set(chains)], prefer);
       if (!snap.ok) {
         const e = snap.error;
         return {

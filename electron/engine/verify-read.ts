@@ -11,7 +11,7 @@
 // same. Comments are labels, not behaviour; still, a listing stands in for a read for at most
 // QUICK_MAX_AGE_MS, then the next verify reads in full again.
 
-import { GUARD_CHAIN_PATTERN } from '../../shared/vocabulary.js';
+import { GUARD_CHAIN_PATTERN, type GuardBackend } from '../../shared/vocabulary.js';
 import type { NodeStepContext, StepOutcome } from '../fleet/index.js';
 import { refreshedOutput } from './nft-listing.js';
 import { NFT_RESIDENTS, nftListRequest } from './nft-resident.js';
@@ -29,6 +29,7 @@ export async function readForVerify(
   chains: readonly string[],
   cache: Map<string, CachedGuardRead> | undefined,
   maxAgeMs = QUICK_MAX_AGE_MS,
+  prefer: GuardBackend = 'iptables',
 ): Promise<StepOutcome<NodeSnapshot, ReadError>> {
   const wanted = chains.filter((c) => GUARD_CHAIN_PATTERN.test(c));
   const key = wanted.join(' ');
@@ -40,7 +41,7 @@ export async function readForVerify(
     ]);
     if (q.ok && listing !== undefined) {
       const merged = refreshedOutput(hit.out, withListing(parseScriptOutput(q.stdout), listing));
-      const snap = merged && snapshotFromOutput(node, merged, 'guard', q.stderr);
+      const snap = merged && snapshotFromOutput(node, merged, 'guard', q.stderr, prefer);
       if (snap?.ok) return { ok: true, value: snap.snapshot };
     }
     cache?.delete(node);
@@ -49,7 +50,7 @@ export async function readForVerify(
   // First the listing, then the read: a change between the two shows in the next listing.
   const listed = [...new Set(['PREROUTING', 'NPG-PREROUTING', ...wanted])];
   const listing = hit === undefined ? undefined : await listChains(ctx, listed);
-  const r = await readNodeOutput(ctx.run, node, 'guard', wanted);
+  const r = await readNodeOutput(ctx.run, node, 'guard', wanted, prefer);
   if (!r.ok) return r;
   const entry =
     listing === undefined ? undefined : cacheable(withListing(r.value.out, listing), listed, key, started);

@@ -2,6 +2,7 @@
 // method; the renderer parses each event with this schema before it touches a store, as the host
 // parses each request: both sides of the boundary check what crosses it.
 import { z } from 'zod';
+import { GUARD_BACKENDS } from '../vocabulary';
 import type { ApiEvent } from './views';
 
 const line = z.string().max(4096);
@@ -15,6 +16,8 @@ export const NodeSummarySchema = z.strictObject({
   nodePorts: z.number().int().min(0),
   guard: z.enum(['none', 'healthy', 'unhealthy']),
   guardChains: z.number().int().min(0),
+  guardBackend: z.enum(GUARD_BACKENDS).optional(),
+  dataplane: z.strictObject({ guardable: z.enum(['no', 'unsure']), sentence: line }).optional(),
   pending: z.string().max(128).optional(),
   addresses: z.array(z.string().max(64)).max(1024),
   warnings: lines,

@@ -3,6 +3,7 @@
 // and bounded here; the engine still parses CIDRs strictly (shared/guard) before anything reaches
 // a node.
 import { z } from 'zod';
+import { GUARD_BACKENDS } from '../vocabulary';
 
 /** 64 MiB: a 5,000-service iptables-save dump is ~10 MB; anything far larger is a mistake. */
 export const MAX_DUMP_CHARS = 64 * 1024 * 1024;
@@ -118,6 +119,12 @@ export const NodePortRequestSchema = z.strictObject({
 });
 
 export const PortRequestSchema = z.strictObject({ port, protocol: protocol.default('tcp') });
+
+/** The workspace's guard backend on iptables- and ipvs-mode nodes (policy.guardBackend). */
+export const SetGuardBackendRequestSchema = z.strictObject({ backend: z.enum(GUARD_BACKENDS) });
+
+/** Guard this node even where its dataplane may bypass netfilter (cluster.guardAnyway), or stop. */
+export const SetGuardAnywayRequestSchema = z.strictObject({ node: nodeName, on: z.boolean() });
 
 export const SetPolicyRequestSchema = z.strictObject({
   port,

@@ -1,7 +1,7 @@
 // What the engine answers: plain, readonly, JSON-safe data the UI draws. Rules travel as
 // iptables-save text so the renderer never needs the netfilter model; node-sourced text is shown
 // inert by the renderer (React escapes it; nothing is ever parsed as markup).
-import type { Family, Protocol } from '../vocabulary';
+import type { Family, GuardBackend, Protocol } from '../vocabulary';
 
 export type GuardModeView = 'enforce' | 'audit';
 
@@ -151,6 +151,10 @@ export interface WorkspaceView {
   readonly name: string;
   readonly nodes: readonly InventoryNodeView[];
   readonly policy: readonly NodePortPolicyView[];
+  /** policy.guardBackend: the guard on iptables- and ipvs-mode nodes (nftables mode takes nft). */
+  readonly guardBackend: GuardBackend;
+  /** Nodes guarded even where their dataplane may bypass netfilter (cluster.guardAnyway). */
+  readonly guardAnyway: readonly string[];
   readonly groups: readonly AddressGroupView[];
   readonly podCidrs: readonly string[];
   readonly healthCheckRanges: readonly string[];
@@ -173,6 +177,10 @@ export interface NodeSummaryView {
   readonly nodePorts: number;
   readonly guard: 'none' | 'healthy' | 'unhealthy';
   readonly guardChains: number;
+  /** Which guard the node takes (the nft one: kube-proxy's nftables mode, or the workspace's choice). */
+  readonly guardBackend?: GuardBackend;
+  /** Where a netfilter guard may not see the NodePorts (Cilium, Calico eBPF, kube-router): why. */
+  readonly dataplane?: { readonly guardable: 'no' | 'unsure'; readonly sentence: string };
   readonly pending?: string;
   readonly addresses: readonly string[];
   readonly warnings: readonly string[];
@@ -291,7 +299,12 @@ export interface PlanResponse {
   readonly nodes: readonly NodePlanView[];
   /** Nodes with the same plan, grouped: each group's nodes and its diff. */
   readonly groups: readonly { readonly nodes: readonly string[]; readonly diff: readonly string[] }[];
-  readonly unplanned: readonly { readonly node: string; readonly message: string }[];
+  /** `dataplane`: left alone because its dataplane may bypass netfilter; setGuardAnyway overrides. */
+  readonly unplanned: readonly {
+    readonly node: string;
+    readonly message: string;
+    readonly dataplane?: boolean;
+  }[];
   readonly planHash: string;
   readonly exitCode: number;
 }

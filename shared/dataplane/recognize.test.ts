@@ -16,7 +16,7 @@ function v(...parts: NodeSigns[]) {
 
 describe('recognizeDataplane', () => {
   it('kube-proxy iptables / ipvs / nftables: guardable', () => {
-    expect(v(KUBE_IPT)).toMatchObject({ dataplane: 'kube-proxy-iptables', guardable: 'yes' });
+    expect(v(KUBE_IPT)).toMatchObject({ dataplane: 'kube-proxy-iptables', guardable: 'yes', foreign: false });
     expect(v(KUBE_IPVS)).toMatchObject({ dataplane: 'kube-proxy-ipvs', guardable: 'yes' });
     expect(v(NOTHING_IN_NAT, { nftTables: ['ip kube-proxy', 'ip6 kube-proxy'] })).toMatchObject({
       dataplane: 'kube-proxy-nftables',
@@ -29,8 +29,9 @@ describe('recognizeDataplane', () => {
     expect(r).toMatchObject({ dataplane: 'cilium-kpr', guardable: 'no' });
     expect(r.sentence).toMatch(/^Cilium serves NodePorts in eBPF before netfilter/);
     expect(r.sentence).toMatch(
-      /only verify’s probes \(npg verify --probe\) can tell whether a guard there works\.$/,
+      /apply leaves it alone unless told to guard it anyway \(--guard-anyway NODE\), and then only verify’s probes \(npg verify --probe\) can tell whether the guard works\.$/,
     );
+    expect(r.foreign).toBe(true);
     expect(r.evidence).toContain(
       'no kube-proxy chains and no kube-proxy nft table: nothing but Cilium serves Services',
     );
@@ -38,7 +39,7 @@ describe('recognizeDataplane', () => {
 
   it('Cilium and kube-proxy chains: Cilium without kube-proxy replacement, guardable', () => {
     const r = v(mergeNodeSigns(KUBE_IPT, CILIUM_NAT));
-    expect(r).toMatchObject({ dataplane: 'cilium-with-kube-proxy', guardable: 'yes' });
+    expect(r).toMatchObject({ dataplane: 'cilium-with-kube-proxy', guardable: 'yes', foreign: true });
     expect(r.evidence.some((e) => e.includes('ENABLE_NODEPORT') && e.includes('not seen'))).toBe(true);
   });
 

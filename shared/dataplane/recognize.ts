@@ -36,6 +36,11 @@ export interface DataplaneVerdict {
   readonly evidence: readonly string[];
   /** One plain sentence for the operator. */
   readonly sentence: string;
+  /**
+   * Something other than kube-proxy's netfilter rules may serve NodePorts here (Cilium, Calico's eBPF
+   * maps, kube-router's proxy): apply refuses the node unless it is overridden for it.
+   */
+  readonly foreign: boolean;
 }
 
 type KubeProxy =
@@ -56,9 +61,10 @@ interface Facts {
   readonly nftRead: boolean;
 }
 
-// Apply does not refuse such a node yet (its read does not collect these signs yet): until it does,
-// the sentence says what is true today.
-const REFUSE = 'only verify’s probes (npg verify --probe) can tell whether a guard there works';
+// Apply refuses such a node unless it is overridden for it (cluster.guardAnyway, --guard-anyway);
+// then verify's probes are the judge.
+const REFUSE =
+  'apply leaves it alone unless told to guard it anyway (--guard-anyway NODE), and then only verify’s probes (npg verify --probe) can tell whether the guard works';
 
 export function recognizeDataplane(signs: NodeSigns): DataplaneVerdict {
   const f = readFacts(signs);
@@ -69,6 +75,7 @@ export function recognizeDataplane(signs: NodeSigns): DataplaneVerdict {
     guardable,
     evidence: ev,
     sentence,
+    foreign: f.cilium || f.calicoBpfMaps || f.kubeRouterProxy,
   });
 
   if (f.cilium && f.ciliumBpfNodePort) {

@@ -2,7 +2,7 @@
 // all read and write this one format, so its schema is the contract; parse it only through here.
 import { z } from 'zod';
 import { parseCidr } from '../guard/cidr';
-import { PROTOCOLS } from '../vocabulary';
+import { GUARD_BACKENDS, PROTOCOLS } from '../vocabulary';
 
 const hostname = z
   .string()
@@ -101,6 +101,12 @@ export const ClusterSchema = z.strictObject({
       return from >= 1 && from <= to && to <= 65535;
     }, 'FROM-TO with 1 <= FROM <= TO <= 65535')
     .optional(),
+  /**
+   * Nodes to guard even where something other than kube-proxy's netfilter rules may serve their
+   * NodePorts (Cilium, Calico's eBPF dataplane, kube-router): apply refuses those otherwise, and
+   * there verify's probes are the judge.
+   */
+  guardAnyway: z.array(nodeName).max(10_000).optional(),
 });
 
 export const GuardModeSchema = z.enum(['enforce', 'audit']);
@@ -117,6 +123,12 @@ export const NodePortPolicySchema = z.strictObject({
 });
 
 export const PolicySchema = z.strictObject({
+  /**
+   * The guard on iptables- and ipvs-mode nodes: `iptables` (the default, NPG- chains) or `nft` (our
+   * own table, which a kube-proxy restart or a flush of iptables' PREROUTING cannot reorder or
+   * remove). kube-proxy's nftables mode always takes nft.
+   */
+  guardBackend: z.enum(GUARD_BACKENDS).optional(),
   nodePorts: z
     .array(NodePortPolicySchema)
     .default([])

@@ -5,6 +5,7 @@
 // for plan: changes needed), 2 bad input or failure to run.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { showValue } from '../../../shared/guard/field-error.js';
 import { checkSavedPlan, type SavedPlan } from '../../engine/change-gate.js';
 import type { ChangeOp } from '../../engine/node-change.js';
 import {
@@ -44,6 +45,7 @@ interface ChangeOptions extends FleetCliOptions {
   readonly allowEmpty?: boolean;
   readonly podCidr?: string[];
   readonly lbHealthCheck?: string[];
+  readonly guardAnyway?: string[];
   readonly out?: string;
   readonly plan?: string;
 }
@@ -52,10 +54,16 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 
 /** The workspace's `cluster` values, plus what --pod-cidr / --lb-health-check add for this run. */
 function checksFrom(opts: ChangeOptions, loaded: LoadedWorkspace): ChangeChecks {
+  const anyway = (opts.guardAnyway ?? []).flatMap((v) => v.split(','));
+  const names = new Set(loaded.workspace.inventory.nodes.map((n) => n.name));
+  const unknown = anyway.find((n) => !names.has(n));
+  if (unknown !== undefined)
+    throw new CliError(`--guard-anyway ${showValue(unknown)}: no such node in ${loaded.path}`);
   const r = checksOf(loaded.workspace.cluster, {
     ...(opts.allowEmpty ? { allowEmpty: true } : {}),
     podCidrs: (opts.podCidr ?? []).flatMap((v) => v.split(',')),
     healthCheckRanges: (opts.lbHealthCheck ?? []).flatMap((v) => v.split(',')),
+    guardAnyway: anyway,
   });
   if (!r.ok) throw new CliError(r.message);
   return r.checks;
@@ -160,6 +168,11 @@ function planOptions(cmd: Command): Command {
     .option(
       '--lb-health-check <CIDR|gcp|azure>',
       'load-balancer health-check range to warn about (repeatable)',
+      collect,
+    )
+    .option(
+      '--guard-anyway <NODE>',
+      'guard this node even where Cilium, Calico eBPF or kube-router may serve its NodePorts before netfilter; verify --probe then judges (repeatable)',
       collect,
     );
 }

@@ -37,7 +37,8 @@ export function nodeSummary(s: NodeSnapshot) {
     families: s.guardFamilies,
     nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
     guardBackend: s.guardBackend,
-    ...(s.guardBackend === 'nft' ? { nft: nftView(s) } : {}),
+    // Our table also where the iptables guard is chosen, when it is there (left by a switch back).
+    ...(s.guardBackend === 'nft' || nftGuardSummary(s).guard !== 'none' ? { nft: nftView(s) } : {}),
     guard: s.families.map((f) => ({
       family: f.family,
       chains: f.state.chains.map((c) => c.name),
@@ -45,6 +46,16 @@ export function nodeSummary(s: NodeSnapshot) {
       healthy: familyGuardHealthy(f.state, entryJumpRule()),
     })),
     ...(s.pending ? { pending: s.pending } : {}),
+    ...(s.dataplane
+      ? {
+          dataplane: {
+            name: s.dataplane.dataplane,
+            guardable: s.dataplane.guardable,
+            sentence: s.dataplane.sentence,
+            evidence: s.dataplane.evidence,
+          },
+        }
+      : {}),
     addresses: s.addresses,
     warnings: s.warnings,
   };
@@ -53,7 +64,10 @@ export function nodeSummary(s: NodeSnapshot) {
 export async function runDiscover(opts: FleetCliOptions): Promise<number> {
   const loaded = await loadOrFail(opts);
   return withSession(loaded, opts, async (session) => {
-    const results = await readNodes(session, session.nodes, 'full', { onProgress: progress(opts, 'read') });
+    const results = await readNodes(session, session.nodes, 'full', {
+      onProgress: progress(opts, 'read'),
+      prefer: loaded.workspace.policy.guardBackend ?? 'iptables',
+    });
     const snapshots = results.flatMap((r) => (r.ok ? [r.value] : []));
     const failed = results.flatMap((r) =>
       r.ok ? [] : [{ node: r.node, ok: false as const, error: readErrorMessage(r.error) }],
@@ -104,6 +118,10 @@ export async function runDiscover(opts: FleetCliOptions): Promise<number> {
           : 'no NodePorts found',
       );
       for (const d of view.differing) out.push(`differs: ${d.node}: ${d.differences.join('; ')}`);
+      // A node whose NodePorts a netfilter guard may not see: said where the operator reads.
+      for (const s of snapshots)
+        if (s.dataplane && s.dataplane.guardable !== 'yes')
+          out.push(`dataplane: ${s.node}: ${s.dataplane.sentence}`);
       say(`${out.join('\n')}\n`);
       for (const s of snapshots) for (const w of s.warnings) note(opts, `warning: ${w}`);
     }

@@ -36,7 +36,10 @@ export async function runExport(opts: ExportOptions): Promise<number> {
   const loaded = await loadOrFail(opts);
   const out = opts.out;
   return withSession(loaded, opts, async (session) => {
-    const results = await readNodes(session, session.nodes, 'nat', { onProgress: progress(opts, 'read') });
+    const results = await readNodes(session, session.nodes, 'nat', {
+      onProgress: progress(opts, 'read'),
+      prefer: loaded.workspace.policy.guardBackend ?? 'iptables',
+    });
     const failed = results.flatMap((r) => (r.ok ? [] : [readErrorMessage(r.error)]));
     const snapshots = results.flatMap((r) => (r.ok ? [r.value] : []));
     const exp = buildExport(snapshots, loaded.workspace.policy, {

@@ -51,7 +51,10 @@ export function nodesReport(inspections: readonly NodeInspection[], port?: PortF
 export async function runInspectNodes(opts: FleetCliOptions, port?: PortFilter): Promise<number> {
   const loaded = await loadOrFail(opts);
   return withSession(loaded, opts, async (session) => {
-    const results = await readNodes(session, session.nodes, 'full', { onProgress: progress(opts, 'read') });
+    const results = await readNodes(session, session.nodes, 'full', {
+      onProgress: progress(opts, 'read'),
+      prefer: loaded.workspace.policy.guardBackend ?? 'iptables',
+    });
     const inspections = results.map(
       (r): NodeInspection =>
         r.ok ? inspectSnapshot(r.value) : { node: r.node, ok: false, error: readErrorMessage(r.error) },

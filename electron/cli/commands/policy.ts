@@ -5,10 +5,12 @@ import type { Command } from 'commander';
 import type { Protocol } from '../../../shared/vocabulary.js';
 import {
   editPolicy,
+  guardBackendNote,
   type PolicyEdit,
   parsePortFlag,
   portWarnings,
   splitList,
+  withGuardBackend,
 } from '../../engine/policy-edit.js';
 import { saveWorkspace } from '../../engine/workspace-file.js';
 import { CliError, EXIT_OK } from '../exit.js';
@@ -35,6 +37,7 @@ interface PolicyOptions extends FleetCliOptions {
   readonly service?: string;
   readonly drop?: boolean;
   readonly allowEmpty?: boolean;
+  readonly guardBackend?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -92,6 +95,7 @@ function toEdit(opts: PolicyOptions): PolicyEdit | undefined {
 }
 
 export async function runPolicy(opts: PolicyOptions): Promise<number> {
+  if (opts.guardBackend !== undefined) return runGuardBackend(opts, opts.guardBackend);
   const edit = toEdit(opts);
   const loaded = await loadOrFail(opts);
   let policy = loaded.workspace.policy;
@@ -123,8 +127,11 @@ export async function runPolicy(opts: PolicyOptions): Promise<number> {
       (p) => p.port === port.port && (opts.proto === undefined || p.protocol === opts.proto.toLowerCase()),
     );
   }
-  if (opts.json) printJson({ nodePorts: shown });
+  if (opts.json) printJson({ guardBackend: policy.guardBackend ?? 'iptables', nodePorts: shown });
   else if (!edit) {
+    say(
+      `guard backend: ${policy.guardBackend ?? 'iptables'} (nodes in kube-proxy's nftables mode take nft)\n`,
+    );
     const rows = shown.flatMap((p) => {
       const head = [String(p.port), p.protocol, p.mode, String(p.blackholePort)];
       if (p.allow.length === 0) return [[...head, '(none: blocks everyone)', '']];
@@ -134,6 +141,42 @@ export async function runPolicy(opts: PolicyOptions): Promise<number> {
       `${shown.length ? formatTable(['PORT', 'PROTO', 'MODE', 'BLACKHOLE', 'ALLOW', 'LABEL'], rows) : 'no NodePort is guarded by the policy'}\n`,
     );
   }
+  return EXIT_OK;
+}
+
+/** `--guard-backend nft|iptables`: a workspace-wide choice, so it takes no port edit beside it. */
+async function runGuardBackend(opts: PolicyOptions, value: string): Promise<number> {
+  const others = Object.entries(opts).filter(
+    ([k, v]) =>
+      v !== undefined &&
+      [
+        'port',
+        'proto',
+        'allow',
+        'add',
+        'remove',
+        'label',
+        'mode',
+        'blackholePort',
+        'service',
+        'drop',
+        'allowEmpty',
+      ].includes(k),
+  );
+  if (others.length > 0)
+    throw new CliError('--guard-backend is for the whole workspace; give it without --port or other edits');
+  const loaded = await loadOrFail(opts);
+  const r = withGuardBackend(loaded.workspace.policy, value);
+  if (!r.ok) throw new CliError(`${r.error}; workspace unchanged`);
+  if (r.changed) {
+    const saved = await saveWorkspace(loaded, { ...loaded.workspace, policy: r.policy });
+    if (!saved.ok) throw new CliError(saved.message);
+    note(
+      opts,
+      `${guardBackendNote(value === 'nft' ? 'nft' : 'iptables')} (run npg plan / npg apply to change the nodes)`,
+    );
+  } else note(opts, `guard backend already ${value}; workspace unchanged`);
+  if (opts.json) printJson({ guardBackend: r.policy.guardBackend ?? 'iptables', changed: r.changed });
   return EXIT_OK;
 }
 
@@ -152,11 +195,15 @@ export function registerPolicy(program: Command, run: Runner): void {
       .option('--blackhole-port <N>', 'local port blocked clients are redirected to (default 65535)')
       .option('--service <TEXT>', 'service name for people (namespace/name:port)')
       .option('--allow-empty', 'let the allow-list be empty: block every source (alone: empty it)')
-      .option('--drop', 'remove this NodePort from the policy'),
+      .option('--drop', 'remove this NodePort from the policy')
+      .option(
+        '--guard-backend <BACKEND>',
+        'the guard on iptables/ipvs-mode nodes: iptables (NPG- chains, default) or nft (table inet nodeport-guard, which kube-proxy restarts cannot reorder); switched by the next apply',
+      ),
   )
     .addHelpText(
       'after',
-      '\nExamples:\n  npg policy --workspace c.yaml --port 30001 --allow 203.0.113.0/24 --label office\n  npg policy --workspace c.yaml --port 30001 --add 198.51.100.7 --label vpn\n  npg policy --workspace c.yaml --port 30002 --proto udp --mode audit --allow 10.0.0.0/8\n  npg policy --workspace c.yaml --port 30003 --allow-empty\n  npg policy --workspace c.yaml',
+      '\nExamples:\n  npg policy --workspace c.yaml --port 30001 --allow 203.0.113.0/24 --label office\n  npg policy --workspace c.yaml --port 30001 --add 198.51.100.7 --label vpn\n  npg policy --workspace c.yaml --port 30002 --proto udp --mode audit --allow 10.0.0.0/8\n  npg policy --workspace c.yaml --port 30003 --allow-empty\n  npg policy --workspace c.yaml --guard-backend nft\n  npg policy --workspace c.yaml',
     )
     .action((opts: PolicyOptions) => run(runPolicy(opts)));
 }

@@ -45,6 +45,10 @@ export function nodeSummary(s: NodeSnapshot): NodeSummaryView {
     backend: s.kubeBackend,
     families: s.guardFamilies,
     nodePorts: s.families.find((f) => f.family === 'ipv4')?.topology?.nodePorts.length ?? 0,
+    guardBackend: s.guardBackend,
+    ...(s.dataplane && s.dataplane.guardable !== 'yes'
+      ? { dataplane: { guardable: s.dataplane.guardable, sentence: s.dataplane.sentence } }
+      : {}),
     ...(nft ?? {
       guard: s.families.every((f) => f.state.chains.length === 0)
         ? 'none'
@@ -78,7 +82,13 @@ export async function discover(
       async (ctx) => {
         const node = ctx.node.name;
         const started = Date.now();
-        const r = await readNode(ctx.run, node, 'full');
+        const r = await readNode(
+          ctx.run,
+          node,
+          'full',
+          [],
+          loaded.workspace.policy.guardBackend ?? 'iptables',
+        );
         const durationMs = Date.now() - started;
         if (r.ok) {
           state.snapshots.set(node, r.value);

@@ -5,9 +5,16 @@
 import type { ApiResult, ParsedRequestOf, PolicyResponse, WorkspaceView } from '../../../shared/api.js';
 import { parseCidr } from '../../../shared/guard/cidr.js';
 import type { Policy, Workspace } from '../../../shared/workspace/schema.js';
-import { editPolicy, portWarnings, textFieldProblem } from '../policy-edit.js';
+import {
+  editPolicy,
+  guardBackendNote,
+  portWarnings,
+  textFieldProblem,
+  withGuardAnyway,
+  withGuardBackend,
+} from '../policy-edit.js';
 import { badInput, failed, ok } from './results.js';
-import type { WorkspaceState } from './workspace-state.js';
+import { type WorkspaceState, workspaceView } from './workspace-state.js';
 
 /** Warnings known from the workspace alone; the node-dependent ones come from plan. */
 function policyWarnings(workspace: Workspace, policy: Policy): string[] {
@@ -56,6 +63,28 @@ export async function setPolicy(
     return badInput(first.startsWith(`${key}:`) ? first : `${key}: ${first}`);
   }
   return savePolicy(state, r.policy, r.notes);
+}
+
+export async function setGuardBackend(
+  state: WorkspaceState,
+  req: ParsedRequestOf<'setGuardBackend'>,
+): Promise<ApiResult<PolicyResponse>> {
+  const loaded = state.require('policy');
+  const r = withGuardBackend(loaded.workspace.policy, req.backend, 'guard backend');
+  if (!r.ok) return badInput(r.error);
+  return savePolicy(state, r.policy, r.changed ? [guardBackendNote(req.backend)] : []);
+}
+
+export async function setGuardAnyway(
+  state: WorkspaceState,
+  req: ParsedRequestOf<'setGuardAnyway'>,
+): Promise<ApiResult<WorkspaceView>> {
+  const loaded = state.require('guard anyway');
+  const r = withGuardAnyway(loaded.workspace, req.node, req.on);
+  if (!r.ok) return badInput(r.error);
+  if (!r.changed) return ok(workspaceView(loaded));
+  const saved = await state.save(r.workspace);
+  return saved.ok ? ok(saved.view) : failed(saved.message);
 }
 
 export async function dropPolicy(

@@ -19,7 +19,10 @@ export async function exportGuard(
   const loaded = state.require('export');
   return state.follow(call, async () => {
     const session = await state.session();
-    const results = await readNodes(session, session.nodes, 'nat', { signal: call.signal });
+    const results = await readNodes(session, session.nodes, 'nat', {
+      signal: call.signal,
+      prefer: loaded.workspace.policy.guardBackend ?? 'iptables',
+    });
     if (call.signal.aborted) return cancelled('export');
     const failures = results.flatMap((r) => (r.ok ? [] : [readErrorMessage(r.error)]));
     if (failures.length > 0)

@@ -113,7 +113,11 @@ export async function plan(state: WorkspaceState, call: EngineCall): Promise<Api
     return ok({
       nodes,
       groups: [...groups.values()],
-      unplanned: report.prepared.unplanned.map((u) => ({ node: u.node, message: u.message })),
+      unplanned: report.prepared.unplanned.map((u) => ({
+        node: u.node,
+        message: u.message,
+        ...(u.dataplane ? { dataplane: true } : {}),
+      })),
       planHash: planHashOf(report.prepared.changes),
       exitCode: report.exitCode,
     });

@@ -91,6 +91,8 @@ describe('opening, creating and closing', () => {
         nodes: [{ name: 'n1', host: '198.18.0.11', user: 'root' }],
         policy: [],
         groups: [],
+        guardBackend: 'iptables',
+        guardAnyway: [],
         podCidrs: [],
         healthCheckRanges: [],
       },

@@ -37,6 +37,8 @@ export function workspaceView(loaded: LoadedWorkspace): WorkspaceView {
       ...(p.service ? { service: p.service } : {}),
       allow: p.allow.map((a) => ({ cidr: a.cidr, ...(a.label ? { label: a.label } : {}) })),
     })),
+    guardBackend: ws.policy.guardBackend ?? 'iptables',
+    guardAnyway: ws.cluster?.guardAnyway ?? [],
     groups: (ws.groups ?? []).map((g) => ({
       name: g.name,
       entries: g.entries.map((a) => ({ cidr: a.cidr, ...(a.label ? { label: a.label } : {}) })),

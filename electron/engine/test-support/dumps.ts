@@ -1,6 +1,7 @@
 // Lab-shaped nat dumps for engine unit tests: kube-proxy's table (recorded in the lab) with or
 // without our guard for tcp/30001 allowing 198.18.100.10 (label "a").
 import { readFileSync } from 'node:fs';
+import type { GuardBackend } from '../../../shared/vocabulary.js';
 import type { Policy } from '../../../shared/workspace/schema.js';
 import { parseScriptOutput } from '../sections.js';
 import { type NodeSnapshot, snapshotFromOutput } from '../snapshot.js';
@@ -39,9 +40,14 @@ export function policyAllowing(cidrs: readonly string[] = ['198.18.100.10'], lab
 }
 
 /** A node's full read whose IPv4 nat table is `v4` (nft backend), as the read script prints it. */
-export function snapshotOf(node: string, v4: string, extra = ''): NodeSnapshot {
+export function snapshotOf(
+  node: string,
+  v4: string,
+  extra = '',
+  prefer: GuardBackend = 'iptables',
+): NodeSnapshot {
   const text = `%%npg kube-backend nft\n%%npg begin v4\n${v4}\n%%npg end v4 0\n${extra}`;
-  const r = snapshotFromOutput(node, parseScriptOutput(text), 'full');
+  const r = snapshotFromOutput(node, parseScriptOutput(text), 'full', '', prefer);
   if (!r.ok) throw new Error(r.message);
   return r.snapshot;
 }

@@ -26,6 +26,8 @@ export interface ChangeChecks {
   readonly healthCheckRanges?: readonly string[];
   /** The workspace's `cluster.nodePortRange`. */
   readonly nodePortRange?: PortRange;
+  /** Nodes guarded even where their dataplane may bypass netfilter (cluster.guardAnyway, --guard-anyway). */
+  readonly guardAnyway?: readonly string[];
 }
 
 export interface ChangeRequest {
@@ -75,7 +77,12 @@ const CONFIRM_MAX_SECONDS = 86_400;
 /** The workspace's `cluster` values plus a run's additions; messages name the CLI's flags. */
 export function checksOf(
   cluster: Cluster | undefined,
-  extra: { allowEmpty?: boolean; podCidrs?: readonly string[]; healthCheckRanges?: readonly string[] } = {},
+  extra: {
+    allowEmpty?: boolean;
+    podCidrs?: readonly string[];
+    healthCheckRanges?: readonly string[];
+    guardAnyway?: readonly string[];
+  } = {},
 ): { ok: true; checks: ChangeChecks } | { ok: false; message: string } {
   const pods = parseCheckCidrs('--pod-cidr', [...(cluster?.podCidrs ?? []), ...(extra.podCidrs ?? [])]);
   if (!pods.ok) return pods;
@@ -85,9 +92,11 @@ export function checksOf(
   ]);
   if (!lb.ok) return lb;
   const range = nodePortRangeOf(cluster);
+  const anyway = [...new Set([...(cluster?.guardAnyway ?? []), ...(extra.guardAnyway ?? [])])];
   return {
     ok: true,
     checks: {
+      ...(anyway.length ? { guardAnyway: anyway } : {}),
       ...(extra.allowEmpty ? { allowEmpty: true } : {}),
       ...(pods.cidrs.length ? { podCidrs: pods.cidrs } : {}),
       ...(lb.cidrs.length ? { healthCheckRanges: lb.cidrs } : {}),

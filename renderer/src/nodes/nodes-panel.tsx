@@ -38,7 +38,10 @@ const ROW_ESTIMATE = 48;
 
 /** A node that needs a look: not answered well, or its guard drifted. */
 function isProblem(s: NodeStatusView | undefined): boolean {
-  return s?.state === 'failed' || (s?.state === 'ok' && s.summary?.guard === 'unhealthy');
+  return (
+    s?.state === 'failed' ||
+    (s?.state === 'ok' && (s.summary?.guard === 'unhealthy' || s.summary?.dataplane !== undefined))
+  );
 }
 
 export function NodesPanel() {
@@ -162,7 +165,7 @@ const NodeRow = memo(function NodeRow({ node: n }: { node: InventoryNode }) {
       </div>
       <div className="node-meta muted">
         {s?.summary
-          ? `${s.summary.mode} · ${s.summary.backend} · ${s.summary.families.join('+')} · ${s.summary.nodePorts} NodePorts${s.summary.pending ? ' · confirm pending' : ''}`
+          ? `${s.summary.mode} · ${s.summary.backend} · ${s.summary.families.join('+')} · ${s.summary.nodePorts} NodePorts${s.summary.guard !== 'none' ? ` · guard ${s.summary.guardBackend === 'nft' ? 'nft table' : 'iptables'}${s.summary.guard === 'unhealthy' ? ' (unhealthy)' : ''}` : ''}${s.summary.pending ? ' · confirm pending' : ''}`
           : `${n.user ? `${n.user}@` : ''}${n.host}${n.port ? `:${n.port}` : ''}`}
       </div>
       {accepted.map((k) => (
@@ -181,6 +184,20 @@ const NodeRow = memo(function NodeRow({ node: n }: { node: InventoryNode }) {
           {k.recorded ? 'key added' : 'key trusted once'}: {k.keyType} {k.fingerprint}
         </div>
       ))}
+      {s?.summary?.dataplane && (
+        // The first clause in the row (who serves the NodePorts); the whole sentence, with what
+        // apply will do, on hover and for screen readers.
+        <div
+          className="node-meta node-dataplane"
+          role="note"
+          aria-label={s.summary.dataplane.sentence}
+          title={s.summary.dataplane.sentence}
+          data-testid="node-dataplane"
+        >
+          {s.summary.dataplane.guardable === 'no' ? 'Not guardable: ' : 'Guard unsure: '}
+          {s.summary.dataplane.sentence.split(':')[0]}
+        </div>
+      )}
       {s?.error && (
         <div
           className={`node-error ${s.errorKind === 'host-key-changed' ? 'node-error--refusal' : ''}`}

@@ -2,6 +2,8 @@
 // errors in words, then Apply with per-node progress and the countdown to confirm.
 import { useState } from 'react';
 import { Countdown } from './countdown';
+import { GuardAnywayButton, GuardedAnyway } from './guard-anyway';
+import { GuardBackendSwitch } from './guard-backend';
 import { Impact } from './impact';
 import { groupedLineText, groupNodeLines } from './node-lines';
 import { useRollout } from './rollout-store';
@@ -44,6 +46,7 @@ export function PlanTab() {
   const due = plan?.nodes.some((n) => !n.noop) ?? false;
   return (
     <div className="tab-body">
+      <GuardBackendSwitch />
       <div className="row">
         <button type="button" className="button" disabled={Boolean(s.busy)} onClick={() => void s.runPlan()}>
           {s.busy === 'plan' ? 'Planning…' : plan ? 'Plan again' : 'Plan'}
@@ -163,9 +166,10 @@ export function PlanTab() {
           ))}
           {plan.unplanned.map((u) => (
             <p key={u.node} className="error">
-              {u.message}
+              {u.message} {u.dataplane && <GuardAnywayButton node={u.node} />}
             </p>
           ))}
+          <GuardedAnyway />
           {plan.groups.map((g) => (
             <details key={g.nodes.join(',')} open={plan.groups.length <= 3}>
               <summary>
