@@ -297,6 +297,8 @@ export interface NodePlanView {
 
 export interface PlanResponse {
   readonly nodes: readonly NodePlanView[];
+  /** Which guard each node takes, and a backend switch's order (empty when all are iptables). */
+  readonly backends: readonly string[];
   /** Nodes with the same plan, grouped: each group's nodes and its diff. */
   readonly groups: readonly { readonly nodes: readonly string[]; readonly diff: readonly string[] }[];
   /** `dataplane`: left alone because its dataplane may bypass netfilter; setGuardAnyway overrides. */

@@ -1,5 +1,6 @@
 // The desktop face of the change, confirm and verify use cases: the same engine functions the CLI
 // calls, their events turned into the contract's progress events and their reports into views.
+
 import type {
   ApiEvent,
   ApiResult,
@@ -14,7 +15,7 @@ import type {
 } from '../../../shared/api.js';
 import type { SavedPlan } from '../change-gate.js';
 import type { NodeChange } from '../node-change.js';
-import { changeLines } from '../plan-text.js';
+import { changeLines, guardBackendLines } from '../plan-text.js';
 import type { NodeOutcome } from '../run-changes.js';
 import { planHashOf } from '../run-changes.js';
 import { type ChangeEvent, checkChangeRequest, runChange } from '../use-cases/change.js';
@@ -112,6 +113,7 @@ export async function plan(state: WorkspaceState, call: EngineCall): Promise<Api
     }
     return ok({
       nodes,
+      backends: guardBackendLines(report.prepared.changes),
       groups: [...groups.values()],
       unplanned: report.prepared.unplanned.map((u) => ({
         node: u.node,

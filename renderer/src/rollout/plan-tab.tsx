@@ -164,6 +164,11 @@ export function PlanTab() {
               {groupedLineText(g)}
             </p>
           ))}
+          {plan.backends.map((l) => (
+            <p key={l} className="notice">
+              {l}
+            </p>
+          ))}
           {plan.unplanned.map((u) => (
             <p key={u.node} className="error">
               {u.message} {u.dataplane && <GuardAnywayButton node={u.node} />}
