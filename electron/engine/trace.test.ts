@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyzeTopology, parseIpsetList } from '../../shared/kube/index.js';
 import { findTable } from '../../shared/netfilter/index.js';
 import { fixture, fixtureNames, parseOk } from '../../shared/test-support/dumps.js';
 import { tracePacket } from '../../shared/trace/index.js';
-import { traceDump, traceView } from './trace.js';
+import { traceDump, traceNftListings, traceView } from './trace.js';
 
 const read = fixture;
 function natOf(text: string) {
@@ -80,5 +81,147 @@ describe('traceDump (lazy parse, no topology)', () => {
 
   it('met DNAT, REDIRECT and unchanged verdicts over the fixtures', () => {
     expect([...seen]).toEqual(expect.arrayContaining(['dnat', 'redirect', 'unchanged']));
+  });
+});
+
+describe('traceDump on an nft ruleset (kube-proxy nftables mode, our guard table)', () => {
+  const NFT_FIXTURES = new URL('../../shared/trace/nft/fixtures/', import.meta.url);
+  const labJson = readFileSync(new URL('lab-node1.nft-j.json', NFT_FIXTURES), 'utf8');
+  const labText = readFileSync(new URL('lab-node1.nft-list-ruleset.txt', NFT_FIXTURES), 'utf8');
+  const node = '198.18.0.11';
+  const on = (text: string, src: string, dport = 30001, dst = node) => {
+    const r = traceDump({
+      dump: { text, source: 'node1.json' },
+      src,
+      dst,
+      dport,
+      protocol: 'tcp',
+      localAddresses: [dst],
+    });
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  };
+
+  it('an allowed source reaches one of four pods, as the iptables walk words it', () => {
+    for (const text of [labJson, labText]) {
+      const { view, trace } = on(text, '198.18.100.10');
+      expect(trace.summary).toBe('dnat');
+      expect(view.outcomes.map((o) => [o.verdict, o.probability, o.detail])).toEqual(
+        ['198.19.1.10', '198.19.1.11', '198.19.2.10', '198.19.3.10'].map((a) => [
+          'dnat',
+          0.25,
+          `DNAT to ${a}:8080`,
+        ]),
+      );
+      expect(view.outcomes[0]?.hops.map((h) => h.chain)).toEqual([
+        'filter-prerouting-pre-dnat',
+        'nat-prerouting',
+        'services',
+        'external-SUSTUHLJ-default/web/tcp/http',
+        'mark-for-masquerade',
+        'external-SUSTUHLJ-default/web/tcp/http',
+        'service-SUSTUHLJ-default/web/tcp/http',
+        'endpoint-U4EE7EBH-default/web/tcp/http__198.19.1.10/8080',
+      ]);
+    }
+  });
+
+  it('a blocked source: redirected by our guard, naming the rule', () => {
+    const { view } = on(labJson, '198.18.101.10');
+    expect(view.outcomes).toHaveLength(1);
+    expect(view.outcomes[0]).toMatchObject({ verdict: 'redirect', probability: 1 });
+    expect(view.outcomes[0]?.detail).toBe(
+      'REDIRECT to local port 65535 by table inet nodeport-guard chain prerouting rule 1: ' +
+        'tcp dport 30001 fib daddr type local ip saddr != @allow-tcp-30001-v4 counter redirect to :65535 ' +
+        'comment "nodeport-guard: default/web:http": our guard blocks it: the source is not in the allow-list',
+    );
+    expect(view.outcomes[0]?.hops.map((h) => h.chain)).toEqual([
+      'filter-prerouting-pre-dnat',
+      'inet nodeport-guard prerouting',
+    ]);
+  });
+
+  it("a DNAT by someone else's chain before ours names that rule; kube-proxy's DNATs need no name", () => {
+    const { view } = on(labText, '198.18.103.10');
+    expect(view.outcomes.map((o) => o.detail)).toEqual([
+      'DNAT to 198.19.9.9:8080 by table ip foreign-dnat chain pre rule 1: ip saddr 198.18.103.0/24 ' +
+        `tcp dport 30001 counter dnat to 198.19.9.9:8080 comment "someone else's rule"`,
+    ]);
+  });
+
+  it('a NodePort without endpoints: rejected by kube-proxy, and why; a port that is none: unchanged', () => {
+    const rejected = on(labText, '198.18.100.10', 30004).view.outcomes;
+    expect(rejected.map((o) => o.verdict)).toEqual(['drop']);
+    expect(rejected[0]?.detail).toBe(
+      'rejected by table ip kube-proxy chain reject-chain rule 1: reject: ' +
+        "the NodePort has no endpoints for this traffic (kube-proxy's @no-endpoint-nodeports)",
+    );
+    const none = on(labText, '198.18.100.10', 30099).view.outcomes;
+    expect(none.map((o) => [o.verdict, o.detail])).toEqual([
+      [
+        'unchanged',
+        "no rule rewrote it: it goes to the node itself, unchanged: not a NodePort: kube-proxy's @service-nodeports has no entry for it",
+      ],
+    ]);
+  });
+
+  it('reads the listings a node read makes, one table each, as one ruleset', () => {
+    const all = JSON.parse(labJson) as {
+      nftables: Record<string, { family?: string; table?: string; name?: string }>[];
+    };
+    const listing = (family: string, name: string) =>
+      JSON.stringify({
+        nftables: all.nftables.filter((o) => {
+          const body = Object.values(o)[0]!;
+          return 'metainfo' in o || (body.family === family && (body.table ?? body.name) === name);
+        }),
+      });
+    const r = traceNftListings({
+      listings: [
+        { text: listing('ip', 'kube-proxy'), source: 'node1 nft -j list table ip kube-proxy' },
+        { text: listing('inet', 'nodeport-guard'), source: 'node1 nft -j list table inet nodeport-guard' },
+      ],
+      src: '198.18.101.10',
+      dst: node,
+      dport: 30001,
+      protocol: 'tcp',
+      localAddresses: [node],
+    });
+    expect(r.ok && r.value.view.outcomes.map((o) => o.verdict)).toEqual(['redirect']);
+  });
+
+  it('bad input is one line naming the source; text from the node is shown escaped', () => {
+    const bad = traceDump({
+      dump: { text: '{"nftables": [{"rule": {}}]}', source: 'node1.json' },
+      src: '198.18.100.10',
+      dst: node,
+      dport: 30001,
+      protocol: 'tcp',
+      localAddresses: [node],
+    });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toMatch(/^node1\.json: [^\n]+$/);
+    const withTable = traceDump({
+      dump: { text: labText, source: 'node1.txt', table: 'nat' },
+      src: '198.18.100.10',
+      dst: node,
+      dport: 30001,
+      protocol: 'tcp',
+      localAddresses: [node],
+    });
+    expect(withTable).toEqual({
+      ok: false,
+      message: 'node1.txt: --table goes with iptables-save dumps, not nft rulesets',
+    });
+    const evil = `table inet nodeport-guard {
+  chain prerouting {
+    type nat hook prerouting priority -110; policy accept;
+    tcp dport 30001 redirect to :65535 comment "\u202eevil\u001b[2J"
+  }
+}
+`;
+    const { view } = on(evil, '198.18.101.10');
+    expect(view.outcomes[0]?.detail).not.toMatch(/[\u202e\u001b]/);
+    expect(view.outcomes[0]?.detail).toContain('\\u202eevil\\x1b[2J');
   });
 });

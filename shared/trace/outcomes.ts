@@ -2,9 +2,9 @@
 // DNAT branches, a blocked packet one REDIRECT; an allowed one behind a statistic chain of ours
 // would show both. The summary names the verdict kind when there is only one.
 import { assertNever } from '../netfilter/model';
-import type { TraceBranch, TraceOutcome, Verdict, VerdictKind } from './types';
+import type { TraceBranch, TracedRule, TraceOutcome, Verdict, VerdictKind } from './types';
 
-function verdictKey(v: Verdict): string {
+function verdictKey<R extends TracedRule>(v: Verdict<R>): string {
   switch (v.kind) {
     case 'redirect':
       return `redirect ${v.toPort}`;
@@ -13,7 +13,7 @@ function verdictKey(v: Verdict): string {
     case 'accept':
       return 'accept';
     case 'drop':
-      return 'drop';
+      return v.by === 'rule' && v.reject !== undefined ? 'reject' : 'drop';
     case 'unknown':
       return `unknown ${v.chain ?? ''} ${v.rule?.line ?? ''} ${v.reason}`;
     default:
@@ -21,11 +21,13 @@ function verdictKey(v: Verdict): string {
   }
 }
 
-export function summarize(branches: readonly TraceBranch[]): {
-  readonly outcomes: readonly TraceOutcome[];
+export function summarize<R extends TracedRule>(
+  branches: readonly TraceBranch<R>[],
+): {
+  readonly outcomes: readonly TraceOutcome<R>[];
   readonly summary: VerdictKind | 'mixed';
 } {
-  const byKey = new Map<string, { verdict: Verdict; probability: number; branches: number[] }>();
+  const byKey = new Map<string, { verdict: Verdict<R>; probability: number; branches: number[] }>();
   branches.forEach((b, i) => {
     const key = verdictKey(b.verdict);
     const o = byKey.get(key);

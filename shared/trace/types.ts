@@ -44,31 +44,39 @@ export interface TraceInput {
   readonly limits?: TraceLimits;
 }
 
+/**
+ * What a trace names as "the rule": iptables' `Rule` (the default), or a located nft rule
+ * (shared/trace/nft). Only its line is read here, to keep unknown verdicts of different rules apart.
+ */
+export interface TracedRule {
+  readonly line?: number;
+}
+
 /** One rule the packet matched, in walk order. */
-export interface TraceHop {
+export interface TraceHop<R extends TracedRule = Rule> {
   readonly chain: string;
   /** 1-based position in the chain (`iptables -L --line-numbers`). */
   readonly position: number;
-  readonly rule: Rule;
+  readonly rule: R;
   /** What the rule did: entered a chain, left one, set a mark, ended the walk, or nothing (LOG, a counter). */
   readonly action: 'jump' | 'goto' | 'return' | 'mark' | 'continue' | 'verdict';
   /** For a statistic match: the share of packets that match here (this branch took the match). */
   readonly probability?: number;
 }
 
-export type Verdict =
+export type Verdict<R extends TracedRule = Rule> =
   /** Rewritten to a local port: `toPort` is the first of `toPorts` (the destination port when absent). */
-  | { readonly kind: 'redirect'; readonly toPort: number; readonly toPorts?: PortRange; readonly rule: Rule }
+  | { readonly kind: 'redirect'; readonly toPort: number; readonly toPorts?: PortRange; readonly rule: R }
   /** Rewritten to `destination` (`ip:port`, `[ip6]:port`; a range as written). */
   | {
       readonly kind: 'dnat';
       readonly destination: string;
       readonly address: string;
       readonly port: number;
-      readonly rule: Rule;
+      readonly rule: R;
     }
   /** Leaves nat PREROUTING unchanged: an ACCEPT rule... */
-  | { readonly kind: 'accept'; readonly by: 'rule'; readonly rule: Rule }
+  | { readonly kind: 'accept'; readonly by: 'rule'; readonly rule: R }
   /** ...or the end of PREROUTING; `policyKnown` is false when the dump does not declare the policy. */
   | {
       readonly kind: 'accept';
@@ -76,10 +84,12 @@ export type Verdict =
       readonly policyKnown: boolean;
       readonly rule?: undefined;
     }
-  | { readonly kind: 'drop'; readonly by: 'rule'; readonly rule: Rule }
-  | { readonly kind: 'drop'; readonly by: 'policy'; readonly rule?: undefined }
+  /** `reject` (nft's `reject [with ...]`, as written) when the packet is refused with an answer, not dropped. */
+  | { readonly kind: 'drop'; readonly by: 'rule'; readonly rule: R; readonly reject?: string }
+  /** `chain` names the base chain whose policy dropped it, where the walk knows (nft). */
+  | { readonly kind: 'drop'; readonly by: 'policy'; readonly rule?: undefined; readonly chain?: string }
   /** A rule that could not be evaluated (or a limit): the walk stops there, nothing is guessed. */
-  | { readonly kind: 'unknown'; readonly reason: string; readonly rule?: Rule; readonly chain?: string };
+  | { readonly kind: 'unknown'; readonly reason: string; readonly rule?: R; readonly chain?: string };
 
 export type VerdictKind = Verdict['kind'];
 
@@ -89,28 +99,28 @@ export interface MarkState {
   readonly known: number;
 }
 
-export interface TraceBranch {
+export interface TraceBranch<R extends TracedRule = Rule> {
   /** Share of new connections with these fields that take this branch; all branches sum to 1. */
   readonly probability: number;
-  readonly hops: readonly TraceHop[];
-  readonly verdict: Verdict;
+  readonly hops: readonly TraceHop<R>[];
+  readonly verdict: Verdict<R>;
   readonly mark: MarkState;
   readonly notes: readonly string[];
 }
 
 /** Branches with the same verdict merged (e.g. one per endpoint for a DNAT to a service). */
-export interface TraceOutcome {
-  readonly verdict: Verdict;
+export interface TraceOutcome<R extends TracedRule = Rule> {
+  readonly verdict: Verdict<R>;
   readonly probability: number;
   /** Indexes into `branches`. */
   readonly branches: readonly number[];
 }
 
-export interface Trace {
+export interface Trace<R extends TracedRule = Rule> {
   readonly packet: Packet;
-  readonly branches: readonly TraceBranch[];
+  readonly branches: readonly TraceBranch<R>[];
   /** Sorted by probability, highest first. */
-  readonly outcomes: readonly TraceOutcome[];
+  readonly outcomes: readonly TraceOutcome<R>[];
   /** The one verdict kind of every branch, or `mixed`. */
   readonly summary: VerdictKind | 'mixed';
   readonly warnings: readonly string[];

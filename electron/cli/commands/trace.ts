@@ -1,5 +1,6 @@
 // `npg trace --file DUMP --src IP --dst IP --dport N [--proto tcp|udp|sctp] [--json]`: would this
-// packet reach a pod? Exit 0 when every branch reaches an endpoint, 1 when some branch is blocked
+// packet reach a pod? DUMP is iptables-save output or, in kube-proxy's nftables mode, the node's nft
+// ruleset (`nft list ruleset` or `nft -j list ruleset`: every table, ours included). Exit 0 when every branch reaches an endpoint, 1 when some branch is blocked
 // or not forwarded (redirect, drop, unchanged), 2 for bad input or a rule the tracer cannot
 // evaluate (it reports it rather than guess).
 import { type Command, Option } from 'commander';
@@ -83,8 +84,13 @@ export async function runTrace(opts: TraceOptions): Promise<number> {
 export function registerTrace(program: Command, run: (p: Promise<number>) => void): void {
   program
     .command('trace')
-    .description("walk a packet through a node's nat PREROUTING and say where it goes")
-    .option('--file <DUMP>', 'iptables-save output of the node; - for stdin')
+    .description(
+      "walk a packet through a node's nat PREROUTING (nft: its prerouting chains) and say where it goes",
+    )
+    .option(
+      '--file <DUMP>',
+      'iptables-save output of the node, or its nft ruleset (nft [-j] list ruleset); - for stdin',
+    )
     .option('--table <NAME>', 'read a headerless excerpt as this table')
     .option('--ipset <FILE>', '`ipset list` output, to evaluate -m set matches')
     .requiredOption('--src <IP>', 'source address of the packet')
@@ -96,7 +102,7 @@ export function registerTrace(program: Command, run: (p: Promise<number>) => voi
     .option('--json', 'machine-readable output')
     .addHelpText(
       'after',
-      '\nExit: 0 reaches a pod on every branch, 1 blocked or not forwarded on some branch, 2 bad input or cannot tell.\n\nExamples:\n  npg trace --file node1.txt --src 203.0.113.9 --dst 198.18.0.11 --dport 30001\n  npg trace --file node1.txt --src 2001:2::9 --dst 2001:2::11 --dport 30053 --proto udp --json',
+      '\nExit: 0 reaches a pod on every branch, 1 blocked or not forwarded on some branch, 2 bad input or cannot tell.\n\nExamples:\n  npg trace --file node1.txt --src 203.0.113.9 --dst 198.18.0.11 --dport 30001\n  npg trace --file node1.txt --src 2001:2::9 --dst 2001:2::11 --dport 30053 --proto udp --json\n  npg trace --file node1-nft.json --src 203.0.113.9 --dst 198.18.0.11 --dport 30001',
     )
     .action((opts: TraceOptions & { inInterface?: string }) =>
       run(runTrace({ ...opts, ...(opts.inInterface ? { iface: opts.inInterface } : {}) })),

@@ -14,13 +14,13 @@ import { findTable, type Ruleset, serializeRule } from '../../../shared/netfilte
 import { findNftTable, type NftRuleset } from '../../../shared/nftables/index.js';
 import type { Family } from '../../../shared/vocabulary.js';
 import { type DumpInput, inspectAnyDump } from '../inspect.js';
-import { traceDump } from '../trace.js';
+import { traceDump, traceNftRuleset } from '../trace.js';
 import { nodePortView, topologyView } from '../views.js';
 import { badInput, ok } from './results.js';
 
-/** The tracer walks iptables rules only: in nftables mode it would answer about the wrong rules. */
+/** A node read keeps kube-proxy's nft tables as a topology only: the walk needs the rules themselves. */
 export const NFT_TRACE_REFUSAL =
-  "trace: tracing kube-proxy's nftables mode is not supported yet; the diagram shows the path and each endpoint's share";
+  "trace: this node read does not keep its nft rules yet; load the node's `nft -j list ruleset` as a dump and trace it there";
 
 /** Enough for a comparison of a few nodes; older dumps are dropped first. */
 const MAX_DUMPS = 4;
@@ -84,7 +84,12 @@ export class DumpStore {
   ): ApiResult<TraceResponse> {
     const held = this.dumps.get(dumpId);
     if (!held) return badInput(`trace: dump ${dumpId} is no longer loaded; load it again`);
-    if (held.format === 'nft') return badInput(NFT_TRACE_REFUSAL);
+    if (held.format === 'nft') {
+      const { src, dst, dport, protocol, inInterface } = req;
+      const packet = { src, dst, dport, protocol, ...(inInterface ? { inInterface } : {}) };
+      const r = traceNftRuleset({ ruleset: held.ruleset, ...packet, localAddresses: [dst] });
+      return r.ok ? ok(r.value.view) : badInput(r.message);
+    }
     return traceOn(held.input, req, [req.dst]);
   }
 
