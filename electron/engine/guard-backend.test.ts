@@ -9,6 +9,8 @@ import { applyChange, changeBundle, partOrder } from './node-change';
 import { planTextLines } from './plan-text';
 import { withGuardBackend } from './policy-edit';
 import { verifyChange } from './send-change';
+import { traceOnNode } from './service/nodes';
+import type { WorkspaceState } from './service/workspace-state';
 import { guardBackendOf } from './snapshot';
 import { KUBE_NAT, NFT_NO_TABLE, snapshotOf, withGuard } from './test-support/dumps';
 
@@ -192,3 +194,28 @@ function applied(dump: string, restore: string): string {
     .replace(/^(-A PREROUTING )/m, `${entry}\n$1`)
     .replace(/^COMMIT$/m, `${rules.join('\n')}\nCOMMIT`);
 }
+
+describe('a trace on a node the nft guard takes (iptables mode)', () => {
+  const s = snapshotOf('n1', KUBE_NAT, nftSections(TABLE_JSON, 0), 'nft');
+  const state = {
+    require: () => undefined,
+    snapshots: new Map([['n1', s]]),
+  } as unknown as WorkspaceState;
+  const trace = (src: string) =>
+    traceOnNode(state, 'n1', { src, dst: '198.18.0.11', dport: 30001, protocol: 'tcp' });
+
+  it('a source our table does not allow is redirected there, before kube-proxy is reached', () => {
+    const r = trace('198.18.200.1');
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.outcomes.map((o) => o.verdict)).toEqual(['redirect']);
+    expect(r.value.outcomes[0]?.detail).toContain('table inet nodeport-guard');
+  });
+
+  it('an allowed source goes on through kube-proxy’s iptables rules to the pods', () => {
+    const r = trace('198.18.7.7');
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.value.outcomes.length).toBeGreaterThan(0);
+    expect(r.value.outcomes.every((o) => o.verdict === 'dnat')).toBe(true);
+    expect(r.value.outcomes[0]?.hops.map((h) => h.chain)).toContain('KUBE-NODEPORTS');
+  });
+});

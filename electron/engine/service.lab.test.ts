@@ -321,6 +321,17 @@ describe('the engine service through the dispatcher, on the lab', () => {
       // A fresh read shows the guard (our table) healthy on every node.
       const d = value((await api('discover', { refresh: true })).result);
       expect(d.nodes.map((n) => n.summary?.guard)).toEqual(topo.nodes.map(() => 'healthy'));
+      // The tracer walks the node's read: kube-proxy's table and ours, in netfilter's order.
+      const blocked = value(
+        (await api('trace', { source: { node: 'node1' }, src: BLOCKED, dport: PORT })).result,
+      );
+      expect(blocked.outcomes.map((o) => o.verdict)).toEqual(['redirect']);
+      expect(blocked.outcomes[0]!.detail).toContain('table inet nodeport-guard');
+      const allowed = value(
+        (await api('trace', { source: { node: 'node1' }, src: ALLOWED, dport: PORT })).result,
+      );
+      expect(allowed.outcomes.length).toBeGreaterThan(0);
+      expect(allowed.outcomes.every((o) => o.verdict === 'dnat')).toBe(true);
     },
     120_000,
   );

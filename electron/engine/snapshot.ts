@@ -51,6 +51,8 @@ export interface FamilySnapshot {
   readonly nodePorts?: readonly ListeningPort[];
   /** `ipset list` of a full read in ipvs mode: a trace on this read evaluates `-m set` with it. */
   readonly ipsets?: { readonly text: string; readonly source: string };
+  /** kube-proxy's nft table of this family as listed (`nft -j`; full reads in nftables mode): traces walk it. */
+  readonly nft?: { readonly text: string; readonly source: string };
 }
 
 export interface PendingConfirm {
@@ -449,15 +451,12 @@ function readFamily(
   if (chains !== undefined && chains[0] !== 'PREROUTING')
     return { ok: false, message: `${node}: the node script did not say which ${suffix} chains it read` };
   // kube-proxy's nftables mode: its NodePorts live in its own table, read by the nftables reader.
+  let nftListing: { text: string; source: string } | undefined;
   if (what === 'full') {
     const nft = out.sections.get(`nft.${suffix}`);
     if (nft && nft.rc === 0) {
-      const r = inspectNftDump({
-        text: nft.body,
-        source: `${node} nft -j list table ${NFT_FAMILY[family]} kube-proxy`,
-        json: true,
-        family,
-      });
+      nftListing = { text: nft.body, source: `${node} nft -j list table ${NFT_FAMILY[family]} kube-proxy` };
+      const r = inspectNftDump({ ...nftListing, json: true, family });
       if (!r.ok) return { ok: false, message: r.message };
       topology = r.value.topology;
     }
@@ -480,6 +479,7 @@ function readFamily(
       ...(what === 'full' && ipset && ipset.rc === 0
         ? { ipsets: { text: ipset.body, source: `${node} ipset list` } }
         : {}),
+      ...(nftListing ? { nft: nftListing } : {}),
     },
   };
 }

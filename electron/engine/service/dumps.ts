@@ -18,9 +18,9 @@ import { traceDump, traceNftRuleset } from '../trace.js';
 import { nodePortView, topologyView } from '../views.js';
 import { badInput, ok } from './results.js';
 
-/** A node read keeps kube-proxy's nft tables as a topology only: the walk needs the rules themselves. */
+/** A node read in nftables mode without kube-proxy's listing of that family (not a full read). */
 export const NFT_TRACE_REFUSAL =
-  "trace: this node read does not keep its nft rules yet; load the node's `nft -j list ruleset` as a dump and trace it there";
+  "trace: kube-proxy's nft table of this family was not read on this node; read the node again (Refresh)";
 
 /** Enough for a comparison of a few nodes; older dumps are dropped first. */
 const MAX_DUMPS = 4;

@@ -21,6 +21,7 @@ import { listFlows } from '../kill-established.js';
 import { nftGuardSummary } from '../nft-change.js';
 import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
+import { traceNftListings } from '../trace.js';
 import { nodePortView } from '../views.js';
 import { chainRulesOf, NFT_TRACE_REFUSAL, traceOn } from './dumps.js';
 import { badInput, cancelled, ok } from './results.js';
@@ -182,7 +183,6 @@ export function traceOnNode(
 ): ApiResult<TraceResponse> {
   const s = snapshotOf(state, node);
   if (typeof s === 'string') return badInput(s);
-  if (s.mode === 'nftables') return badInput(`${node}: ${NFT_TRACE_REFUSAL}`);
   const src = parseCidr(req.src);
   const family = src.ok ? src.value.family : 'ipv4';
   const fam = s.families.find((f) => f.family === family);
@@ -190,11 +190,45 @@ export function traceOnNode(
   const local = s.addresses.filter((a) => (family === 'ipv6') === a.includes(':'));
   const dst = req.dst ?? local[0];
   if (!dst) return badInput(`${node}: no node address of that family is known; type one`);
+  const ours = ourTableListing(s);
+  const packet = {
+    src: req.src,
+    dst,
+    dport: req.dport,
+    protocol: req.protocol,
+    ...(req.inInterface ? { inInterface: req.inInterface } : {}),
+    localAddresses: local.includes(dst) ? local : [dst, ...local],
+  };
+  // kube-proxy's nftables mode: its table and ours, walked in netfilter's order.
+  if (s.mode === 'nftables') {
+    if (!fam.nft) return badInput(`${node}: ${NFT_TRACE_REFUSAL}`);
+    const r = traceNftListings({ ...packet, listings: [fam.nft, ...(ours ? [ours] : [])] });
+    return r.ok ? ok(r.value.view) : badInput(r.message);
+  }
+  // The nft guard on an iptables or ipvs node runs before iptables' nat PREROUTING: a packet it
+  // redirects never reaches kube-proxy's rules; one it lets on is traced through them.
+  if (ours) {
+    const r = traceNftListings({ ...packet, listings: [ours] });
+    if (!r.ok) return badInput(r.message);
+    if (
+      r.value.view.outcomes.some(
+        (o) => o.verdict === 'redirect' || o.verdict === 'drop' || o.verdict === 'unknown',
+      )
+    )
+      return ok(r.value.view);
+  }
   return traceOn(
     { text: fam.text, source: node, ...(fam.ipsets ? { ipsets: fam.ipsets } : {}) },
     { ...req, dst },
     local,
   );
+}
+
+/** Our nft table as the node's read listed it (counters left out), where it holds a guard. */
+function ourTableListing(s: NodeSnapshot): { text: string; source: string } | undefined {
+  const t = s.nftGuard?.table;
+  if (!t?.ok || t.value.table === 'absent' || !s.nftGuard) return undefined;
+  return { text: s.nftGuard.excerpt, source: `${s.node} nft -j list table inet nodeport-guard` };
 }
 
 export function chainRulesOnNode(
