@@ -1,5 +1,5 @@
-// The node-side read of the dataplane signs: a POSIX sh snippet for the lead to splice into the read
-// script (electron/engine/node-scripts.ts). Shell builtins only: globs over /sys/fs/bpf, `read` of
+// The node-side read of the dataplane signs: a POSIX sh snippet spliced into the read script
+// (electron/engine/node-scripts.ts: full and plan reads). Shell builtins only: globs over /sys/fs/bpf, `read` of
 // /proc/PID/comm and of Cilium's node_config.h; no process is started. It prints
 //
 //   %%npg sign looked <bpf|proc|cilium-config>   a place that was looked at (so "nothing found" is an answer)
