@@ -14,7 +14,7 @@ import type {
   VerifyResponse,
 } from '../../../shared/api.js';
 import type { SavedPlan } from '../change-gate.js';
-import type { NodeChange } from '../node-change.js';
+import { type NodeChange, partOrder } from '../node-change.js';
 import { changeLines, guardBackendLines } from '../plan-text.js';
 import type { NodeOutcome } from '../run-changes.js';
 import { planHashOf } from '../run-changes.js';
@@ -79,7 +79,18 @@ function nodePlanView(c: NodeChange) {
     noop: c.plan.noop,
     backend: c.snapshot.toolBackend,
     diff: changeLines(c).slice(1),
-    transactions: c.restores.map((r) => ({ family: r.family, text: r.text })),
+    // Every part the change script runs, in its order (partOrder): the nft part is `nft -f` input.
+    transactions: partOrder(c)
+      .split(' ')
+      .flatMap((part) =>
+        part === 'nft'
+          ? c.nft?.text
+            ? [{ family: 'nft', text: c.nft.text }]
+            : []
+          : c.restores
+              .filter((r) => (part === 'v4') === (r.family === 'ipv4'))
+              .map((r) => ({ family: r.family, text: r.text })),
+      ),
     warnings: c.plan.warnings.map((w) => w.message),
     errors: c.plan.errors.map((e) => e.message),
   };
