@@ -332,6 +332,11 @@ describe('the engine service through the dispatcher, on the lab', () => {
       );
       expect(allowed.outcomes.length).toBeGreaterThan(0);
       expect(allowed.outcomes.every((o) => o.verdict === 'dnat')).toBe(true);
+      // A chain of kube-proxy's table, as nft lists it, from the node's read.
+      const rules = value(
+        (await api('chainRules', { source: { node: 'node1' }, chain: 'services', family: 'ipv4' })).result,
+      );
+      expect(rules.rules.map((r) => r.text).join('\n')).toContain('@service-nodeports');
     },
     120_000,
   );

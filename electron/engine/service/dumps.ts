@@ -135,7 +135,7 @@ export function chainRulesOf(ruleset: Ruleset, chain: string, family: Family): A
 }
 
 /** A chain of kube-proxy's nft table, its rules numbered in order, as nft prints them. */
-function nftChainRules(ruleset: NftRuleset, family: Family, chain: string): ApiResult<ChainRulesView> {
+export function nftChainRules(ruleset: NftRuleset, family: Family, chain: string): ApiResult<ChainRulesView> {
   const table = findNftTable(ruleset, family === 'ipv6' ? 'ip6' : 'ip', 'kube-proxy');
   const found = table?.chains.find((c) => c.name === chain);
   if (!found)

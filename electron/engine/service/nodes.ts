@@ -16,6 +16,7 @@ import type {
 import { parseCidr } from '../../../shared/guard/cidr.js';
 import { entryJumpRule } from '../../../shared/guard/rules.js';
 import { familyGuardHealthy } from '../../../shared/guard/state.js';
+import { parseNftRuleset } from '../../../shared/nftables/index.js';
 import { clusterView } from '../cluster.js';
 import { listFlows } from '../kill-established.js';
 import { nftGuardSummary } from '../nft-change.js';
@@ -23,7 +24,7 @@ import { readErrorMessage, readNode } from '../session.js';
 import type { NodeSnapshot } from '../snapshot.js';
 import { traceNftListings } from '../trace.js';
 import { nodePortView } from '../views.js';
-import { chainRulesOf, NFT_TRACE_REFUSAL, traceOn } from './dumps.js';
+import { chainRulesOf, NFT_TRACE_REFUSAL, nftChainRules, traceOn } from './dumps.js';
 import { badInput, cancelled, ok } from './results.js';
 import { sumOverNodes } from './sum-counters.js';
 import type { WorkspaceState } from './workspace-state.js';
@@ -241,6 +242,14 @@ export function chainRulesOnNode(
   if (typeof s === 'string') return badInput(s);
   const fam = s.families.find((f) => f.family === family);
   if (!fam) return badInput(`${node}: no ${family} rules were read`);
+  // kube-proxy's nftables mode: its chains are in its own table, kept as listed by the read.
+  if (s.mode === 'nftables') {
+    if (!fam.nft)
+      return badInput(`${node}: kube-proxy's nft table was not read for ${family}; read the node again`);
+    const r = parseNftRuleset(fam.nft.text);
+    if (!r.ok) return badInput(`${fam.nft.source}: ${r.error.message}`);
+    return nftChainRules(r.ruleset, family, chain);
+  }
   return chainRulesOf(fam.ruleset, chain, family);
 }
 
