@@ -1,13 +1,12 @@
 // The guard backend switch in the window, against the real lab (iptables or ipvs mode): beside the
 // plan, "nft table" moves every node's guard from NPG- chains into our own nft table in one apply,
 // the plan saying so first; real packets prove the guard held; and "iptables chains" moves it back.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_TOKEN } from '../../playwright.config';
 import { currentLab, nodeNft, probeLab } from '../lab/lab';
 import { readState } from '../lab/state';
-import { labWorkspaceCopy, WorkspacePage } from './workspace-page';
+import { cleanUpWorkspace, labWorkspaceCopy, WorkspacePage } from './workspace-page';
 
 const mode = (await readState())?.options.mode;
 
@@ -78,14 +77,6 @@ test('switching the guard to our nft table and back, from the plan tab, proven b
       expect((await probeLab({ from: '198.18.100.13', node: n.name, port: 30001 })).outcome).toBe('refused');
     }
   } finally {
-    try {
-      execFileSync('node', ['dist/node/npg.mjs', 'remove', '--workspace', ws.path, '--yes', '--quiet'], {
-        timeout: 60_000,
-        stdio: 'ignore',
-      });
-    } catch {
-      // nothing to remove, or the nodes were never trusted
-    }
-    rmSync(ws.dir, { recursive: true, force: true });
+    cleanUpWorkspace(ws);
   }
 });

@@ -1,5 +1,6 @@
 // Page object for the cluster workspace: tests say what an on-call engineer does, not which selector.
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, type Locator, type Page } from '@playwright/test';
@@ -40,6 +41,22 @@ export function labWorkspaceCopy(groups = true): { dir: string; path: string } {
     { mode: 0o600 },
   );
   return { dir, path };
+}
+
+/**
+ * After a scenario: take any guard off the shared lab's nodes (a run that failed half-way must not
+ * leave one for the next), then drop the workspace copy.
+ */
+export function cleanUpWorkspace(ws: { dir: string; path: string }) {
+  try {
+    execFileSync('node', ['dist/node/npg.mjs', 'remove', '--workspace', ws.path, '--yes', '--quiet'], {
+      timeout: 60_000,
+      stdio: 'ignore',
+    });
+  } catch {
+    // nothing to remove, or the nodes were never trusted
+  }
+  rmSync(ws.dir, { recursive: true, force: true });
 }
 
 export class WorkspacePage {

@@ -7,7 +7,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_TOKEN } from '../../playwright.config';
 import { currentLab, fault, nodeIptables, probeLab, restartKubeProxy } from '../lab/lab';
-import { labWorkspaceCopy, WorkspacePage } from './workspace-page';
+import { cleanUpWorkspace, labWorkspaceCopy, WorkspacePage } from './workspace-page';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -230,16 +230,7 @@ test('guard 30001 on every node: from the workspace to verified, proven by packe
     await page.getByTestId('history').getByText('+ chain NPG-TCP-30001').first().scrollIntoViewIfNeeded();
     await shot(page, info, '09-history-plan');
   } finally {
-    // A run that failed half-way must not leave a guard on the shared lab.
-    try {
-      execFileSync('node', ['dist/node/npg.mjs', 'remove', '--workspace', ws.path, '--yes', '--quiet'], {
-        timeout: 60_000,
-        stdio: 'ignore',
-      });
-    } catch {
-      // nothing to remove, or the nodes were never trusted
-    }
-    rmSync(ws.dir, { recursive: true, force: true });
+    cleanUpWorkspace(ws);
   }
 });
 

@@ -11,6 +11,7 @@ import { setMatcher } from './ipset-match';
 import { applyMarkTarget, forgetBits, initialMark } from './mark-state';
 import { type EvalContext, evaluateRule } from './match-eval';
 import { summarize } from './outcomes';
+import { checkPacket } from './packet-check';
 import type { MarkState, Packet, Trace, TraceBranch, TraceHop, TraceInput, Verdict } from './types';
 
 const DEFAULT_MAX_DEPTH = 64;
@@ -294,15 +295,9 @@ function localAddresses(input: TraceInput, warnings: string[]): ParsedAddress[] 
 
 export function tracePacket(input: TraceInput): Trace {
   const { packet } = input;
-  const src = parseAddress(packet.src);
-  const dst = parseAddress(packet.dst);
-  if (!src) return unknownTrace(input, `source ${packet.src} is not an IP address`);
-  if (!dst) return unknownTrace(input, `destination ${packet.dst} is not an IP address`);
-  if (src.family !== dst.family)
-    return unknownTrace(input, 'source and destination are of different IP families');
-  if (!Number.isInteger(packet.dport) || packet.dport < 0 || packet.dport > 65535) {
-    return unknownTrace(input, `destination port ${packet.dport} is out of range`);
-  }
+  const checked = checkPacket(packet);
+  if (!checked.ok) return unknownTrace(input, checked.reason);
+  const { src, dst } = checked;
   const family = tableFamily(input);
   if (family && family !== src.family) {
     return unknownTrace(input, `the packet is ${src.family} but the table holds ${family} rules`);

@@ -10,6 +10,7 @@ import type { NftChain, NftTable } from '../../nftables/model';
 import { cidrCache, type ParsedAddress, parseAddress, sameAddress } from '../cidr';
 import { initialMark } from '../mark-state';
 import { summarize } from '../outcomes';
+import { checkPacket } from '../packet-check';
 import { addHop, chainLabel, clone, hopsOf, notesOf, ruleAt, type State } from './branch';
 import { type HookedChain, hookedChains } from './hooks';
 import { evaluateNftRule, type RuleAlt, type RuleContext } from './rule-eval';
@@ -211,14 +212,9 @@ function unknownTrace(input: NftTraceInput, reason: string): NftTrace {
 
 export function traceNftPacket(input: NftTraceInput): NftTrace {
   const { packet } = input;
-  const src = parseAddress(packet.src);
-  const dst = parseAddress(packet.dst);
-  if (!src) return unknownTrace(input, `source ${packet.src} is not an IP address`);
-  if (!dst) return unknownTrace(input, `destination ${packet.dst} is not an IP address`);
-  if (src.family !== dst.family)
-    return unknownTrace(input, 'source and destination are of different IP families');
-  if (!Number.isInteger(packet.dport) || packet.dport < 0 || packet.dport > 65535)
-    return unknownTrace(input, `destination port ${packet.dport} is out of range`);
+  const checked = checkPacket(packet);
+  if (!checked.ok) return unknownTrace(input, checked.reason);
+  const { src, dst } = checked;
   const warnings: string[] = [];
   const local: ParsedAddress[] = [];
   for (const a of input.localAddresses) {
