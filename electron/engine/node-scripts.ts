@@ -72,8 +72,10 @@ if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&
  * an answer, not a failure.
  */
 const LISTEN_AND_STATE = `sec listen grep -sE '^ *[0-9]+: [0-9A-F]+:[0-9A-F]{4} [0-9A-F]+:[0-9A-F]{4} (0A|07) ' /proc/net/tcp /proc/net/udp /proc/net/tcp6 /proc/net/udp6
+# Our state files are small text we wrote: read with the shell's own read, not one cat each.
+catf() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done <"$1"; }
 for f in $files; do
-  [ -f "$d/$f" ] && sec "state:$f" cat "$d/$f"
+  [ -f "$d/$f" ] && sec "state:$f" catf "$d/$f"
 done
 [ -f "$d/pending/token" ] && m now "$(date +%s)"
 `;
