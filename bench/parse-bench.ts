@@ -47,11 +47,15 @@ const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[
 const ms = (x: number): string => `${x.toFixed(0).padStart(5)} ms`;
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 
-function timeIt(fn: () => unknown): number {
+/** Wall time, and CPU time (the process's: the collector's helper threads included), in ms. */
+function timeIt(fn: () => unknown): { wall: number; cpu: number } {
   collect();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   fn();
-  return performance.now() - t0;
+  const wall = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: (c.user + c.system) / 1000 };
 }
 
 function spawnTimed(args: readonly string[]): number {
@@ -252,11 +256,19 @@ async function main(): Promise<void> {
         }
       }
       const ours = new Map<string, number[]>(shapes.map((shape) => [shape.name, []]));
+      const oursCpu = new Map<string, number[]>(shapes.map((shape) => [shape.name, []]));
       const base: number[] = [];
+      const baseCpu: number[] = [];
       for (let i = 0; i < REPEAT_IN_PROCESS; i++) {
         for (const shape of shapes) {
-          ours.get(shape.name)!.push(timeIt(() => onePath(shape.text)));
-          if (baseline.quick && shape.name === 'plain') base.push(timeIt(() => baseline.quick!(shape.text)));
+          const t = timeIt(() => onePath(shape.text));
+          ours.get(shape.name)!.push(t.wall);
+          oursCpu.get(shape.name)!.push(t.cpu);
+          if (baseline.quick && shape.name === 'plain') {
+            const b = timeIt(() => baseline.quick!(shape.text));
+            base.push(b.wall);
+            baseCpu.push(b.cpu);
+          }
         }
       }
       const plainOne = median(ours.get('plain')!);
@@ -295,6 +307,19 @@ async function main(): Promise<void> {
           ].join(' '),
         );
       }
+      // CPU time of the same in-process runs (the process's, the collector's threads included): the
+      // load of other processes on the machine inflates it less than wall time.
+      const plainCpu = median(oursCpu.get('plain')!);
+      console.log(
+        `in process, CPU time: ${shapes
+          .map((shape) => {
+            const cpu = median(oursCpu.get(shape.name)!);
+            return `${shape.name} ${ms(cpu).trim()} (${ratio(cpu, plainCpu)} plain)`;
+          })
+          .join(
+            ', ',
+          )}${baseCpu.length ? `; baseline quick path ${ms(median(baseCpu)).trim()}, plain/base ${ratio(plainCpu, median(baseCpu))}` : ''}`,
+      );
     }
     console.log(
       `\nload average at the end: ${loadavg()

@@ -4,7 +4,7 @@
 import type { Rule } from '../netfilter/model';
 import { ruleTargetName } from '../netfilter/rule-view';
 import type { Protocol } from '../vocabulary';
-import { type ChainIndex, indexChains } from './chain-index';
+import { type ChainIndex, type ChainView, chainView, indexChains } from './chain-index';
 import { clusterIpPaths } from './cluster-ip';
 import { detectBackend, detectLayout, detectMode } from './detect';
 import { filterSteps, readTurnedAway, STALE_REJECT_NOTE, type TurnedAway } from './external-services';
@@ -35,7 +35,12 @@ interface Found {
   readonly walk: ServiceWalk;
 }
 
-function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings: string[]): Found[] {
+function iptablesWalks(
+  nat: ChainIndex,
+  view: ChainView,
+  endpointChains: EndpointChains,
+  warnings: string[],
+): Found[] {
   // Keyed by a number, not a `port/protocol` string: one key per KUBE-NODEPORTS rule.
   const groups = new Map<number, { port: number; protocol: Protocol; rules: Rule[] }>();
   for (const rule of nat.get('KUBE-NODEPORTS')?.rules ?? []) {
@@ -58,7 +63,7 @@ function iptablesWalks(nat: ChainIndex, endpointChains: EndpointChains, warnings
   return [...groups.values()].map((g) => ({
     port: g.port,
     protocol: g.protocol,
-    walk: walkServiceChains(g.rules, step, nat, endpointChains),
+    walk: walkServiceChains(g.rules, step, view, endpointChains),
   }));
 }
 
@@ -141,9 +146,10 @@ function mergeTurnedAway(
 export function analyzeTopology(input: TopologyInput): Topology {
   const warnings: string[] = [];
   const nat = indexChains(input.nat);
+  const natView = chainView(input.nat);
   const filter = input.filter ? indexChains(input.filter) : EMPTY_INDEX;
   const mode = detectMode(nat, warnings);
-  const layout = mode === 'iptables' ? detectLayout(nat, filter) : 'unknown';
+  const layout = mode === 'iptables' ? detectLayout(nat, natView, filter) : 'unknown';
   const backend = detectBackend(input, warnings);
   const prerouting = analyzePrerouting(nat);
   if (prerouting.guard && prerouting.guard.jumps.length > 1) {
@@ -158,7 +164,7 @@ export function analyzeTopology(input: TopologyInput): Topology {
 
   const found =
     mode === 'iptables'
-      ? iptablesWalks(nat, readEndpointChains(input.nat.chains), warnings)
+      ? iptablesWalks(nat, natView, readEndpointChains(natView), warnings)
       : mode === 'ipvs'
         ? ipvsWalks(nat, input, warnings)
         : [];
@@ -169,7 +175,7 @@ export function analyzeTopology(input: TopologyInput): Topology {
     );
   }
 
-  const clusterIp = mode === 'iptables' ? clusterIpPaths(nat) : () => undefined;
+  const clusterIp = mode === 'iptables' ? clusterIpPaths(nat, natView) : () => undefined;
   const inputRules = mode === 'none' ? [] : inputPortRules(filter);
   const frontOf = walkFronts(prerouting, guards, nat);
   const nodePorts: NodePort[] = found.map(({ port, protocol, walk }) => {
@@ -195,7 +201,8 @@ export function analyzeTopology(input: TopologyInput): Topology {
     if (walk.service !== undefined) np.service = walk.service;
     if (walk.noEndpointsRule) np.noEndpointsRule = walk.noEndpointsRule;
     if (front.guard) np.guard = front.guard;
-    const cip = walk.clusterChain === undefined ? undefined : clusterIp(walk.clusterChain);
+    const cip =
+      walk.clusterChain === undefined ? undefined : clusterIp(walk.clusterChain, walk.clusterChainId ?? -1);
     if (cip) np.clusterIp = cip;
     return np;
   });

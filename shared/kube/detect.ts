@@ -2,7 +2,7 @@
 // generation (KUBE-EXT-* since 1.24, KUBE-XLB-* before), and the iptables backend it writes to.
 import { ruleTargetName } from '../netfilter/rule-view';
 import type { DumpProxyMode } from '../vocabulary';
-import type { ChainIndex } from './chain-index';
+import type { ChainIndex, ChainView } from './chain-index';
 import { indexChains } from './chain-index';
 import { setMatches } from './rule-facts';
 import type { BackendInfo, LayoutGeneration, TopologyInput } from './topology';
@@ -34,12 +34,13 @@ export function detectMode(nat: ChainIndex, warnings: string[]): DumpProxyMode {
   return 'none';
 }
 
-export function detectLayout(nat: ChainIndex, filter: ChainIndex): LayoutGeneration {
+export function detectLayout(nat: ChainIndex, view: ChainView, filter: ChainIndex): LayoutGeneration {
   let ext = false;
   let legacy = false;
-  for (const name of nat.keys()) {
-    if (name.startsWith('KUBE-EXT-')) ext = true;
-    else if (name.startsWith('KUBE-XLB-')) legacy = true;
+  // The kinds by chain id: KUBE-EXT and KUBE-XLB are exactly the names with those prefixes.
+  for (const kind of view.kinds) {
+    if (kind === 'KUBE-EXT') ext = true;
+    else if (kind === 'KUBE-XLB') legacy = true;
   }
   if (ext) return 'ext';
   if (legacy) return 'legacy';

@@ -43,9 +43,18 @@ function byString(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function sortedByEndpoint(endpoints: readonly { readonly endpoint: string }[]): boolean {
+  for (let i = 1; i < endpoints.length; i++)
+    if (endpoints[i - 1]!.endpoint > endpoints[i]!.endpoint) return false;
+  return true;
+}
+
 export function toInspectJson(topology: Topology): InspectJson {
   const nodePorts = topology.nodePorts.map((np): InspectJsonNodePort => {
-    const details = [...np.endpoints].sort((a, b) => byString(a.endpoint, b.endpoint));
+    // The walks sort them already (sortEndpoints): no copy then.
+    const details = sortedByEndpoint(np.endpoints)
+      ? np.endpoints
+      : [...np.endpoints].sort((a, b) => byString(a.endpoint, b.endpoint));
     return {
       port: np.port,
       protocol: np.protocol,

@@ -7,8 +7,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { findTable, parseIptablesSave, type Rule, type Ruleset, serializeRule } from '../netfilter';
 import { analyzeTopology, parseIpsetList, type Topology, toInspectJson } from '.';
+import { joinHostPort } from './host-port';
 import {
   dnatDestination,
+  dnatHostPort,
   hasConditions,
   protocolOf,
   randomProbability,
@@ -111,6 +113,8 @@ describe('topology of the one parse against the full rule reader', { timeout: 30
     '-j DNAT --to-destination 10.244.1.5-10.244.1.9:80',
     '-j DNAT --to-destination nonsense',
     '-j DNAT --to-destination 10.244.1.5:080',
+    '-j DNAT --to-destination 10.244.1.5:0',
+    '-j DNAT --to-destination 10.244.1.5:00',
     '-j DNAT --to-destination 10.244.1.5:99999',
     '-j DNAT --to-destination 10.244.1:80',
     '-j DNAT --to-destination 10.244.1.5:',
@@ -134,6 +138,12 @@ describe('topology of the one parse against the full rule reader', { timeout: 30
         expect(singleDestinationPort(l)).toBe(singleDestinationPort(e));
         expect(randomProbability(l)).toBe(randomProbability(e));
         expect(dnatDestination(l)).toEqual(dnatDestination(e));
+        // The endpoint string: the value as written, where it is what joinHostPort makes.
+        const written = dnatHostPort(l);
+        const decoded = dnatDestination(e);
+        expect(written && (written.hostPort ?? joinHostPort(written.address, written.port))).toBe(
+          decoded && joinHostPort(decoded.address, decoded.port),
+        );
         expect(hasConditions(l)).toBe(hasConditions(e));
       }),
       { numRuns: 2000 },

@@ -62,6 +62,18 @@ export function probabilityValue(v: string): number | undefined {
 export function dnatDestination(
   rule: Rule,
 ): { readonly address: string; readonly port?: number } | undefined {
+  const d = dnatHostPort(rule);
+  if (d?.hostPort === undefined) return d;
+  return { address: d.address, port: d.port! };
+}
+
+/**
+ * dnatDestination, with `hostPort`: the value as written when it is joinHostPort(address, port)
+ * (a slice of the dump, no new string), else undefined.
+ */
+export function dnatHostPort(
+  rule: Rule,
+): { readonly address: string; readonly port?: number; readonly hostPort?: string | undefined } | undefined {
   if (ruleTargetName(rule) !== 'DNAT') return undefined;
   const lazy = lazyFacts(rule);
   if (lazy) {

@@ -5,19 +5,13 @@
 // (pod traffic, LOCAL-source traffic) are not the NodePort's path but still name the cluster chain.
 import { decodeMatch, ruleComment } from '../netfilter/decode';
 import type { Chain, Rule } from '../netfilter/model';
-import { ruleHasModule, ruleTargetName } from '../netfilter/rule-view';
-import type { ChainIndex } from './chain-index';
-import { chainKind, MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
+import { ruleHasModule, ruleTargetId, ruleTargetName } from '../netfilter/rule-view';
+import { type ChainView, targetKind } from './chain-index';
+import { MASQ_DECIDERS, type StepKind, WALK_FOLLOWS, WALK_MAX_DEPTH } from './chain-kind';
 import { sortEndpoints } from './endpoint-order';
 import { joinHostPort, splitHostPort } from './host-port';
 import { stepVia } from './path-steps';
-import {
-  dnatDestination,
-  findMatch,
-  hasConditions,
-  randomProbability,
-  serviceFromComment,
-} from './rule-facts';
+import { dnatHostPort, findMatch, hasConditions, randomProbability, serviceFromComment } from './rule-facts';
 import type { Endpoint, MasqueradeMode, Mutable, PathStep } from './topology';
 
 /**
@@ -36,6 +30,8 @@ export interface ServiceWalk {
   readonly sessionAffinity: boolean;
   /** The KUBE-SVC-* chain of the service (for the ClusterIP path). */
   readonly clusterChain?: string;
+  /** Its id in the nat table's ChainView, -1 when no chain of the table has that name. */
+  readonly clusterChainId?: number;
   readonly notes: readonly string[];
 }
 
@@ -65,38 +61,44 @@ function fromComment(comment: string | undefined): { address: string; port?: num
 /** What an endpoint chain (KUBE-SEP-*) says: its DNAT rule and where that sends packets. */
 export interface EndpointChain {
   readonly dnat: Rule | undefined;
-  readonly dest: { readonly address: string; readonly port?: number } | undefined;
+  readonly dest:
+    | { readonly address: string; readonly port?: number; readonly hostPort?: string | undefined }
+    | undefined;
 }
 
-export type EndpointChains = ReadonlyMap<string, EndpointChain>;
+/** By chain id (ChainView); undefined for chains that are no endpoint chain. */
+export type EndpointChains = readonly (EndpointChain | undefined)[];
 
 /**
  * Every endpoint chain's DNAT, read in one pass in table order. The walk meets endpoint chains in
  * service order, scattered over the heap, where reading each chain's rules costs a cache miss per
- * object; in table order they are read one after another. A name that occurs twice (an excerpt) keeps its first chain, as ChainIndex does.
+ * object; in table order they are read one after another.
  */
-export function readEndpointChains(chains: readonly Chain[]): EndpointChains {
-  const out = new Map<string, EndpointChain>();
-  for (const chain of chains) {
-    if (chainKind(chain.name) !== 'KUBE-SEP' || out.has(chain.name)) continue;
-    const dnat = firstWithTarget(chain.rules, 'DNAT');
-    out.set(chain.name, { dnat, dest: dnat && dnatDestination(dnat) });
+export function readEndpointChains(view: ChainView): EndpointChains {
+  const { kinds } = view;
+  const chains = view.ids.chains;
+  const out: (EndpointChain | undefined)[] = new Array(chains.length).fill(undefined);
+  for (let id = 0; id < chains.length; id++) {
+    if (kinds[id] !== 'KUBE-SEP') continue;
+    const dnat = firstWithTarget(chains[id]!.rules, 'DNAT');
+    out[id] = { dnat, dest: dnat && dnatHostPort(dnat) };
   }
   return out;
 }
 
 function endpointOf(
   sepName: string,
+  sepId: number,
   via: Rule,
   endpointChains: EndpointChains,
   probability: number,
 ): Endpoint | undefined {
-  const sep = endpointChains.get(sepName);
+  const sep = sepId >= 0 ? endpointChains[sepId] : undefined;
   const dnat = sep?.dnat;
   // A SEP chain cut out of an excerpt still names its endpoint in the service chain's comment.
   const dest = sep?.dest ?? fromComment(ruleComment(via));
   if (dest === undefined) return undefined;
-  const endpoint = joinHostPort(dest.address, dest.port);
+  const endpoint = sep?.dest?.hostPort ?? joinHostPort(dest.address, dest.port);
   // kube-proxy's case (a DNAT to address:port) as one literal: fields added afterwards cost a
   // property store per object, and this runs once per endpoint of the table.
   if (dnat && dest.port !== undefined) {
@@ -120,14 +122,17 @@ interface Picked {
 }
 
 /** The statistic chain: rule i is taken with p_i of what reached it, so its share is p_i * prod(1 - p_j). */
-export function pickEndpoints(chain: Chain, endpointChains: EndpointChains): Picked {
+export function pickEndpoints(chain: Chain, view: ChainView, endpointChains: EndpointChains): Picked {
   const endpoints: Endpoint[] = [];
   const missing: string[] = [];
   let reach = 1;
   let affinity = false;
-  for (const rule of chain.rules) {
-    const target = ruleTargetName(rule);
-    if (target === undefined || chainKind(target) !== 'KUBE-SEP') continue;
+  const rules = chain.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
+    const id = ruleTargetId(rule, view.ids);
+    if (targetKind(view, rule, id) !== 'KUBE-SEP') continue;
+    const target = ruleTargetName(rule)!;
     const recent = ruleHasModule(rule, 'recent');
     const statistic = ruleHasModule(rule, 'statistic');
     // Affinity rules (`-m recent --rcheck`) only catch returning clients; the statistic rules
@@ -139,7 +144,7 @@ export function pickEndpoints(chain: Chain, endpointChains: EndpointChains): Pic
     const p = statistic ? (randomProbability(rule) ?? 0) : 1;
     const share = reach * p;
     reach *= 1 - p;
-    const ep = endpointOf(target, rule, endpointChains, share);
+    const ep = endpointOf(target, id, rule, endpointChains, share);
     if (ep) endpoints.push(ep);
     else missing.push(target);
   }
@@ -148,14 +153,17 @@ export function pickEndpoints(chain: Chain, endpointChains: EndpointChains): Pic
 
 /** The walk under construction; functions below fill it in. */
 interface Draft {
-  readonly index: ChainIndex;
+  readonly view: ChainView;
   readonly endpointChains: EndpointChains;
   readonly steps: PathStep[];
+  /** The id of each chain entered (ChainView), -1 for one the table does not have. */
+  readonly stepIds: number[];
   readonly notes: string[];
   readonly masqRules: Rule[];
   service?: string;
   local: boolean;
   clusterChain?: string;
+  clusterChainId: number;
   endpoints: Endpoint[];
   endpointsKnown: boolean;
   noEndpoints: boolean;
@@ -170,12 +178,13 @@ function noteService(d: Draft, rule: Rule): void {
 /** The first unconditional jump into a followed chain; masquerade jumps before it are collected. */
 function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefined {
   let fallback: Rule | undefined;
-  for (const rule of rules) {
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i]!;
     noteService(d, rule);
-    const target = ruleTargetName(rule);
-    if (target === undefined) continue;
-    const tk = chainKind(target);
-    if (tk === 'KUBE-SVC') d.clusterChain ??= target;
+    const id = ruleTargetId(rule, d.view.ids);
+    const tk = targetKind(d.view, rule, id);
+    if (tk === undefined) continue;
+    if (tk === 'KUBE-SVC') noteClusterChain(d, rule, id);
     if (tk === 'KUBE-MARK-MASQ') {
       if (MASQ_DECIDERS.has(kind)) d.masqRules.push(rule);
       continue;
@@ -188,38 +197,46 @@ function nextOf(d: Draft, rules: readonly Rule[], kind: StepKind): Rule | undefi
   return kind === 'KUBE-NODEPORTS' ? fallback : undefined;
 }
 
+function noteClusterChain(d: Draft, rule: Rule, id: number): void {
+  if (d.clusterChain !== undefined) return;
+  d.clusterChain = ruleTargetName(rule);
+  d.clusterChainId = id;
+}
+
 /** Enter the chain `via` jumps to; the next rule to follow, or undefined when the walk ends here. */
 function enter(d: Draft, via: Rule): Rule | undefined {
   const name = ruleTargetName(via) ?? '';
-  const kind = chainKind(name);
-  if (stepIndex(d.steps, name) >= 0) {
+  const id = ruleTargetId(via, d.view.ids);
+  const kind = targetKind(d.view, via, id) ?? 'foreign';
+  if (id >= 0 ? d.stepIds.includes(id) : stepIndex(d.steps, name) >= 0) {
     d.notes.push(`chain loop at ${name}`);
     return undefined;
   }
-  d.steps.push(stepVia(name, via));
+  d.steps.push(stepVia(name, via, 'nat', kind));
+  d.stepIds.push(id);
   if (kind === 'KUBE-SVL' || kind === 'KUBE-XLB') d.local = true;
   if (kind === 'KUBE-MARK-DROP') {
     d.noEndpoints = true;
     d.noEndpointsRule = via;
     return undefined;
   }
-  const chain = d.index.get(name);
+  const chain = id >= 0 ? d.view.ids.chains[id] : undefined;
   if (!chain) {
     d.notes.push(`${name} is not in the dump`);
     d.endpointsKnown = false;
     return undefined;
   }
   if (kind === 'KUBE-EXT' && hasLocalSourceRule(chain)) d.local = true;
-  if (kind === 'KUBE-SVC') d.clusterChain ??= name;
+  if (kind === 'KUBE-SVC') noteClusterChain(d, via, id);
   // Older KUBE-XLB chains hold the endpoints themselves; their pod-traffic rule names the cluster chain.
   if (d.clusterChain === undefined) {
     for (let i = 0; i < chain.rules.length && d.clusterChain === undefined; i++) {
-      const rule = chain.rules[i];
-      const t = rule && ruleTargetName(rule);
-      if (t !== undefined && chainKind(t) === 'KUBE-SVC') d.clusterChain = t;
+      const rule = chain.rules[i]!;
+      const t = ruleTargetId(rule, d.view.ids);
+      if (targetKind(d.view, rule, t) === 'KUBE-SVC') noteClusterChain(d, rule, t);
     }
   }
-  const picked = pickEndpoints(chain, d.endpointChains);
+  const picked = pickEndpoints(chain, d.view, d.endpointChains);
   if (picked.endpoints.length > 0 || picked.missing.length > 0) {
     for (const r of chain.rules) noteService(d, r);
     d.endpoints = picked.endpoints;
@@ -250,13 +267,14 @@ function firstWithTarget(rules: readonly Rule[], target: string): Rule | undefin
 export function walkServiceChains(
   entry: readonly Rule[],
   nodeportsStep: PathStep,
-  index: ChainIndex,
+  view: ChainView,
   endpointChains: EndpointChains,
 ): ServiceWalk {
   const d: Draft = {
-    index,
+    view,
     endpointChains,
     steps: [nodeportsStep],
+    stepIds: [view.ids.id(nodeportsStep.chain)],
     notes: [],
     masqRules: [],
     local: false,
@@ -264,6 +282,7 @@ export function walkServiceChains(
     endpointsKnown: true,
     noEndpoints: false,
     affinity: false,
+    clusterChainId: -1,
   };
   let next = nextOf(d, entry, 'KUBE-NODEPORTS');
   if (!next) d.notes.push('KUBE-NODEPORTS sends this port nowhere but KUBE-MARK-MASQ');
@@ -292,6 +311,7 @@ export function walkServiceChains(
     masquerade,
     sessionAffinity: d.affinity,
     clusterChain: d.clusterChain,
+    clusterChainId: d.clusterChainId,
     notes: d.notes,
   };
 }

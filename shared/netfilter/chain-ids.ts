@@ -18,6 +18,8 @@ export class ChainIds {
   private poolUsed = 0;
   /** Per id, side by side (one read): where its name starts in the pool, and its length. */
   private spans: Int32Array = new Int32Array(1 << 10);
+  /** Once the table is read (seal): the names by id, compared instead of the pool. */
+  private names: readonly string[] | undefined;
   size = 0;
 
   /** The id of the name `s[start, end)` (a slice of the dump, or a whole name), or -1. */
@@ -51,8 +53,22 @@ export class ChainIds {
     return id;
   }
 
+  /**
+   * The table is read and `names` holds every name by id: the pool is let go (it is larger than
+   * the table of slots), and the few lookups by name that come later compare with the names.
+   */
+  seal(names: readonly string[]): void {
+    this.names = names;
+    this.pool = new Uint16Array(0);
+    this.spans = new Int32Array(0);
+  }
+
   private equals(id: number, s: string, start: number, end: number): boolean {
     const len = end - start;
+    if (this.names !== undefined) {
+      const name = this.names[id]!;
+      return name.length === len && s.startsWith(name, start);
+    }
     if (this.spans[id * 2 + 1] !== len) return false;
     const pool = this.pool;
     const p = this.spans[id * 2]!;
@@ -61,6 +77,7 @@ export class ChainIds {
   }
 
   private add(s: string, start: number, end: number): number {
+    if (this.names !== undefined) throw new Error('a chain added to a table already read');
     const len = end - start;
     const id = this.size++;
     if (id * 2 === this.spans.length) this.spans = grow(this.spans, id * 4);

@@ -60,6 +60,7 @@ export class LazyRuleReader {
     const scan = this.scan;
     const chain = builder.ruleChainAt(text, t.starts[at + 1]!, t.ends[at + 1]!, line);
     let targetName: string | undefined;
+    let targetId = -1;
     const target = scan.targetToken;
     if (target >= 0) {
       const ts = t.starts[target]!;
@@ -67,24 +68,20 @@ export class LazyRuleReader {
       // An option-less jump to a user chain (or any goto) names, and if need be creates, a chain:
       // found by its offsets, so no string is made for it. Built-in targets have no dash.
       if ((scan.flags & TARGET_OPTIONS) === 0 && ((scan.flags & GOTO) !== 0 || hasDash(text, ts, te))) {
-        targetName = builder.chainNamedAt(text, ts, te, line);
+        targetId = builder.chainIdAt(text, ts, te, line);
       } else {
         targetName = tokenText(text, t, target);
         if ((scan.flags & TARGET_OPTIONS) === 0 && !isBuiltinTarget(targetName)) {
-          targetName = builder.chainNamedAt(text, ts, te, line);
+          targetId = builder.chainIdAt(text, ts, te, line);
         }
       }
     }
-    this.store ??= new RuleStore(text, Math.ceil(text.length / CHARS_PER_RULE));
+    this.store ??= new RuleStore(text, builder.chainNames(), Math.ceil(text.length / CHARS_PER_RULE));
     const rule = new LazyRule(
-      chain,
-      line,
-      counters,
-      targetName,
       this.store,
-      this.store.add(start, end, scan),
+      this.store.add(start, end, scan, chain, line, counters, targetId, targetName),
     );
-    builder.addRule(rule, line);
+    builder.addToRun(rule);
     if (scan.sourceStart >= 0) ctx.address(scan.sourceStart, scan.sourceEnd);
     if (scan.destinationStart >= 0) ctx.address(scan.destinationStart, scan.destinationEnd);
     return true;

@@ -57,13 +57,32 @@ const NONE: readonly never[] = [];
 /** "Decode the rule to know": a fact the scan did not record in its simple form. */
 export const ASK: unique symbol = Symbol('ask');
 
+/** Target column codes below the chain ids: no target; else -(2 + k) for `targetNames[k]`. */
+const NO_TARGET = -1;
+const NAMED_TARGET = -2;
+/** Counters column: none, the shared `[0:0]`, or others (kept by row). */
+const NO_COUNTERS = 0;
+const ZERO_COUNTERS = 1;
+const OTHER_COUNTERS = 2;
+
 /**
- * The facts of one dump's rules in two typed arrays (no object per fact for the garbage collector
- * to trace, 26 bytes a rule), and the decoder that builds a rule's matches and target when asked.
+ * The facts of one table's rules in typed arrays (no object per fact for the garbage collector to
+ * trace, 39 bytes a rule: its chain, line, counters and target included, so a LazyRule is only
+ * the store and its row), and the decoder that builds a rule's matches and target when asked.
  */
 export class RuleStore {
   private lineStarts: Int32Array;
   private facts: Uint16Array;
+  /** The rule's chain id, its 1-based line, its target (a chain id or a code above). */
+  private chainIds: Int32Array;
+  private lineNumbers: Int32Array;
+  private targets: Int32Array;
+  private counterKinds: Uint8Array;
+  private readonly otherCounters = new Map<number, Counters>();
+  private zeroCounters: Counters | undefined;
+  /** Targets that are no chain of the table (DNAT, MARK, ...), each name once. */
+  private readonly targetNames: string[] = [];
+  private readonly targetCodes = new Map<string, number>();
   private rows = 0;
   /** Set once the table is read: chain names and jump targets resolve against its chains. */
   private chains: ReadonlyMap<string, Chain> | undefined;
@@ -71,25 +90,50 @@ export class RuleStore {
 
   constructor(
     readonly text: string,
+    /** The table's chain names by id (the table builder's array, which grows as it reads). */
+    private readonly names: readonly string[],
     expectedRules: number,
   ) {
     const rows = Math.max(16, expectedRules);
     this.lineStarts = new Int32Array(rows);
     this.facts = new Uint16Array(rows * COLUMNS);
+    this.chainIds = new Int32Array(rows);
+    this.lineNumbers = new Int32Array(rows);
+    this.targets = new Int32Array(rows);
+    this.counterKinds = new Uint8Array(rows);
   }
 
-  /** Stores one checked rule's facts (a line of at most MAX_STORED_LINE characters); returns its row. */
-  add(lineStart: number, lineEnd: number, scan: RuleScan): number {
+  /**
+   * Stores one checked rule (a line of at most MAX_STORED_LINE characters) of chain `chainId`;
+   * its target is a chain id, or `targetName` when it is none (undefined: no target). Returns its row.
+   */
+  add(
+    lineStart: number,
+    lineEnd: number,
+    scan: RuleScan,
+    chainId: number,
+    line: number,
+    counters: Counters | undefined,
+    targetId: number,
+    targetName: string | undefined,
+  ): number {
     const row = this.rows;
-    if (row === this.lineStarts.length) {
-      const starts = new Int32Array(row * 2);
-      starts.set(this.lineStarts);
-      this.lineStarts = starts;
-      const facts = new Uint16Array(row * 2 * COLUMNS);
-      facts.set(this.facts);
-      this.facts = facts;
-    }
+    if (row === this.lineStarts.length) this.grow(row * 2);
     this.lineStarts[row] = lineStart;
+    this.chainIds[row] = chainId;
+    this.lineNumbers[row] = line;
+    this.targets[row] =
+      targetId >= 0 ? targetId : targetName === undefined ? NO_TARGET : this.targetCode(targetName);
+    if (counters === undefined) this.counterKinds[row] = NO_COUNTERS;
+    else if (counters === this.zeroCounters) this.counterKinds[row] = ZERO_COUNTERS;
+    else if (this.zeroCounters === undefined && counters.packets === 0 && counters.bytes === 0) {
+      // The parse shares one `[0:0]` object: the first met is it.
+      this.zeroCounters = counters;
+      this.counterKinds[row] = ZERO_COUNTERS;
+    } else {
+      this.counterKinds[row] = OTHER_COUNTERS;
+      this.otherCounters.set(row, counters);
+    }
     const f = this.facts;
     const at = row * COLUMNS;
     f[at + LINE_LENGTH] = lineEnd - lineStart;
@@ -102,6 +146,60 @@ export class RuleStore {
     relative(f, at + DESTINATION_START, lineStart, scan.destinationStart, scan.destinationEnd);
     this.rows = row + 1;
     return row;
+  }
+
+  private grow(rows: number): void {
+    const starts = new Int32Array(rows);
+    starts.set(this.lineStarts);
+    this.lineStarts = starts;
+    const facts = new Uint16Array(rows * COLUMNS);
+    facts.set(this.facts);
+    this.facts = facts;
+    this.chainIds = grown(this.chainIds, rows);
+    this.lineNumbers = grown(this.lineNumbers, rows);
+    this.targets = grown(this.targets, rows);
+    const kinds = new Uint8Array(rows);
+    kinds.set(this.counterKinds);
+    this.counterKinds = kinds;
+  }
+
+  private targetCode(name: string): number {
+    let k = this.targetCodes.get(name);
+    if (k === undefined) {
+      k = this.targetNames.length;
+      this.targetNames.push(name);
+      this.targetCodes.set(name, k);
+    }
+    return NAMED_TARGET - k;
+  }
+
+  chain(row: number): string {
+    return this.names[this.chainIds[row]!]!;
+  }
+
+  line(row: number): number {
+    return this.lineNumbers[row]!;
+  }
+
+  counters(row: number): Counters | undefined {
+    const kind = this.counterKinds[row];
+    return kind === ZERO_COUNTERS
+      ? this.zeroCounters
+      : kind === NO_COUNTERS
+        ? undefined
+        : this.otherCounters.get(row);
+  }
+
+  /** The chain id of the target, or -1 (none, or a target that is no chain). */
+  targetId(row: number): number {
+    const t = this.targets[row]!;
+    return t >= 0 ? t : -1;
+  }
+
+  targetName(row: number): string | undefined {
+    const t = this.targets[row]!;
+    if (t >= 0) return this.names[t];
+    return t === NO_TARGET ? undefined : this.targetNames[NAMED_TARGET - t];
   }
 
   flags(row: number): number {
@@ -189,14 +287,28 @@ export class LazyRule implements Rule {
   private decoded: Rule | undefined;
 
   constructor(
-    readonly chain: string,
-    readonly line: number,
-    readonly counters: Counters | undefined,
-    /** `-j`/`-g` name (the table's own string for a chain), known without decoding. */
-    readonly targetName: string | undefined,
     private readonly store: RuleStore,
     private readonly row: number,
   ) {}
+
+  /** The chain's own string. */
+  get chain(): string {
+    return this.store.chain(this.row);
+  }
+  get line(): number {
+    return this.store.line(this.row);
+  }
+  get counters(): Counters | undefined {
+    return this.store.counters(this.row);
+  }
+  /** `-j`/`-g` name (the table's own string for a chain), known without decoding. */
+  get targetName(): string | undefined {
+    return this.store.targetName(this.row);
+  }
+  /** The id of the chain it jumps or goes to in its table's chainIdIndex; -1 for none or a target that is no chain. */
+  get targetId(): number {
+    return this.store.targetId(this.row);
+  }
 
   private full(): Rule {
     this.decoded ??= this.store.decode(this, this.row);
@@ -312,10 +424,10 @@ export class LazyRule implements Rule {
   /**
    * DNAT to `a.b.c.d:port`, kube-proxy's one form, read from the text with the checks of
    * parseNatRange's fast path (decode-values.ts); undefined when the value has another form (ask
-   * dnatText and parseNatRange then). One string and one object, no range objects: this runs
+   * dnatText and parseNatRange then). Two strings and one object, no range objects: this runs
    * once per endpoint chain of the table.
    */
-  dnatIpv4Port(): { readonly address: string; readonly port: number } | undefined {
+  dnatIpv4Port(): DnatIpv4Port | undefined {
     if (this.flags() & ASK_DNAT) return undefined;
     const start = this.store.start(this.row, DNAT_START);
     return start < 0
@@ -333,6 +445,12 @@ export class LazyRule implements Rule {
   }
 }
 
+function grown(a: Int32Array, size: number): Int32Array {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+}
+
 /** A value's offsets relative to its line; both 0 when absent (`start` -1). */
 function relative(f: Uint16Array, at: number, lineStart: number, start: number, end: number): void {
   if (start < 0) {
@@ -344,20 +462,31 @@ function relative(f: Uint16Array, at: number, lineStart: number, start: number, 
   }
 }
 
+export interface DnatIpv4Port {
+  readonly address: string;
+  readonly port: number;
+  /**
+   * The value as written when it reads `address:port` with the port in its shortest digits (what
+   * kube's joinHostPort makes of the two), else undefined: a slice of the dump, not a new string.
+   */
+  readonly hostPort: string | undefined;
+}
+
 /**
  * `text[start, end)` as kube-proxy's DNAT value `a.b.c.d:port`, with the checks of
  * parseNatRange's fast path (decode-values.ts); undefined for any other form.
  */
-export function dnatIpv4PortAt(
-  text: string,
-  start: number,
-  end: number,
-): { readonly address: string; readonly port: number } | undefined {
+export function dnatIpv4PortAt(text: string, start: number, end: number): DnatIpv4Port | undefined {
   const colon = dnatIpv4PortColon(text, start, end);
   if (colon < 0) return undefined;
   let port = 0;
   for (let i = colon + 1; i < end; i++) port = port * 10 + (text.charCodeAt(i) - 48);
-  return { address: text.slice(start, colon), port };
+  const canonical = end - colon === 2 || text.charCodeAt(colon + 1) !== 48;
+  return {
+    address: text.slice(start, colon),
+    port,
+    hostPort: canonical ? text.slice(start, end) : undefined,
+  };
 }
 
 /** Where the `:` of dnatIpv4PortAt's form is, or -1 when the value has another form (no objects made). */

@@ -2,12 +2,23 @@
 // (lazy-rule.ts) when its facts were recorded, and from the decoded model otherwise. The answers
 // are the same either way (lazy-rule.test.ts); only the cost differs.
 
+import type { ChainIdIndex } from './chain-index.js';
 import { ASK, LazyRule } from './lazy-rule.js';
 import type { Negatable, Rule } from './model.js';
 
 /** The `-j`/`-g` name, or undefined for a rule without a target. */
 export function ruleTargetName(rule: Rule): string | undefined {
   return rule instanceof LazyRule ? rule.targetName : rule.target?.name;
+}
+
+/**
+ * The id in `index` (its table's chainIdIndex) of the chain the rule jumps or goes to; -1 when it
+ * has no target or a built-in one. A lazily read rule knows it without a lookup by name.
+ */
+export function ruleTargetId(rule: Rule, index: ChainIdIndex): number {
+  if (rule instanceof LazyRule) return rule.targetId;
+  const name = rule.target?.name;
+  return name === undefined ? -1 : index.id(name);
 }
 
 /** Whether some `-m MODULE` of the rule is `module`. */

@@ -7,12 +7,12 @@
 // the name's offsets in the dump, so a chain named on a plain line costs no string; and the parser
 // asks even that as little as possible: iptables-save prints the rules chain by chain in the order
 // it declared the chains, so consecutive rules append to the same chain and a new run of rules
-// usually belongs to the next declared chain. A chain keeps the one shared Target that jumps to it.
-// Every rule and target names a chain with the chain's own string, which also makes later lookups
-// by name cheap.
+// usually belongs to the next declared chain. Every rule and target names a chain with the
+// chain's own string, and a lazily read rule also by its id; the finished table is indexed by
+// those ids (ParsedChainIndex), by name and by id.
 
 import { ChainIds } from './chain-ids.js';
-import { adoptChainIndex } from './chain-index.js';
+import { adoptParsedIndex, ParsedChainIndex } from './chain-index.js';
 import { BUILTIN_CHAINS, isBuiltinChainName } from './known-names.js';
 import type { BuiltinTable, Chain, Counters, Rule, Table, Target } from './model.js';
 import { fail } from './syntax-error.js';
@@ -43,6 +43,8 @@ export class TableBuilder {
   private readonly jumps = new Map<number, Target>();
   private readonly gotos = new Map<number, Target>();
   private readonly declaredOrder: ChainBuilder[] = [];
+  /** The id of each chain of declaredOrder. */
+  private readonly declaredIds: number[] = [];
   /** Where the next run of rules most likely starts: the declared chain after the last run's. */
   private nextDeclared = 0;
   /** How chains were declared by `-N` or `-P`, for messages; the others were declared by `:`. */
@@ -60,6 +62,15 @@ export class TableBuilder {
   private readonly run: Rule[] = [];
   private runLength = 0;
   private runChain: ChainBuilder | undefined;
+  private runId = -1;
+  /**
+   * Where the last line of the run named its chain (`runText[runStart, runEnd)`): the next line's
+   * `-A NAME` is compared with it, text that was just read, not with the chain's name string, a
+   * slice of the dump where the chain was first mentioned.
+   */
+  private runText = '';
+  private runStart = 0;
+  private runEnd = 0;
 
   constructor(
     /** Undefined for an excerpt until its table is known. */
@@ -111,10 +122,19 @@ export class TableBuilder {
   /**
    * What `chainTarget` does to the table for the name at `text[start, end)` (the chain created
    * undeclared if new), without the Target: a LazyRule builds its target when it is decoded.
-   * Returns the chain's own string.
+   * Returns the chain's id (chainIdIndex); `chainName(id)` is its own string.
    */
-  chainNamedAt(text: string, start: number, end: number, line: number): string {
-    return this.names[this.idAt(text, start, end, line)]!;
+  chainIdAt(text: string, start: number, end: number, line: number): number {
+    return this.idAt(text, start, end, line);
+  }
+
+  chainName(id: number): string {
+    return this.names[id]!;
+  }
+
+  /** Every chain name by id; the array grows as the table is read. */
+  chainNames(): readonly string[] {
+    return this.names;
   }
 
   declare(
@@ -146,7 +166,8 @@ export class TableBuilder {
       }
       fail(`user chain ${name} cannot have policy ${policy} (use -)`);
     }
-    const chain = this.chains[this.idAt(s, start, end, line)]!;
+    const id = this.idAt(s, start, end, line);
+    const chain = this.chains[id]!;
     const name = chain.name;
     if (chain.declared) {
       const by = this.declaredBy.get(name) ?? ':';
@@ -159,6 +180,7 @@ export class TableBuilder {
     chain.line = line;
     if (kind !== ':') this.declaredBy.set(name, kind);
     this.declaredOrder.push(chain);
+    this.declaredIds.push(id);
     if (kind === '-P') this.policyChains.push(name);
   }
 
@@ -179,22 +201,38 @@ export class TableBuilder {
    * rules are appended to.
    */
   ruleChain(name: string, line: number): string {
-    return this.ruleChainAt(name, 0, name.length, line);
+    return this.names[this.ruleChainAt(name, 0, name.length, line)]!;
   }
 
   /**
-   * `ruleChain` for the name at `s[start, end)`: no string is made (plain rule lines are read as
-   * offsets into the text).
+   * `ruleChain` for the name at `s[start, end)`, as the chain's id: no string is made (plain rule
+   * lines are read as offsets into the text).
    */
-  ruleChainAt(s: string, start: number, end: number, line: number): string {
-    let chain = this.runChain;
-    if (chain !== undefined && chain.name.length === end - start && s.startsWith(chain.name, start)) {
-      return chain.name;
+  ruleChainAt(s: string, start: number, end: number, line: number): number {
+    if (this.runChain !== undefined && this.sameAsRun(s, start, end)) {
+      this.runStart = start;
+      this.runEnd = end;
+      return this.runId;
     }
     this.endRun();
-    chain = this.nextInDeclarationOrder(s, start, end) ?? this.chains[this.idAt(s, start, end, line)]!;
-    this.runChain = chain;
-    return chain.name;
+    let id = this.nextInDeclarationOrder(s, start, end);
+    if (id < 0) id = this.idAt(s, start, end, line);
+    this.runChain = this.chains[id]!;
+    this.runId = id;
+    this.runText = s;
+    this.runStart = start;
+    this.runEnd = end;
+    return id;
+  }
+
+  /** Whether `s[start, end)` is the name the run's last line gave (compared from the end: names differ in their hash). */
+  private sameAsRun(s: string, start: number, end: number): boolean {
+    const from = this.runStart;
+    const len = end - start;
+    if (this.runEnd - from !== len) return false;
+    const r = this.runText;
+    for (let i = len - 1; i >= 0; i--) if (s.charCodeAt(start + i) !== r.charCodeAt(from + i)) return false;
+    return true;
   }
 
   /** Appends `rule` to its chain (`rule.chain`, created undeclared if new). */
@@ -203,11 +241,16 @@ export class TableBuilder {
     this.run[this.runLength++] = rule;
   }
 
+  /** Appends `rule` to the chain the last ruleChainAt named (its own chain). */
+  addToRun(rule: Rule): void {
+    this.run[this.runLength++] = rule;
+  }
+
   /**
    * The fast path for iptables-save's layout: the chain of a new run of rules is the next declared
    * chain, or one a few places after it (chains without rules print no rules).
    */
-  private nextInDeclarationOrder(s: string, start: number, end: number): ChainBuilder | undefined {
+  private nextInDeclarationOrder(s: string, start: number, end: number): number {
     const order = this.declaredOrder;
     const last = Math.min(order.length, this.nextDeclared + LOOKAHEAD);
     const len = end - start;
@@ -215,10 +258,10 @@ export class TableBuilder {
       const chain = order[i]!;
       if (chain.name.length === len && s.startsWith(chain.name, start)) {
         this.nextDeclared = i + 1;
-        return chain;
+        return this.declaredIds[i]!;
       }
     }
-    return undefined;
+    return -1;
   }
 
   private endRun(): void {
@@ -257,12 +300,10 @@ export class TableBuilder {
 
   finish(name: string, complete: boolean): Table {
     this.endRun();
-    const index = new Map<string, Chain>();
     const undeclared: ChainBuilder[] = [];
     const all = this.chains;
     for (let i = 0; i < all.length; i++) {
       const chain = all[i]!;
-      index.set(chain.name, chain);
       if (!chain.declared) undeclared.push(chain);
     }
     undeclared.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -275,7 +316,8 @@ export class TableBuilder {
     };
     if (this.deleted.length > 0) table.deletedChains = this.deleted;
     table.line = this.line;
-    adoptChainIndex(table, index);
+    this.ids.seal(this.names);
+    adoptParsedIndex(table, new ParsedChainIndex(this.ids, all));
     return table;
   }
 }
