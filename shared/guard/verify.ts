@@ -16,12 +16,32 @@ import type { ListeningPort } from './warnings';
 export type VerifyStatus = 'ok' | 'drift' | 'error';
 export type Severity = 'info' | 'drift' | 'error';
 
-interface Base {
+/** What a finding of either guard (iptables here, nft in ./nft/verify.ts) has. */
+export interface FindingBase {
   readonly node: string;
   readonly severity: Severity;
   /** One line: `node-1: tcp/30001 (IPv4): rule missing from NPG-TCP-30001: -A ...`. */
   readonly message: string;
 }
+type Base = FindingBase;
+
+/** The block (or audit) rule's counters of one port and family; both guards' unions hold it as is. */
+export interface CountersFinding extends FindingBase {
+  readonly kind: 'counters';
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly family: Family;
+  readonly mode: GuardMode;
+  /** First packets of connections redirected (enforce) or that would have been (audit). */
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+/** A finding as summing up sees it: about the node, or about one port. */
+export type VerifyFinding =
+  | CountersFinding
+  | (FindingBase & { readonly kind: string; readonly port?: number; readonly protocol?: Protocol });
+
 interface At {
   readonly family: Family;
 }
@@ -63,35 +83,27 @@ export type Finding =
       readonly protocol: Protocol;
       readonly blackholePort: number;
     })
-  | (Base &
-      At & {
-        readonly kind: 'counters';
-        readonly port: number;
-        readonly protocol: Protocol;
-        readonly mode: GuardMode;
-        /** First packets of connections redirected (enforce) or that would have been (audit). */
-        readonly packets: number;
-        readonly bytes: number;
-      });
+  | CountersFinding;
 
 export type FindingKind = Finding['kind'];
 
-export interface PortVerify {
+/** One port's verify; `F` is the guard's finding union (this file's by default, NftFinding for nft). */
+export interface PortVerify<F extends VerifyFinding = Finding> {
   readonly port: number;
   readonly protocol: Protocol;
   readonly mode: GuardMode;
   readonly status: VerifyStatus;
-  readonly findings: readonly Finding[];
-  /** Per family, the block (or audit) rule's counters, when the dump had counters (`iptables-save -c`). */
+  readonly findings: readonly F[];
+  /** Per family, the block (or audit) rule's counters, when the read had counters (`iptables-save -c`). */
   readonly counters: readonly { readonly family: Family; readonly counters: Counters }[];
 }
 
-export interface NodeVerify {
+export interface NodeVerify<F extends VerifyFinding = Finding> {
   readonly node: string;
   readonly status: VerifyStatus;
   /** Every finding, node-wide ones (entry jump, unreadable table) first. */
-  readonly findings: readonly Finding[];
-  readonly ports: readonly PortVerify[];
+  readonly findings: readonly F[];
+  readonly ports: readonly PortVerify<F>[];
 }
 
 /** One family's nat dump as read from the node, or why it could not be read. */
@@ -160,7 +172,7 @@ export function verifyNode(input: VerifyNodeInput): NodeVerify {
     compareFamily(state, want, portOf, add);
   }
   for (const b of blackholeListeners(desired.ports, input.listeningPorts)) add(b.finding, b.message);
-  return summarise(node, desired.ports, findings);
+  return summariseVerify(node, desired.ports, findings);
 }
 
 /**
@@ -355,7 +367,7 @@ function compareFamily(
 
 const RANK: Readonly<Record<VerifyStatus, number>> = { ok: 0, drift: 1, error: 2 };
 
-function statusOf(findings: readonly Finding[]): VerifyStatus {
+function statusOf(findings: readonly VerifyFinding[]): VerifyStatus {
   let s: VerifyStatus = 'ok';
   for (const f of findings) {
     const t: VerifyStatus = f.severity === 'info' ? 'ok' : f.severity;
@@ -365,26 +377,33 @@ function statusOf(findings: readonly Finding[]): VerifyStatus {
 }
 
 /** The worst status: what `npg verify` turns into its exit code (0 ok, 1 drift, 2 error). */
-export function overallStatus(nodes: readonly NodeVerify[]): VerifyStatus {
+export function overallStatus(nodes: readonly NodeVerify<VerifyFinding>[]): VerifyStatus {
   return nodes.reduce<VerifyStatus>((s, n) => (RANK[n.status] > RANK[s] ? n.status : s), 'ok');
 }
 
-function summarise(node: string, ports: readonly GuardedPort[], findings: readonly Finding[]): NodeVerify {
-  const onPort = (f: Finding, p: GuardedPort) =>
-    'port' in f && f.port === p.port && f.protocol === p.protocol;
-  const nodeWide = findings.filter((f) => !('port' in f) || f.port === undefined);
-  const portFindings = findings.filter((f) => 'port' in f && f.port !== undefined);
-  const portViews: PortVerify[] = ports.map((p) => {
+const isCounters = (f: VerifyFinding): f is CountersFinding => f.kind === 'counters';
+
+/** A node's findings, of either guard, summed up per port and for the node. */
+export function summariseVerify<F extends VerifyFinding>(
+  node: string,
+  ports: readonly GuardedPort[],
+  findings: readonly F[],
+): NodeVerify<F> {
+  const onPort = (f: F, p: GuardedPort) => f.port === p.port && f.protocol === p.protocol;
+  const nodeWide = findings.filter((f) => f.port === undefined);
+  const portFindings = findings.filter((f) => f.port !== undefined);
+  const portViews: PortVerify<F>[] = ports.map((p) => {
     const mine = portFindings.filter((f) => onPort(f, p));
     return {
       port: p.port,
       protocol: p.protocol,
       mode: p.mode,
-      // Node-wide drift (a missing entry jump) leaves every port unguarded, so it counts for each port.
+      // Node-wide drift (a missing entry jump, a missing nft table) leaves every port unguarded, so it
+      // counts for each port.
       status: statusOf([...nodeWide, ...mine]),
       findings: mine,
       counters: mine.flatMap((f) =>
-        f.kind === 'counters' ? [{ family: f.family, counters: { packets: f.packets, bytes: f.bytes } }] : [],
+        isCounters(f) ? [{ family: f.family, counters: { packets: f.packets, bytes: f.bytes } }] : [],
       ),
     };
   });

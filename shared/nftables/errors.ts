@@ -17,15 +17,24 @@ export const NFT_LIMITS = {
   maxWork: 50_000_000,
 } as const;
 
+/**
+ * What was wrong with the input as a whole: too big to be one node's ruleset, not JSON at all, or
+ * (everything else) a wrong shape or syntax somewhere. Callers that answer these differently (the
+ * guard's read of its own table) tell them apart by this, never by the message.
+ */
+export type NftSyntaxKind = 'syntax' | 'too-large' | 'not-json';
+
 export class NftSyntaxError extends Error {
   readonly line: number;
   readonly text: string;
+  readonly kind: NftSyntaxKind;
 
-  constructor(message: string, line = 0, text = '') {
+  constructor(message: string, line = 0, text = '', kind: NftSyntaxKind = 'syntax') {
     super(message);
     this.name = 'NftSyntaxError';
     this.line = line;
     this.text = text;
+    this.kind = kind;
   }
 }
 

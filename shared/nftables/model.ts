@@ -1,7 +1,8 @@
 // One model for kube-proxy's nftables rulesets, whichever way they were printed: `nft list
 // ruleset` text, the `nft -f` input kube-proxy's tests compare (`add rule ...` lines), or
 // `nft -j list ruleset` JSON. Readonly data; the readers (read-text.ts, read-json.ts) build it and
-// the walk (topology.ts) reads it. Only the statements kube-proxy writes are parsed into a typed
+// the walk (topology.ts) and the guard's read of its own table
+// (shared/guard/nft/parse.ts) read it. Only the statements kube-proxy writes are parsed into a typed
 // form; anything else is kept as `other` with its text, never guessed at.
 import type { Counters } from '../netfilter/model';
 
@@ -125,7 +126,19 @@ export interface NftTable {
   readonly handle?: number;
   readonly chains: readonly NftChain[];
   readonly sets: readonly NftSet[];
+  /**
+   * Objects of kinds the model does not read (`counter`, `quota`, `flowtable`, `ct helper`...), by
+   * kind and name, so that a reader of one table can tell it holds more than chains and sets. Only
+   * the JSON reader fills it; absent means none.
+   */
+  readonly others?: readonly NftObjectRef[];
   readonly line?: number;
+}
+
+export interface NftObjectRef {
+  /** The object's key in `nft -j` output: `counter`, `quota`, `flowtable`, `ct helper`. */
+  readonly kind: string;
+  readonly name: string;
 }
 
 export interface NftRuleset {
@@ -139,12 +152,27 @@ export function findNftTable(rs: NftRuleset, family: NftFamily, name: string): N
   return rs.tables.find((t) => t.family === family && t.name === name);
 }
 
-/** Standard priority names (nft(8) "PRIORITY"), for the ip, ip6 and inet families. */
-export const PRIORITY_NAMES: ReadonlyMap<string, number> = new Map([
-  ['raw', -300],
-  ['mangle', -150],
-  ['dstnat', -100],
-  ['filter', 0],
-  ['security', 50],
-  ['srcnat', 100],
-]);
+/**
+ * Standard priority names (nft(8) "CHAIN PRIORITIES") for the ip, ip6 and inet families. JSON output
+ * gives the number; text output, and JSON that people wrote, may give the name (`dstnat - 10`).
+ */
+export const NFT_PRIORITY = {
+  raw: -300,
+  mangle: -150,
+  dstnat: -100,
+  filter: 0,
+  security: 50,
+  srcnat: 100,
+} as const;
+
+export const PRIORITY_NAMES: ReadonlyMap<string, number> = new Map(Object.entries(NFT_PRIORITY));
+
+/** `dstnat - 10`, `-110`, `filter`, `srcnat + 5`: the number, or undefined. */
+export function parsePriority(text: string): number | undefined {
+  const m = /^\s*(-?\d{1,6}|[a-z]+)\s*(?:([+-])\s*(\d{1,6}))?\s*$/.exec(text);
+  if (!m) return undefined;
+  const base = /^-?\d/.test(m[1]!) ? Number(m[1]) : PRIORITY_NAMES.get(m[1]!);
+  if (base === undefined) return undefined;
+  if (!m[2]) return base;
+  return m[2] === '+' ? base + Number(m[3]) : base - Number(m[3]);
+}

@@ -2,7 +2,9 @@
 // document answered with one line naming the object, never a throw.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { NftSyntaxError } from './errors';
 import { parseNftJson, parseNftRuleset } from './read';
+import { readNftJson } from './read-json';
 import { analyzeNftTopology } from './topology';
 
 const CORPUS = new URL('../../e2e/lab/fixtures/corpus/', import.meta.url);
@@ -73,6 +75,70 @@ describe('nft -j JSON', () => {
     expect(x.statements[2]).toMatchObject({ kind: 'dnat', addr: 'fd00::1', port: 80 });
   });
 
+  it('reads symbolic priorities, chains whose table is not listed (`nft -j list chains`), and other objects', () => {
+    const chains = JSON.stringify({
+      nftables: [
+        { metainfo: { json_schema_version: 1 } },
+        {
+          chain: {
+            family: 'inet',
+            table: 'g',
+            name: 'p',
+            type: 'nat',
+            hook: 'prerouting',
+            prio: 'dstnat - 10',
+          },
+        },
+      ],
+    });
+    expect(fails(chains)).toMatch(/nftables\[1\] \(chain\): table inet g is not listed before its objects/);
+    const t = readNftJson(chains, { impliedTables: true }).tables[0]!;
+    expect(`${t.family} ${t.name}`).toBe('inet g');
+    expect(t.chains[0]!.base).toMatchObject({ priority: -110, priorityText: 'dstnat - 10' });
+    const r = parseNftJson(
+      doc({ counter: { family: 'ip', table: 't', name: 'seen', packets: 1, bytes: 2 } }),
+    );
+    expect(r.ok && r.ruleset.tables[0]!.others).toEqual([{ kind: 'counter', name: 'seen' }]);
+  });
+
+  it('keeps statements it does not model whole as `other`, never as one it knows', () => {
+    const r = parseNftJson(
+      doc(
+        chain,
+        rule({ redirect: { port: 80, flags: 'random' } }),
+        rule({ redirect: { port: { range: [80, 90] } } }),
+        rule({ redirect: { addr: '1.2.3.4', port: 1 } }),
+        rule({ counter: 'seen' }),
+        rule({ match: { op: 'sometimes', left: { meta: { key: 'l4proto' } }, right: 'tcp' } }),
+        rule({ accept: null, drop: null }),
+      ),
+    );
+    if (!r.ok) throw new Error(r.error.message);
+    expect(r.ruleset.tables[0]!.chains[0]!.rules.map((x) => [x.statements[0]!.kind, x.text])).toEqual([
+      ['redirect', 'redirect to :80 random'],
+      ['redirect', 'redirect to :80-90'],
+      ['other', 'redirect {"addr":"1.2.3.4","port":1}'],
+      ['other', 'counter "seen"'],
+      ['other', 'match {"op":"sometimes","left":{"meta":{"key":"l4proto"}},"right":"tcp"}'],
+      ['other', '{"accept":null,"drop":null}'],
+    ]);
+  });
+
+  it('tells a listing that is too large or not JSON from a wrong shape', () => {
+    const kind = (text: string, options = {}) => {
+      try {
+        readNftJson(text, options);
+        return 'ok';
+      } catch (e) {
+        return e instanceof NftSyntaxError ? e.kind : 'thrown';
+      }
+    };
+    expect(kind('{', {})).toBe('not-json');
+    expect(kind(doc(), { maxInput: 10 })).toBe('too-large');
+    expect(kind(doc(chain), { maxObjects: 1 })).toBe('too-large');
+    expect(kind('[]')).toBe('syntax');
+  });
+
   it.each([
     ['{"nftables": [', /not valid JSON/],
     ['{"rules": []}', /expected \{"nftables": \[\.\.\.\]\}/],
@@ -93,6 +159,20 @@ describe('nft -j JSON', () => {
       /"prio" must be a number/,
     ],
     [doc({ table: { family: 'ipx', name: 'u' } }), /unknown family "ipx"/],
+    [
+      doc({ chain: { family: 'ip', table: 't', name: 'c', type: 'nat', prio: 0 } }),
+      /chain c: a base chain needs both "type" and "hook"/,
+    ],
+    [
+      doc({ chain: { family: 'ip', table: 't', name: 'c\nd' } }),
+      /nftables\[1\] \(chain\): "name" contains a control character/,
+    ],
+    [doc(chain, rule({ jump: { target: 'x\u2028y' } })), /"target" contains a control character/],
+    [
+      doc(chain, { rule: { family: 'ip', table: 't', chain: 'c', handle: -1, expr: [] } }),
+      /"handle" must be a non-negative integer/,
+    ],
+    [doc(chain, rule({ counter: { packets: 1.5, bytes: 0 } })), /"packets" must be a non-negative integer/],
     [doc({ chain: { family: 'ip', table: 't', name: 7 } }), /"name" must be a string/],
   ])('%s', (text, message) => {
     expect(fails(text)).toMatch(message);

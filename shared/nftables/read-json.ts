@@ -1,14 +1,19 @@
-// `nft -j list ruleset` (libnftables-json, schema version 1) into the same model as the text
-// readers. Every object is checked before use: a wrong shape is a ParseError naming the object
-// (`nftables[12] (rule)`), never a crash. Rules get the text nft would print for them (the JSON
-// has none), rendered from their expressions.
+// `nft -j list ...` (libnftables-json(5), schema version 1) into the same model as the text
+// readers. The one reader of that JSON: kube-proxy's tables (topology) and the guard's own table
+// (shared/guard/nft/parse.ts) both come through here. Every object is checked before use: a wrong
+// shape is an error naming the object (`nftables[12] (rule)`), never a crash. Rules get the text nft
+// would print for them (the JSON has none), rendered from their expressions; a statement with a
+// field this reader does not model is `other`, so that nobody mistakes it for one it knows. No
+// string that reaches the model holds a control character: names, comments and rule texts end up
+// in one-line messages.
 import type { Counters } from '../netfilter/model';
-import { NFT_LIMITS, NftSyntaxError, nftFail } from './errors';
+import { excerpt, NFT_LIMITS, NftSyntaxError, nftFail } from './errors';
 import type {
   NftBaseChain,
   NftChain,
   NftElement,
   NftMatchOp,
+  NftObjectRef,
   NftRule,
   NftRuleset,
   NftSelector,
@@ -17,12 +22,24 @@ import type {
   NftValue,
   NftVerdict,
 } from './model';
-import { isNftFamily, PRIORITY_NAMES } from './model';
+import { isNftFamily, parsePriority } from './model';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { readonly [key: string]: Json };
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface NftJsonOptions {
+  /** Tighter than NFT_LIMITS.maxInput, for a listing known to be small (the guard's own table). */
+  readonly maxInput?: number;
+  /** Entries of the `nftables` list; tighter than NFT_LIMITS.maxObjects, likewise. */
+  readonly maxObjects?: number;
+  /**
+   * `nft -j list chains` (and `list sets`) print no table objects: take each object's table from its
+   * `family` and `table` fields instead of refusing it.
+   */
+  readonly impliedTables?: boolean;
+}
 
 interface MTable {
   readonly family: string;
@@ -31,6 +48,7 @@ interface MTable {
   handle?: number;
   readonly chains: Map<string, { chain: Omit<NftChain, 'rules'>; rules: NftRule[] }>;
   readonly sets: NftSet[];
+  readonly others: NftObjectRef[];
 }
 
 /** Where we are, for messages: `nftables[12] (rule)`. */
@@ -40,11 +58,25 @@ function bad(message: string): never {
   nftFail(`${here}: ${message}`);
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Every string of the document that reaches the model passes here. */
+function oneLine(v: string, what: string): string {
+  if (CONTROL.test(v)) bad(`${what} contains a control character`);
+  return v;
+}
+
+/** Far above nft's own limits (256 for names, 128 for comments): a bound, not a check of nft's rules. */
+const MAX_STRING = 4096;
+
 function str(o: Obj, key: string, required: true): string;
 function str(o: Obj, key: string, required?: false): string | undefined;
 function str(o: Obj, key: string, required = false): string | undefined {
   const v = o[key];
-  if (typeof v === 'string') return v;
+  if (typeof v === 'string') {
+    if (v.length > MAX_STRING) bad(`"${key}" is longer than ${MAX_STRING} characters`);
+    return oneLine(v, `"${key}"`);
+  }
   if (v === undefined && !required) return undefined;
   return bad(`"${key}" must be a string`);
 }
@@ -56,12 +88,27 @@ function num(o: Obj, key: string): number | undefined {
   return v;
 }
 
+/** Handles and counters: what the kernel hands out is a non-negative integer, nothing else. */
+function count(o: Obj, key: string): number | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+    return bad(`"${key}" must be a non-negative integer`);
+  return v;
+}
+
+/** A list of names (`flags`, a set's `type`), which nft gives as a string when there is one. */
+function names(v: Json | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v.map((x) => exprText(x)) : [exprText(v)];
+}
+
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 
 /** An expression as nft prints it (for rule text and selector parts). */
 function exprText(e: Json, depth = 0): string {
   if (depth > NFT_LIMITS.maxDepth) bad('expressions nested too deep');
-  if (typeof e === 'string') return e;
+  if (typeof e === 'string') return oneLine(e, 'a string');
   if (typeof e === 'number') return String(e);
   if (typeof e === 'boolean') return String(e);
   if (Array.isArray(e)) return e.map((x) => exprText(x, depth + 1)).join(' . ');
@@ -75,14 +122,8 @@ function exprText(e: Json, depth = 0): string {
       return `meta ${str(o, 'key') ?? '?'}`;
     case 'ct':
       return `ct ${str(o, 'dir') ? `${str(o, 'dir')} ` : ''}${str(o, 'key') ?? '?'}`;
-    case 'fib': {
-      const flags = Array.isArray(o.flags)
-        ? o.flags.map((f) => exprText(f, depth + 1))
-        : typeof o.flags === 'string'
-          ? [o.flags]
-          : [];
-      return `fib ${flags.join(' . ')} ${str(o, 'result') ?? '?'}`;
-    }
+    case 'fib':
+      return `fib ${names(o.flags).join(' . ')} ${str(o, 'result') ?? '?'}`;
     case 'numgen': {
       const offset = num(o, 'offset') ?? 0;
       return `numgen ${str(o, 'mode') ?? 'random'} mod ${num(o, 'mod') ?? 0}${offset ? ` offset ${offset}` : ''}`;
@@ -126,7 +167,7 @@ function verdictOf(e: Json): NftVerdict | undefined {
   for (const k of ['accept', 'drop', 'return', 'continue', 'queue'] as const) if (k in e) return { kind: k };
   for (const k of ['jump', 'goto'] as const) {
     const v = e[k];
-    if (isObj(v) && typeof v.target === 'string') return { kind: k, target: v.target };
+    if (isObj(v) && typeof v.target === 'string') return { kind: k, target: str(v, 'target', true) };
     if (k in e) bad(`"${k}" without a target`);
   }
   return undefined;
@@ -188,7 +229,8 @@ function selector(e: Json): NftSelector {
 }
 
 function value(e: Json): NftValue {
-  if (typeof e === 'string' && e.startsWith('@')) return { kind: 'set', name: e.slice(1) };
+  if (typeof e === 'string' && e.startsWith('@'))
+    return { kind: 'set', name: oneLine(e, 'a set reference').slice(1) };
   if (isObj(e) && Array.isArray(e.set)) return { kind: 'anon', elements: e.set.map(element) };
   if (Array.isArray(e)) return { kind: 'literal', text: e.map((x) => exprText(x, 1)).join(',') };
   return { kind: 'literal', text: exprText(e) };
@@ -204,9 +246,26 @@ const JSON_OPS: ReadonlyMap<string, NftMatchOp> = new Map([
   ['in', '=='],
 ]);
 
+/** A statement kept as written (JSON), when it is not one this reader models. */
+function otherStatement(e: Obj): [NftStatement, string] {
+  const [key, v] = Object.entries(e)[0] ?? ['', null];
+  const shown = excerpt(key);
+  const text =
+    Object.keys(e).length !== 1
+      ? JSON.stringify(e).slice(0, 200)
+      : v === null
+        ? shown
+        : `${shown} ${JSON.stringify(v).slice(0, 200)}`;
+  return [{ kind: 'other', text }, text];
+}
+
+const flagText = (v: Json | undefined): string => names(v).join(',');
+
 /** One statement and its text. */
 function statement(e: Json): [NftStatement, string] {
   if (!isObj(e)) bad('a rule expression must be an object');
+  // libnftables writes one key per statement; two would be two readings of one statement.
+  if (Object.keys(e).length !== 1) return otherStatement(e);
   const [key, v] = Object.entries(e)[0] ?? ['', null];
   const o: Obj = isObj(v) ? v : {};
   const verdict = verdictOf(e);
@@ -215,8 +274,9 @@ function statement(e: Json): [NftStatement, string] {
     case 'match': {
       const left = selector(o.left ?? null);
       const right = value(o.right ?? null);
-      const opText = str(o, 'op') ?? '==';
-      const op = JSON_OPS.get(opText) ?? '==';
+      const op = JSON_OPS.get(str(o, 'op') ?? '==');
+      // An operator we do not know is not guessed to be `==`.
+      if (op === undefined) return otherStatement(e);
       const leftText = left.parts.join(' . ');
       // nft shows `==` (and a hex right side) after a bit operation: `meta mark & 0x4000 == 0x0`.
       const bitop = / [&|^] /.test(leftText);
@@ -249,8 +309,10 @@ function statement(e: Json): [NftStatement, string] {
       return bad('"vmap" needs "data": "@map" or {"set": [...]}');
     }
     case 'counter': {
-      const packets = num(o, 'packets') ?? 0;
-      const bytes = num(o, 'bytes') ?? 0;
+      // `{"counter": "name"}` refers to a named counter object: not a count of this rule's own.
+      if (v !== null && !isObj(v)) return otherStatement(e);
+      const packets = count(o, 'packets') ?? 0;
+      const bytes = count(o, 'bytes') ?? 0;
       const counters: Counters = { packets, bytes };
       return [{ kind: 'counter', counters }, `counter packets ${packets} bytes ${bytes}`];
     }
@@ -274,14 +336,17 @@ function statement(e: Json): [NftStatement, string] {
       ];
     }
     case 'redirect': {
-      const port = num(o, 'port');
-      const text = port === undefined ? 'redirect' : `redirect to :${port}`;
+      if (v !== null && !(isObj(v) && Object.keys(v).every((k) => k === 'port' || k === 'flags')))
+        return otherStatement(e);
+      // A port range (`to :1000-2000`) is shown but has no one port.
+      const port = typeof o.port === 'number' && Number.isSafeInteger(o.port) ? o.port : undefined;
+      const to = o.port === undefined ? '' : ` to :${exprText(o.port)}`;
+      const flags = flagText(o.flags);
+      const text = `redirect${to}${flags ? ` ${flags}` : ''}`;
       return [{ kind: 'redirect', text, ...(port === undefined ? {} : { port }) }, text];
     }
     case 'masquerade': {
-      const flags = Array.isArray(o.flags)
-        ? o.flags.map((f) => exprText(f)).join(',')
-        : (str(o, 'flags') ?? '');
+      const flags = flagText(o.flags);
       const text = `masquerade${flags ? ` ${flags}` : ''}`;
       return [{ kind: 'masquerade', text }, text];
     }
@@ -301,10 +366,8 @@ function statement(e: Json): [NftStatement, string] {
       const text = `${str(o, 'op') ?? 'update'} ${set} { ${exprText(o.elem ?? null)} }`;
       return [{ kind: 'set-update', set: set.replace(/^@/, ''), text }, text];
     }
-    default: {
-      const text = v === null ? key : `${key} ${JSON.stringify(v).slice(0, 200)}`;
-      return [{ kind: 'other', text }, text];
-    }
+    default:
+      return otherStatement(e);
   }
 }
 
@@ -322,7 +385,7 @@ function rule(o: Obj): NftRule {
   }
   const comment = str(o, 'comment');
   if (comment !== undefined) texts.push(`comment ${JSON.stringify(comment)}`);
-  const handle = num(o, 'handle');
+  const handle = count(o, 'handle');
   return {
     text: texts.join(' '),
     statements,
@@ -332,34 +395,60 @@ function rule(o: Obj): NftRule {
   };
 }
 
+/** JSON output gives a number; JSON that people wrote may give nft's symbolic form (`dstnat - 10`). */
 function priorityOf(v: Json | undefined): [number, string] | undefined {
-  if (typeof v === 'number') return [v, String(v)];
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? [v, String(v)] : undefined;
   if (typeof v === 'string') {
-    const n = PRIORITY_NAMES.get(v);
-    return n === undefined ? undefined : [n, v];
+    const n = parsePriority(v);
+    return n === undefined ? undefined : [n, v.trim().replace(/\s+/g, ' ')];
   }
   return undefined;
 }
 
+const MODELLED: ReadonlySet<string> = new Set(['table', 'chain', 'rule', 'set', 'map']);
+
+function newTable(family: string, name: string): MTable {
+  if (!isNftFamily(family)) bad(`unknown family ${JSON.stringify(family)}`);
+  return { family, name, chains: new Map(), sets: [], others: [] };
+}
+
 /** Reads `nft -j` JSON text; throws NftSyntaxError only (read.ts turns it into a ParseError). */
-export function readNftJson(text: string): NftRuleset {
-  if (text.length > NFT_LIMITS.maxInput)
-    throw new NftSyntaxError(`input larger than ${NFT_LIMITS.maxInput} characters: not one node's ruleset`);
+export function readNftJson(text: string, options: NftJsonOptions = {}): NftRuleset {
+  const maxInput = Math.min(options.maxInput ?? NFT_LIMITS.maxInput, NFT_LIMITS.maxInput);
+  const maxObjects = Math.min(options.maxObjects ?? NFT_LIMITS.maxObjects, NFT_LIMITS.maxObjects);
+  if (text.length > maxInput)
+    throw new NftSyntaxError(
+      `input of ${text.length} characters, more than ${maxInput}: not one node's ruleset`,
+      0,
+      '',
+      'too-large',
+    );
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new NftSyntaxError(`not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+    // A stack overflow on absurd nesting lands here too: still "not JSON we can read".
+    const why = e instanceof Error ? e.message : String(e);
+    throw new NftSyntaxError(`not valid JSON: ${excerpt(why)}`, 0, '', 'not-json');
   }
   if (!isObj(doc) || !Array.isArray(doc.nftables))
     throw new NftSyntaxError('not `nft -j` output: expected {"nftables": [...]}');
-  if (doc.nftables.length > NFT_LIMITS.maxObjects)
-    throw new NftSyntaxError('too many objects for one ruleset');
+  if (doc.nftables.length > maxObjects)
+    throw new NftSyntaxError(
+      `too many objects for one ruleset (${doc.nftables.length}, more than ${maxObjects})`,
+      0,
+      '',
+      'too-large',
+    );
   const tables = new Map<string, MTable>();
   const tableOf = (o: Obj): MTable => {
     const family = str(o, 'family', true);
     const name = str(o, 'table', true);
-    const t = tables.get(`${family} ${name}`);
+    let t = tables.get(`${family} ${name}`);
+    if (!t && options.impliedTables) {
+      t = newTable(family, name);
+      tables.set(`${family} ${name}`, t);
+    }
     if (!t) bad(`table ${family} ${name} is not listed before its objects`);
     return t;
   };
@@ -368,18 +457,22 @@ export function readNftJson(text: string): NftRuleset {
       here = `nftables[${index}]`;
       if (!isObj(item)) bad('each entry must be an object');
       const [kind, body] = Object.entries(item)[0] ?? ['', null];
-      here = `nftables[${index}] (${kind})`;
+      here = `nftables[${index}] (${excerpt(kind)})`;
       if (kind === 'metainfo') return;
-      if (kind !== 'table' && kind !== 'chain' && kind !== 'rule' && kind !== 'set' && kind !== 'map') return;
+      if (!MODELLED.has(kind)) {
+        // Kept by name on its table, so that a reader of one table sees it holds more.
+        if (isObj(body) && typeof body.family === 'string' && typeof body.table === 'string')
+          tableOf(body).others.push({ kind: excerpt(kind), name: str(body, 'name') ?? '' });
+        return;
+      }
       if (!isObj(body)) bad('must be an object');
       if (kind === 'table') {
         const family = str(body, 'family', true);
-        if (!isNftFamily(family)) bad(`unknown family ${JSON.stringify(family)}`);
         const name = str(body, 'name', true);
-        const t: MTable = { family, name, chains: new Map(), sets: [] };
+        const t = newTable(family, name);
         const comment = str(body, 'comment');
         if (comment !== undefined) t.comment = comment;
-        const handle = num(body, 'handle');
+        const handle = count(body, 'handle');
         if (handle !== undefined) t.handle = handle;
         tables.set(`${family} ${name}`, t);
         return;
@@ -389,10 +482,15 @@ export function readNftJson(text: string): NftRuleset {
         const name = str(body, 'name', true);
         const type = str(body, 'type');
         const hook = str(body, 'hook');
+        if ((type === undefined) !== (hook === undefined))
+          bad(`chain ${name}: a base chain needs both "type" and "hook"`);
         let base: NftBaseChain | undefined;
         if (type !== undefined && hook !== undefined) {
           const prio = priorityOf(body.prio);
-          if (!prio) bad(`chain ${name}: "prio" must be a number`);
+          if (!prio)
+            bad(
+              `chain ${name}: "prio" must be a number or a standard priority such as "dstnat - 10", not ${excerpt(JSON.stringify(body.prio) ?? 'nothing')}`,
+            );
           const policy = str(body, 'policy');
           base = {
             type,
@@ -403,7 +501,7 @@ export function readNftJson(text: string): NftRuleset {
           };
         }
         const comment = str(body, 'comment');
-        const handle = num(body, 'handle');
+        const handle = count(body, 'handle');
         table.chains.set(name, {
           chain: {
             name,
@@ -423,25 +521,14 @@ export function readNftJson(text: string): NftRuleset {
         return;
       }
       const name = str(body, 'name', true);
-      const type = body.type;
-      const typeList = Array.isArray(type)
-        ? type.map((t) => exprText(t))
-        : typeof type === 'string'
-          ? [type]
-          : [];
-      const flags = Array.isArray(body.flags)
-        ? body.flags.map((f) => exprText(f))
-        : typeof body.flags === 'string'
-          ? [body.flags]
-          : [];
       const dataType = kind === 'map' ? (str(body, 'map') ?? '') : undefined;
       const comment = str(body, 'comment');
-      const handle = num(body, 'handle');
+      const handle = count(body, 'handle');
       table.sets.push({
         name,
-        kind,
-        type: typeList,
-        flags,
+        kind: kind === 'map' ? 'map' : 'set',
+        type: names(body.type),
+        flags: names(body.flags),
         elements: elements(body.elem),
         ...(dataType === undefined ? {} : { dataType }),
         ...(comment === undefined ? {} : { comment }),
@@ -459,6 +546,7 @@ export function readNftJson(text: string): NftRuleset {
       name: t.name,
       chains: [...t.chains.values()].map((c) => ({ ...c.chain, rules: c.rules })),
       sets: t.sets,
+      ...(t.others.length === 0 ? {} : { others: t.others }),
       ...(t.comment === undefined ? {} : { comment: t.comment }),
       ...(t.handle === undefined ? {} : { handle: t.handle }),
     })),

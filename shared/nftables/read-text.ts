@@ -13,9 +13,12 @@ import type {
   NftSet,
   NftTable,
 } from './model';
-import { isNftFamily, PRIORITY_NAMES } from './model';
+import { isNftFamily, parsePriority } from './model';
 import { parseElements, parseRuleTokens, type Where } from './statements';
 import { lineText, type Token, tokenize } from './tokens';
+
+// It lived here before both readers needed it; kept for importers of this file.
+export { parsePriority } from './model';
 
 interface MChain {
   name: string;
@@ -576,16 +579,6 @@ class TextReader {
         this.fail(`\`${verb.t} ${what.t}\`: expected table, chain, rule, set, map or element`, what);
     }
   }
-}
-
-/** `dstnat - 10`, `-110`, `filter`, `srcnat + 5`: the number, or undefined. */
-export function parsePriority(text: string): number | undefined {
-  const m = /^\s*(-?\d{1,6}|[a-z]+)\s*(?:([+-])\s*(\d{1,6}))?\s*$/.exec(text);
-  if (!m) return undefined;
-  const base = /^-?\d/.test(m[1]!) ? Number(m[1]) : PRIORITY_NAMES.get(m[1]!);
-  if (base === undefined) return undefined;
-  if (!m[2]) return base;
-  return m[2] === '+' ? base + Number(m[3]) : base - Number(m[3]);
 }
 
 /** Reads nft text; throws NftSyntaxError only (read.ts turns it into a ParseError). */

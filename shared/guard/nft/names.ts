@@ -2,6 +2,7 @@
 // names, and the rule comments. Everything the guard writes lives in `table inet nodeport-guard`, so
 // "is this ours?" is "is it in our table?"; the `nodeport-guard:` comments are for people reading
 // `nft list ruleset`.
+import { NFT_PRIORITY } from '../../nftables/model';
 import { COMMENT_PREFIX, COMMENTS, type Family, PROTOCOLS, type Protocol } from '../../vocabulary';
 
 /** `inet`: one table holds both families; `ip saddr` / `ip6 saddr` rules only ever see their family. */
@@ -11,15 +12,8 @@ export const NFT_TABLE = 'nodeport-guard';
 export const NFT_TABLE_REF = `${NFT_TABLE_FAMILY} ${NFT_TABLE}`;
 export const NFT_CHAIN = 'prerouting';
 
-/** nft's symbolic priorities (nft(8) "CHAIN PRIORITIES"), as the JSON output gives them: numbers. */
-export const NFT_PRIORITY = {
-  raw: -300,
-  mangle: -150,
-  dstnat: -100,
-  filter: 0,
-  security: 50,
-  srcnat: 100,
-} as const;
+// nft's symbolic priorities are defined once, with the nftables model both JSON and text readers share.
+export { NFT_PRIORITY };
 
 /**
  * `dstnat - 10`: before kube-proxy's nat chains (nftables mode: `dstnat`; iptables-nft's nat

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Policy } from '../../workspace/schema';
-import { desiredOf } from '../test-support/fixtures';
+import { AUDIT_PORT, desiredOf, WEB_PORT } from '../test-support/fixtures';
 import {
   isNftPlanStale,
   isNoSuchTableError,
@@ -100,21 +100,11 @@ async function openNetns(): Promise<Netns> {
   return api;
 }
 
+/** The guard tests' ports, and sctp (the third protocol) on another blackhole port, IPv6 only. */
 const POLICY: Policy = {
   nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      service: 'default/web:http',
-      allow: [
-        { cidr: '198.18.100.0/24', label: 'office' },
-        { cidr: '198.18.7.7', label: 'vpn' },
-        { cidr: '2001:2:0:1::/64', label: 'v6 office' },
-      ],
-    },
-    { port: 30002, protocol: 'udp', mode: 'audit', blackholePort: 65535, allow: [{ cidr: '198.18.0.0/15' }] },
+    WEB_PORT,
+    AUDIT_PORT,
     {
       port: 30005,
       protocol: 'sctp',

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { desiredOf } from '../test-support/fixtures';
 import { nftDesired } from './desired';
-import {
-  isNoSuchTableError,
-  NFT_READ_LIMITS,
-  parseNftBaseChains,
-  parseNftGuardTable,
-  priority,
-} from './parse';
+import { isNoSuchTableError, NFT_READ_LIMITS, parseNftBaseChains, parseNftGuardTable } from './parse';
 import { nftStateHash, nftStateMatches } from './state';
 import { CHAINS_JSON, FIXTURE_POLICY, TABLE_JSON } from './test-support/fixtures';
 
@@ -78,22 +72,55 @@ describe('parseNftGuardTable', () => {
         {
           map: { ...at, name: 'm', type: 'ipv4_addr', map: 'verdict' },
         },
+        { counter: { ...at, name: 'seen', handle: 9, packets: 1, bytes: 60 } },
       ),
     );
     expect(state).toMatchObject({
       table: 'present',
-      chains: [{ rules: [{ kind: 'foreign', handle: 4, text: '[{"accept":null}]' }] }],
-      others: ['map m'],
+      chains: [{ rules: [{ kind: 'foreign', handle: 4, text: 'accept' }] }],
+      others: ['counter seen', 'map m'],
     });
   });
 
-  it('takes a rule of our shape without its counter, or with a redirect address, as foreign', () => {
+  it('shows a foreign rule as nft would, without the counter values that change with every packet', () => {
+    const rule = (packets: number) =>
+      ok(
+        wrap(TABLE, CHAIN, {
+          rule: {
+            ...at,
+            chain: 'prerouting',
+            handle: 4,
+            comment: 'theirs',
+            expr: [
+              { match: { op: '==', left: { payload: { protocol: 'tcp', field: 'dport' } }, right: 22 } },
+              { counter: { packets, bytes: packets * 60 } },
+              { drop: null },
+            ],
+          },
+        }),
+      );
+    expect(rule(1)).toMatchObject({
+      chains: [
+        {
+          rules: [{ kind: 'foreign', comment: 'theirs', text: 'tcp dport 22 counter drop comment "theirs"' }],
+        },
+      ],
+    });
+    expect(nftStateHash(rule(7))).toBe(nftStateHash(rule(1)));
+  });
+
+  it('takes a rule of our shape with anything missing, added or unknown as foreign', () => {
     const expr = JSON.parse(TABLE_JSON).nftables[7].rule.expr as unknown[];
+    const swap = (key: string, to: unknown) => expr.map((e) => (Object.hasOwn(e as object, key) ? to : e));
     const noCounter = expr.filter((e) => !Object.hasOwn(e as object, 'counter'));
-    const withAddr = expr.map((e) =>
-      (e as { redirect?: unknown }).redirect ? { redirect: { addr: '1.2.3.4', port: 1 } } : e,
+    const withAddr = swap('redirect', { redirect: { addr: '1.2.3.4', port: 1 } });
+    const withFlags = swap('redirect', { redirect: { port: 65535, flags: 'random' } });
+    const namedCounter = swap('counter', { counter: 'seen' });
+    const unknownOp = expr.map((e, i) =>
+      i === 0 ? { match: { ...(e as { match: object }).match, op: 'sometimes' } } : e,
     );
-    for (const x of [noCounter, withAddr]) {
+    const twoKeys = expr.map((e, i) => (i === 1 ? { ...(e as object), accept: null } : e));
+    for (const x of [noCounter, withAddr, withFlags, namedCounter, unknownOp, twoKeys]) {
       const state = ok(
         wrap(TABLE, CHAIN, {
           rule: { ...at, chain: 'prerouting', handle: 4, comment: 'nodeport-guard: x', expr: x },
@@ -162,8 +189,30 @@ describe('parseNftGuardTable', () => {
       '198.18.0.1/32',
       '198.18.4.0/22',
       '198.18.8.0/24',
-      'range 198.18.9.1-198.18.9.5',
+      '198.18.9.1-198.18.9.5',
     ]);
+  });
+
+  it('names what is wrong and where, on one line', () => {
+    const message = (text: string) => {
+      const r = parseNftGuardTable(text);
+      return r.ok ? 'ok' : r.error.message;
+    };
+    expect(message(wrap(TABLE, { set: { ...at, name: 'a\ndelete table ip nat', type: 'ipv4_addr' } }))).toBe(
+      'nftables[2] (set): "name" contains a control character',
+    );
+    expect(message(wrap(TABLE, { rule: { ...at, chain: 'nope', expr: [] } }))).toBe(
+      'nftables[2] (rule): chain nope is not listed before its rules',
+    );
+    expect(message(wrap({ table: { family: 'ip', name: 'nat' } }))).toBe(
+      'table ip nat is not our table inet nodeport-guard',
+    );
+    const big = { set: { ...at, name: 'allow-tcp-1-v4', type: 'ipv4_addr', elem: [] as string[] } };
+    for (let i = 0; i <= NFT_READ_LIMITS.maxElementsPerSet; i++)
+      big.set.elem.push(`10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`);
+    expect(message(wrap(TABLE, big))).toBe(
+      `set allow-tcp-1-v4: ${NFT_READ_LIMITS.maxElementsPerSet + 1} elements, more than ${NFT_READ_LIMITS.maxElementsPerSet}`,
+    );
   });
 
   it('returns typed errors for untrusted output, never throws', () => {
@@ -181,6 +230,17 @@ describe('parseNftGuardTable', () => {
       [wrap({ set: { ...at, name: 's', type: 'ipv4_addr' } }), 'bad-shape'],
       [wrap(TABLE, { rule: { ...at, chain: 'prerouting', handle: 'x', expr: [] } }), 'bad-shape'],
       [wrap(TABLE, { set: { ...at, name: 'a\ndelete table ip nat', type: 'ipv4_addr' } }), 'bad-shape'],
+      [wrap(TABLE, CHAIN, { rule: { ...at, chain: 'prerouting', comment: 'a\rb', expr: [] } }), 'bad-shape'],
+      [
+        wrap(TABLE, CHAIN, {
+          rule: {
+            ...at,
+            chain: 'prerouting',
+            expr: Array(NFT_READ_LIMITS.maxExprPerRule + 1).fill({ accept: null }),
+          },
+        }),
+        'too-large',
+      ],
       ['x'.repeat(NFT_READ_LIMITS.maxChars + 1), 'too-large'],
       ['['.repeat(200_000), 'not-json'],
     ];
@@ -218,12 +278,22 @@ describe('parseNftBaseChains and priorities', () => {
     });
   });
 
-  it('reads symbolic priorities too', () => {
-    expect(priority('dstnat - 10', 'p')).toBe(-110);
-    expect(priority('dstnat', 'p')).toBe(-100);
-    expect(priority('srcnat + 5', 'p')).toBe(105);
-    expect(priority('-150', 'p')).toBe(-150);
-    expect(() => priority('later', 'p')).toThrow();
+  it('reads symbolic priorities too, and names a priority it cannot read', () => {
+    const chain = (prio: unknown) =>
+      JSON.stringify({
+        nftables: [{ chain: { family: 'ip', table: 't', name: 'c', type: 'nat', hook: 'prerouting', prio } }],
+      });
+    const prios = ['dstnat - 10', 'dstnat', 'srcnat + 5', '-150'].map((p) => {
+      const r = parseNftBaseChains(chain(p));
+      return r.ok ? r.value[0]!.prio : r.error.message;
+    });
+    expect(prios).toEqual([-110, -100, 105, -150]);
+    const r = parseNftBaseChains(chain('later'));
+    expect(r.ok ? 'ok' : r.error).toEqual({
+      kind: 'bad-shape',
+      message:
+        'nftables[0] (chain): chain c: "prio" must be a number or a standard priority such as "dstnat - 10", not "later"',
+    });
   });
 
   it('recognises nft saying the table does not exist', () => {

@@ -2,11 +2,17 @@
 // with one-line messages (the same ok / drift / error meaning as ../verify.ts), plus the priority check:
 // every other nat prerouting chain on the node that runs before the guard, or at the same priority
 // (then the order between the two is not defined), is drift: it may DNAT a NodePort first.
-import type { Counters } from '../../netfilter/model';
 import { type Family, familyName, type Protocol } from '../../vocabulary';
-import type { GuardMode } from '../../workspace/schema';
 import type { DesiredGuard, GuardedPort } from '../desired';
-import { blackholeListeners } from '../verify';
+import {
+  blackholeListeners,
+  type CountersFinding,
+  type FindingBase,
+  type NodeVerify,
+  type PortVerify,
+  summariseVerify,
+  type VerifyStatus,
+} from '../verify';
 import type { ListeningPort } from '../warnings';
 import { nftDesired } from './desired';
 import {
@@ -21,14 +27,10 @@ import {
 import { NFT_TABLE, NFT_TABLE_FAMILY, parseNftSetName, setType } from './names';
 import type { NftBaseChain, NftReadResult } from './parse';
 
-export type NftVerifyStatus = 'ok' | 'drift' | 'error';
+export type NftVerifyStatus = VerifyStatus;
 
-interface Base {
-  readonly node: string;
-  readonly severity: 'info' | 'drift' | 'error';
-  /** One line: `node-1: tcp/30001 (IPv4): set allow-tcp-30001-v4 lacks 198.18.0.0/24`. */
-  readonly message: string;
-}
+/** `message`, one line: `node-1: tcp/30001 (IPv4): set allow-tcp-30001-v4 lacks 198.18.0.0/24`. */
+type Base = FindingBase;
 interface OnPort {
   readonly port?: number;
   readonly protocol?: Protocol;
@@ -73,34 +75,14 @@ export type NftFinding =
       readonly protocol: Protocol;
       readonly blackholePort: number;
     })
-  | (Base & {
-      readonly kind: 'counters';
-      readonly port: number;
-      readonly protocol: Protocol;
-      readonly family: Family;
-      readonly mode: GuardMode;
-      readonly packets: number;
-      readonly bytes: number;
-    });
+  | CountersFinding;
 
 export type NftFindingKind = NftFinding['kind'];
 
-export interface NftPortVerify {
-  readonly port: number;
-  readonly protocol: Protocol;
-  readonly mode: GuardMode;
-  readonly status: NftVerifyStatus;
-  readonly findings: readonly NftFinding[];
-  readonly counters: readonly { readonly family: Family; readonly counters: Counters }[];
-}
+export type NftPortVerify = PortVerify<NftFinding>;
 
-export interface NftNodeVerify {
-  readonly node: string;
-  readonly status: NftVerifyStatus;
-  /** Node-wide findings (table, chain, priority) first. */
-  readonly findings: readonly NftFinding[];
-  readonly ports: readonly NftPortVerify[];
-}
+/** Node-wide findings (table, chain, priority) first. */
+export type NftNodeVerify = NodeVerify<NftFinding>;
 
 export interface NftVerifyInput {
   readonly node: string;
@@ -154,7 +136,7 @@ export function verifyNftNode(input: NftVerifyInput): NftNodeVerify {
     }
   }
   for (const b of blackholeListeners(desired.ports, input.listeningPorts)) add(b.finding, b.message);
-  return summarise(node, desired.ports, findings);
+  return summariseVerify(node, desired.ports, findings);
 }
 
 /**
@@ -317,41 +299,4 @@ function compareTable(
 function shown(values: readonly string[]): string {
   const head = values.slice(0, 5).join(', ');
   return values.length > 5 ? `${head} and ${values.length - 5} more` : head;
-}
-
-const RANK: Readonly<Record<NftVerifyStatus, number>> = { ok: 0, drift: 1, error: 2 };
-
-function statusOf(findings: readonly NftFinding[]): NftVerifyStatus {
-  let s: NftVerifyStatus = 'ok';
-  for (const f of findings) {
-    const t: NftVerifyStatus = f.severity === 'info' ? 'ok' : f.severity;
-    if (RANK[t] > RANK[s]) s = t;
-  }
-  return s;
-}
-
-function summarise(
-  node: string,
-  ports: readonly GuardedPort[],
-  findings: readonly NftFinding[],
-): NftNodeVerify {
-  const onPort = (f: NftFinding) => 'port' in f && f.port !== undefined;
-  const nodeWide = findings.filter((f) => !onPort(f));
-  const portFindings = findings.filter(onPort);
-  const views: NftPortVerify[] = ports.map((p) => {
-    const mine = portFindings.filter((f) => 'port' in f && f.port === p.port && f.protocol === p.protocol);
-    return {
-      port: p.port,
-      protocol: p.protocol,
-      mode: p.mode,
-      // A missing table or a chain that runs first leaves every port unguarded: counts for each.
-      status: statusOf([...nodeWide, ...mine]),
-      findings: mine,
-      counters: mine.flatMap((f) =>
-        f.kind === 'counters' ? [{ family: f.family, counters: { packets: f.packets, bytes: f.bytes } }] : [],
-      ),
-    };
-  });
-  const ordered = [...nodeWide, ...portFindings];
-  return { node, status: statusOf(ordered), findings: ordered, ports: views };
 }

@@ -2,7 +2,7 @@
 import type { Ruleset } from '../../netfilter/model';
 import { parseOk } from '../../test-support/dumps';
 import type { Family } from '../../vocabulary';
-import type { Policy } from '../../workspace/schema';
+import type { NodePortPolicy, Policy } from '../../workspace/schema';
 import { type DesiredGuard, desiredGuard } from '../desired';
 import { extractGuardState, type FamilyGuardState } from '../state';
 
@@ -59,19 +59,31 @@ export function withGuard(
   return out.replace('COMMIT', [...rest, 'COMMIT'].join('\n'));
 }
 
-export const POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      service: 'default/web:http',
-      allow: [
-        { cidr: '198.18.100.0/24', label: 'office' },
-        { cidr: '198.18.7.7', label: 'vpn' },
-        { cidr: '2001:2:0:1::/64', label: 'v6 office' },
-      ],
-    },
+/**
+ * tcp/30001 as the guard tests guard it: two IPv4 sources and one IPv6 prefix. The nft fixtures start
+ * from it and from AUDIT_PORT (nft/test-support/fixtures.ts, nft/nft.netns.test.ts) and add what they
+ * need on top, each saying what and why.
+ */
+export const WEB_PORT: NodePortPolicy = {
+  port: 30001,
+  protocol: 'tcp',
+  mode: 'enforce',
+  blackholePort: 65535,
+  service: 'default/web:http',
+  allow: [
+    { cidr: '198.18.100.0/24', label: 'office' },
+    { cidr: '198.18.7.7', label: 'vpn' },
+    { cidr: '2001:2:0:1::/64', label: 'v6 office' },
   ],
 };
+
+/** udp/30002 in audit mode, IPv4 only: its IPv6 set stays empty. */
+export const AUDIT_PORT: NodePortPolicy = {
+  port: 30002,
+  protocol: 'udp',
+  mode: 'audit',
+  blackholePort: 65535,
+  allow: [{ cidr: '198.18.0.0/15' }],
+};
+
+export const POLICY: Policy = { nodePorts: [WEB_PORT] };

@@ -3,24 +3,11 @@
 //   tcp dport 30001 ... ip saddr != @allow-tcp-30001-v4 counter packets 3 bytes 180 redirect to :65535
 // plus `table ip kube-proxy { chain nat-prerouting { type nat hook prerouting priority dstnat; } }`.
 import type { Policy } from '../../../workspace/schema';
+import { AUDIT_PORT, WEB_PORT } from '../../test-support/fixtures';
 
+/** The guard tests' ports; tcp/30001 with one IPv6 host more, so that the table holds a /128. */
 export const FIXTURE_POLICY: Policy = {
-  nodePorts: [
-    {
-      port: 30001,
-      protocol: 'tcp',
-      mode: 'enforce',
-      blackholePort: 65535,
-      service: 'default/web:http',
-      allow: [
-        { cidr: '198.18.100.0/24', label: 'office' },
-        { cidr: '198.18.7.7', label: 'vpn' },
-        { cidr: '2001:2:0:1::/64', label: 'v6 office' },
-        { cidr: '2001:2::7' },
-      ],
-    },
-    { port: 30002, protocol: 'udp', mode: 'audit', blackholePort: 65535, allow: [{ cidr: '198.18.0.0/15' }] },
-  ],
+  nodePorts: [{ ...WEB_PORT, allow: [...WEB_PORT.allow, { cidr: '2001:2::7' }] }, AUDIT_PORT],
 };
 
 /** `nft -j list table inet nodeport-guard` */
