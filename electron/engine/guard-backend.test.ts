@@ -219,3 +219,25 @@ describe('a trace on a node the nft guard takes (iptables mode)', () => {
     expect(r.value.outcomes[0]?.hops.map((h) => h.chain)).toContain('KUBE-NODEPORTS');
   });
 });
+
+describe('plan of the nft guard with the base chains read', () => {
+  it('warns of a nat prerouting chain that runs before ours, before anything is applied', () => {
+    const early = CHAINS_JSON.replace('"prio": -100', '"prio": -120');
+    const s = snapshotOf('n1', KUBE_NAT, nftSections(NFT_NO_TABLE, 1), 'nft');
+    const withChains = snapshotOf(
+      'n1',
+      KUBE_NAT,
+      `${nftSections(NFT_NO_TABLE, 1)}%%npg begin nft.chains\n${early}\n%%npg end nft.chains 0\n`,
+      'nft',
+    );
+    const quiet = applyChange(s, NFT);
+    const warned = applyChange(withChains, NFT);
+    if (!quiet.ok || !warned.ok) throw new Error('plan');
+    const kinds = (c: typeof quiet) => (c.ok ? c.change.plan.warnings.map((w) => w.kind) : []);
+    expect(kinds(quiet)).not.toContain('nat-chain-before-guard');
+    const w = warned.change.plan.warnings.find((x) => x.kind === 'nat-chain-before-guard');
+    expect(w?.message).toMatch(
+      /^n1: nat prerouting chain ip \S+ \S+ \(priority -120\) runs before the guard \(-110\) for IPv4: it may DNAT a NodePort before the guard sees it$/,
+    );
+  });
+});

@@ -81,12 +81,14 @@ function part(plan: NftNodePlan, before: NftGuardState, target: NftDesired, exce
 export function nftApplyPart(snapshot: NodeSnapshot, desired: DesiredGuard, checks: PlanChecks): NftPart {
   const c = current(snapshot);
   if (!c.ok) return c;
+  const chains = snapshot.nftGuard?.chains;
   const plan = planNftNode({
     node: snapshot.node,
     current: c.state,
     desired,
     kubeProxyMode: snapshot.mode,
     checks,
+    ...(chains?.ok ? { baseChains: chains.value } : {}),
   });
   return { ok: true, nft: { ...part(plan, c.state, nftDesired(desired), c.excerpt), policy: desired } };
 }

@@ -222,12 +222,16 @@ fi
 # Our nft guard (table inet nodeport-guard; absent: nft says no such table, exit 1) where kube-proxy
 # runs in nftables mode or the workspace guards with it (-nft), and in every full and plan read
 # (remove and rollback find it in any mode; an apply that switches the guard's backend either way
-# must see both guards); in guard and nat reads also the base chains, for verify's priority check.
+# must see both guards); in guard and nat reads also the base chains, for verify's priority check,
+# and in plan reads where the nft guard is to be written, for plan's warning of the same.
 # stderr into the section: it says why (absent or failed).
 if command -v nft >/dev/null 2>&1 && { [ "$what" = full ] || [ "$what" = plan ] || [ -n "$kpn" ] || [ -n "$nftwant" ]; }; then
   m nft-guard read
   sec nft.guard nft -j list table inet nodeport-guard 2>&1
-  case $what in guard|nat) sec nft.chains nft -j list chains 2>&1 ;; esac
+  case $what in
+    guard|nat) sec nft.chains nft -j list chains 2>&1 ;;
+    plan) if [ -n "$kpn$nftwant" ]; then sec nft.chains nft -j list chains 2>&1; fi ;;
+  esac
 fi
 sec addr ip -o addr show
 # Who serves NodePorts here (Cilium, Calico eBPF, kube-router: shared/dataplane): discover and apply

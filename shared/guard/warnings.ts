@@ -122,6 +122,7 @@ export type PlanIssueKind =
   | 'foreign-reference'
   | 'family-not-planned'
   | 'check-input-invalid'
+  | 'nat-chain-before-guard'
   | PortIssueKind;
 
 export interface PlanIssue {

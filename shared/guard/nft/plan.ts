@@ -11,7 +11,7 @@
 //    at another priority/hook/type/policy — a base chain's priority cannot be changed in place — other
 //    chains or objects, a set of the wrong type, a rule without a handle), and for rollback.
 
-import type { ProxyMode } from '../../vocabulary';
+import { familyName, type ProxyMode } from '../../vocabulary';
 import type { DesiredGuard } from '../desired';
 import { emptyFamilyState } from '../state';
 import { type PlanChecks, type PlanIssue, planIssues } from '../warnings';
@@ -30,7 +30,9 @@ import {
   stateRuleText,
 } from './model';
 import { setType } from './names';
+import type { NftBaseChain } from './parse';
 import { nftStateHash, nftStateMatches } from './state';
+import { shadowingChains } from './verify';
 
 export type NftEdit =
   /** The whole table, written fresh: `add table` + `delete table` + `table inet nodeport-guard { ... }`. */
@@ -71,6 +73,11 @@ export interface NftPlanInput {
   /** kube-proxy's mode on the node; any mode is fine for a guard in its own table. */
   readonly kubeProxyMode?: ProxyMode;
   readonly checks?: PlanChecks;
+  /**
+   * The node's base chains (`nft -j list chains`), where the read listed them: a nat prerouting chain
+   * that runs before the guard (or with it) is warned of before apply, as verify finds it after.
+   */
+  readonly baseChains?: readonly NftBaseChain[];
 }
 
 /** Plan the node from the policy's DesiredGuard, with the same warnings as the iptables guard. */
@@ -94,7 +101,25 @@ export function planNftNode(input: NftPlanInput): NftNodePlan {
   );
   // "an iptables guard would not run before kube-proxy's nftables chain" is exactly what this guard fixes.
   const keep = (i: PlanIssue) => i.kind !== 'kube-proxy-nftables';
-  return { ...plan, warnings: issues.warnings.filter(keep), errors: issues.errors.filter(keep) };
+  const shadows = input.baseChains
+    ? shadowingChains(
+        input.baseChains,
+        GUARD_CHAIN.prio,
+        input.desired.families.map((f) => f.family),
+      ).map(
+        (s): PlanIssue => ({
+          kind: 'nat-chain-before-guard',
+          severity: 'warning',
+          node: input.node,
+          message: `${input.node}: nat prerouting chain ${s.table} ${s.chain} (priority ${s.prio}) runs ${s.prio === s.ours ? 'at the same priority as' : 'before'} the guard (${s.ours}) for ${s.families.map(familyName).join(' and ')}: it may DNAT a NodePort before the guard sees it`,
+        }),
+      )
+    : [];
+  return {
+    ...plan,
+    warnings: [...issues.warnings.filter(keep), ...shadows],
+    errors: issues.errors.filter(keep),
+  };
 }
 
 export interface NftPlanOptions {
