@@ -181,5 +181,5 @@ export const READ_DIAGRAM = (measure: string, layoutOnly: string): string => `((
   const el = document.querySelector('.diagram[data-layout-ms]');
   return { t0: d.t0, layoutPaint: lp, layout: lo, attr: el ? Number(el.getAttribute('data-layout-ms')) : null,
     engine: el ? el.getAttribute('data-layout') : null,
-    nodes: document.querySelectorAll('.react-flow__node').length, lt: window.__npg.lt.slice() };
+    nodes: document.querySelectorAll('.dg-node, .react-flow__node').length, lt: window.__npg.lt.slice() };
 })()`;

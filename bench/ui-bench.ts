@@ -12,6 +12,11 @@
 //   5. long tasks (PerformanceObserver 'longtask') during 2-4;
 //   6. the same 1-3 on the commit before the UI work (b45f3fe), built in a temporary git worktree
 //      and served by its own web host, alternating with ours run by run; ratios ours/baseline.
+//      With NPG_UI_BENCH_BASE_DIR=DIR the baseline is instead a tree of this UI already built in
+//      DIR (a copy of an earlier commit: `git archive REV | tar -x -C DIR`, node_modules linked,
+//      `npm run build` there), measured like ours, diagram included, and no worktree is made.
+// Options: NPG_UI_BENCH_RUNS (5); NPG_UI_BENCH_SKIP_FILTER=1 leaves out the keystrokes (3);
+// NPG_UI_BENCH_TRACE=FILE writes a Chrome trace of ours' first diagram open in the first run.
 // Plus the renderer bundle's size per asset (raw and gzip). It builds nothing unless dist/ is
 // missing (it says when the sources are newer than dist/). A benchmark, not a test: it prints
 // figures and whether each target is met, and fails only when it cannot measure.
@@ -48,7 +53,10 @@ import {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.NPG_UI_BENCH_RUNS ?? 5);
-const BASE_COMMIT = 'b45f3fe';
+const PREBUILT_BASE = process.env.NPG_UI_BENCH_BASE_DIR;
+const SKIP_FILTER = process.env.NPG_UI_BENCH_SKIP_FILTER === '1';
+const TRACE_FILE = process.env.NPG_UI_BENCH_TRACE;
+const BASE_COMMIT = PREBUILT_BASE ? `prebuilt ${PREBUILT_BASE}` : 'b45f3fe';
 const BASE_DIR = '/tmp/npg-base';
 const TOKEN = 'npg-ui-bench-token-not-secret';
 const LAYOUT_MEASURE = 'npg-diagram:layout+paint';
@@ -89,7 +97,7 @@ const median = (xs: readonly number[]): number => {
 };
 const max = (xs: readonly number[]): number => Math.max(...xs);
 const fmt = (x: number | null | undefined): string =>
-  x === null || x === undefined || Number.isNaN(x) ? '—' : `${Math.round(x).toLocaleString('en-US')} ms`;
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : `${Math.round(x).toLocaleString('en-US')} ms`;
 const medMax = (xs: readonly number[]): string => (xs.length ? `${fmt(median(xs))} / ${fmt(max(xs))}` : '—');
 const ratio = (a: number, b: number): string => (b > 0 ? (a / b).toFixed(2) : '—');
 const load = (): string =>
@@ -157,11 +165,13 @@ function ensureBuilt(): string[] {
 
 interface Host {
   readonly origin: string;
+  /** Which UI it serves: this one, or the one before the UI work (token in the address, no diagram). */
+  readonly ui: Kind;
   readonly proc: ChildProcess;
   close(): Promise<void>;
 }
 
-async function startHost(dir: string, label: string): Promise<Host> {
+async function startHost(dir: string, label: string, ui: Kind): Promise<Host> {
   const port = await freePort();
   const config = mkdtempSync(join(tmpdir(), `npg-ui-bench-${label}-`));
   const proc = spawn(process.execPath, ['dist/node/web-host.mjs', '--port', String(port)], {
@@ -188,6 +198,7 @@ async function startHost(dir: string, label: string): Promise<Host> {
   });
   return {
     origin: `http://127.0.0.1:${port}`,
+    ui,
     proc,
     close: async () => {
       if (proc.exitCode === null) {
@@ -246,6 +257,15 @@ function buildBaseline(): { dir?: string; notes: string[] } {
   return { dir: BASE_DIR, notes };
 }
 
+/** A tree of this UI built beforehand: nothing to make or remove, only checked. */
+function prebuiltBaseline(dir: string): { dir?: string; notes: string[] } {
+  const index = join(dir, 'dist/renderer/index.html');
+  if (!existsSync(index) || !existsSync(join(dir, 'dist/node/web-host.mjs'))) {
+    return { notes: [`baseline: ${dir} has no dist/ (run npm run build there)`] };
+  }
+  return { dir, notes: [`baseline: ${dir}, built ${new Date(statSync(index).mtimeMs).toISOString()}`] };
+}
+
 function removeBaseline(): void {
   const r = sh('git', ['worktree', 'remove', '--force', BASE_DIR], ROOT);
   if (!r.ok && existsSync(BASE_DIR)) console.warn(`could not remove the worktree ${BASE_DIR}: ${r.out}`);
@@ -301,6 +321,10 @@ interface FileFigures {
   longest: number;
   /** The long tasks of the window, [start, duration], from the change event (raw figures only). */
   tasks: [number, number][];
+  /** The auto-selected NodePort's diagram: change event -> its layout+paint measure's end. */
+  autoDiagram: number | null;
+  /** The longest task from the list painted to that diagram painted. */
+  autoLongest: number | null;
 }
 
 interface KeyFigures {
@@ -335,6 +359,7 @@ async function newPage(
   browser: Browser,
   host: Host,
   kind: Kind,
+  label: string,
 ): Promise<{ ctx: BrowserContext; page: Page }> {
   const ctx = await browser.newContext({ viewport: VIEWPORT });
   // Ours trades ?token= for a cookie with a redirect on the first visit: set the cookie up front,
@@ -346,9 +371,9 @@ async function newPage(
   }
   await ctx.addInitScript({ content: INIT_SCRIPT });
   const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`  [${kind} page error] ${e.message}`));
+  page.on('pageerror', (e) => console.log(`  [${label} page error] ${e.message}`));
   page.on('console', (m) => {
-    if (m.type() === 'error') console.log(`  [${kind} console error] ${m.text()}`);
+    if (m.type() === 'error') console.log(`  [${label} console error] ${m.text()}`);
   });
   return { ctx, page };
 }
@@ -426,6 +451,8 @@ async function measureFile(page: Page, kind: Kind, dumpPath: string): Promise<Fi
     tasks: f.lt
       .filter((t) => t.s < f.frame && t.s + t.d > f.t0)
       .map((t) => [Math.round(t.s - f.t0), Math.round(t.d)]),
+    autoDiagram: null,
+    autoLongest: null,
   };
 }
 
@@ -506,11 +533,20 @@ async function openDiagram(page: Page, port: number): Promise<DiagramFigures> {
   };
 }
 
-async function measureDiagram(page: Page): Promise<{ first: DiagramFigures; warm: DiagramFigures }> {
+async function measureDiagram(
+  page: Page,
+  browser: Browser,
+  trace?: string,
+): Promise<{ first: DiagramFigures; warm: DiagramFigures }> {
   const filter = page.getByTestId('nodeport-filter');
   await filter.fill(String(BIG_NODEPORT).slice(0, -1)); // 2499x: the big one and its neighbours
   await settle(page);
+  if (trace) await browser.startTracing(page, { path: trace, screenshots: false });
   const first = await openDiagram(page, BIG_NODEPORT);
+  if (trace) {
+    await browser.stopTracing();
+    console.log(`  Chrome trace of the first diagram open: ${trace}`);
+  }
   await settle(page);
   await openDiagram(page, BIG_NODEPORT - 1);
   await settle(page);
@@ -518,17 +554,38 @@ async function measureDiagram(page: Page): Promise<{ first: DiagramFigures; warm
   return { first, warm };
 }
 
-async function oneRun(browser: Browser, host: Host, kind: Kind, dumpPath: string): Promise<RunFigures> {
-  const { ctx, page } = await newPage(browser, host, kind);
+/** The auto-selected NodePort's diagram after a load: when it was painted, the longest task on the way. */
+async function autoDiagram(page: Page, file: FileFigures): Promise<void> {
+  const a = (await page.evaluate(`(() => {
+    const f = window.__ftl;
+    const m = window.__npg.measures.find((x) => x.n === ${JSON.stringify(LAYOUT_MEASURE)} && x.s >= f.t0);
+    return { t0: f.t0, frame: f.frame, end: m ? m.s + m.d : null, lt: window.__npg.lt.slice() };
+  })()`)) as { t0: number; frame: number; end: number | null; lt: LongTask[] };
+  if (a.end === null) return;
+  file.autoDiagram = a.end - a.t0;
+  file.autoLongest = longestIn(a.lt, a.frame, a.end);
+}
+
+async function oneRun(
+  browser: Browser,
+  host: Host,
+  kind: Kind,
+  dumpPath: string,
+  trace?: string,
+): Promise<RunFigures> {
+  const ui = host.ui;
+  const { ctx, page } = await newPage(browser, host, ui, kind);
   try {
-    const start = await measureStart(page, host, kind);
-    const file = await measureFile(page, kind, dumpPath);
+    const start = await measureStart(page, host, ui);
+    const file = await measureFile(page, ui, dumpPath);
     await settle(page);
-    if (kind === 'ours')
+    if (ui === 'ours') {
       await page.waitForSelector('.diagram[data-layout-ms]', { timeout: 60_000 }).catch(() => undefined);
+      await autoDiagram(page, file);
+    }
     await settle(page);
-    const { keys, longest } = await measureFilter(page);
-    const diagram = kind === 'ours' ? await measureDiagram(page) : undefined;
+    const { keys, longest } = SKIP_FILTER ? { keys: [], longest: 0 } : await measureFilter(page);
+    const diagram = ui === 'ours' ? await measureDiagram(page, browser, trace) : undefined;
     return { start, file, keys, filterLongest: longest, ...(diagram ? { diagram } : {}) };
   } finally {
     await ctx.close();
@@ -555,7 +612,7 @@ const met = (x: number, target: number): string => (x < target ? 'met' : 'MISSED
 function report(ours: RunFigures[], base: RunFigures[], baseNote: string | undefined): string {
   const out: string[] = [];
   const col = (runs: RunFigures[], f: (r: RunFigures) => number | null): number[] =>
-    runs.map(f).filter((x): x is number => x !== null);
+    runs.map(f).filter((x): x is number => x !== null && Number.isFinite(x));
   const row = (label: string, f: (r: RunFigures) => number | null, target?: number): string[] => {
     const o = col(ours, f);
     const b = col(base, f);
@@ -588,6 +645,8 @@ function report(ours: RunFigures[], base: RunFigures[], baseNote: string | undef
         row('  decode reply (JSON.parse, checks)', (r) => r.file.decode),
         row('  render list (reply -> first row)', (r) => r.file.render),
         row('file to list: longest task', (r) => r.file.longest, TARGETS.longTask),
+        row('auto-selected diagram: change -> painted', (r) => r.file.autoDiagram),
+        row('  longest task, list painted -> diagram painted', (r) => r.file.autoLongest, TARGETS.longTask),
         row('filter: keystroke median (per run)', (r) =>
           median(col([r], () => null).concat(r.keys.map((k) => k.list ?? 0))),
         ),
@@ -628,6 +687,7 @@ function report(ours: RunFigures[], base: RunFigures[], baseNote: string | undef
       `diagram: ${d.first.nodes} nodes drawn, layout engine ${d.first.engine}, data-layout-ms ${ours.map((r) => r.diagram?.first.attr).join(', ')} (first) / ${ours.map((r) => r.diagram?.warm.attr).join(', ')} (second)`,
     );
 
+  if (SKIP_FILTER) return out.join('\n');
   out.push('');
   out.push(
     'filter, keystroke by keystroke: keydown -> frame after the last React commit it caused (median / max over runs);',
@@ -719,14 +779,14 @@ async function main(): Promise<void> {
       `dump: ${UI_SERVICES.toLocaleString('en-US')} NodePort services (x3 endpoints; ${BIG_NODEPORT}/tcp ${BIG_SERVICE}: ${BIG_ENDPOINTS}), ${(dump.text.length / 1e6).toFixed(1)} MB, ${dump.text.split('\n').length.toLocaleString('en-US')} lines: ${dump.source} (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
     );
 
-    const baseline = buildBaseline();
+    const baseline = PREBUILT_BASE ? prebuiltBaseline(PREBUILT_BASE) : buildBaseline();
     for (const n of baseline.notes) console.log(n);
     baseDir = baseline.dir;
     if (!baseDir) baseNote = baseline.notes[baseline.notes.length - 1];
 
-    const ours = await startHost(ROOT, 'ours');
+    const ours = await startHost(ROOT, 'ours', 'ours');
     hosts.push(ours);
-    const base = baseDir ? await startHost(baseDir, 'base') : undefined;
+    const base = baseDir ? await startHost(baseDir, 'base', PREBUILT_BASE ? 'ours' : 'base') : undefined;
     if (base) hosts.push(base);
 
     browser = await chromium.launch({
@@ -745,7 +805,7 @@ async function main(): Promise<void> {
     const oursRuns: RunFigures[] = [];
     const baseRuns: RunFigures[] = [];
     for (let i = 0; i < RUNS; i++) {
-      const o = await oneRun(browser, ours, 'ours', dumpPath);
+      const o = await oneRun(browser, ours, 'ours', dumpPath, i === 0 ? TRACE_FILE : undefined);
       oursRuns.push(o);
       const b = base ? await oneRun(browser, base, 'base', dumpPath) : undefined;
       if (b) baseRuns.push(b);
@@ -753,7 +813,9 @@ async function main(): Promise<void> {
         `keys median ${fmt(median(r.keys.map((k) => k.list ?? 0)))} max ${fmt(max(r.keys.map((k) => k.list ?? 0)))}`;
       console.log(
         `run ${i + 1}/${RUNS} (load ${load()}): ours FCP ${fmt(o.start.fcp)}, file->list ${fmt(o.file.painted)}, ${keys(o)}, diagram ${fmt(o.diagram?.first.layoutPaint)} / ${fmt(o.diagram?.warm.layoutPaint)}` +
-          (b ? `; baseline FCP ${fmt(b.start.fcp)}, file->list ${fmt(b.file.painted)}, ${keys(b)}` : ''),
+          (b
+            ? `; baseline FCP ${fmt(b.start.fcp)}, file->list ${fmt(b.file.painted)}, ${keys(b)}${b.diagram ? `, diagram ${fmt(b.diagram.first.layoutPaint)} / ${fmt(b.diagram.warm.layoutPaint)}` : ''}`
+            : ''),
       );
     }
 
@@ -778,7 +840,7 @@ async function main(): Promise<void> {
   } finally {
     await browser?.close();
     for (const h of hosts) await h.close();
-    if (existsSync(BASE_DIR)) removeBaseline();
+    if (!PREBUILT_BASE && existsSync(BASE_DIR)) removeBaseline();
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -21,8 +21,9 @@ export const ELK_OPTIONS: Readonly<Record<string, string>> = {
 };
 
 /**
- * Every box gets one port on each side, where React Flow's handles are (the middle of the left and
- * right sides; a fan's anchor), so that an edge elkjs draws straight is straight on screen too.
+ * Every box gets one port on each side, where the edge layer starts and ends its edges (the middle
+ * of the left and right sides; a fan's anchor), so that an edge elkjs draws straight is straight on
+ * screen too.
  */
 export function toElkGraph(compact: CompactGraph): ElkNode {
   return {

@@ -75,8 +75,6 @@ export async function renderImage(
     height: size.height,
     pixelRatio: size.pixelRatio,
     skipFonts: true,
-    // React Flow's handles are invisible dots; nothing else is left out.
-    filter: (el: Node) => !(el instanceof HTMLElement && el.classList.contains('react-flow__handle')),
     style: {
       width: `${size.width}px`,
       height: `${size.height}px`,

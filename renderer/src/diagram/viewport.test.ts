@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { initialViewport, READABLE_ZOOM, VIEW_PAD } from './viewport';
+import { fitAllViewport, initialViewport, READABLE_ZOOM, VIEW_PAD } from './viewport';
 
 describe('initialViewport', () => {
   it('fits and centres a graph that reads at that zoom, never above 1', () => {
@@ -27,5 +27,19 @@ describe('initialViewport', () => {
     expect(v).toMatchObject({ y: VIEW_PAD, fitsAll: false });
     expect(v.zoom).toBeCloseTo(1252 / 1500);
     expect(v.x).toBeCloseTo((1300 - 1500 * v.zoom) / 2);
+  });
+});
+
+describe('fitAllViewport', () => {
+  it('puts all of a tall graph in the pane, centred, below a readable zoom if need be', () => {
+    const vp = fitAllViewport({ width: 1200, height: 5600 }, { width: 1000, height: 600 }, 0.05);
+    expect(vp.zoom).toBeCloseTo((600 - 24 - 56) / 5600);
+    expect(vp.x).toBeCloseTo((1000 - 1200 * vp.zoom) / 2);
+    expect(vp.y).toBeCloseTo(VIEW_PAD);
+  });
+
+  it('never zooms past 1 nor below the minimum', () => {
+    expect(fitAllViewport({ width: 100, height: 50 }, { width: 1000, height: 600 }, 0.05).zoom).toBe(1);
+    expect(fitAllViewport({ width: 100, height: 1e7 }, { width: 1000, height: 600 }, 0.05).zoom).toBe(0.05);
   });
 });

@@ -34,3 +34,17 @@ export function initialViewport(
   const y = h * zoom <= availH ? VIEW_PAD + (availH - h * zoom) / 2 : VIEW_PAD;
   return { x, y, zoom, fitsAll: false };
 }
+
+/** "Fit view": all of the graph in the pane, centred, at any zoom down to `minZoom`. */
+export function fitAllViewport(
+  graph: { readonly width: number; readonly height: number },
+  pane: { readonly width: number; readonly height: number },
+  minZoom: number,
+): InitialViewport {
+  const w = Math.max(1, graph.width);
+  const h = Math.max(1, graph.height);
+  const availW = Math.max(1, pane.width - 2 * VIEW_PAD);
+  const availH = Math.max(1, pane.height - VIEW_PAD - CONTROLS_PAD);
+  const zoom = Math.max(minZoom, Math.min(MAX_INITIAL_ZOOM, availW / w, availH / h));
+  return { x: (pane.width - w * zoom) / 2, y: VIEW_PAD + (availH - h * zoom) / 2, zoom, fitsAll: true };
+}
