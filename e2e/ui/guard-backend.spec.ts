@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { E2E_TOKEN } from '../../playwright.config';
-import { currentLab, nodeNft, probeLab } from '../lab/lab';
+import { currentLab, nodeIptables, nodeNft, probeLab } from '../lab/lab';
 import { readState } from '../lab/state';
 import { cleanUpWorkspace, labWorkspaceCopy, WorkspacePage } from './workspace-page';
 
@@ -31,6 +31,19 @@ test('switching the guard to our nft table and back, from the plan tab, proven b
       () => '',
     );
   const names = lab.nodes.map((n) => n.name).join(', ');
+  const ourChains = async (node: string) =>
+    (await nodeIptables(lab.nodes.find((n) => n.name === node)!, ['-t', 'nat', '-S']))
+      .split('\n')
+      .filter((l) => l.includes('NPG-'));
+  /** Plan (unless planned already), apply, and confirm inside the countdown. */
+  const applyAndConfirm = async (plan = true) => {
+    if (plan) await page.getByRole('button', { name: /^Plan/ }).click();
+    await expect(page.getByTestId('apply')).toBeEnabled({ timeout: 30_000 });
+    await page.getByTestId('apply').click();
+    await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
+    await page.getByTestId('confirm').click();
+    await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 30_000 });
+  };
   try {
     await app.start(E2E_TOKEN);
     await app.openWorkspace(ws.path);
@@ -40,21 +53,22 @@ test('switching the guard to our nft table and back, from the plan tab, proven b
 
     const guard = page.getByRole('group', { name: 'Guard on iptables and ipvs nodes' });
     await expect(guard.getByRole('radio', { name: 'iptables chains' })).toBeChecked();
+    // First the default guard, NPG- chains, as a node guarded for a while would have.
+    await applyAndConfirm();
+    for (const n of lab.nodes) expect(await ourChains(n.name), n.name).toContain('-N NPG-TCP-30001');
     // Saved to the workspace first, then shown checked (the radio follows the saved file).
     await guard.getByRole('radio', { name: 'nft table' }).click();
     await expect(guard.getByRole('radio', { name: 'nft table' })).toBeChecked();
     await expect(guard.getByRole('status')).toContainText('guard backend nft: the next apply');
     await page.getByRole('button', { name: /^Plan/ }).click();
     await expect(page.getByTestId('plan')).toContainText(
-      `guard nft (table inet nodeport-guard, at dstnat - 10, before any DNAT): ${names}`,
+      `switching to nft: table inet nodeport-guard is written first, then the NPG- chains go: ${names}`,
       { timeout: 30_000 },
     );
     await shot('10-guard-backend-plan');
-    await page.getByTestId('apply').click();
-    await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
-    await page.getByTestId('confirm').click();
-    await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 30_000 });
+    await applyAndConfirm(false);
     for (const n of lab.nodes) {
+      expect(await ourChains(n.name), n.name).toEqual([]);
       expect(await ourTable(n.name), n.name).toContain('priority dstnat - 10');
       expect((await probeLab({ from: '198.18.100.10', node: n.name, port: 30001 })).outcome).toBe('reached');
       expect((await probeLab({ from: '198.18.100.13', node: n.name, port: 30001 })).outcome).toBe('refused');
@@ -68,11 +82,9 @@ test('switching the guard to our nft table and back, from the plan tab, proven b
       `switching to iptables: the NPG- chains are written first, then table inet nodeport-guard goes: ${names}`,
       { timeout: 30_000 },
     );
-    await page.getByTestId('apply').click();
-    await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
-    await page.getByTestId('confirm').click();
-    await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 30_000 });
+    await applyAndConfirm(false);
     for (const n of lab.nodes) {
+      expect(await ourChains(n.name), n.name).toContain('-N NPG-TCP-30001');
       expect(await ourTable(n.name), n.name).toBe('');
       expect((await probeLab({ from: '198.18.100.13', node: n.name, port: 30001 })).outcome).toBe('refused');
     }

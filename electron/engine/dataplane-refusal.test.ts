@@ -89,3 +89,36 @@ describe("apply's dataplane refusal", () => {
     expect(nodeSummary(snapshotOf('n2', KUBE_NAT)).dataplane).toBeUndefined();
   });
 });
+
+describe('other dataplanes in a plan read', () => {
+  it("Calico's eBPF maps beside kube-proxy: unsure, another dataplane's sign, refused", () => {
+    const s = planRead(
+      '%%npg sign looked bpf\n%%npg sign bpf-global cali_v4_nat_fe3\n%%npg sign looked proc\n%%npg sign proc calico-node\n',
+    );
+    expect(s.dataplane).toMatchObject({ dataplane: 'calico-ebpf', guardable: 'unsure', foreign: true });
+    expect(dataplaneRefusal(s, {})).toMatch(/^n1: Calico's eBPF service maps are on this node/);
+  });
+
+  it('kube-router running where the plan read shows no kube-proxy: refused (its chains are not in a plan read)', () => {
+    const bare = snapshotFromOutput(
+      'n1',
+      parseScriptOutput(
+        '%%npg kube-backend nft\n%%npg begin v4\n-P PREROUTING ACCEPT -c 0 0\n%%npg end v4 0\n%%npg chains.v4 PREROUTING\n%%npg sign looked proc\n%%npg sign proc kube-router\n',
+      ),
+      'plan',
+    );
+    if (!bare.ok) throw new Error(bare.message);
+    expect(bare.snapshot.dataplane).toMatchObject({ guardable: 'unsure', foreign: true });
+    expect(dataplaneRefusal(bare.snapshot, {})).toMatch(/^n1: /);
+    // Beside kube-proxy (a network-policy-only kube-router): kube-proxy serves, nothing refused.
+    expect(planRead('%%npg sign looked proc\n%%npg sign proc kube-router\n').dataplane?.guardable).toBe(
+      'yes',
+    );
+  });
+
+  it('prepare marks the refusal as the dataplane one (the window offers "Guard anyway" for it)', () => {
+    const s = planRead(CILIUM_KPR);
+    const r = applyChange(s, FIXTURE_POLICY);
+    expect(!r.ok && r.message === dataplaneRefusal(s, {})).toBe(true);
+  });
+});

@@ -80,14 +80,20 @@ function createFromNothing(
 export function installScript(policy: Policy, time: string): string {
   const d = desiredGuard(policy);
   if (!d.ok) throw new Error(d.errors[0]?.message ?? 'invalid policy');
-  const section = (family: Family): string => {
-    const f = d.desired.families.find((x) => x.family === family)!;
+  const section = (
+    family: Family,
+    f: {
+      readonly entry: boolean;
+      readonly chains: DesiredGuard['families'][number]['chains'];
+    } = d.desired.families.find((x) => x.family === family)!,
+    name = family === 'ipv4' ? 'v4' : 'v6',
+  ): string => {
     const keep = f.chains.map((c) => c.name).join(' ');
     const body = f.entry
       ? renderFamilyPlan({
           family,
           current: emptyFamilyState(family),
-          desired: f,
+          desired: { ...f, family },
           noop: false,
           edits: [
             ...f.chains.map((c) => ({
@@ -109,7 +115,7 @@ export function installScript(policy: Policy, time: string): string {
     const head = lines.filter((l) => l === '*nat' || l.startsWith(':'));
     const rest = lines.filter((l) => !(l === '*nat' || l.startsWith(':')));
     return [
-      `${family === 'ipv4' ? 'v4' : 'v6'}() {`,
+      `${name}() {`,
       '  # One entry jump at most; the one left is replaced inside the transaction (no unguarded moment).',
       `  n=$(${tool} -w -t nat -S PREROUTING | grep -c -- '-j ${ENTRY_CHAIN}$' || true)`,
       `  while [ "$n" -gt 1 ]; do ${tool} -w -t nat -D ${entry}; n=$((n - 1)); done`,
@@ -140,18 +146,26 @@ export function installScript(policy: Policy, time: string): string {
     ? [`add table ${NFT_TABLE_REF}`, `delete table ${NFT_TABLE_REF}`, ...tableBlock(want)]
     : [`add table ${NFT_TABLE_REF}`, `delete table ${NFT_TABLE_REF}`];
   const nftSection = ['nftguard() {', "  nft -f - <<'NPG_NFT'", ...nftBody, 'NPG_NFT', '}'].join('\n');
+  const none = { entry: false, chains: [] };
+  const nft = policy.guardBackend === 'nft';
+  const hasV6 = 'command -v ip6tables >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]';
   return `${[
     '#!/bin/sh',
     `# NodePort Guard: install the guard of the exported policy on this node (run as root). Exported ${time}.`,
     '# Idempotent: running it again gives the same rules. Touches only NPG- chains and our PREROUTING jump,',
-    `# or, where kube-proxy runs in nftables mode (table ip kube-proxy), only table ${NFT_TABLE_REF}.`,
+    nft
+      ? `# or, where the node has nft (the workspace guards with nft), table ${NFT_TABLE_REF}: written first, then our NPG- chains go.`
+      : `# or, where kube-proxy runs in nftables mode (table ip kube-proxy), only table ${NFT_TABLE_REF}.`,
     'set -eu',
     section('ipv4'),
     section('ipv6'),
+    ...(nft ? [section('ipv4', none, 'v4off'), section('ipv6', none, 'v6off')] : []),
     nftSection,
-    `if command -v nft >/dev/null 2>&1 && nft list tables ip 2>/dev/null | grep -qx 'table ip kube-proxy'; then nftguard; exit 0; fi`,
+    nft
+      ? `if command -v nft >/dev/null 2>&1; then nftguard; if command -v iptables >/dev/null 2>&1; then v4off; fi; if ${hasV6}; then v6off; fi; exit 0; fi`
+      : `if command -v nft >/dev/null 2>&1 && nft list tables ip 2>/dev/null | grep -qx 'table ip kube-proxy'; then nftguard; exit 0; fi`,
     'v4',
-    'if command -v ip6tables >/dev/null 2>&1 && [ -e /proc/net/if_inet6 ]; then v6; fi',
+    `if ${hasV6}; then v6; fi`,
   ].join('\n')}\n`;
 }
 

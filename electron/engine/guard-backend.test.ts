@@ -21,12 +21,18 @@ const meta = { token: '0123456789abcdef', operator: 'me', time: 't', planHash: '
  * READ_SCRIPT's sections for our table (and the base chains, as guard reads list them), on a
  * dual-stack node (an IPv6 nat table and address), as the nft fixture's table guards both families.
  */
-function nftSections(body: string, rc: number, chains = false): string {
+const V6_NAT = [
+  '*nat',
+  ':PREROUTING ACCEPT [0:0]',
+  ':KUBE-SERVICES - [0:0]',
+  '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+  'COMMIT',
+].join('\n');
+
+function nftSections(body: string, rc: number, chains = false, v6 = V6_NAT): string {
   return [
     '%%npg begin v6',
-    '*nat',
-    ':PREROUTING ACCEPT [0:0]',
-    'COMMIT',
+    v6,
     '%%npg end v6 0',
     '%%npg begin addr',
     '2: eth0    inet6 2001:2::11/64 scope global \\       valid_lft forever',
@@ -154,8 +160,14 @@ describe('switching back to the iptables guard', () => {
       'switching to iptables: the NPG- chains are written first, then table inet nodeport-guard goes: n1',
     );
     // Verified: our chains against the policy, our table gone.
-    const done = snapshotOf('n1', applied(KUBE_NAT, c.restores[0]?.text ?? ''), nftSections(NFT_NO_TABLE, 1));
-    expect(verifyChange(done, c).findings.filter((f) => f.kind.startsWith('table'))).toEqual([]);
+    const done = snapshotOf(
+      'n1',
+      applied(KUBE_NAT, c.restores[0]?.text ?? ''),
+      nftSections(NFT_NO_TABLE, 1, false, applied(V6_NAT, c.restores[1]?.text ?? '')),
+    );
+    const v = verifyChange(done, c);
+    expect(v.findings.filter((f) => f.kind.startsWith('table'))).toEqual([]);
+    expect(v.status, JSON.stringify(v.findings)).toBe('ok');
   });
 
   it('leaves a table it could not read alone: a broken nft must not stop the iptables guard', () => {

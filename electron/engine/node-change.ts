@@ -275,13 +275,25 @@ export interface BundleMeta {
 }
 
 /**
- * The order the change script runs its parts in (the timer undoes them in reverse): an apply that
- * installs the nft guard beside iptables chains it removes runs nft first, so a new guard is in
- * place before the old one goes; otherwise iptables first (a switch back to iptables removes our
- * table last).
+ * Which way a change with both parts moves the guard, by what each part leaves: our table in
+ * place while the iptables part takes the NPG- chains away (a switch to nft, or the rollback of a
+ * switch to iptables), or the chains in place while the nft part takes our table away.
+ */
+export function switchDirection(change: NodeChange): 'to-nft' | 'to-iptables' | undefined {
+  const nft = change.nft;
+  if (!nft?.text || change.restores.length === 0) return undefined;
+  const chainsGo = change.desired.families.every((f) => !f.entry && f.chains.length === 0);
+  if (nft.target.present && chainsGo) return 'to-nft';
+  if (!nft.target.present && !chainsGo) return 'to-iptables';
+  return undefined;
+}
+
+/**
+ * The order the change script runs its parts in (the timer undoes them in reverse): the guard that
+ * stays is written before the one that goes, so the port is never open.
  */
 export function partOrder(change: NodeChange): 'nft v4 v6' | 'v4 v6 nft' {
-  return change.nft?.policy && change.restores.length > 0 ? 'nft v4 v6' : 'v4 v6 nft';
+  return switchDirection(change) === 'to-nft' ? 'nft v4 v6' : 'v4 v6 nft';
 }
 
 /** The stdin of CHANGE_SCRIPT for this change. */

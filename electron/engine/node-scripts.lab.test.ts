@@ -435,6 +435,29 @@ describe.skipIf(!canRun)('node scripts in a throwaway netns', () => {
       expect(verifySnapshot(s, d.desired).status).toBe('ok');
     }));
 
+  it("export's install script for a workspace that guards with nft: our table written, then the NPG- chains gone; twice the same", () =>
+    withNs((ns) => {
+      ns.sh(CHANGE_SCRIPT, ['apply', 'default', TOKEN, '0'], changeBundle(change(ns.read(), POLICY), meta()));
+      expect(ours(ns.save())).toContain('NPG-TCP-30001');
+      const before = notOurs(ns.save());
+      const script = installScript({ ...POLICY, guardBackend: 'nft' }, 'test');
+      for (let i = 0; i < 2; i++) {
+        const r = spawnSync('ip', ['netns', 'exec', ns.name, 'sh', '-c', script], { encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      }
+      expect(ours(ns.save())).toBe('');
+      expect(notOurs(ns.save())).toBe(before);
+      const table = spawnSync(
+        'ip',
+        ['netns', 'exec', ns.name, 'nft', 'list', 'table', 'inet', 'nodeport-guard'],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(table.status, table.stderr).toBe(0);
+      expect(table.stdout).toContain('priority dstnat - 10');
+    }));
+
   it('bad arguments are refused before anything is read', () =>
     withNs((ns) => {
       for (const args of [

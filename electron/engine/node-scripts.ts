@@ -72,10 +72,12 @@ if [ -n "$other" ] && iptables-$other -w -t nat -S NPG-PREROUTING >/dev/null 2>&
  * an answer, not a failure.
  */
 const LISTEN_AND_STATE = `sec listen grep -sE '^ *[0-9]+: [0-9A-F]+:[0-9A-F]{4} [0-9A-F]+:[0-9A-F]{4} (0A|07) ' /proc/net/tcp /proc/net/udp /proc/net/tcp6 /proc/net/udp6
-# Our state files are small text we wrote: read with the shell's own read, not one cat each.
+# The pending files and last-expired are one short line each: read by the shell, not one cat each
+# (saved.* grow with the policy, and dash reads byte by byte: cat for those).
 catf() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done <"$1"; }
 for f in $files; do
-  [ -f "$d/$f" ] && sec "state:$f" catf "$d/$f"
+  case $f in saved.*) c=cat ;; *) c=catf ;; esac
+  [ -f "$d/$f" ] && sec "state:$f" $c "$d/$f"
 done
 [ -f "$d/pending/token" ] && m now "$(date +%s)"
 `;
@@ -360,6 +362,11 @@ umask 077
 w=$(mktemp -d) || { m result no-tmp; exit 5; }
 trap 'rm -rf "$w"' EXIT
 awk -v w="$w" '/^%%npg file [a-z0-9]+([.][a-z0-9]+)*$/ { if (f != "") close(f); f = w "/" $3; printf "" > f; next } f != "" { print > f }' || { m result bad-bundle; exit 2; }
+# The parts' order (node-change.ts partOrder): the new guard before the old one goes. Checked
+# before anything is saved or disarmed.
+order="v4 v6 nft"
+[ -f "$w/order" ] && read -r order <"$w/order"
+case $order in "v4 v6 nft"|"nft v4 v6") ;; *) m result bad-bundle; exit 2 ;; esac
 ${LOCK_AND_CHECK}if [ -f "$d/pending/token" ]; then
   if [ "$op" = apply ]; then m result pending "$(cat "$d/pending/token")"; exit 7; fi
   disarm
@@ -391,10 +398,6 @@ restore() {
   sleep 1
   "$r" -w 10 --noflush <"$2" 2>"$w/err"
 }
-# The parts' order (node-change.ts partOrder): the new guard before the old one goes.
-order="v4 v6 nft"
-[ -f "$w/order" ] && read -r order <"$w/order"
-case $order in "v4 v6 nft"|"nft v4 v6") ;; *) m result bad-bundle; exit 2 ;; esac
 applied=
 for f in $order; do
   [ -f "$w/restore.$f" ] || continue
@@ -464,16 +467,18 @@ undo="nft v4 v6"
 rc=0
 for f in $undo; do
   [ -f "$d/pending/undo.$f" ] || continue
+  # A step that fails stops the undo: the next one would take away the guard this one failed to
+  # put back (the node keeps the change's state, and last-expired says rc 1).
   if [ "$f" = nft ]; then
     nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log" ||
-      { sleep 1; nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log"; } || rc=1
+      { sleep 1; nft -f "$d/pending/undo.nft" 2>>"$d/pending/expire.log"; } || { rc=1; break; }
     continue
   fi
   b=iptables; [ "$f" = v6 ] && b=ip6tables
   r=$b-restore
   if [ "$kb" != default ] && command -v "$b-$kb-restore" >/dev/null 2>&1; then r=$b-$kb-restore; fi
   "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log" ||
-    { sleep 1; "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log"; } || rc=1
+    { sleep 1; "$r" -w 10 --noflush <"$d/pending/undo.$f" 2>>"$d/pending/expire.log"; } || { rc=1; break; }
 done
 echo "$tok $(date +%s) $rc" >"$d/last-expired"
 rm -rf "$d/expired"

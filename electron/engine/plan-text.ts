@@ -8,7 +8,7 @@ import type { GuardEdit, NodePlan } from '../../shared/guard/plan.js';
 import { ruleKey } from '../../shared/guard/state.js';
 import { assertNever } from '../../shared/netfilter/index.js';
 import { familyName } from '../../shared/vocabulary.js';
-import type { NodeChange } from './node-change.js';
+import { type NodeChange, switchDirection } from './node-change.js';
 import type { Prepared } from './prepare.js';
 
 const MAX_RULES_SHOWN = 20;
@@ -143,11 +143,11 @@ export function groupedPlanLines(plans: readonly (NodePlan | Pick<NodeChange, 'p
  */
 export function guardBackendLines(changes: readonly NodeChange[]): string[] {
   const nft = changes.filter((c) => c.snapshot.guardBackend === 'nft').map((c) => c.node);
-  if (nft.length === 0 && !changes.some((c) => c.nft && c.op === 'apply')) return [];
+  if (nft.length === 0 && !changes.some((c) => switchDirection(c) !== undefined)) return [];
   const ipt = changes.filter((c) => c.snapshot.guardBackend !== 'nft').map((c) => c.node);
   // An apply that switches backends installs the new guard first, then removes the old one.
-  const toNft = changes.filter((c) => c.nft?.policy && c.restores.length > 0).map((c) => c.node);
-  const toIpt = changes.filter((c) => c.nft && !c.nft.policy && c.op === 'apply').map((c) => c.node);
+  const toNft = changes.filter((c) => switchDirection(c) === 'to-nft').map((c) => c.node);
+  const toIpt = changes.filter((c) => switchDirection(c) === 'to-iptables').map((c) => c.node);
   return [
     ...(nft.length
       ? [`guard nft (table ${NFT_TABLE_REF}, at dstnat - 10, before any DNAT): ${nft.join(', ')}`]

@@ -264,9 +264,10 @@ export function withGuardAnyway(
   node: string,
   on: boolean,
 ): { ok: true; workspace: Workspace; changed: boolean } | { ok: false; error: string } {
-  if (!workspace.inventory.nodes.some((n) => n.name === node))
-    return { ok: false, error: `guard anyway ${showValue(node)}: no such node in the workspace` };
   const now = workspace.cluster?.guardAnyway ?? [];
+  // Turning it off must work for a name no node has any more (renamed, removed, typed by hand).
+  if (on && !workspace.inventory.nodes.some((n) => n.name === node))
+    return { ok: false, error: `guard anyway ${showValue(node)}: no such node in the workspace` };
   if (now.includes(node) === on) return { ok: true, workspace, changed: false };
   const next = on ? [...now, node].sort() : now.filter((n) => n !== node);
   const { guardAnyway: _old, ...cluster } = workspace.cluster ?? {};

@@ -58,6 +58,7 @@ interface Facts {
   /** The processes were read and calico-node is not among them. */
   readonly calicoNodeNotRunning: boolean;
   readonly kubeRouterProxy: boolean;
+  readonly kubeRouterRuns: boolean;
   readonly nftRead: boolean;
 }
 
@@ -75,7 +76,9 @@ export function recognizeDataplane(signs: NodeSigns): DataplaneVerdict {
     guardable,
     evidence: ev,
     sentence,
-    foreign: f.cilium || f.calicoBpfMaps || f.kubeRouterProxy,
+    // kube-router's process with no kube-proxy rules seen: its proxy chains live outside what a plan
+    // read lists (filter, nat POSTROUTING), so the process stands for them.
+    foreign: f.cilium || f.calicoBpfMaps || f.kubeRouterProxy || (f.kubeRouterRuns && kp.state !== 'present'),
   });
 
   if (f.cilium && f.ciliumBpfNodePort) {
@@ -277,6 +280,7 @@ function readFacts(s: NodeSigns): Facts {
     calicoBpfMaps: calicoFe.length > 0,
     calicoNodeNotRunning: s.processes !== undefined && !procs.has('calico-node'),
     kubeRouterProxy: routerProxyChains.length > 0,
+    kubeRouterRuns: procs.has('kube-router'),
     nftRead,
   };
 }

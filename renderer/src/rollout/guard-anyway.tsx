@@ -42,6 +42,7 @@ export function GuardAnywayButton({ node }: { node: string }) {
 export function GuardedAnyway() {
   const nodes = useWorkspace((s) => s.workspace?.guardAnyway ?? []);
   const busy = useRollout((s) => Boolean(s.busy));
+  const [error, setError] = useState<string>();
   if (nodes.length === 0) return null;
   return (
     <p className="muted" data-testid="guarded-anyway">
@@ -54,12 +55,18 @@ export function GuardedAnyway() {
             className="button button--small"
             disabled={busy}
             aria-label={`Stop guarding ${n} anyway, and plan again`}
-            onClick={() => void setAnyway(n, false)}
+            onClick={() => void setAnyway(n, false).then(setError)}
           >
             Undo
           </button>{' '}
         </span>
       ))}
+      {error && (
+        <span className="error" role="alert">
+          {' '}
+          {error}
+        </span>
+      )}
     </p>
   );
 }
