@@ -83,7 +83,21 @@ describe('npg inspect --file, kube-proxy nftables mode', () => {
     ).toBe(1);
   });
 
-  it('iptables mode through iptables-nft: one line asking for iptables-save, exit 2', () => {
+  it("iptables mode through iptables-nft (`nft list ruleset` of a node): read as the iptables mode it is, the node's own answer but for service names", () => {
+    const X = 'shared/xtables-nft/fixtures';
+    const viaNft = npg(['inspect', '--file', `${X}/current.nft-list-ruleset.txt`, '--json']);
+    expect(viaNft.code, viaNft.stderr).toBe(0);
+    const save = npg(['inspect', '--file', `${X}/current.iptables-save.txt`, '--json']);
+    const a = JSON.parse(viaNft.stdout) as Contract;
+    const b = JSON.parse(save.stdout) as Contract;
+    expect(a.mode).toBe('iptables');
+    expect(a.nodePorts.map((p) => p.port)).toEqual(b.nodePorts.map((p) => p.port));
+    // nft prints no -m comment: the service names are lost, the rest is the node's own answer.
+    expect(a.nodePorts.map((p) => p.service)).toEqual(a.nodePorts.map(() => null));
+    expect(a.nodePorts.map((p) => p.endpoints)).toEqual(b.nodePorts.map((p) => p.endpoints));
+  });
+
+  it("two nodes' chains pasted together (the corpus trap): one line, exit 2", () => {
     const file = `${CORPUS}/trap-iptables-nft-kube-services.saifsust-devops.nft-list.txt`;
     const r = npg(['inspect', '--file', file]);
     expect(r.code).toBe(2);

@@ -13,8 +13,14 @@ import {
   type Topology,
 } from '../../shared/kube/index.js';
 import { findTable, parseIptablesSave, type Ruleset, type Table } from '../../shared/netfilter/index.js';
-import { inspectNftDump, type NftInspected, sniffDumpSyntax } from '../../shared/nftables/index.js';
+import {
+  inspectNftDump,
+  mentionsIptablesKubeChains,
+  type NftInspected,
+  sniffDumpSyntax,
+} from '../../shared/nftables/index.js';
 import type { Family } from '../../shared/vocabulary.js';
+import { readXtablesNft } from '../../shared/xtables-nft/index.js';
 
 export interface DumpInput {
   readonly text: string;
@@ -188,7 +194,24 @@ export function inspectAnyDump(input: AnyDumpInput): AnyInspectOutcome {
       misplaced,
       message: `${input.source} is an nft ruleset; ${MISPLACED_WORDS[misplaced]} goes with iptables-save dumps`,
     };
-  // kube-proxy's nftables mode, or iptables mode seen through iptables-nft (refused, saying so).
+  // kube-proxy's iptables mode seen through iptables-nft: nft's words read back into iptables-save
+  // text, then the iptables path, so the answer is the one the node's iptables-save gives.
+  if (syntax === 'nft-text' && mentionsIptablesKubeChains(input.text)) {
+    const x = readXtablesNft(input.text, input.family ? { family: input.family } : {});
+    if (!x.ok) return { ok: false, message: at(input.source, x.line, x.text, x.message) };
+    const r = inspectDump({ text: x.text, source: input.source });
+    if (!r.ok) return r;
+    const verdict = recognizeDataplane(signsFromRuleset(r.value.ruleset));
+    const warnings = [
+      ...x.warnings,
+      ...r.value.warnings,
+      ...(verdict.guardable === 'yes' ? [] : [verdict.sentence]),
+    ];
+    // The reader's warnings go in the JSON too, as the nftables path's do.
+    const topology = { ...r.value.topology, warnings: [...x.warnings, ...r.value.topology.warnings] };
+    return { ok: true, value: { format: 'iptables', ...r.value, topology, warnings } };
+  }
+  // kube-proxy's nftables mode (what else is refused there in one line).
   const r = inspectNftDump({
     text: input.text,
     source: input.source,
