@@ -175,6 +175,10 @@ describe('switching back to the iptables guard', () => {
     const r = applyChange(s, FIXTURE_POLICY);
     expect(r.ok && r.change.nft).toBeUndefined();
     expect(r.ok && r.change.restores.map((t) => t.family)).toEqual(['ipv4', 'ipv6']);
+    // ... but said: an old nft guard there would keep blocking.
+    expect(r.ok && r.change.plan.warnings.map((w) => w.message)).toContain(
+      'n1: table inet nodeport-guard could not be read (nft -j list table failed (exit 1): Error: Operation not permitted): an nft guard left there by an earlier switch would stay and keep blocking',
+    );
   });
 });
 

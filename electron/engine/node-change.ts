@@ -5,6 +5,7 @@
 import { type DesiredGuard, desiredGuard, familyOf } from '../../shared/guard/desired.js';
 import { fingerprint } from '../../shared/guard/hash.js';
 import { serializeNftSavedState } from '../../shared/guard/nft/index.js';
+import { NFT_TABLE_REF } from '../../shared/guard/nft/names.js';
 import type { NodePlan } from '../../shared/guard/plan.js';
 import { planNode } from '../../shared/guard/plan.js';
 import {
@@ -17,7 +18,7 @@ import {
 } from '../../shared/guard/render.js';
 import { serializeSavedState } from '../../shared/guard/saved-state.js';
 import { emptyFamilyState, type FamilyGuardState, guardStateHash } from '../../shared/guard/state.js';
-import type { PlanChecks } from '../../shared/guard/warnings.js';
+import type { PlanChecks, PlanIssue } from '../../shared/guard/warnings.js';
 import type { Family } from '../../shared/vocabulary.js';
 import type { Policy } from '../../shared/workspace/schema.js';
 import {
@@ -156,9 +157,19 @@ export function applyChange(
     kubeProxy: { mode: snapshot.mode, backend: snapshot.kubeBackend },
     checks: planChecks,
   });
+  const change = withNft(finish(snapshot, 'apply', d.desired, plan), nftGuardToRemove(snapshot));
+  const t = snapshot.nftGuard?.table;
+  if (!t || t.ok) return { ok: true, change };
+  // Said, not refused: a table we cannot read may hold an old nft guard that still blocks.
+  const unreadable: PlanIssue = {
+    kind: 'nft-guard-unreadable',
+    severity: 'warning',
+    node: snapshot.node,
+    message: `${snapshot.node}: table ${NFT_TABLE_REF} could not be read (${t.error.message}): an nft guard left there by an earlier switch would stay and keep blocking`,
+  };
   return {
     ok: true,
-    change: withNft(finish(snapshot, 'apply', d.desired, plan), nftGuardToRemove(snapshot)),
+    change: { ...change, plan: { ...change.plan, warnings: [...change.plan.warnings, unreadable] } },
   };
 }
 

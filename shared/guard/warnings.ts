@@ -123,6 +123,7 @@ export type PlanIssueKind =
   | 'family-not-planned'
   | 'check-input-invalid'
   | 'nat-chain-before-guard'
+  | 'nft-guard-unreadable'
   | PortIssueKind;
 
 export interface PlanIssue {
