@@ -70,7 +70,7 @@ export function PathView({ np, onChainClick }: { np: NodePortView; onChainClick?
       {notes.length > 0 && (
         <ul className="notes">
           {notes.map((n) => (
-            <li key={n}>{n}</li>
+            <li key={n}>{inertText(n)}</li>
           ))}
         </ul>
       )}

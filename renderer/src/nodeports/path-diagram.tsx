@@ -2,10 +2,14 @@
 // a traced packet lights its way. The only place that maps the API's views onto the diagram's.
 import { useEffect, useState } from 'react';
 import type { NodePortView, TraceOutcomeView, TraceResponse } from '../../../shared/api';
+import { inertText } from '../../../shared/text/visible';
 import { ChainDiagram } from '../diagram/chain-diagram';
 import type { DiagramTrace } from '../diagram/types';
 import { PathView } from '../dump/path-view';
 import { useViewPrefs } from './view-prefs';
+
+/** Notes under the diagram; the text view lists them all. */
+const MAX_NOTES = 8;
 
 /** The traced outcome the diagram lights: the most likely one. */
 export function diagramTrace(t: TraceResponse | undefined): DiagramTrace | undefined {
@@ -62,13 +66,27 @@ export function PathDiagram(props: {
       {asText ? (
         <PathView np={props.np} onChainClick={props.onChainClick} />
       ) : (
-        <ChainDiagram
-          np={props.np}
-          trace={diagramTrace(props.trace)}
-          onChainClick={props.onChainClick}
-          showClusterIp={clusterIp}
-          theme={theme}
-        />
+        <>
+          <ChainDiagram
+            np={props.np}
+            trace={diagramTrace(props.trace)}
+            onChainClick={props.onChainClick}
+            showClusterIp={clusterIp}
+            theme={theme}
+          />
+          {/* What the walk noticed beside the path (a filter INPUT rule on this port, and whether
+              it takes effect in this mode), as the text view says it. */}
+          {props.np.notes.length > 0 && (
+            <ul className="notes" aria-label={`Notes on ${props.np.port}/${props.np.protocol}`}>
+              {props.np.notes.slice(0, MAX_NOTES).map((n) => (
+                <li key={n}>{inertText(n)}</li>
+              ))}
+              {props.np.notes.length > MAX_NOTES && (
+                <li className="muted">and {props.np.notes.length - MAX_NOTES} more (Show as text)</li>
+              )}
+            </ul>
+          )}
+        </>
       )}
     </div>
   );
