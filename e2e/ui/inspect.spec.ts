@@ -31,6 +31,24 @@ test('open a dump, read a NodePort path, see its endpoints', async ({ page }, in
   await expect(page.getByLabel('Packet path for 30004/tcp')).toContainText('no endpoints');
 });
 
+test("a filter INPUT rule on a NodePort's port is named under its diagram, with why it never sees the traffic", async ({
+  page,
+}, info) => {
+  const app = new AppPage(page);
+  await app.open(E2E_TOKEN);
+  // The mistake that starts such incidents: a DROP in filter INPUT for the NodePort.
+  const dump = fixture('iptables-v4-current.iptables-save.txt').replace(
+    '[0:0] -A INPUT -j KUBE-FIREWALL',
+    '[0:0] -A INPUT -j KUBE-FIREWALL\n[0:0] -A INPUT -p tcp -m tcp --dport 30001 -j DROP',
+  );
+  await app.loadDumpFile('node1.txt', dump);
+  await app.nodePort(30001).click();
+  const notes = page.getByRole('list', { name: 'Notes on 30001/tcp' });
+  await expect(notes).toContainText('filter INPUT rule `-A INPUT -p tcp -m tcp --dport 30001 -j DROP`');
+  await expect(notes).toContainText("never sees this NodePort's traffic");
+  await page.screenshot({ path: info.outputPath('input-rule-note.png') });
+});
+
 test("an nftables-mode node's ruleset (nft -j) reads the same way, with nftables' own chain names", async ({
   page,
 }, info) => {
