@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { nodeIptables, nodeNft, probeLab, restartKubeProxy, resyncKubeProxy } from '../../e2e/lab/lab';
 import { readState } from '../../e2e/lab/state';
 import { parseWorkspace } from '../../shared/workspace/codec';
-import type { Policy } from '../../shared/workspace/schema';
-import { labCliSuite } from './test-support/lab-cli';
+import { labCliSuite, port30001 } from './test-support/lab-cli';
 import { json, npg } from './test-support/npg-run';
 
 const mode = (await readState())?.options.mode;
@@ -72,14 +71,6 @@ async function probedWhile<T>(allowed: string, blocked: string, during: Promise<
   }
   return { result: await result, seen };
 }
-
-const port30001 = (allow: readonly string[]): Policy['nodePorts'][number] => ({
-  port: 30001,
-  protocol: 'tcp',
-  mode: 'enforce',
-  blackholePort: 65535,
-  allow: allow.map((cidr) => ({ cidr })),
-});
 
 describe.skipIf(SKIP !== '')(`the guard backend switch on the lab (${mode} mode)${SKIP}`, () => {
   it('moves every node from NPG- chains to our nft table in one apply, with no moment unguarded, and back', async () => {

@@ -10,9 +10,8 @@ import { nodeNft, probeLab, restartKubeProxy, resyncKubeProxy, workspacePath } f
 import { readState } from '../../e2e/lab/state';
 import { run } from '../../e2e/lab/sys/exec';
 import { parseWorkspace } from '../../shared/workspace/codec';
-import type { Policy } from '../../shared/workspace/schema';
 import { copyLabWorkspace } from '../engine/test-support/lab-workspace';
-import { labCliSuite } from './test-support/lab-cli';
+import { labCliSuite, port30001 } from './test-support/lab-cli';
 import { json, npg } from './test-support/npg-run';
 
 const mode = (await readState())?.options.mode;
@@ -51,14 +50,6 @@ async function notOurs(name: string): Promise<string> {
 async function outcome(from: string, name: string, port: number, udp = false) {
   return (await probeLab({ from, node: name, port, udp, timeoutMs: 1500 })).outcome;
 }
-
-const port30001 = (allow: readonly string[]): Policy['nodePorts'][number] => ({
-  port: 30001,
-  protocol: 'tcp',
-  mode: 'enforce',
-  blackholePort: 65535,
-  allow: allow.map((cidr) => ({ cidr })),
-});
 
 describe.skipIf(SKIP !== '')(`the nft guard on the lab (kube-proxy nftables mode)${SKIP}`, () => {
   it('plan names the nft guard; apply: allowed sources reach the pod, blocked ones are refused, TCP and UDP, IPv4 and IPv6; nothing else changes', async () => {

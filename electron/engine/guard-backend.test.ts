@@ -12,7 +12,7 @@ import { verifyChange } from './send-change';
 import { traceOnNode } from './service/nodes';
 import type { WorkspaceState } from './service/workspace-state';
 import { guardBackendOf } from './snapshot';
-import { KUBE_NAT, NFT_NO_TABLE, snapshotOf, withGuard } from './test-support/dumps';
+import { bundleFiles, KUBE_NAT, NFT_NO_TABLE, snapshotOf, withGuard } from './test-support/dumps';
 
 const NFT: Policy = { ...FIXTURE_POLICY, guardBackend: 'nft' };
 const meta = { token: '0123456789abcdef', operator: 'me', time: 't', planHash: 'p' };
@@ -44,15 +44,6 @@ function nftSections(body: string, rc: number, chains = false, v6 = V6_NAT): str
     ...(chains ? ['%%npg begin nft.chains', CHAINS_JSON, '%%npg end nft.chains 0'] : []),
     '',
   ].join('\n');
-}
-
-function files(bundle: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of bundle.split(/^%%npg file /m).slice(1)) {
-    const nl = part.indexOf('\n');
-    out.set(part.slice(0, nl), part.slice(nl + 1));
-  }
-  return out;
 }
 
 function prepared(change: ReturnType<typeof applyChange>) {
@@ -101,7 +92,7 @@ describe('switching an iptables-mode node to the nft guard', () => {
     expect(c.restores[0]?.text).toMatch(/^-D PREROUTING /m);
     expect(c.desired.ports).toEqual([]);
     expect(partOrder(c)).toBe('nft v4 v6');
-    const f = files(changeBundle(c, meta));
+    const f = bundleFiles(changeBundle(c, meta));
     expect(f.get('order')).toBe('nft v4 v6\n');
     expect(f.get('restore.nft')).toBe(c.nft?.text);
     expect(f.get('restore.v4')).toBe(c.restores[0]?.text);

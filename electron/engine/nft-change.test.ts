@@ -12,7 +12,7 @@ import { parseScriptOutput } from './sections';
 import { verifyGuard } from './send-change';
 import { nodeSummary } from './service/nodes';
 import { nftExcerpt, snapshotFromOutput } from './snapshot';
-import { KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
+import { bundleFiles, KUBE_NAT, policyAllowing, snapshotOf, withGuard } from './test-support/dumps';
 
 const NO_TABLE =
   'Error: No such file or directory\nlist table inet nodeport-guard\n                ^^^^^^^^^^^^^^';
@@ -54,15 +54,6 @@ function snap(...args: Parameters<typeof nftNode>) {
   const r = nftNode(...args);
   if (!r.ok) throw new Error(r.message);
   return r.snapshot;
-}
-
-function bundleFiles(bundle: string): Map<string, string> {
-  const files = new Map<string, string>();
-  for (const part of bundle.split(/^%%npg file /m).slice(1)) {
-    const nl = part.indexOf('\n');
-    files.set(part.slice(0, nl), part.slice(nl + 1));
-  }
-  return files;
 }
 
 const meta = { token: '0123456789abcdef', operator: 'me', time: 't', planHash: 'p' };

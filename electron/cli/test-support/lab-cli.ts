@@ -73,3 +73,12 @@ export function labCliSuite(
   }, 180_000);
   return cli;
 }
+
+/** tcp/30001 (the lab's web service) guarded, allowing these sources. */
+export const port30001 = (allow: readonly string[]): Policy['nodePorts'][number] => ({
+  port: 30001,
+  protocol: 'tcp',
+  mode: 'enforce',
+  blackholePort: 65535,
+  allow: allow.map((cidr) => ({ cidr })),
+});

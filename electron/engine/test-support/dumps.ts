@@ -75,3 +75,13 @@ export function nftModeSnapshotOf(node: string, guard = { body: NFT_NO_TABLE, rc
   if (!r.ok) throw new Error(r.message);
   return r.snapshot;
 }
+
+/** CHANGE_SCRIPT's stdin (changeBundle) back into its files, by name. */
+export function bundleFiles(bundle: string): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const part of bundle.split(/^%%npg file /m).slice(1)) {
+    const nl = part.indexOf('\n');
+    files.set(part.slice(0, nl), part.slice(nl + 1));
+  }
+  return files;
+}
