@@ -43,6 +43,8 @@ test('switching the guard to our nft table and back, from the plan tab, proven b
     await expect(page.getByTestId('countdown')).toBeVisible({ timeout: 60_000 });
     await page.getByTestId('confirm').click();
     await expect(page.getByTestId('countdown')).toHaveCount(0, { timeout: 30_000 });
+    // Confirmed: no row still says a change waits for it.
+    for (const n of lab.nodes) await expect(app.node(n.name)).not.toContainText('confirm pending');
   };
   try {
     await app.start(E2E_TOKEN);

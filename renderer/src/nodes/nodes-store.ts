@@ -30,6 +30,8 @@ export interface NodesStore {
   /** `secret` null skips: the key is not offered, the password not sent. */
   answerCredential(requestId: string, secret: string | null, remember: boolean): Promise<void>;
   reset(): void;
+  /** These nodes' pending changes were confirmed: their rows stop saying so without a new read. */
+  confirmed(nodes: readonly string[]): void;
   /** Events of other long calls (plan, apply) that carry node states or host-key questions. */
   onEvent(e: ApiEvent): void;
 }
@@ -40,6 +42,19 @@ export const useNodes = create<NodesStore>()((set, get) => ({
   prompts: [],
   credentials: [],
   accepted: {},
+
+  confirmed(nodes) {
+    set((s) => {
+      const statuses = { ...s.statuses };
+      for (const node of nodes) {
+        const st = statuses[node];
+        if (!st?.summary?.pending) continue;
+        const { pending: _gone, ...summary } = st.summary;
+        statuses[node] = { ...st, summary };
+      }
+      return { statuses };
+    });
+  },
 
   onEvent(e) {
     if (e.kind === 'node') set((s) => ({ statuses: { ...s.statuses, [e.status.node]: e.status } }));

@@ -121,11 +121,17 @@ export const useRollout = create<RolloutStore>()((set, get) => {
     async confirm() {
       const r = await run('confirm', (signal, onEvent) => api.confirm({}, { signal, onEvent }));
       if (!r.ok) set({ error: r.error.message });
-      else
+      else {
         set({
           confirmBy: undefined,
           ...(r.value.exitCode !== 0 ? { error: r.value.nodes.find((n) => n.message)?.message } : {}),
         });
+        // At once in the rows, then a fresh read (one started by apply may have read before this).
+        useNodes
+          .getState()
+          .confirmed(r.value.nodes.filter((n) => n.status === 'confirmed').map((n) => n.node));
+        void useNodes.getState().discover();
+      }
     },
 
     async rollback() {
